@@ -1,0 +1,1 @@
+"""Sila's channel plugins: one package a channel, each registered in the ``portal.plugins`` entry-point group."""

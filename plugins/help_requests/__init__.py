@@ -1,0 +1,7 @@
+"""Help-request services (خدمات طلب المساعدة).
+
+Contacts on this channel are logged through the core's generic contact form; the channel's own
+screens and integrations are added to this plugin as they are built."""
+from portal.channels import declare_channel
+
+channel_info = declare_channel("help_requests", "خدمات طلب المساعدة", "Help requests", "🤝", order=50)

@@ -1,0 +1,165 @@
+"""Sila (صلة): the beneficiary-relations portal. ``create_app`` builds the Flask application."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+
+from .hookspecs import hookimpl  # noqa: F401  (re-exported for plugins: ``from portal import hookimpl``)
+
+__all__ = ["create_app", "hookimpl", "csrf", "login_manager", "LANGUAGES"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+LANGUAGES = ("ar", "en")
+INSECURE_KEYS = {"", "dev", "change-me", "changeme", "secret"}
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+htmx = Htmx()
+
+
+def resource_dir(name: str) -> Path:
+    """Installed wheels carry ``portal/<name>``; a source checkout has ``<repo>/<name>``."""
+    inside = PACKAGE_DIR / name
+    return inside if inside.is_dir() else PACKAGE_DIR.parent / name
+
+
+def _defaults(app: Flask) -> dict:
+    instance = Path(app.instance_path)
+    return {
+        "SECRET_KEY": None,
+        "DATABASE_URL": f"sqlite:///{instance / 'portal.sqlite3'}",
+        "UPLOAD_DIR": str(instance / "uploads"),
+        "REDIS_URL": None,
+        "PLUGINS": "all",
+        "HTTPS": False,
+        "MAX_UPLOAD_MB": 10,
+        "ORG_NAME_AR": "جمعية مراكز الأحياء بمنطقة مكة المكرمة",
+        "ORG_NAME_EN": "Neighbourhood Centres Association, Makkah Region",
+        "ORG_REGISTRATION": "262",
+        "TIMELINE_PAGE_SIZE": 20,
+        "SEARCH_LIMIT": 50,
+        "COMMITTEE_DAYS": 14,
+        "HUEY_IMMEDIATE": False,
+        "RATELIMIT_LOGIN": "10 per minute",
+        "BABEL_DEFAULT_LOCALE": "ar",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Riyadh",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": None,
+    }
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Defaults, then ``instance/config.py``, then ``PORTAL_*`` environment variables, then test_config."""
+    app.config.update(_defaults(app))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("PORTAL")
+    if test_config:
+        app.config.update(test_config)
+    key = app.config.get("SECRET_KEY")
+    if not key or key in INSECURE_KEYS:
+        if app.debug or app.testing:
+            app.config["SECRET_KEY"] = key or secrets.token_hex(32)
+        else:
+            raise RuntimeError(
+                "PORTAL_SECRET_KEY is missing or a default value. Set it in the environment or in "
+                f"{Path(app.instance_path) / 'config.py'} (SECRET_KEY = '...'); `make run` writes one for you."
+            )
+    if app.config["HTTPS"]:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_CONTENT_LENGTH"] or (
+        int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024 * 5 + 1024 * 1024
+    )
+
+
+def select_locale() -> str:
+    lang = request.args.get("lang") or request.cookies.get("lang") or session.get("lang")
+    if lang in LANGUAGES:
+        return lang
+    return "ar"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or None,
+        template_folder=str(resource_dir("templates")),
+        static_folder="static",
+    )
+    load_config(app, test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from . import db, plugins
+
+    pm = plugins.build_plugin_manager(app.config["PLUGINS"], extra=app.config.get("EXTRA_PLUGINS", ()))
+    app.extensions["portal_pm"] = pm
+    db.init_app(app)
+
+    translation_dirs = [str(PACKAGE_DIR / "translations")]
+    for name, module in pm.list_name_plugin():
+        module_dir = Path(getattr(module, "__file__", "") or "").parent
+        if (module_dir / "translations").is_dir() and str(module_dir) != str(PACKAGE_DIR):
+            translation_dirs.append(str(module_dir / "translations"))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_dirs)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+
+    from . import (
+        admin, api, assets, auth, beneficiaries, dashboard, jobs, limiter, templating, timeline,
+    )
+
+    limiter.init_app(app)
+    jobs.init_app(app)
+    templating.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(assets.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(beneficiaries.bp)
+    app.register_blueprint(timeline.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)
+
+    from . import cli
+
+    cli.register(app)
+
+    for result in pm.hook.register_blueprints(app=app):
+        for blueprint in result if isinstance(result, (list, tuple)) else [result]:
+            if blueprint is not None:
+                app.register_blueprint(blueprint)
+
+    @app.after_request
+    def _headers(response):
+        response.headers.add("Vary", "HX-Request")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
+        return response
+
+    @app.before_request
+    def _request_start():
+        g.audit_ip = request.headers.get("X-Real-IP") if app.config.get("TRUST_PROXY") else request.remote_addr
+
+    return app

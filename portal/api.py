@@ -1,0 +1,268 @@
+"""JSON API ``/api/v1`` with bearer tokens. Errors are JSON with per-field messages; bad input is a 4xx."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import secrets
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext as _
+
+from . import beneficiaries_service as service
+from .audit import audit
+from .auth import CONTACT_ROLES, EDIT_ROLES, STAFF_ROLES
+from .db import database, utcnow
+from .models import DIRECTIONS, ApiToken, Beneficiary, Case, TimelineEntry, User
+from .plugins import channel_map
+from .text import clean_text
+from .timeline import entries_page, log_entry
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+BENEFICIARY_INPUT = {
+    "national_id": "string", "first_name": "string", "father_name": "string", "grandfather_name": "string",
+    "family_name": "string", "mobile": "string", "birth_date": "string", "gender": "string",
+    "branch": "string", "id_expiry": "string", "nationality": "string", "email": "string",
+    "preferred_channel": "string", "district": "string", "city": "string", "national_address": "string",
+    "category": "string", "consent_data": "boolean", "consent_contact": "boolean", "notes": "string",
+}
+TIMELINE_INPUT = {
+    "beneficiary": "integer", "channel": "string", "direction": "string", "occurred_at": "string",
+    "summary": "string", "body": "string", "case": "string", "data": "object", "follow_up_due": "string",
+}
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(user: User, name: str = "") -> str:
+    """Create a token for ``user``; the plain token is returned once and only its hash is stored."""
+    token = "sila_" + secrets.token_urlsafe(32)
+    with database.atomic():
+        ApiToken.create(user=user, name=name, prefix=token[:12], token_hash=_hash(token))
+        audit("create", "api_token", user.id, {"name": name, "prefix": token[:12]}, actor=user)
+    return token
+
+
+def error(status: int, message: str, fields: dict | None = None):
+    body = {"error": message}
+    if fields:
+        body["fields"] = {k: str(v) for k, v in fields.items()}
+    return jsonify(body), status
+
+
+def token_required(*roles):
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _sep, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                return error(401, _("A bearer token is required."))
+            row = (ApiToken.select(ApiToken, User).join(User)
+                   .where((ApiToken.token_hash == _hash(token.strip())) & ApiToken.revoked_at.is_null())
+                   .first())
+            if row is None or not row.user.is_active:
+                return error(401, _("The token is not valid."))
+            if not row.user.has_role(*roles):
+                return error(403, _("This token's user may not do this."))
+            now = utcnow()
+            if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
+                ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
+            g.api_user = row.user
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = roles
+        return wrapped
+
+    return decorator
+
+
+# --- serialisation -----------------------------------------------------------------------------
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def beneficiary_json(ben: Beneficiary) -> dict:
+    return {
+        "id": ben.id, "file_number": ben.file_number, "national_id": ben.national_id, "id_kind": ben.id_kind,
+        "first_name": ben.first_name, "father_name": ben.father_name, "grandfather_name": ben.grandfather_name,
+        "family_name": ben.family_name, "full_name": ben.full_name, "mobile": ben.mobile,
+        "birth_date": _iso(ben.birth_date), "id_expiry": _iso(ben.id_expiry), "gender": ben.gender,
+        "branch": ben.branch.code if ben.branch_id else None, "category": ben.category, "status": ben.status,
+        "email": ben.email, "preferred_channel": ben.preferred_channel, "city": ben.city,
+        "district": ben.district, "version": ben.version, "created_at": _iso(ben.created_at),
+        "updated_at": _iso(ben.updated_at),
+    }
+
+
+def entry_json(entry: TimelineEntry) -> dict:
+    return {
+        "id": entry.id, "beneficiary": entry.beneficiary_id, "channel": entry.channel,
+        "direction": entry.direction, "occurred_at": _iso(entry.occurred_at), "summary": entry.summary,
+        "body": entry.body, "case": entry.case.reference if entry.case_id else None, "data": entry.data,
+        "follow_up_due": _iso(entry.follow_up_due),
+    }
+
+
+def _json_body(allowed: dict):
+    """Parse a JSON object and check its keys and basic types; returns (data, error_response)."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return None, error(400, _("The body must be a JSON object."))
+    fields = {}
+    for key, value in data.items():
+        expected = allowed.get(key)
+        if expected is None:
+            fields[key] = _("Unknown field.")
+        elif value is None:
+            continue
+        elif expected == "string" and not isinstance(value, str):
+            fields[key] = _("Must be a string.")
+        elif expected == "boolean" and not isinstance(value, bool):
+            fields[key] = _("Must be true or false.")
+        elif expected == "integer" and (not isinstance(value, int) or isinstance(value, bool)):
+            fields[key] = _("Must be an integer.")
+        elif expected == "object" and not isinstance(value, dict):
+            fields[key] = _("Must be an object.")
+    if fields:
+        return None, error(422, _("Some fields are not valid."), fields)
+    return data, None
+
+
+def _visible(ben_id: int):
+    ben = (Beneficiary.select().where(Beneficiary.id == ben_id).first())
+    user = g.api_user
+    if ben is None:
+        return None
+    if user.has_role("delegate") and not user.has_role("admin", "officer", "manager", "researcher", "committee") \
+            and ben.branch_id != user.branch_id:
+        return None
+    return ben
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+@bp.get("/beneficiaries")
+@token_required(*STAFF_ROLES)
+def list_beneficiaries():
+    try:
+        limit = min(max(int(request.args.get("limit", 50)), 1), 200)
+    except ValueError:
+        return error(422, _("Some fields are not valid."), {"limit": _("Must be an integer.")})
+    rows = list(service.search_query(request.args.get("q", ""), g.api_user).limit(limit))
+    return jsonify({"beneficiaries": [beneficiary_json(b) for b in rows]})
+
+
+@bp.post("/beneficiaries")
+@token_required(*EDIT_ROLES)
+def create_beneficiary():
+    data, err = _json_body(BENEFICIARY_INPUT)
+    if err:
+        return err
+    res = service.validate(data)
+    if not res.ok:
+        body = {"error": _("Some fields are not valid."), "fields": {k: str(v) for k, v in res.errors.items()}}
+        if res.duplicate is not None:
+            body["existing"] = {"id": res.duplicate.id, "file_number": res.duplicate.file_number}
+            return jsonify(body), 409
+        return jsonify(body), 422
+    ben = service.create(res.values, actor=g.api_user)
+    body = beneficiary_json(ben)
+    body["warnings"] = [str(message) for message, _rows in res.warnings]
+    return jsonify(body), 201
+
+
+@bp.get("/beneficiaries/<int:ben_id>")
+@token_required(*STAFF_ROLES)
+def get_beneficiary(ben_id):
+    ben = _visible(ben_id)
+    if ben is None:
+        return error(404, _("Not found."))
+    audit("read", "beneficiary", ben.id, {"via": "api"})
+    return jsonify(beneficiary_json(ben))
+
+
+@bp.get("/beneficiaries/<int:ben_id>/timeline")
+@token_required(*STAFF_ROLES)
+def get_timeline(ben_id):
+    ben = _visible(ben_id)
+    if ben is None:
+        return error(404, _("Not found."))
+    channel = request.args.get("channel") or None
+    if channel and channel not in channel_map():
+        return error(422, _("Some fields are not valid."), {"channel": _("Unknown channel.")})
+    try:
+        limit = min(max(int(request.args.get("limit", 50)), 1), 200)
+    except ValueError:
+        return error(422, _("Some fields are not valid."), {"limit": _("Must be an integer.")})
+    entries, next_cursor = entries_page(beneficiary=ben, channel=channel, before=request.args.get("before"),
+                                        limit=limit)
+    return jsonify({"entries": [entry_json(e) for e in entries], "next": next_cursor})
+
+
+@bp.post("/timeline")
+@token_required(*CONTACT_ROLES)
+def post_timeline():
+    from .dates import parse_date
+    from .validators import ValidationError
+
+    data, err = _json_body(TIMELINE_INPUT)
+    if err:
+        return err
+    fields = {}
+    ben = _visible(data["beneficiary"]) if isinstance(data.get("beneficiary"), int) else None
+    if ben is None:
+        fields["beneficiary"] = _("Unknown beneficiary.")
+    channel = data.get("channel")
+    if channel not in channel_map():
+        fields["channel"] = _("Unknown channel.")
+    direction = data.get("direction") or "in"
+    if direction not in DIRECTIONS:
+        fields["direction"] = _("Must be one of: in, out, internal.")
+    summary = clean_text(data.get("summary"))
+    if not summary:
+        fields["summary"] = _("This field is required.")
+    elif len(summary) > 300:
+        fields["summary"] = _("Too long: at most %(n)s characters.", n=300)
+    body = clean_text(data.get("body"))
+    if len(body) > 20000:
+        fields["body"] = _("Too long: at most %(n)s characters.", n=20000)
+    occurred = None
+    if data.get("occurred_at"):
+        try:
+            occurred = dt.datetime.fromisoformat(data["occurred_at"])
+            if occurred.tzinfo is not None:
+                occurred = occurred.astimezone(dt.UTC).replace(tzinfo=None)
+            if occurred > utcnow() + dt.timedelta(minutes=5):
+                fields["occurred_at"] = _("A contact cannot be in the future.")
+        except ValueError:
+            fields["occurred_at"] = _("Use an ISO 8601 date and time.")
+    follow_up = None
+    try:
+        follow_up = parse_date(data.get("follow_up_due"))
+    except ValidationError as exc:
+        fields["follow_up_due"] = str(exc.message)
+    case = None
+    if data.get("case"):
+        case = Case.get_or_none(Case.reference == data["case"])
+        if case is None or (ben is not None and case.beneficiary_id != ben.id):
+            fields["case"] = _("Unknown request for this beneficiary.")
+    if fields:
+        return error(422, _("Some fields are not valid."), fields)
+    entry = log_entry(channel=channel, direction=direction, occurred_at=occurred, summary=summary, body=body,
+                      beneficiary=ben, case=case, actor=g.api_user, data=data.get("data"),
+                      follow_up_due=follow_up)
+    return jsonify(entry_json(entry)), 201
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from .openapi import document
+
+    return jsonify(document(current_app))

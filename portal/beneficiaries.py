@@ -1,0 +1,223 @@
+"""Beneficiary screens: live search, create and edit with duplicate handling, the profile."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from . import beneficiaries_service as service
+from .audit import audit
+from .auth import EDIT_ROLES, STAFF_ROLES, roles_required
+from .dates import parse_date
+from .db import database
+from .models import CATEGORIES, Branch, Case, Document, HouseholdMember
+from .templating import render
+from .text import clean_text
+from .timeline import contact_form_for, timeline_context, visible_beneficiary
+from .validators import ValidationError, clean_national_id
+
+bp = Blueprint("beneficiaries", __name__, url_prefix="/beneficiaries")
+
+RELATIONS = ("spouse", "son", "daughter", "father", "mother", "brother", "sister", "other")
+DOCUMENT_KINDS = ("national_id", "iqama", "family_card", "income_proof", "lease", "medical_report",
+                  "death_certificate", "bank_letter", "other")
+
+
+def _form_choices():
+    return {
+        "categories": CATEGORIES,
+        "branches": list(Branch.select().order_by(Branch.name_ar)),
+    }
+
+
+@bp.get("/")
+@roles_required(*STAFF_ROLES)
+def index():
+    q = request.args.get("q", "")
+    limit = current_app.config["SEARCH_LIMIT"]
+    results = list(service.search_query(q, current_user).limit(limit + 1))
+    more = len(results) > limit
+    return render("beneficiaries/index.html", block="results", q=q, results=results[:limit], more=more)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*EDIT_ROLES)
+def create():
+    form = request.form.to_dict() if request.method == "POST" else {}
+    errors, warnings, duplicate = {}, [], None
+    if request.method == "POST":
+        res = service.validate(form)
+        errors, warnings, duplicate = res.errors, res.warnings, res.duplicate
+        if res.ok and warnings and not form.get("confirm_warnings"):
+            pass  # show the warnings with links; the officer confirms to save anyway
+        elif res.ok:
+            ben = service.create(res.values, actor=current_user._get_current_object())
+            flash(_("The beneficiary was registered with file number %(n)s.", n=ben.file_number), "success")
+            return redirect(url_for("beneficiaries.profile", ben_id=ben.id))
+    elif current_user.has_role("delegate") and current_user.branch_id:
+        form["branch"] = str(current_user.branch_id)
+    status = 422 if errors else 200
+    return render("beneficiaries/form.html", form=form, errors=errors, warnings=warnings, duplicate=duplicate,
+                  ben=None, **_form_choices()), status
+
+
+@bp.route("/<int:ben_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDIT_ROLES)
+def edit(ben_id):
+    ben = visible_beneficiary(ben_id)
+    errors, warnings, duplicate, conflict = {}, [], None, False
+    if request.method == "POST":
+        form = request.form.to_dict()
+        res = service.validate(form, existing=ben)
+        errors, warnings, duplicate = res.errors, res.warnings, res.duplicate
+        try:
+            version = int(form.get("version", ""))
+        except ValueError:
+            version = -1
+        if res.ok and warnings and not form.get("confirm_warnings"):
+            pass
+        elif res.ok:
+            try:
+                service.update(ben, res.values, version, actor=current_user._get_current_object())
+            except service.Conflict:
+                conflict = True
+                errors["__all__"] = _(
+                    "Someone else saved this file while you were editing it. Your changes were not saved: "
+                    "review the current data below and enter your changes again."
+                )
+            else:
+                flash(_("The changes were saved."), "success")
+                return redirect(url_for("beneficiaries.profile", ben_id=ben.id))
+    else:
+        form = _form_from(ben)
+    if conflict:
+        ben = visible_beneficiary(ben_id)
+    status = 409 if conflict else (422 if errors else 200)
+    return render("beneficiaries/form.html", form=form, errors=errors, warnings=warnings, duplicate=duplicate,
+                  ben=ben, conflict=conflict, current=_form_from(ben) if conflict else None,
+                  **_form_choices()), status
+
+
+def _form_from(ben) -> dict:
+    data = {k: getattr(ben, k) for k in service.FIELDS if k != "branch"}
+    data["branch"] = str(ben.branch_id or "")
+    for key in ("id_expiry", "birth_date"):
+        data[key] = data[key].isoformat() if data[key] else ""
+    data["version"] = str(ben.version)
+    return data
+
+
+def profile_context(ben, contact_form=None, **extra):
+    household = list(ben.household.order_by(HouseholdMember.id))
+    documents = list(ben.documents.order_by(Document.expiry_date.desc(), Document.id.desc()))
+    cases = list(ben.cases.order_by(Case.id.desc()))
+    ctx = {
+        "ben": ben, "household": household, "documents": documents, "cases": cases,
+        "contact_form": contact_form or contact_form_for(ben), "relations": RELATIONS,
+        "document_kinds": DOCUMENT_KINDS,
+    }
+    ctx.update(timeline_context(ben))
+    ctx.update(extra)
+    return ctx
+
+
+@bp.get("/<int:ben_id>")
+@roles_required(*STAFF_ROLES)
+def profile(ben_id):
+    ben = visible_beneficiary(ben_id)
+    audit("read", "beneficiary", ben.id)
+    return render("beneficiaries/profile.html", **profile_context(ben))
+
+
+@bp.post("/<int:ben_id>/household")
+@roles_required(*EDIT_ROLES)
+def add_household(ben_id):
+    ben = visible_beneficiary(ben_id)
+    data = request.form.to_dict()
+    errors = {}
+    name = clean_text(data.get("name"))
+    relation = data.get("relation", "")
+    if not name:
+        errors["name"] = _("This field is required.")
+    elif len(name) > 200:
+        errors["name"] = _("Too long: at most %(n)s characters.", n=200)
+    if relation not in RELATIONS:
+        errors["relation"] = _("Choose the relation.")
+    national_id = ""
+    if data.get("national_id"):
+        try:
+            national_id = clean_national_id(data["national_id"])
+        except ValidationError as exc:
+            errors["national_id"] = str(exc.message)
+    birth_date = None
+    try:
+        birth_date = parse_date(data.get("birth_date"))
+    except ValidationError as exc:
+        errors["birth_date"] = str(exc.message)
+    if errors:
+        return render("beneficiaries/profile.html", **profile_context(
+            ben, household_form=data, household_errors=errors)), 422
+    with database.atomic():
+        member = HouseholdMember.create(beneficiary=ben, name=name, relation=relation, national_id=national_id,
+                                        birth_date=birth_date, gender=data.get("gender", "")[:1],
+                                        has_income=bool(data.get("has_income")))
+        audit("create", "household_member", member.id, {"beneficiary": ben.id})
+    flash(_("The household member was added."), "success")
+    return redirect(url_for("beneficiaries.profile", ben_id=ben.id) + "#household")
+
+
+@bp.post("/<int:ben_id>/documents")
+@roles_required(*EDIT_ROLES)
+def add_document(ben_id):
+    from .uploads import UploadError, store_upload
+
+    ben = visible_beneficiary(ben_id)
+    data = request.form.to_dict()
+    errors = {}
+    kind = data.get("kind", "")
+    if kind not in DOCUMENT_KINDS:
+        errors["kind"] = _("Choose the document type.")
+    number = clean_text(data.get("number"))[:60]
+    dates = {}
+    for key in ("issue_date", "expiry_date"):
+        try:
+            dates[key] = parse_date(data.get(key))
+        except ValidationError as exc:
+            errors[key] = str(exc.message)
+    if dates.get("issue_date") and dates.get("expiry_date") and dates["expiry_date"] < dates["issue_date"]:
+        errors["expiry_date"] = _("The expiry date is before the issue date.")
+    upload = request.files.get("file")
+    stored = None
+    if not errors and upload and upload.filename:
+        try:
+            stored = store_upload(upload)
+        except UploadError as exc:
+            errors["file"] = str(exc.message)
+    if errors:
+        return render("beneficiaries/profile.html", **profile_context(
+            ben, document_form=data, document_errors=errors)), 422
+    with database.atomic():
+        doc = Document.create(
+            beneficiary=ben, kind=kind, number=number, uploaded_by=current_user._get_current_object(),
+            file_sha256=stored.sha256 if stored else "", file_name=stored.file_name if stored else "",
+            content_type=stored.content_type if stored else "", size=stored.size if stored else 0, **dates,
+        )
+        audit("create", "document", doc.id, {"beneficiary": ben.id, "kind": kind})
+    flash(_("The document was added."), "success")
+    return redirect(url_for("beneficiaries.profile", ben_id=ben.id) + "#documents")
+
+
+@bp.get("/<int:ben_id>/documents/<int:doc_id>/file")
+@roles_required(*STAFF_ROLES)
+def document_file(ben_id, doc_id):
+    from flask import send_file
+
+    from .uploads import path_for
+
+    ben = visible_beneficiary(ben_id)
+    doc = Document.get_or_none((Document.id == doc_id) & (Document.beneficiary == ben))
+    if doc is None or not doc.file_sha256:
+        abort(404)
+    audit("read", "document", doc.id, {"beneficiary": ben.id})
+    return send_file(path_for(doc.file_sha256), mimetype=doc.content_type, download_name=doc.file_name,
+                     as_attachment=True)

@@ -1,0 +1,255 @@
+"""Beneficiary registry services: validation, duplicate rules, create/update with a version check, search."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from peewee import JOIN
+
+from .audit import audit
+from .db import database, utcnow
+from .models import BENEFICIARY_STATUSES, CATEGORIES, GENDERS, Beneficiary, Branch, Case
+from .sequences import next_value
+from .text import clean_text, fold_digits, normalize_name, only_digits
+from .validators import ValidationError, clean_mobile, clean_national_id, id_kind
+
+FIELDS = (
+    "first_name", "father_name", "grandfather_name", "family_name", "national_id", "id_expiry",
+    "nationality", "gender", "birth_date", "mobile", "email", "preferred_channel", "district", "city",
+    "national_address", "category", "branch", "consent_data", "consent_contact", "status", "notes",
+)
+REQUIRED = ("first_name", "father_name", "family_name", "national_id", "gender", "mobile")
+MAX_LENGTHS = {
+    "first_name": 60, "father_name": 60, "grandfather_name": 60, "family_name": 60, "nationality": 60,
+    "email": 200, "district": 80, "city": 80, "national_address": 120, "notes": 2000,
+}
+
+
+class Conflict(Exception):
+    """Someone else saved the record since it was loaded."""
+
+
+@dataclass
+class Result:
+    """Outcome of validating beneficiary data: cleaned values, per-field errors, warnings."""
+
+    values: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+    duplicate: Beneficiary | None = None
+    warnings: list = field(default_factory=list)  # [(message, [Beneficiary, ...])]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _date(value, name, errors):
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        errors[name] = _l("Enter a date.")
+        return None
+    from .dates import parse_date
+
+    try:
+        return parse_date(value)
+    except ValidationError as exc:
+        errors[name] = exc.message
+        return None
+
+
+def validate(data: dict, *, existing: Beneficiary | None = None, partial: bool = False) -> Result:
+    """Check and clean beneficiary data. ``partial``: only the given keys (API PATCH-like updates)."""
+    res = Result()
+    errors = res.errors
+    keys = [k for k in FIELDS if k in data] if partial else list(FIELDS)
+    for key in keys:
+        value = data.get(key)
+        if key in ("consent_data", "consent_contact"):
+            if isinstance(value, str):
+                value = value.lower() in ("1", "true", "on", "yes", "y")
+            elif value is not None and not isinstance(value, bool):
+                errors[key] = _l("Must be true or false.")
+                continue
+            res.values[key] = bool(value)
+            continue
+        if key in ("id_expiry", "birth_date"):
+            res.values[key] = _date(value, key, errors)
+            continue
+        if key == "branch":
+            if value in (None, ""):
+                res.values[key] = None
+                continue
+            branch = Branch.get_or_none(Branch.code == str(value)) or (
+                Branch.get_or_none(Branch.id == int(value)) if str(value).isdigit() else None
+            )
+            if branch is None:
+                errors[key] = _l("Unknown branch.")
+            res.values[key] = branch
+            continue
+        if value is not None and not isinstance(value, str):
+            errors[key] = _l("Must be text.")
+            continue
+        text = clean_text(value)
+        if key in MAX_LENGTHS and len(text) > MAX_LENGTHS[key]:
+            errors[key] = _l("Too long: at most %(n)s characters.", n=MAX_LENGTHS[key])
+            continue
+        res.values[key] = text
+    for key in REQUIRED:
+        if key in keys and not res.values.get(key) and key not in errors:
+            errors[key] = _l("This field is required.")
+    if "national_id" in keys and res.values.get("national_id") and "national_id" not in errors:
+        try:
+            res.values["national_id"] = clean_national_id(res.values["national_id"])
+            res.values["id_kind"] = id_kind(res.values["national_id"])
+        except ValidationError as exc:
+            errors["national_id"] = exc.message
+    if "mobile" in keys and res.values.get("mobile") and "mobile" not in errors:
+        try:
+            res.values["mobile"] = clean_mobile(res.values["mobile"])
+        except ValidationError as exc:
+            errors["mobile"] = exc.message
+    if "gender" in keys and res.values.get("gender") and res.values["gender"] not in GENDERS:
+        errors["gender"] = _l("Choose male or female.")
+    if "category" in keys:
+        if not res.values.get("category"):
+            res.values["category"] = "other"
+        elif res.values["category"] not in CATEGORIES:
+            errors["category"] = _l("Unknown category.")
+    if "status" in keys:
+        if not res.values.get("status"):
+            res.values["status"] = existing.status if existing else "active"
+        elif res.values["status"] not in BENEFICIARY_STATUSES:
+            errors["status"] = _l("Unknown status.")
+    if "nationality" in keys and not res.values.get("nationality"):
+        res.values["nationality"] = "SA"
+    if "preferred_channel" in keys and not res.values.get("preferred_channel"):
+        res.values["preferred_channel"] = "phone"
+    if "email" in keys and res.values.get("email") and "@" not in res.values["email"]:
+        errors["email"] = _l("This is not an email address.")
+    today = dt.date.today()
+    if res.values.get("birth_date") and res.values["birth_date"] > today:
+        errors["birth_date"] = _l("The birth date cannot be in the future.")
+    if res.values.get("birth_date") and res.values["birth_date"].year < 1900:
+        errors["birth_date"] = _l("The birth date is too far in the past.")
+    if "national_id" in res.values and "national_id" not in errors:
+        query = Beneficiary.select().where(Beneficiary.national_id == res.values["national_id"])
+        if existing is not None:
+            query = query.where(Beneficiary.id != existing.id)
+        dup = query.first()
+        if dup is not None:
+            res.duplicate = dup
+            errors["national_id"] = _l("A beneficiary with this ID number is already registered (file %(f)s).",
+                                       f=dup.file_number)
+    if not errors:
+        _warnings(res, existing)
+    return res
+
+
+def _warnings(res: Result, existing: Beneficiary | None) -> None:
+    others = Beneficiary.select()
+    if existing is not None:
+        others = others.where(Beneficiary.id != existing.id)
+    mobile = res.values.get("mobile")
+    if mobile and (existing is None or mobile != existing.mobile):
+        same = list(others.where(Beneficiary.mobile == mobile).limit(5))
+        if same:
+            res.warnings.append((_l("Another file has the same mobile number."), same))
+    name_parts = [res.values.get(k, getattr(existing, k, "") if existing else "") for k in
+                  ("first_name", "father_name", "grandfather_name", "family_name")]
+    search = normalize_name(" ".join(p for p in name_parts if p))
+    if search and (existing is None or search != existing.name_search):
+        same = list(others.where(Beneficiary.name_search == search).limit(5))
+        if same:
+            res.warnings.append((_l("Another file has the same name."), same))
+
+
+def _search_name(values: dict, existing: Beneficiary | None = None) -> str:
+    parts = [values.get(k, getattr(existing, k, "") if existing else "") for k in
+             ("first_name", "father_name", "grandfather_name", "family_name")]
+    return normalize_name(" ".join(p for p in parts if p))
+
+
+def create(values: dict, actor=None) -> Beneficiary:
+    """Store a validated beneficiary in one transaction; returns it."""
+    with database.atomic():
+        number = next_value("beneficiary_file")
+        ben = Beneficiary.create(
+            file_number=f"{number:06d}", name_search=_search_name(values), created_by=actor, **values,
+        )
+        audit("create", "beneficiary", ben.id, {"file_number": ben.file_number}, actor=actor)
+    return ben
+
+
+def update(ben: Beneficiary, values: dict, version: int, actor=None) -> Beneficiary:
+    """Save changes if nobody else saved since ``version`` was read; raises Conflict otherwise."""
+    changed = {k: v for k, v in values.items() if getattr(ben, k) != v}
+    with database.atomic():
+        updates = dict(changed)
+        updates["name_search"] = _search_name(values, ben)
+        updates["version"] = Beneficiary.version + 1
+        updates["updated_at"] = utcnow()
+        rows = (
+            Beneficiary.update(**updates)
+            .where((Beneficiary.id == ben.id) & (Beneficiary.version == version))
+            .execute()
+        )
+        if rows != 1:
+            raise Conflict()
+        audit("update", "beneficiary", ben.id,
+              {"fields": sorted(k for k in changed if k != "national_id"), "version": version + 1}, actor=actor)
+    return Beneficiary.get_by_id(ben.id)
+
+
+def search_query(q: str, user=None):
+    """Beneficiaries matching ``q``: normalised name words, national ID, mobile in any format,
+    file number or case reference. LIKE wildcards in ``q`` are matched literally."""
+    query = Beneficiary.select(Beneficiary, Branch).join(Branch, join_type=JOIN.LEFT_OUTER).switch(Beneficiary)
+    if user is not None and user.has_role("delegate") and not user.has_role(
+        "admin", "officer", "manager", "researcher", "committee"
+    ):
+        query = query.where(Beneficiary.branch == user.branch_id)
+    q = clean_text(q or "")[:100]
+    if not q:
+        return query.order_by(Beneficiary.updated_at.desc(), Beneficiary.id.desc())
+    digits = only_digits(q)
+    folded = fold_digits(q)
+    conditions = []
+    # Names are letters only: punctuation and LIKE wildcards in the query are dropped, not matched.
+    words = [w for w in _WORD.findall(normalize_name(q)) if not w.isdigit()]
+    if words:
+        cond = None
+        for word in words[:6]:
+            part = Beneficiary.name_search.contains(word)
+            cond = part if cond is None else (cond & part)
+        conditions.append(cond)
+    compact = re.sub(r"[\s\-+()]", "", folded)
+    if len(digits) >= 3 and compact.isdigit():
+        conditions.append(Beneficiary.national_id.startswith(digits))
+        conditions.append(Beneficiary.file_number == digits.zfill(6))
+        local = digits
+        for prefix in ("00966", "966"):
+            if local.startswith(prefix):
+                local = local[len(prefix):]
+                break
+        local = local.lstrip("0")
+        if len(local) >= 3:
+            conditions.append(Beneficiary.mobile.contains(local))
+    ref = folded.strip()
+    if _REFERENCE.fullmatch(ref):
+        case_ids = Case.select(Case.beneficiary).where(Case.reference == ref)
+        conditions.append(Beneficiary.id.in_(case_ids))
+    if not conditions:
+        return query.where(Beneficiary.id < 0)
+    cond = conditions[0]
+    for extra in conditions[1:]:
+        cond = cond | extra
+    return query.where(cond).order_by(Beneficiary.family_name, Beneficiary.first_name, Beneficiary.id)
+
+
+_WORD = re.compile(r"[^\W_]+")
+_REFERENCE = re.compile(r"\d{4}-\d{6}")

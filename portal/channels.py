@@ -1,0 +1,16 @@
+"""Helpers for channel plugins that only declare themselves (the core's generic contact form logs
+their contacts). A plugin module calls ``declare_channel`` and exposes the returned hook functions."""
+from __future__ import annotations
+
+from .hookspecs import hookimpl
+
+
+def declare_channel(key: str, label_ar: str, label_en: str, icon: str, order: int = 100, manual: bool = True):
+    """Return a ``channel_info`` hook implementation for a channel with these labels."""
+    info = {"key": key, "label_ar": label_ar, "label_en": label_en, "icon": icon, "order": order, "manual": manual}
+
+    @hookimpl(specname="channel_info")
+    def channel_info():
+        return dict(info)
+
+    return channel_info

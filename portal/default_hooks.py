@@ -1,0 +1,30 @@
+"""The core's own hook implementations: the fallback timeline renderer and the core menu."""
+from __future__ import annotations
+
+from flask import render_template, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from .hookspecs import hookimpl
+
+
+@hookimpl(trylast=True)
+def render_timeline_entry(entry, request):
+    return Markup(render_template("timeline/_entry_body.html", entry=entry))
+
+
+@hookimpl(tryfirst=True)
+def menu_links(user, request):
+    endpoint = request.endpoint or ""
+    links = [
+        {"href": url_for("dashboard.index"), "label": _("Dashboard"), "active": endpoint == "dashboard.index"},
+        {
+            "href": url_for("beneficiaries.index"),
+            "label": _("Beneficiaries"),
+            "active": endpoint.startswith("beneficiaries.") or endpoint.startswith("timeline."),
+        },
+    ]
+    if user.has_role("admin"):
+        links.append({"href": url_for("admin.users"), "label": _("Administration"),
+                      "active": endpoint.startswith("admin.")})
+    return links

@@ -1,0 +1,230 @@
+"""Realistic Arabic demo data, built with bulk inserts so that 50,000 beneficiaries and a million
+timeline entries take minutes. The same seed gives the same data."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+import time
+from pathlib import Path
+
+import click
+
+from .db import database, utcnow
+from .models import Beneficiary, Branch, Case, Counter, Document, HouseholdMember, TimelineEntry, User
+from .plugins import channels
+from .text import normalize_name
+
+MALE = ["محمد", "أحمد", "عبدالله", "عبد الرحمن", "خالد", "فهد", "سعد", "علي", "عمر", "يوسف", "إبراهيم",
+        "سلطان", "ماجد", "ناصر", "حسن", "حسين", "عبدالعزيز", "سعود", "فيصل", "تركي", "بندر", "مشعل",
+        "إحمد", "أحمد", "صالح", "سليمان", "منصور", "هاني", "طلال", "وليد"]
+FEMALE = ["فاطمة", "نورة", "سارة", "مريم", "عائشة", "هند", "ريم", "منى", "أمل", "خديجة", "حصة", "لطيفة",
+          "جواهر", "أسماء", "هيفاء", "دلال", "شيخة", "ليلى", "رقية", "زينب"]
+FAMILIES = ["الحربي", "العتيبي", "الغامدي", "الزهراني", "القحطاني", "الشهري", "المالكي", "السلمي", "الثقفي",
+            "الجهني", "اللحياني", "المطيري", "الشمري", "الدوسري", "الهذلي", "البقمي", "الصبحي", "الأحمدي",
+            "العمري", "الفيفي", "باعشن", "الهاشمي", "القرشي", "بن لادن", "الشريف"]
+DISTRICTS = ["العزيزية", "الشوقية", "النسيم", "الزاهر", "العوالي", "الشرائع", "الرصيفة", "الكعكية", "المعابدة",
+             "الششة", "الهجرة", "العتيبية", "جرول", "النوارية", "بطحاء قريش", "الخالدية"]
+BRANCHES = [("MKK", "مكتب مكة المكرمة", "Makkah office", "مكة المكرمة"),
+            ("TAIF", "مكتب الطائف", "Taif office", "الطائف"),
+            ("JED", "مكتب جدة", "Jeddah office", "جدة"),
+            ("QNF", "مكتب القنفذة", "Al-Qunfudhah office", "القنفذة")]
+CATEGORIES = ["widow", "orphan", "elderly", "disability", "low_income", "divorced", "sick", "unemployed"]
+SUMMARIES = {
+    "in": ["استفسار عن موعد صرف السلة الغذائية", "طلب مساعدة في سداد الإيجار", "استفسار عن حالة الطلب",
+           "تحديث بيانات الجوال", "شكر على الخدمة", "طلب مساعدة علاجية", "السؤال عن المستندات المطلوبة",
+           "بلاغ عن انتهاء الهوية", "طلب زيارة منزلية", "استفسار عن برنامج الحقيبة المدرسية"],
+    "out": ["إبلاغ بموعد المقابلة", "تذكير بإحضار صك الإعالة", "إشعار باستلام الطلب", "تهنئة بالعيد",
+            "متابعة بعد صرف المساعدة", "طلب تحديث المستندات", "إبلاغ بقرار اللجنة", "دعوة لبرنامج رمضان"],
+}
+BODIES = ["تم التواصل مع المستفيد وشرح الإجراءات المطلوبة بالتفصيل.", "أفاد المستفيد بأن الوضع المعيشي صعب.",
+          "سيتم رفع الطلب إلى لجنة البحث بعد اكتمال المستندات.", "تم تحديث البيانات في الملف.", ""]
+ROLE_USERS = [
+    ("admin", "admin", "مدير النظام"),
+    ("officer", "officer", "موظف علاقات المستفيدين"),
+    ("researcher", "researcher", "باحثة اجتماعية"),
+    ("committee", "committee", "عضو لجنة البحث"),
+    ("delegate", "delegate", "مندوب مكتب الطائف"),
+    ("manager", "manager", "مدير الجمعية"),
+]
+
+
+def luhn_complete(nine: str) -> str:
+    for check in "0123456789":
+        digits = nine + check
+        total = 0
+        for index, char in enumerate(reversed(digits)):
+            n = int(char)
+            if index % 2 == 1:
+                n = n * 2 - 9 if n * 2 > 9 else n * 2
+            total += n
+        if total % 10 == 0:
+            return digits
+    raise AssertionError("unreachable")
+
+
+def _logins_path(app) -> Path:
+    return Path(app.instance_path) / "demo-logins.txt"
+
+
+def print_logins(app) -> None:
+    path = _logins_path(app)
+    if path.exists():
+        click.echo("Demo logins (username / password):")
+        click.echo(path.read_text().rstrip())
+
+
+def _users(app_instance_path: str) -> list[User]:
+    from .auth import hash_password
+
+    lines, users = [], []
+    branch_taif = Branch.get(Branch.code == "TAIF")
+    for username, role, name in ROLE_USERS:
+        user = User.get_or_none(User.username == username)
+        if user is None:
+            password = secrets.token_urlsafe(9)
+            user = User.create(username=username, full_name=name, roles=role, password_hash=hash_password(password),
+                               branch=branch_taif if role == "delegate" else None,
+                               phone="+9661255500%02d" % (len(users) + 1))
+            lines.append(f"  {role:<11} {username} / {password}")
+        users.append(user)
+    if lines:
+        path = Path(app_instance_path) / "demo-logins.txt"
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+    return users
+
+
+def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> dict:
+    from flask import current_app
+
+    started = time.perf_counter()
+    rnd = random.Random(seed)
+    now = utcnow()
+    today = dt.date.today()
+    with database.atomic():
+        for code, ar, en, city in BRANCHES:
+            Branch.insert(code=code, name_ar=ar, name_en=en, city=city).on_conflict_ignore().execute()
+        users = _users(current_app.instance_path)
+    branches = list(Branch.select())
+    officer = next(u for u in users if u.has_role("officer"))
+    researcher = next(u for u in users if u.has_role("researcher"))
+
+    start_file = (Counter.get_or_none(Counter.name == "beneficiary_file") or Counter(value=0)).value
+    used_ids = {r[0] for r in Beneficiary.select(Beneficiary.national_id).tuples()}
+    rows = []
+    for i in range(beneficiaries):
+        female = rnd.random() < 0.55
+        first = rnd.choice(FEMALE if female else MALE)
+        father, grand = rnd.choice(MALE), rnd.choice(MALE)
+        family = rnd.choice(FAMILIES)
+        while True:
+            kind = "1" if rnd.random() < 0.85 else "2"
+            nid = luhn_complete(kind + "".join(rnd.choice("0123456789") for _ in range(8)))
+            if nid not in used_ids:
+                used_ids.add(nid)
+                break
+        # Some mobiles are shared by relatives, as in real files.
+        mobile = "+9665" + "".join(rnd.choice("0123456789") for _ in range(8))
+        expiry = today + dt.timedelta(days=rnd.randint(-200, 1500))
+        created = now - dt.timedelta(days=rnd.randint(1, 900), minutes=rnd.randint(0, 1440))
+        branch = rnd.choice(branches)
+        rows.append({
+            "file_number": f"{start_file + i + 1:06d}", "first_name": first, "father_name": father,
+            "grandfather_name": grand, "family_name": family,
+            "name_search": normalize_name(f"{first} {father} {grand} {family}"),
+            "national_id": nid, "id_kind": "citizen" if kind == "1" else "resident", "id_expiry": expiry,
+            "nationality": "SA" if kind == "1" else rnd.choice(["YE", "EG", "PK", "SD", "MM"]),
+            "gender": "f" if female else "m",
+            "birth_date": today - dt.timedelta(days=rnd.randint(18 * 365, 85 * 365)),
+            "mobile": mobile, "preferred_channel": rnd.choice(["phone", "phone", "social", "interview"]),
+            "district": rnd.choice(DISTRICTS), "city": branch.city, "category": rnd.choice(CATEGORIES),
+            "branch": branch.id, "consent_data": True, "consent_contact": rnd.random() < 0.9, "status": "active",
+            "created_at": created, "updated_at": created, "created_by": officer.id, "version": 1,
+        })
+    with database.atomic():
+        for chunk in range(0, len(rows), 500):
+            Beneficiary.insert_many(rows[chunk:chunk + 500]).execute()
+        Counter.insert(name="beneficiary_file", value=0).on_conflict_ignore().execute()
+        Counter.update(value=start_file + beneficiaries).where(Counter.name == "beneficiary_file").execute()
+
+    ben_ids = [r[0] for r in Beneficiary.select(Beneficiary.id).where(
+        Beneficiary.file_number > f"{start_file:06d}").order_by(Beneficiary.id).tuples()]
+
+    # Household members and documents for the first few hundred files.
+    household, documents = [], []
+    for ben_id in ben_ids[:2000]:
+        for _ in range(rnd.randint(0, 4)):
+            household.append({"beneficiary": ben_id, "name": f"{rnd.choice(MALE + FEMALE)} {rnd.choice(FAMILIES)}",
+                              "relation": rnd.choice(["son", "daughter", "spouse", "mother"]),
+                              "gender": rnd.choice("mf"), "national_id": "",
+                              "birth_date": today - dt.timedelta(days=rnd.randint(365, 60 * 365)),
+                              "has_income": False, "notes": ""})
+        expiry = today + dt.timedelta(days=rnd.randint(-120, 900))
+        documents.append({"beneficiary": ben_id, "kind": "national_id", "number": "",
+                          "issue_date": expiry - dt.timedelta(days=3650), "expiry_date": expiry,
+                          "uploaded_by": officer.id, "uploaded_at": now, "file_sha256": "", "file_name": "",
+                          "content_type": "", "size": 0})
+    with database.atomic():
+        for chunk in range(0, len(household), 500):
+            HouseholdMember.insert_many(household[chunk:chunk + 500]).execute()
+        for chunk in range(0, len(documents), 500):
+            Document.insert_many(documents[chunk:chunk + 500]).execute()
+
+    # Requests (one for roughly every third file), references per Hijri year.
+    from .dates import hijri_year
+
+    year = hijri_year(today)
+    counter_name = f"case_{year}"
+    start_case = (Counter.get_or_none(Counter.name == counter_name) or Counter(value=0)).value
+    statuses = ["submitted", "incomplete", "in_research", "awaiting_committee", "approved", "registered",
+                "served", "closed", "rejected"]
+    types = ["financial_aid", "food_basket", "rent", "medical", "education", "seasonal"]
+    case_rows = []
+    for n, ben_id in enumerate(ben_ids[: max(1, beneficiaries // 3)]):
+        created = now - dt.timedelta(days=rnd.randint(0, 60))
+        status = rnd.choice(statuses)
+        case_rows.append({
+            "reference": f"{year}-{start_case + n + 1:06d}", "beneficiary": ben_id, "request_type": rnd.choice(types),
+            "channel": rnd.choice(["interview", "phone", "website", "delegates"]), "status": status,
+            "submitted_at": created, "status_changed_at": created + dt.timedelta(days=rnd.randint(0, 10)),
+            "committee_due_at": created + dt.timedelta(days=14) if status == "awaiting_committee" else None,
+            "assigned_researcher": researcher.id if status in ("in_research", "awaiting_committee") else None,
+            "created_by": officer.id, "created_at": created, "updated_at": created, "version": 1, "summary": "",
+            "decision": "", "decision_reasons": "",
+        })
+    with database.atomic():
+        for chunk in range(0, len(case_rows), 500):
+            Case.insert_many(case_rows[chunk:chunk + 500]).execute()
+        Counter.insert(name=counter_name, value=0).on_conflict_ignore().execute()
+        Counter.update(value=start_case + len(case_rows)).where(Counter.name == counter_name).execute()
+
+    # Timeline entries across every enabled channel, spread over the files; the first files get more.
+    keys = [c["key"] for c in channels()]
+    actors = [u.id for u in users if not u.has_role("admin", "manager", "committee")]
+    written = 0
+    batch = []
+    with database.atomic():
+        for i in range(entries):
+            ben_id = ben_ids[i % len(ben_ids)] if i < len(ben_ids) * 2 else rnd.choice(ben_ids)
+            direction = "in" if rnd.random() < 0.6 else "out"
+            channel = keys[(i + i // len(ben_ids)) % len(keys)]
+            occurred = now - dt.timedelta(minutes=rnd.randint(0, 60 * 24 * 365))
+            if i % 40 == 0:
+                occurred = now - dt.timedelta(minutes=rnd.randint(0, 300))
+            follow = today + dt.timedelta(days=rnd.randint(-3, 10)) if rnd.random() < 0.05 else None
+            batch.append({
+                "beneficiary": ben_id, "channel": channel, "direction": direction, "occurred_at": occurred,
+                "summary": rnd.choice(SUMMARIES[direction]), "body": rnd.choice(BODIES),
+                "actor": rnd.choice(actors), "data": None, "follow_up_due": follow, "follow_up_done": False,
+                "created_at": occurred,
+            })
+            if len(batch) == 1000:
+                TimelineEntry.insert_many(batch).execute()
+                written += len(batch)
+                batch = []
+        if batch:
+            TimelineEntry.insert_many(batch).execute()
+            written += len(batch)
+    return {"beneficiaries": beneficiaries, "entries": written, "cases": len(case_rows),
+            "seconds": time.perf_counter() - started}

@@ -1,0 +1,123 @@
+"""The plugin contract. Every hook is called with keyword arguments only; an implementation may
+accept any subset of them, so hooks grow by adding arguments, never by changing them."""
+from pluggy import HookimplMarker, HookspecMarker
+
+hookspec = HookspecMarker("portal")
+hookimpl = HookimplMarker("portal")
+
+
+@hookspec
+def channel_info():
+    """Describe the communication channel this plugin provides.
+
+    :return: ``{"key": str, "label_ar": str, "label_en": str, "icon": str}`` or None when the plugin
+        is not a channel. ``key`` is what ``TimelineEntry.channel`` stores; ``icon`` is a short text
+        symbol shown in badges; ``order`` (optional int) sorts the channel list; ``manual`` (optional
+        bool, default True) says whether officers can log contacts on it by hand.
+    """
+
+
+@hookspec
+def register_blueprints(app):
+    """Mount the plugin's screens and webhooks.
+
+    :param app: the Flask application being built.
+    :return: a Blueprint, a list of Blueprints, or None.
+    """
+
+
+@hookspec
+def register_models():
+    """Peewee models owned by the plugin (tables that are truly the channel's own).
+
+    :return: a list of model classes bound to ``portal.db.database``.
+    """
+
+
+@hookspec
+def register_migrations():
+    """Numbered migration folders of the plugin, applied after the core's by ``portal migrate``.
+
+    :return: a list of ``(namespace, directory)`` pairs; each namespace keeps its own history table
+        ``schema_migration_<namespace>``.
+    """
+
+
+@hookspec(firstresult=True)
+def render_timeline_entry(entry, request):
+    """Draw one timeline entry. Implementations return None for entries of other channels.
+
+    :param entry: the ``TimelineEntry`` (its ``actor`` and ``case`` already loaded).
+    :param request: the current Flask request.
+    :return: ``markupsafe.Markup`` with the entry's body HTML, or None.
+    """
+
+
+@hookspec
+def menu_links(user, request):
+    """Navigation entries for the signed-in user.
+
+    :param user: the current ``User``.
+    :param request: the current Flask request.
+    :return: a list of ``{"href": str, "label": str, "active": bool}``.
+    """
+
+
+@hookspec
+def timeline_entry_created(entry):
+    """Called inside the transaction that wrote a new timeline entry.
+
+    :param entry: the new ``TimelineEntry``.
+    """
+
+
+@hookspec
+def case_status_changed(case, old, new, actor):
+    """Called inside the transaction of every case transition (letters, notifications, surveys).
+
+    :param case: the ``Case`` after the change.
+    :param old: the previous status.
+    :param new: the new status.
+    :param actor: the ``User`` who made the change, or None for the system.
+    """
+
+
+@hookspec(firstresult=True)
+def send_message(beneficiary, text, purpose, channel, context):
+    """Deliver a message to a beneficiary. The first plugin able to send returns a delivery id.
+
+    :param beneficiary: the ``Beneficiary``.
+    :param text: the message text (Arabic, already rendered).
+    :param purpose: a machine key such as ``"case_reference"``, ``"missing_documents"``,
+        ``"decision"`` or ``"one_time_code"`` (template senders choose their template by it).
+    :param channel: the preferred channel key, or None to let plugins decide.
+    :param context: a dict of extra values (reference, dates, ...).
+    :return: ``{"channel": str, "id": str}`` when sent, or None when this plugin cannot send.
+    """
+
+
+@hookspec
+def dashboard_widgets(user, request):
+    """Extra panels on the dashboard.
+
+    :param user: the current ``User``.
+    :param request: the current Flask request.
+    :return: a list of ``markupsafe.Markup`` fragments (each a ``<section>``).
+    """
+
+
+@hookspec
+def register_commands(cli):
+    """Add click commands to the ``portal`` command line.
+
+    :param cli: the ``portal`` click group; add commands or sub-groups to it.
+    """
+
+
+@hookspec
+def openapi_paths():
+    """OpenAPI 3.1 path items for the plugin's routes under ``/api/v1`` (merged into ``openapi.json``).
+
+    :return: a dict ``{"/path/{param}": {"get": {...}, "post": {...}}}`` with paths relative to
+        ``/api/v1``, or None.
+    """

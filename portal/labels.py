@@ -1,0 +1,41 @@
+"""Display labels for stored codes (translated; Arabic is the source of truth on screen)."""
+from flask_babel import lazy_gettext as _l
+
+CATEGORY = {
+    "widow": _l("Widow"), "orphan": _l("Orphan"), "elderly": _l("Elderly"), "disability": _l("Person with a disability"),
+    "low_income": _l("Low-income family"), "divorced": _l("Divorced"), "sick": _l("Chronically ill"),
+    "unemployed": _l("Unemployed"), "other": _l("Other"),
+}
+GENDER = {"m": _l("Male"), "f": _l("Female")}
+DIRECTION = {"in": _l("From the beneficiary"), "out": _l("To the beneficiary"), "internal": _l("Internal note")}
+BENEFICIARY_STATUS = {"active": _l("Active"), "applicant": _l("Applicant"), "inactive": _l("Inactive"),
+                      "deceased": _l("Deceased")}
+CASE_STATUS = {
+    "draft": _l("Draft"), "submitted": _l("Submitted"), "incomplete": _l("Incomplete"),
+    "in_research": _l("In social research"), "awaiting_committee": _l("Awaiting the committee"),
+    "approved": _l("Approved"), "rejected": _l("Rejected"), "registered": _l("Registered"),
+    "served": _l("Served"), "closed": _l("Closed"), "withdrawn": _l("Withdrawn"),
+}
+RELATION = {
+    "spouse": _l("Spouse"), "son": _l("Son"), "daughter": _l("Daughter"), "father": _l("Father"),
+    "mother": _l("Mother"), "brother": _l("Brother"), "sister": _l("Sister"), "other": _l("Other"),
+}
+DOCUMENT_KIND = {
+    "national_id": _l("National ID card"), "iqama": _l("Iqama"), "family_card": _l("Family card"),
+    "income_proof": _l("Proof of income"), "lease": _l("Lease contract"), "medical_report": _l("Medical report"),
+    "death_certificate": _l("Death certificate"), "bank_letter": _l("Bank letter"), "other": _l("Other"),
+}
+ROLE = {
+    "admin": _l("System administrator"), "officer": _l("Beneficiary relations officer"),
+    "researcher": _l("Social researcher"), "committee": _l("Research committee member"),
+    "delegate": _l("Branch delegate"), "manager": _l("Manager"),
+}
+REQUEST_TYPE = {
+    "general": _l("General request"), "financial_aid": _l("Financial aid"), "food_basket": _l("Food basket"),
+    "rent": _l("Rent"), "medical": _l("Medical"), "education": _l("Education"), "seasonal": _l("Seasonal programme"),
+}
+ID_KIND = {"citizen": _l("Citizen"), "resident": _l("Resident")}
+
+
+def label(table: dict, code):
+    return table.get(code, code) if code is not None else ""

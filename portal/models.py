@@ -1,0 +1,226 @@
+"""Core models: users and branches, beneficiaries and their documents, cases, the unified timeline, audit."""
+from __future__ import annotations
+
+import json
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from .db import BaseModel, utcnow
+
+ROLES = ("admin", "officer", "researcher", "committee", "delegate", "manager")
+GENDERS = ("m", "f")
+CATEGORIES = (
+    "widow", "orphan", "elderly", "disability", "low_income", "divorced", "sick", "unemployed", "other",
+)
+DIRECTIONS = ("in", "out", "internal")
+BENEFICIARY_STATUSES = ("active", "applicant", "inactive", "deceased")
+CASE_STATUSES = (
+    "draft", "submitted", "incomplete", "in_research", "awaiting_committee", "approved", "rejected",
+    "registered", "served", "closed", "withdrawn",
+)
+
+
+class JSONField(TextField):
+    """JSON stored as text on every backend (UTF-8, no ASCII escaping)."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class Branch(BaseModel):
+    code = CharField(max_length=20, unique=True)
+    name_ar = CharField(max_length=120)
+    name_en = CharField(max_length=120, default="")
+    city = CharField(max_length=80, default="")
+
+
+class User(BaseModel):
+    username = CharField(max_length=60, unique=True)
+    full_name = CharField(max_length=160)
+    email = CharField(max_length=200, default="")
+    phone = CharField(max_length=20, default="", index=True)  # E.164; extension for CTI matching
+    password_hash = CharField(max_length=255)
+    roles = CharField(max_length=200, default="")  # comma-separated subset of ROLES
+    branch = ForeignKeyField(Branch, null=True, backref="users", on_delete="SET NULL")
+    is_active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+    last_login_at = DateTimeField(null=True)
+
+    @property
+    def role_set(self) -> set[str]:
+        return {r for r in self.roles.split(",") if r}
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.role_set & set(roles))
+
+    # flask-login protocol
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class Counter(BaseModel):
+    """Named sequences (case references per Hijri year, file numbers, registry numbers)."""
+
+    name = CharField(max_length=60, primary_key=True)
+    value = IntegerField(default=0)
+
+
+class Beneficiary(BaseModel):
+    file_number = CharField(max_length=20, unique=True)
+    first_name = CharField(max_length=60)
+    father_name = CharField(max_length=60)
+    grandfather_name = CharField(max_length=60, default="")
+    family_name = CharField(max_length=60)
+    name_search = CharField(max_length=260, index=True)
+    national_id = CharField(max_length=10, unique=True)
+    id_kind = CharField(max_length=10, default="citizen")
+    id_expiry = DateField(null=True)
+    nationality = CharField(max_length=60, default="SA")
+    gender = CharField(max_length=1)
+    birth_date = DateField(null=True)
+    mobile = CharField(max_length=20, default="", index=True)
+    email = CharField(max_length=200, default="")
+    preferred_channel = CharField(max_length=30, default="phone")
+    district = CharField(max_length=80, default="")
+    city = CharField(max_length=80, default="")
+    national_address = CharField(max_length=120, default="")
+    category = CharField(max_length=30, default="other")
+    branch = ForeignKeyField(Branch, null=True, backref="beneficiaries", on_delete="SET NULL")
+    consent_data = BooleanField(default=False)
+    consent_contact = BooleanField(default=False)
+    status = CharField(max_length=20, default="active")
+    notes = TextField(default="")
+    version = IntegerField(default=1)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.father_name, self.grandfather_name, self.family_name) if p)
+
+    @property
+    def masked_id(self) -> str:
+        return "******" + self.national_id[-4:]
+
+
+class HouseholdMember(BaseModel):
+    beneficiary = ForeignKeyField(Beneficiary, backref="household", on_delete="CASCADE")
+    name = CharField(max_length=200)
+    relation = CharField(max_length=30)
+    national_id = CharField(max_length=10, default="")
+    birth_date = DateField(null=True)
+    gender = CharField(max_length=1, default="")
+    has_income = BooleanField(default=False)
+    notes = CharField(max_length=300, default="")
+
+
+class Case(BaseModel):
+    reference = CharField(max_length=20, unique=True)
+    beneficiary = ForeignKeyField(Beneficiary, backref="cases", on_delete="CASCADE")
+    request_type = CharField(max_length=60, default="general")
+    channel = CharField(max_length=30, default="interview")
+    status = CharField(max_length=30, default="draft", index=True)
+    summary = TextField(default="")
+    submitted_at = DateTimeField(null=True)
+    status_changed_at = DateTimeField(default=utcnow)
+    committee_due_at = DateTimeField(null=True)
+    assigned_researcher = ForeignKeyField(User, null=True, backref="research_cases", on_delete="SET NULL")
+    decision = CharField(max_length=20, default="")
+    decision_reasons = TextField(default="")
+    amount = DecimalField(max_digits=12, decimal_places=2, null=True)
+    version = IntegerField(default=1)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class Document(BaseModel):
+    beneficiary = ForeignKeyField(Beneficiary, backref="documents", on_delete="CASCADE")
+    case = ForeignKeyField(Case, null=True, backref="documents", on_delete="SET NULL")
+    kind = CharField(max_length=40)
+    number = CharField(max_length=60, default="")
+    issue_date = DateField(null=True)
+    expiry_date = DateField(null=True)
+    file_sha256 = CharField(max_length=64, default="")
+    file_name = CharField(max_length=200, default="")
+    content_type = CharField(max_length=100, default="")
+    size = IntegerField(default=0)
+    uploaded_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    uploaded_at = DateTimeField(default=utcnow)
+    verified_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    verified_at = DateTimeField(null=True)
+
+    def is_expired(self, on=None) -> bool:
+        import datetime as dt
+
+        return self.expiry_date is not None and self.expiry_date < (on or dt.date.today())
+
+
+class TimelineEntry(BaseModel):
+    """One contact or event on any channel: the unified timeline."""
+
+    beneficiary = ForeignKeyField(Beneficiary, null=True, backref="timeline", on_delete="CASCADE")
+    case = ForeignKeyField(Case, null=True, backref="timeline", on_delete="SET NULL")
+    channel = CharField(max_length=30, index=True)
+    direction = CharField(max_length=10, default="in")
+    occurred_at = DateTimeField(default=utcnow)
+    summary = CharField(max_length=300)
+    body = TextField(default="")
+    actor = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    data = JSONField(null=True)
+    follow_up_due = DateField(null=True, index=True)
+    follow_up_done = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("beneficiary", "occurred_at", "id"), False),)
+
+
+class Attachment(BaseModel):
+    entry = ForeignKeyField(TimelineEntry, backref="attachments", on_delete="CASCADE")
+    sha256 = CharField(max_length=64)
+    file_name = CharField(max_length=200)
+    content_type = CharField(max_length=100)
+    size = IntegerField()
+
+
+class AuditEvent(BaseModel):
+    actor = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    action = CharField(max_length=30)  # read, create, update, delete, login, transition, ...
+    object_type = CharField(max_length=40)
+    object_id = CharField(max_length=40, default="")
+    details = JSONField(null=True)
+    ip = CharField(max_length=64, default="")
+    at = DateTimeField(default=utcnow, index=True)
+
+
+class ApiToken(BaseModel):
+    user = ForeignKeyField(User, backref="api_tokens", on_delete="CASCADE")
+    name = CharField(max_length=100, default="")
+    prefix = CharField(max_length=12)
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    last_used_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+
+
+CORE_MODELS = [
+    Branch, User, Counter, Beneficiary, HouseholdMember, Case, Document, TimelineEntry, Attachment,
+    AuditEvent, ApiToken,
+]

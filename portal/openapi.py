@@ -1,0 +1,120 @@
+"""The OpenAPI 3.1 document of ``/api/v1``. A test checks it against the real routes."""
+from __future__ import annotations
+
+from .api import BENEFICIARY_INPUT, TIMELINE_INPUT
+from .plugins import hook
+
+JSON_TYPES = {"string": {"type": "string"}, "boolean": {"type": "boolean"}, "integer": {"type": "integer"},
+              "object": {"type": "object"}}
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema, description="OK"):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {
+    "401": _json(_ref("Error"), "Missing or invalid bearer token"),
+    "403": _json(_ref("Error"), "The token's user lacks the role"),
+    "422": _json(_ref("Error"), "Invalid input, with per-field messages"),
+}
+
+
+def document(app) -> dict:
+    paths = {
+        "/beneficiaries": {
+            "get": {
+                "summary": "Search beneficiaries",
+                "parameters": [
+                    {"name": "q", "in": "query", "schema": {"type": "string"},
+                     "description": "name (Arabic-normalised), national ID, mobile, file number or case reference"},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+                ],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "beneficiaries": {"type": "array", "items": _ref("Beneficiary")}}}), **ERRORS},
+            },
+            "post": {
+                "summary": "Register a beneficiary",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("BeneficiaryInput")}}},
+                "responses": {"201": _json(_ref("Beneficiary"), "Created"),
+                              "400": _json(_ref("Error"), "Body is not a JSON object"),
+                              "409": _json(_ref("Error"), "The national ID is already registered"), **ERRORS},
+            },
+        },
+        "/beneficiaries/{ben_id}": {
+            "get": {
+                "summary": "One beneficiary",
+                "parameters": [{"name": "ben_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": _json(_ref("Beneficiary")), "404": _json(_ref("Error"), "Not found"), **ERRORS},
+            }
+        },
+        "/beneficiaries/{ben_id}/timeline": {
+            "get": {
+                "summary": "The beneficiary's unified timeline, newest first",
+                "parameters": [
+                    {"name": "ben_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    {"name": "channel", "in": "query", "schema": {"type": "string"}},
+                    {"name": "before", "in": "query", "schema": {"type": "string"},
+                     "description": "the `next` cursor of the previous page"},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+                ],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "entries": {"type": "array", "items": _ref("TimelineEntry")},
+                    "next": {"type": ["string", "null"]}}}), "404": _json(_ref("Error"), "Not found"), **ERRORS},
+            }
+        },
+        "/timeline": {
+            "post": {
+                "summary": "Log a contact on any channel",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("TimelineInput")}}},
+                "responses": {"201": _json(_ref("TimelineEntry"), "Created"),
+                              "400": _json(_ref("Error"), "Body is not a JSON object"), **ERRORS},
+            }
+        },
+        "/openapi.json": {"get": {"summary": "This document", "security": [],
+                                  "responses": {"200": {"description": "OpenAPI 3.1 document"}}}},
+    }
+    for extra in hook().openapi_paths():
+        for path, item in (extra or {}).items():
+            paths.setdefault(path, {}).update(item)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Sila (صلة) API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "`portal token create --user NAME`"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {
+                    "error": {"type": "string"},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
+                "BeneficiaryInput": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["national_id", "first_name", "father_name", "family_name", "gender", "mobile"],
+                    "properties": {k: JSON_TYPES[v] for k, v in BENEFICIARY_INPUT.items()},
+                },
+                "Beneficiary": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "file_number": {"type": "string"},
+                    **{k: {"type": ["string", "null"]} for k in (
+                        "national_id", "first_name", "father_name", "grandfather_name", "family_name", "mobile",
+                        "birth_date", "gender", "branch", "category", "status")},
+                    "version": {"type": "integer"}}},
+                "TimelineInput": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["beneficiary", "channel", "summary"],
+                    "properties": {k: JSON_TYPES[v] for k, v in TIMELINE_INPUT.items()},
+                },
+                "TimelineEntry": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "beneficiary": {"type": ["integer", "null"]},
+                    "channel": {"type": "string"}, "direction": {"type": "string", "enum": ["in", "out", "internal"]},
+                    "occurred_at": {"type": "string", "format": "date-time"}, "summary": {"type": "string"},
+                    "body": {"type": "string"}, "case": {"type": ["string", "null"]},
+                    "data": {"type": ["object", "null"]}}},
+            },
+        },
+    }

@@ -1,0 +1,130 @@
+"""Template helpers: full page or named block for htmx, Hijri-beside-Gregorian dates, menus."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from markupsafe import Markup, escape
+
+from . import dates
+from .plugins import channel_map, channels, hook
+from .text import strip_bidi_controls
+
+
+def render(template: str, block: str | None = None, **context):
+    """Render the whole page, or only ``block`` when htmx asks for a fragment.
+
+    Boosted navigation (``HX-Boosted``) and history restores get the full page.
+    """
+    from flask import render_template
+
+    if block and request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
+        return render_block(template, block, **context)
+    return render_template(template, **context)
+
+
+def date_filter(value, with_time: bool = False):
+    """``<time>`` with the Hijri date first and the Gregorian beside it."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    day = value.date() if isinstance(value, dt.datetime) else value
+    hijri = dates.format_hijri(day)
+    greg = dates.format_gregorian(day)
+    time_part = ""
+    if with_time and isinstance(value, dt.datetime):
+        local = value + dt.timedelta(hours=3)  # stored in UTC; Saudi Arabia is UTC+3 all year
+        time_part = f' <span class="time"><bdi>{local:%H:%M}</bdi></span>'
+    iso = value.isoformat()
+    return Markup(
+        f'<time datetime="{escape(iso)}"><bdi class="hijri">{escape(hijri)}</bdi>'
+        f' <span class="sep">·</span> <bdi class="greg">{escape(greg)}</bdi>{time_part}</time>'
+    )
+
+
+def phone_filter(value):
+    if not value:
+        return ""
+    if value.startswith("+966") and len(value) == 13:
+        local = "0" + value[4:]
+        return Markup(f'<bdi dir="ltr">{local[:3]} {local[3:6]} {local[6:]}</bdi>')
+    return Markup(f'<bdi dir="ltr">{escape(value)}</bdi>')
+
+
+def safe_text(value):
+    """Untrusted text: escaped, direction overrides removed, line breaks kept."""
+    if value is None:
+        return ""
+    text = escape(strip_bidi_controls(str(value)))
+    return Markup(str(text).replace("\n", Markup("<br>")))
+
+
+def channel_label(key: str) -> str:
+    info = channel_map().get(key)
+    if not info:
+        return key
+    return info["label_ar"] if str(get_locale()) == "ar" else info["label_en"]
+
+
+def init_app(app):
+    app.jinja_env.filters["date"] = date_filter
+    app.jinja_env.filters["datetime"] = lambda v: date_filter(v, with_time=True)
+    app.jinja_env.filters["phone"] = phone_filter
+    app.jinja_env.filters["untrusted"] = safe_text
+    app.jinja_env.globals["channel_label"] = channel_label
+    app.jinja_env.add_extension("jinja2.ext.do")
+    from . import labels
+
+    app.jinja_env.globals["labels"] = labels
+
+    @app.context_processor
+    def _globals():
+        lang = str(get_locale() or "ar")
+        links = []
+        if current_user.is_authenticated:
+            for group in hook().menu_links(user=current_user, request=request):
+                links.extend(group or [])
+        return {
+            "lang": lang,
+            "text_dir": "rtl" if lang == "ar" else "ltr",
+            "other_lang": "en" if lang == "ar" else "ar",
+            "menu": links,
+            "all_channels": channels,
+            "org_name": current_app.config["ORG_NAME_AR"] if lang == "ar" else current_app.config["ORG_NAME_EN"],
+            "today": dt.date.today(),
+            "_": _,
+        }
+
+    from flask_wtf.csrf import CSRFError
+
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        403: lambda: _("You do not have access to this page."),
+        404: lambda: _("This page does not exist."),
+        405: lambda: _("This action is not allowed here."),
+        413: lambda: _("The file is too large."),
+        429: lambda: _("Too many attempts. Please wait a minute and try again."),
+    }
+
+    def error_page(code: int, message: str):
+        from flask import jsonify, render_template
+
+        if request.path.startswith("/api/") or request.path.startswith("/webhooks/"):
+            return jsonify({"error": message}), code
+        return render_template("error.html", code=code, message=message), code
+
+    for code, message in messages.items():
+        app.register_error_handler(code, lambda e, code=code, message=message: error_page(code, message()))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(e):
+        return error_page(
+            400, _("The form expired or was sent from elsewhere. Please go back, reload the page and try again.")
+        )
+
+    app.jinja_env.globals["url_for"] = url_for

@@ -1,0 +1,242 @@
+"""The unified timeline: every channel writes here through ``log_entry``; pages are keyset-paginated."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from jinja2_fragments.flask import render_block
+from peewee import JOIN, prefetch
+from wtforms.fields.choices import SelectChoice
+from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError as WTFValidationError
+
+from .audit import audit
+from .auth import CONTACT_ROLES, STAFF_ROLES, roles_required
+from .dates import parse_date
+from .db import database, utcnow
+from .models import DIRECTIONS, Attachment, Beneficiary, Case, TimelineEntry, User
+from .plugins import channel_map, channels, hook
+from .templating import render
+from .text import clean_text
+from .validators import ValidationError
+
+bp = Blueprint("timeline", __name__)
+
+
+class UnknownChannel(ValueError):
+    pass
+
+
+def log_entry(*, channel: str, summary: str, beneficiary=None, case=None, direction: str = "in",
+              occurred_at=None, body: str = "", actor=None, data=None, follow_up_due=None) -> TimelineEntry:
+    """Write one timeline entry in its own transaction (or the caller's) and tell the plugins."""
+    if channel not in channel_map() and channel != "system":
+        raise UnknownChannel(channel)
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}")
+    with database.atomic():
+        entry = TimelineEntry.create(
+            beneficiary=beneficiary, case=case, channel=channel, direction=direction,
+            occurred_at=occurred_at or utcnow(), summary=summary[:300], body=body or "", actor=actor,
+            data=data, follow_up_due=follow_up_due,
+        )
+        hook().timeline_entry_created(entry=entry)
+        audit("create", "timeline_entry", entry.id, {"channel": channel, "beneficiary": getattr(beneficiary, "id", None)},
+              actor=actor)
+    return entry
+
+
+def encode_cursor(entry: TimelineEntry) -> str:
+    return f"{entry.occurred_at.isoformat()}_{entry.id}"
+
+
+def decode_cursor(value: str | None):
+    if not value:
+        return None
+    try:
+        stamp, _sep, ident = value.rpartition("_")
+        return dt.datetime.fromisoformat(stamp), int(ident)
+    except (ValueError, TypeError):
+        return None
+
+
+def _entries_query():
+    actor = User.alias()
+    return (
+        TimelineEntry.select(TimelineEntry, actor, Case)
+        .join(actor, JOIN.LEFT_OUTER, on=(TimelineEntry.actor == actor.id), attr="actor")
+        .switch(TimelineEntry)
+        .join(Case, JOIN.LEFT_OUTER, on=(TimelineEntry.case == Case.id), attr="case")
+    )
+
+
+def load_entry(entry_id: int) -> TimelineEntry | None:
+    rows = list(prefetch(_entries_query().where(TimelineEntry.id == entry_id), Attachment.select()))
+    return rows[0] if rows else None
+
+
+def entries_page(*, beneficiary=None, channel=None, direction=None, before=None, limit=20):
+    """One page of entries, newest first, with actor and case joined and attachments prefetched:
+    three queries whatever the page size. Returns (entries, next_cursor)."""
+    query = _entries_query()
+    if beneficiary is not None:
+        query = query.where(TimelineEntry.beneficiary == beneficiary)
+    if channel:
+        query = query.where(TimelineEntry.channel == channel)
+    if direction:
+        query = query.where(TimelineEntry.direction == direction)
+    cursor = decode_cursor(before)
+    if cursor:
+        stamp, ident = cursor
+        query = query.where(
+            (TimelineEntry.occurred_at < stamp) | ((TimelineEntry.occurred_at == stamp) & (TimelineEntry.id < ident))
+        )
+    query = query.order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc()).limit(limit + 1)
+    rows = list(prefetch(query, Attachment.select()))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1]) if more and rows else None)
+
+
+def render_entry(entry: TimelineEntry) -> Markup:
+    html = hook().render_timeline_entry(entry=entry, request=request)
+    return Markup(html) if html is not None else Markup("")
+
+
+def _channel_choices(manual_only: bool = True):
+    lang = "label_ar" if _current_lang() == "ar" else "label_en"
+    return [SelectChoice(c["key"], c[lang]) for c in channels() if c.get("manual", True) or not manual_only]
+
+
+def _current_lang() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "ar")
+
+
+def _hijri_or_gregorian(form, field):
+    try:
+        parse_date(field.data)
+    except ValidationError as exc:
+        raise WTFValidationError(str(exc.message)) from None
+
+
+class ContactForm(FlaskForm):
+    channel = SelectField(_l("Channel"), validators=[DataRequired()])
+    direction = SelectField(
+        _l("Direction"),
+        choices=[SelectChoice("in", _l("From the beneficiary")), SelectChoice("out", _l("To the beneficiary"))],
+        default="in",
+    )
+    occurred_at = DateTimeLocalField(_l("When"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    summary = StringField(_l("Summary"), validators=[DataRequired(), Length(max=300)])
+    body = TextAreaField(_l("Details"), validators=[Optional(), Length(max=5000)])
+    case = SelectField(_l("Request"), choices=[], validators=[Optional()], validate_choice=True)
+    follow_up_due = StringField(
+        _l("Follow-up date"), validators=[Optional(), Length(max=20), _hijri_or_gregorian],
+        description=_l("Hijri (1448-05-12) or Gregorian (2026-11-27)"),
+    )
+
+
+def contact_form_for(ben: Beneficiary, formdata=None) -> ContactForm:
+    form = ContactForm(formdata=formdata)
+    form.channel.choices = _channel_choices()
+    cases = Case.select(Case.id, Case.reference, Case.status).where(Case.beneficiary == ben).order_by(Case.id.desc())
+    form.case.choices = [SelectChoice("", _("— none —"))] + [SelectChoice(str(c.id), c.reference) for c in cases]
+    return form
+
+
+def visible_beneficiary(ben_id: int) -> Beneficiary:
+    ben = Beneficiary.get_or_none(Beneficiary.id == ben_id)
+    if ben is None:
+        abort(404)
+    if current_user.has_role("delegate") and not current_user.has_role(
+        "admin", "officer", "manager", "researcher", "committee"
+    ) and ben.branch_id != current_user.branch_id:
+        abort(403)
+    return ben
+
+
+def timeline_context(ben: Beneficiary):
+    channel = request.args.get("channel") or None
+    if channel and channel not in channel_map():
+        channel = None
+    direction = request.args.get("direction") or None
+    if direction not in DIRECTIONS:
+        direction = None
+    entries, next_cursor = entries_page(
+        beneficiary=ben, channel=channel, direction=direction, before=request.args.get("before"),
+        limit=current_app.config["TIMELINE_PAGE_SIZE"],
+    )
+    return {
+        "entries": entries, "next_cursor": next_cursor, "channel": channel, "direction": direction,
+        "render_entry": render_entry,
+    }
+
+
+@bp.get("/beneficiaries/<int:ben_id>/timeline")
+@roles_required(*STAFF_ROLES)
+def timeline(ben_id):
+    ben = visible_beneficiary(ben_id)
+    ctx = timeline_context(ben)
+    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
+        block = "timeline_more" if request.args.get("before") else "timeline"
+        return render_block("beneficiaries/_timeline.html", block, ben=ben, **ctx)
+    return render("beneficiaries/timeline.html", ben=ben, **ctx)
+
+
+@bp.post("/beneficiaries/<int:ben_id>/contacts")
+@roles_required(*CONTACT_ROLES)
+def log_contact(ben_id):
+    ben = visible_beneficiary(ben_id)
+    form = contact_form_for(ben, request.form)
+    valid = form.validate()
+    occurred = form.occurred_at.data
+    if occurred is not None:
+        occurred = occurred - dt.timedelta(hours=3)  # typed in Saudi time, stored UTC
+        if occurred > utcnow() + dt.timedelta(minutes=5):
+            form.occurred_at.errors = [*form.occurred_at.errors, _("A contact cannot be in the future.")]
+            valid = False
+    if not valid:
+        if request.htmx:
+            return render_template("beneficiaries/_contact_form.html", ben=ben, contact_form=form), 422
+        from .beneficiaries import profile_context
+
+        return render("beneficiaries/profile.html", **profile_context(ben, contact_form=form)), 422
+    case = Case.get_or_none((Case.id == int(form.case.data)) & (Case.beneficiary == ben)) if form.case.data else None
+    entry = log_entry(
+        channel=form.channel.data, direction=form.direction.data, occurred_at=occurred,
+        summary=clean_text(form.summary.data), body=clean_text(form.body.data), beneficiary=ben, case=case,
+        actor=current_user._get_current_object(), follow_up_due=parse_date(form.follow_up_due.data),
+    )
+    if request.htmx:
+        fresh = contact_form_for(ben)
+        entry = load_entry(entry.id)
+        return render(
+            "beneficiaries/contact_logged.html", ben=ben, entry=entry, contact_form=fresh,
+            render_entry=render_entry,
+        )
+    from flask import flash
+
+    flash(_("The contact was logged."), "success")
+    return redirect(url_for("beneficiaries.profile", ben_id=ben.id) + "#timeline")
+
+
+@bp.post("/timeline/<int:entry_id>/follow-up-done")
+@roles_required(*CONTACT_ROLES)
+def follow_up_done(entry_id):
+    entry = TimelineEntry.get_or_none(TimelineEntry.id == entry_id)
+    if entry is None or entry.beneficiary_id is None:
+        abort(404)
+    visible_beneficiary(entry.beneficiary_id)
+    with database.atomic():
+        TimelineEntry.update(follow_up_done=True).where(TimelineEntry.id == entry.id).execute()
+        audit("update", "timeline_entry", entry.id, {"follow_up_done": True})
+    if request.htmx:
+        return ""
+    return redirect(request.referrer or url_for("dashboard.index"))

@@ -1,0 +1,145 @@
+"""One upload service for every screen: content sniffing, size cap while streaming, image bomb
+checks, content-addressed storage (sha256) outside the static folder."""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+CHUNK = 64 * 1024
+MAX_IMAGE_PIXELS = 60_000_000  # about 7,700 x 7,700: any real scan fits, a bomb does not
+
+KINDS = {
+    "pdf": ("application/pdf", (".pdf",)),
+    "jpeg": ("image/jpeg", (".jpg", ".jpeg")),
+    "png": ("image/png", (".png",)),
+    "tiff": ("image/tiff", (".tif", ".tiff")),
+    "webp": ("image/webp", (".webp",)),
+}
+
+
+class UploadError(ValueError):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass
+class StoredFile:
+    sha256: str
+    file_name: str
+    content_type: str
+    size: int
+    kind: str
+
+
+def sniff(head: bytes) -> str | None:
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def upload_root() -> Path:
+    root = Path(current_app.config["UPLOAD_DIR"])
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def path_for(sha256: str) -> Path:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError("not a sha256")
+    return upload_root() / sha256[:2] / sha256[2:4] / sha256
+
+
+def _check_image(path: Path) -> None:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            width, height = img.size
+            frames = getattr(img, "n_frames", 1)
+            if width * height * max(frames, 1) > MAX_IMAGE_PIXELS:
+                raise UploadError(_l("The image is too large to process."))
+            img.verify()
+    except UploadError:
+        raise
+    except Exception:
+        raise UploadError(_l("The image file is damaged or not an image.")) from None
+
+
+def _check_pdf(path: Path) -> None:
+    with open(path, "rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 2048))
+        tail = fh.read()
+    if b"%%EOF" not in tail:
+        raise UploadError(_l("The PDF file is damaged or incomplete."))
+    with open(path, "rb") as fh:
+        data = fh.read(4 * 1024 * 1024)
+    if b"/Encrypt" in data:
+        raise UploadError(_l("The PDF is password-protected; please upload an unprotected copy."))
+    if b"/JavaScript" in data or b"/JS " in data or b"/Launch" in data:
+        raise UploadError(_l("The PDF contains active content and cannot be accepted."))
+
+
+def store_upload(storage, allowed=("pdf", "jpeg", "png", "tiff", "webp"), max_bytes: int | None = None) -> StoredFile:
+    """Validate and store an uploaded file (a werkzeug FileStorage). Nothing is kept on error."""
+    max_bytes = max_bytes or int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    name = os.path.basename((storage.filename or "").replace("\\", "/"))[:200] or "upload"
+    declared = storage.content_length or 0
+    if declared and declared > max_bytes:
+        raise UploadError(_l("The file is larger than %(mb)s MB.", mb=max_bytes // (1024 * 1024)))
+    root = upload_root()
+    digest = hashlib.sha256()
+    size = 0
+    fd, tmp_name = tempfile.mkstemp(dir=root, prefix=".upload-")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            head = b""
+            while True:
+                chunk = storage.stream.read(CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > max_bytes:
+                    raise UploadError(_l("The file is larger than %(mb)s MB.", mb=max_bytes // (1024 * 1024)))
+                if len(head) < 16:
+                    head += chunk[: 16 - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise UploadError(_l("The file is empty."))
+        kind = sniff(head)
+        if kind is None or kind not in allowed:
+            raise UploadError(_l("This file type is not accepted. Upload a PDF or a photo (JPEG, PNG)."))
+        ext = os.path.splitext(name)[1].lower()
+        if ext and ext not in KINDS[kind][1]:
+            raise UploadError(_l("The file's content does not match its name (%(ext)s).", ext=ext))
+        if kind == "pdf":
+            _check_pdf(tmp)
+        else:
+            _check_image(tmp)
+        sha = digest.hexdigest()
+        final = path_for(sha)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            tmp.unlink()
+        else:
+            os.replace(tmp, final)
+        return StoredFile(sha256=sha, file_name=name, content_type=KINDS[kind][0], size=size, kind=kind)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -1,0 +1,198 @@
+"""Shared fixtures: an app on a fresh database per test (temp-file SQLite by default, PostgreSQL when
+``PORTAL_TEST_DATABASE_URL`` is set), a client, a CLI runner, users per role and a login helper."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from portal import create_app
+from portal.db import database, migrate
+
+PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ROLES = ("admin", "officer", "researcher", "committee", "delegate", "manager")
+PASSWORD = "correct-horse-battery"
+
+
+def pytest_report_header(config):
+    return f"portal database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite (temp file per test)'}"
+
+
+def _reset_postgres(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+@pytest.fixture(scope="session")
+def _template_db(tmp_path_factory):
+    """Migrate once per session; each test starts from a copy (SQLite) or a truncated schema (PostgreSQL)."""
+    base = tmp_path_factory.mktemp("template")
+    if PG_URL:
+        _reset_postgres(PG_URL)
+        app = create_app({"TESTING": True, "DATABASE_URL": PG_URL, "UPLOAD_DIR": str(base / "up")})
+        with app.app_context(), database.connection_context():
+            migrate(app.extensions["portal_pm"])
+        return PG_URL
+    path = base / "template.sqlite3"
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "UPLOAD_DIR": str(base / "up")})
+    with app.app_context(), database.connection_context():
+        migrate(app.extensions["portal_pm"])
+        database.obj.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+def _truncate_postgres():
+    tables = [t for t in database.obj.get_tables() if not t.startswith("schema_migration")]
+    if tables:
+        database.obj.execute_sql(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+        )
+
+
+@pytest.fixture
+def app_config(tmp_path, _template_db):
+    """Settings for the test app; tests may change them before asking for ``app``."""
+    if PG_URL:
+        url = PG_URL
+    else:
+        db_path = tmp_path / "portal.sqlite3"
+        shutil.copy(_template_db, db_path)
+        url = f"sqlite:///{db_path}"
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-0123456789",
+        "DATABASE_URL": url,
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "HUEY_IMMEDIATE": True,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "PLUGINS": "all",
+    }
+
+
+@pytest.fixture
+def app(app_config, tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "instance"))
+    application = create_app(app_config)
+    with application.app_context():
+        database.connect(reuse_if_open=True)
+        if PG_URL:
+            _truncate_postgres()
+        database.close()
+    yield application
+    if not database.is_closed():
+        database.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    """An open connection inside an app context, for tests that use models directly."""
+    with app.app_context():
+        database.connect(reuse_if_open=True)
+        yield database
+        if not database.is_closed():
+            database.close()
+
+
+@pytest.fixture
+def users(app):
+    """One user per role (username = role, password = PASSWORD); the delegate belongs to branch TAIF."""
+    from portal.auth import hash_password
+    from portal.models import Branch, User
+
+    with app.app_context(), database.connection_context():
+        taif = Branch.create(code="TAIF", name_ar="مكتب الطائف", name_en="Taif office", city="الطائف")
+        Branch.create(code="MKK", name_ar="مكتب مكة المكرمة", name_en="Makkah office", city="مكة المكرمة")
+        hashed = hash_password(PASSWORD)
+        made = {}
+        for role in ROLES:
+            made[role] = User.create(username=role, full_name=f"مستخدم {role}", roles=role, password_hash=hashed,
+                                     branch=taif if role == "delegate" else None)
+        return {k: v.id for k, v in made.items()}
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username="officer", password=PASSWORD):
+        return self._client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client, users):
+    return AuthActions(client)
+
+
+VALID_IDS = ["1000000008", "1234567897", "2000000007", "1111111119", "2222222228", "1010101014"]
+
+
+def luhn_id(prefix: str) -> str:
+    """A valid 10-digit ID that starts with ``prefix`` (9 digits)."""
+    from portal.demo import luhn_complete
+
+    return luhn_complete(prefix)
+
+
+@pytest.fixture
+def beneficiary_data():
+    return {
+        "first_name": "أحمد", "father_name": "محمد", "grandfather_name": "علي", "family_name": "الغامدي",
+        "national_id": "1000000008", "gender": "m", "mobile": "0501234567", "birth_date": "1985-03-14",
+        "city": "مكة المكرمة", "district": "العزيزية", "category": "low_income",
+    }
+
+
+@pytest.fixture
+def make_beneficiary(app):
+    """Create a beneficiary through the service; keyword arguments override the defaults."""
+    from portal import beneficiaries_service as service
+
+    counter = {"n": 0}
+
+    def make(**overrides):
+        counter["n"] += 1
+        data = {
+            "first_name": "سارة", "father_name": "عبدالله", "grandfather_name": "سعد", "family_name": "الحربي",
+            "national_id": luhn_id(f"1{counter['n']:08d}"), "gender": "f",
+            "mobile": f"0550{counter['n']:06d}",
+        }
+        data.update(overrides)
+        with app.app_context(), database.connection_context():
+            res = service.validate(data)
+            assert res.ok, res.errors
+            return service.create(res.values).id
+
+    return make
+
+
+def text_of(response) -> str:
+    """Visible text of an HTML response, tags removed, whitespace collapsed."""
+    html = response.get_data(as_text=True)
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

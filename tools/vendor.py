@@ -1,0 +1,91 @@
+"""Fetch pinned front-end files from the npm registry and compile message catalogs.
+
+Used by the build hook (``hatch_build.py``) so that ``pip install .`` and editable installs
+both end with ``portal/static/vendor/htmx.min.js`` and compiled ``.mo`` files. Nothing
+fetched here is committed to the repository.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENDOR_DIR = ROOT / "portal" / "static" / "vendor"
+
+# Integrity strings as published by the registry for each pinned version.
+INTEGRITY = {
+    ("htmx.org", "2.0.10"): "sha512-kdeJe7ZVwaS6QMz/ebBIVtZdpwen6L0OQ5GOhPV9MKBb196TCZeZu4yA7ZIQsaLKv7EpXz+So7KSXNuHXhj7Cw==",
+}
+
+
+def _pins() -> dict:
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        return tomllib.load(fh)["tool"]["portal"]["vendor"]
+
+
+def _check_integrity(data: bytes, integrity: str) -> None:
+    algo, _, expected = integrity.partition("-")
+    digest = base64.b64encode(hashlib.new(algo, data).digest()).decode()
+    if digest != expected:
+        raise SystemExit(f"integrity check failed for downloaded package ({algo})")
+
+
+def fetch_vendor() -> None:
+    VENDOR_DIR.mkdir(parents=True, exist_ok=True)
+    for name, pin in _pins().items():
+        target = VENDOR_DIR / Path(pin["file"]).name
+        stamp = VENDOR_DIR / f".{name}.version"
+        if target.exists() and stamp.exists() and stamp.read_text().strip() == pin["version"]:
+            continue
+        npm = shutil.which("npm")
+        if npm is None:
+            raise SystemExit(
+                f"npm is needed once at install time to fetch {pin['package']}@{pin['version']} "
+                "from the npm registry (apt-get install npm)."
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(
+                [npm, "pack", f"{pin['package']}@{pin['version']}", "--silent", "--pack-destination", tmp],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            tarball = next(Path(tmp).glob("*.tgz"))
+            data = tarball.read_bytes()
+        _check_integrity(data, INTEGRITY[(pin["package"], pin["version"])])
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            member = tar.getmember("package/" + pin["file"])
+            target.write_bytes(tar.extractfile(member).read())
+        stamp.write_text(pin["version"])
+
+
+def compile_catalogs() -> None:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in list(ROOT.glob("portal/translations/*/LC_MESSAGES/*.po")) + list(
+        ROOT.glob("plugins/*/translations/*/LC_MESSAGES/*.po")
+    ):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with open(po_path, "rb") as fh:
+            catalog = read_po(fh)
+        with open(mo_path, "wb") as fh:
+            write_mo(fh, catalog)
+
+
+def main() -> None:
+    fetch_vendor()
+    compile_catalogs()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
