@@ -18,6 +18,20 @@ ROLES = ("admin", "officer", "researcher", "committee", "delegate", "manager")
 PASSWORD = "correct-horse-battery"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """argon2id with small parameters: the same code path, a fraction of the time."""
+    from argon2 import PasswordHasher
+
+    import portal.auth
+
+    original = portal.auth.hasher
+    portal.auth.hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    portal.auth._DUMMY_HASH = portal.auth.hasher.hash("not-a-password")
+    yield
+    portal.auth.hasher = original
+
+
 def pytest_report_header(config):
     return f"portal database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite (temp file per test)'}"
 

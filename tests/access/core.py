@@ -1,0 +1,34 @@
+"""Access rules of the core's routes."""
+from . import STAFF, rule
+
+EDIT = ("officer", "delegate", "admin")
+CONTACT = ("officer", "delegate", "researcher", "admin")
+
+ACCESS = {
+    "static": rule("GET", "/static/css/app.css", STAFF, anonymous="ok"),
+    "assets.font": rule("GET", "/fonts/amiri-400.ttf", STAFF, anonymous="ok"),
+    "assets.set_language": rule("POST", "/language", STAFF, anonymous="ok"),
+    "auth.login": rule("GET", "/login", STAFF, anonymous="ok"),
+    "auth.logout": rule("POST", "/logout", STAFF, signs_out=True),
+    "dashboard.index": rule("GET", "/", STAFF),
+    "beneficiaries.index": rule("GET", "/beneficiaries/", STAFF),
+    "beneficiaries.create": rule("GET", "/beneficiaries/new", EDIT),
+    "beneficiaries.edit": rule("GET", "/beneficiaries/{ben}/edit", EDIT),
+    "beneficiaries.profile": rule("GET", "/beneficiaries/{ben}", STAFF),
+    "beneficiaries.add_household": rule("POST", "/beneficiaries/{ben}/household", EDIT),
+    "beneficiaries.add_document": rule("POST", "/beneficiaries/{ben}/documents", EDIT),
+    "beneficiaries.document_file": rule("GET", "/beneficiaries/{ben}/documents/{doc}/file", STAFF),
+    "timeline.timeline": rule("GET", "/beneficiaries/{ben}/timeline", STAFF),
+    "timeline.log_contact": rule("POST", "/beneficiaries/{ben}/contacts", CONTACT),
+    "timeline.follow_up_done": rule("POST", "/timeline/{entry}/follow-up-done", CONTACT),
+    "admin.users": rule("GET", "/admin/users", ("admin",)),
+    "admin.new_user": rule("GET", "/admin/users/new", ("admin",)),
+    "admin.edit_user": rule("GET", "/admin/users/{user}", ("admin",)),
+    "admin.plugins": rule("GET", "/admin/plugins", ("admin",)),
+    "api.list_beneficiaries": rule("GET", "/api/v1/beneficiaries", STAFF, anonymous="401"),
+    "api.create_beneficiary": rule("POST", "/api/v1/beneficiaries", EDIT, anonymous="401"),
+    "api.get_beneficiary": rule("GET", "/api/v1/beneficiaries/{ben}", STAFF, anonymous="401"),
+    "api.get_timeline": rule("GET", "/api/v1/beneficiaries/{ben}/timeline", STAFF, anonymous="401"),
+    "api.post_timeline": rule("POST", "/api/v1/timeline", CONTACT, anonymous="401"),
+    "api.openapi": rule("GET", "/api/v1/openapi.json", STAFF, anonymous="ok"),
+}
