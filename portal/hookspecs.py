@@ -121,3 +121,16 @@ def openapi_paths():
     :return: a dict ``{"/path/{param}": {"get": {...}, "post": {...}}}`` with paths relative to
         ``/api/v1``, or None.
     """
+
+
+@hookspec
+def outreach_task(beneficiary, kind, reason, due, source):
+    """Ask the outreach queue (if one is enabled) to create a task for an officer, e.g. "call back".
+
+    :param beneficiary: the ``Beneficiary``, or None when the person is not matched yet.
+    :param kind: a machine key such as ``"call_back"``, ``"document_expiring"``, ``"follow_up"``.
+    :param reason: a short text shown to the officer (Arabic).
+    :param due: a ``datetime.date`` by which to act.
+    :param source: a dict saying where the task comes from, e.g. ``{"channel": "phone", "entry": 42}``.
+    :return: the created task's id, or None when this implementation does not keep a queue.
+    """
