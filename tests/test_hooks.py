@@ -1,0 +1,244 @@
+"""The plugin contract: each hook has a test here (``test_hook_<name>``) using a throwaway plugin."""
+import textwrap
+
+import pytest
+from flask import Blueprint
+from markupsafe import Markup
+
+from portal import create_app, hookimpl
+from portal.db import database, migrate
+from portal.models import TimelineEntry
+
+
+def make_app(app_config, *plugins, **extra):
+    config = dict(app_config, EXTRA_PLUGINS=plugins, **extra)
+    return create_app(config)
+
+
+class Carrier:
+    """A throwaway plugin that declares a channel of its own."""
+
+    @hookimpl
+    def channel_info(self):
+        return {"key": "pigeon", "label_ar": "الحمام الزاجل", "label_en": "Carrier pigeon", "icon": "🕊", "order": 5}
+
+
+def test_hook_channel_info(app_config, users, make_beneficiary):
+    app = make_app(app_config, Carrier())
+    client = app.test_client()
+    ben = make_beneficiary()
+    client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
+    page = client.get(f"/beneficiaries/{ben}").get_data(as_text=True)
+    assert 'value="pigeon"' in page and "الحمام الزاجل" in page
+    response = client.post(f"/beneficiaries/{ben}/contacts", data={"channel": "pigeon", "direction": "in",
+                                                                   "summary": "رسالة"})
+    assert response.status_code == 302
+    with app.app_context(), database.connection_context():
+        assert TimelineEntry.get().channel == "pigeon"
+    # Without the plugin the channel is refused, nothing is written.
+    plain = make_app(app_config)
+    client = plain.test_client()
+    client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
+    response = client.post(f"/beneficiaries/{ben}/contacts", data={"channel": "pigeon", "summary": "x"})
+    assert response.status_code == 422
+    with plain.app_context(), database.connection_context():
+        assert TimelineEntry.select().count() == 1
+
+
+def test_hook_register_blueprints(app_config):
+    bp = Blueprint("pigeon", __name__, url_prefix="/pigeon")
+
+    @bp.get("/hello")
+    def hello():
+        return "coo"
+
+    class Plugin:
+        @hookimpl
+        def register_blueprints(self, app):
+            return [bp]
+
+    app = make_app(app_config, Plugin())
+    assert app.test_client().get("/pigeon/hello").get_data(as_text=True) == "coo"
+
+
+def test_hook_register_models_and_migrations(app_config, tmp_path):
+    from peewee import CharField
+
+    from portal.db import BaseModel
+
+    class Nest(BaseModel):
+        name = CharField()
+
+    migrations = tmp_path / "pigeon_migrations"
+    migrations.mkdir()
+    (migrations / "0001_initial.py").write_text(textwrap.dedent('''
+        from peewee import CharField, Model
+
+        def up(migrator, db):
+            class Nest(Model):
+                name = CharField()
+                class Meta:
+                    database = db
+                    table_name = "nest"
+            db.create_tables([Nest])
+    '''))
+
+    class Plugin:
+        @hookimpl
+        def register_models(self):
+            return [Nest]
+
+        @hookimpl
+        def register_migrations(self):
+            return [("pigeon", migrations)]
+
+    app = make_app(app_config, Plugin())
+    pm = app.extensions["portal_pm"]
+    assert Nest in [m for group in pm.hook.register_models() for m in group]
+    with app.app_context(), database.connection_context():
+        assert migrate(pm) == ["pigeon:0001_initial"]
+        assert migrate(pm) == []  # idempotent
+        Nest.create(name="عش")
+        assert Nest.select().count() == 1
+        assert "schema_migration_pigeon" in database.obj.get_tables()
+        database.obj.drop_tables([Nest])
+        database.obj.execute_sql('DROP TABLE "schema_migration_pigeon"')
+
+
+def test_hook_render_timeline_entry(app_config, users, make_beneficiary):
+    class Plugin:
+        @hookimpl
+        def render_timeline_entry(self, entry, request):
+            if entry.channel != "phone":
+                return None
+            return Markup('<p class="pigeon-call">') + entry.summary + Markup("</p>")
+
+    app = make_app(app_config, Plugin())
+    ben = make_beneficiary()
+    with app.app_context(), database.connection_context():
+        TimelineEntry.create(beneficiary=ben, channel="phone", summary="<b>مكالمة</b>")
+        TimelineEntry.create(beneficiary=ben, channel="letters", summary="خطاب")
+    client = app.test_client()
+    client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
+    page = client.get(f"/beneficiaries/{ben}").get_data(as_text=True)
+    assert '<p class="pigeon-call">&lt;b&gt;مكالمة&lt;/b&gt;</p>' in page
+    assert '<p class="summary">خطاب</p>' in page  # the core's fallback for other channels
+
+
+def test_hook_menu_links(app_config, users):
+    class Plugin:
+        @hookimpl
+        def menu_links(self, user, request):
+            if not user.has_role("manager"):
+                return []
+            return [{"href": "/pigeon", "label": "الحمام", "active": False}]
+
+    app = make_app(app_config, Plugin())
+    client = app.test_client()
+    client.post("/login", data={"username": "manager", "password": "correct-horse-battery"})
+    assert 'href="/pigeon"' in client.get("/").get_data(as_text=True)
+    client.post("/logout")
+    client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
+    assert 'href="/pigeon"' not in client.get("/").get_data(as_text=True)
+
+
+def test_hook_timeline_entry_created(app_config, make_beneficiary):
+    from portal.timeline import log_entry
+
+    seen = []
+
+    class Plugin:
+        @hookimpl
+        def timeline_entry_created(self, entry):
+            seen.append((entry.channel, entry.summary))
+            if entry.summary == "boom":
+                raise RuntimeError("refused")
+
+    app = make_app(app_config, Plugin())
+    ben = make_beneficiary()
+    with app.app_context(), database.connection_context():
+        log_entry(channel="phone", summary="ok", beneficiary=ben)
+        with pytest.raises(RuntimeError):
+            log_entry(channel="phone", summary="boom", beneficiary=ben)
+        assert [e.summary for e in TimelineEntry.select()] == ["ok"]  # the failed one rolled back
+    assert seen == [("phone", "ok"), ("phone", "boom")]
+
+
+def test_hook_send_message(app_config, make_beneficiary):
+    sent = []
+
+    class First:
+        @hookimpl
+        def send_message(self, beneficiary, text, purpose, channel, context):
+            return None  # cannot send: let others try
+
+    class Second:
+        # An implementation may take a subset of the arguments: hooks grow by adding arguments.
+        @hookimpl
+        def send_message(self, beneficiary, text, channel):
+            sent.append((beneficiary.id, text, channel))
+            return {"channel": channel, "id": "m-1"}
+
+    app = make_app(app_config, First(), Second())
+    ben = make_beneficiary()
+    with app.app_context(), database.connection_context():
+        from portal.models import Beneficiary
+
+        b = Beneficiary.get_by_id(ben)
+        result = app.extensions["portal_pm"].hook.send_message(
+            beneficiary=b, text="رقم طلبك 1448-000001", purpose="case_reference", channel="phone", context={})
+    assert result == {"channel": "phone", "id": "m-1"}
+    assert sent == [(ben, "رقم طلبك 1448-000001", "phone")]
+
+
+def test_hook_dashboard_widgets(app_config, users):
+    class Plugin:
+        @hookimpl
+        def dashboard_widgets(self, user, request):
+            return [Markup('<section class="panel" id="pigeon-widget">') + user.username + Markup("</section>")]
+
+    app = make_app(app_config, Plugin())
+    client = app.test_client()
+    client.post("/login", data={"username": "manager", "password": "correct-horse-battery"})
+    assert '<section class="panel" id="pigeon-widget">manager</section>' in client.get("/").get_data(as_text=True)
+
+
+def test_hook_register_commands(app_config):
+    import click
+
+    class Plugin:
+        @hookimpl
+        def register_commands(self, cli):
+            @cli.command("coo")
+            @click.argument("times", type=int)
+            def coo(times):
+                click.echo("كو" * times)
+
+    app = make_app(app_config, Plugin())
+    result = app.test_cli_runner().invoke(args=["coo", "3"])
+    assert result.exit_code == 0 and result.output.strip() == "كوكوكو"
+
+
+def test_hook_openapi_paths(app_config):
+    class Plugin:
+        @hookimpl
+        def openapi_paths(self):
+            return {"/pigeons": {"get": {"summary": "List pigeons", "responses": {"200": {"description": "OK"}}}}}
+
+    app = make_app(app_config, Plugin())
+    doc = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert doc["paths"]["/pigeons"]["get"]["summary"] == "List pigeons"
+    assert "/beneficiaries" in doc["paths"]
+
+
+def test_plugins_setting_enables_only_named_plugins(app_config):
+    app = make_app(dict(app_config, PLUGINS="phone,letters"))
+    with app.app_context():
+        from portal.plugins import channels
+
+        assert [c["key"] for c in channels()] == ["phone", "letters"]
+
+
+def test_unknown_plugin_name_fails_clearly(app_config):
+    with pytest.raises(RuntimeError, match="unknown plugins: fax"):
+        make_app(dict(app_config, PLUGINS="phone,fax"))
