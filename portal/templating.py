@@ -7,6 +7,7 @@ from flask import current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from jinja2 import BytecodeCache
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup, escape
 
@@ -71,7 +72,26 @@ def channel_label(key: str) -> str:
     return info["label_ar"] if str(get_locale()) == "ar" else info["label_en"]
 
 
+class _MemoryBytecodeCache(BytecodeCache):
+    """Compiled templates shared by every app in the process (checked against the source's checksum)."""
+
+    def __init__(self):
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        data = self._store.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket):
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+_BYTECODE_CACHE = _MemoryBytecodeCache()
+
+
 def init_app(app):
+    app.jinja_env.bytecode_cache = _BYTECODE_CACHE
     app.jinja_env.filters["date"] = date_filter
     app.jinja_env.filters["datetime"] = lambda v: date_filter(v, with_time=True)
     app.jinja_env.filters["phone"] = phone_filter
