@@ -1,0 +1,191 @@
+"""The unified timeline: logging contacts (with and without htmx), keyset pages, filters, constant queries."""
+import datetime as dt
+
+import pytest
+from conftest import text_of
+from playhouse.test_utils import count_queries
+
+from portal.db import database, utcnow
+from portal.models import AuditEvent, TimelineEntry
+
+
+def add_entries(app, ben, n, channels=("phone", "social", "letters", "interview", "website", "delegates")):
+    now = utcnow()
+    rows = [{"beneficiary": ben, "channel": channels[i % len(channels)], "direction": "in" if i % 2 else "out",
+             "occurred_at": now - dt.timedelta(minutes=i), "summary": f"تواصل رقم {i}", "body": ""}
+            for i in range(n)]
+    with app.app_context(), database.connection_context():
+        with database.atomic():
+            for i in range(0, n, 200):
+                TimelineEntry.insert_many(rows[i:i + 200]).execute()
+
+
+def test_log_contact_with_htmx_returns_entry_and_fresh_form(client, auth, app, make_beneficiary):
+    ben = make_beneficiary()
+    auth.login()
+    response = client.post(f"/beneficiaries/{ben}/contacts", headers={"HX-Request": "true"}, data={
+        "channel": "phone", "direction": "in", "summary": "سأل عن موعد الصرف", "body": "اتصل صباحاً",
+        "follow_up_due": "1448-06-25"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'hx-swap-oob="afterbegin:#timeline-rows"' in html
+    assert "سأل عن موعد الصرف" in html
+    assert 'id="contact-form"' in html and 'value="سأل' not in html  # the form is fresh
+    with app.app_context(), database.connection_context():
+        entry = TimelineEntry.get()
+        assert (entry.channel, entry.direction, entry.actor.username) == ("phone", "in", "officer")
+        assert entry.follow_up_due == dt.date(2026, 12, 5)
+        assert AuditEvent.select().where(AuditEvent.object_type == "timeline_entry").count() == 1
+
+
+def test_log_contact_without_javascript_redirects_to_profile(client, auth, make_beneficiary):
+    ben = make_beneficiary()
+    auth.login()
+    response = client.post(f"/beneficiaries/{ben}/contacts", data={"channel": "letters", "direction": "out",
+                                                                   "summary": "خطاب شكر"})
+    assert response.status_code == 302 and response.headers["Location"].startswith(f"/beneficiaries/{ben}")
+    assert "خطاب شكر" in text_of(client.get(f"/beneficiaries/{ben}"))
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"channel": "phone", "summary": ""}, "required"),
+    ({"channel": "fax", "summary": "x"}, "Not a valid choice"),
+    ({"channel": "phone", "summary": "x" * 301}, "300"),
+    ({"channel": "phone", "summary": "x", "follow_up_due": "1447-02-30"}, "Hijri date does not exist"),
+    ({"channel": "phone", "summary": "x", "occurred_at": "2999-01-01T10:00"}, "future"),
+    ({"channel": "phone", "summary": "x", "direction": "sideways"}, "Not a valid choice"),
+])
+def test_bad_contact_is_refused_and_keeps_input(client, auth, app, make_beneficiary, data, message):
+    ben = make_beneficiary()
+    auth.login()
+    data = {"direction": "in", "body": "نص كتبه الموظف", **data}
+    response = client.post(f"/beneficiaries/{ben}/contacts?lang=en", data=data, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert "نص كتبه الموظف" in html
+    with app.app_context(), database.connection_context():
+        assert TimelineEntry.select().count() == 0
+
+
+def test_case_of_another_beneficiary_cannot_be_attached(client, auth, app, make_beneficiary):
+    from portal.models import Case
+
+    ben, other = make_beneficiary(), make_beneficiary()
+    with app.app_context(), database.connection_context():
+        case = Case.create(reference="1448-000001", beneficiary=other)
+    auth.login()
+    response = client.post(f"/beneficiaries/{ben}/contacts", data={"channel": "phone", "direction": "in",
+                                                                   "summary": "x", "case": str(case.id)})
+    assert response.status_code == 422
+    with app.app_context(), database.connection_context():
+        assert TimelineEntry.select().count() == 0
+
+
+def test_timeline_newest_first_with_more_pages(client, auth, app, make_beneficiary):
+    ben = make_beneficiary()
+    add_entries(app, ben, 45)
+    auth.login()
+    page = client.get(f"/beneficiaries/{ben}").get_data(as_text=True)
+    assert page.index("تواصل رقم 0<") < page.index("تواصل رقم 1<")
+    assert "تواصل رقم 19<" in page and "تواصل رقم 20<" not in page
+    import re
+
+    more = re.search(r'hx-get="([^"]+before=[^"]+)"', page).group(1).replace("&amp;", "&")
+    fragment = client.get(more, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment
+    assert "تواصل رقم 20<" in fragment and "تواصل رقم 39<" in fragment and "تواصل رقم 19<" not in fragment
+    last = re.search(r'hx-get="([^"]+before=[^"]+)"', fragment).group(1).replace("&amp;", "&")
+    tail = client.get(last, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "تواصل رقم 44<" in tail and "before=" not in tail
+    # Without JavaScript the same link is a full page.
+    assert "<html" in client.get(more).get_data(as_text=True)
+
+
+def test_timeline_filters_by_channel_and_direction(client, auth, app, make_beneficiary):
+    ben = make_beneficiary()
+    add_entries(app, ben, 12)
+    auth.login()
+    html = client.get(f"/beneficiaries/{ben}/timeline?channel=letters&direction=out",
+                      headers={"HX-Request": "true", "HX-Target": "timeline"}).get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="timeline">')
+    shown = html.count('class="entry ')
+    assert shown == 2  # entries 2 and 8 are letters; both even -> out
+    assert 'class="entry dir-out ch-letters"' in html
+
+
+def test_same_timestamp_entries_are_not_skipped(client, auth, app, make_beneficiary):
+    ben = make_beneficiary()
+    now = utcnow()
+    with app.app_context(), database.connection_context():
+        TimelineEntry.insert_many([{"beneficiary": ben, "channel": "phone", "occurred_at": now,
+                                    "summary": f"نفس الوقت {i}", "body": ""} for i in range(30)]).execute()
+    auth.login()
+    seen, url = set(), f"/beneficiaries/{ben}/timeline"
+    import re
+
+    while url:
+        html = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+        seen.update(re.findall(r"نفس الوقت (\d+)<", html))
+        match = re.search(r'hx-get="([^"]+before=[^"]+)"', html)
+        url = match.group(1).replace("&amp;", "&") if match else None
+    assert len(seen) == 30
+
+
+@pytest.mark.parametrize("entries", [5, 120])
+def test_profile_runs_constant_queries(client, auth, app, make_beneficiary, entries):
+    from portal.models import Attachment, Case, Document, HouseholdMember
+
+    ben = make_beneficiary()
+    add_entries(app, ben, entries)
+    with app.app_context(), database.connection_context():
+        case = Case.create(reference="1448-000009", beneficiary=ben)
+        for entry in TimelineEntry.select().limit(10):
+            Attachment.create(entry=entry, sha256="0" * 64, file_name="scan.pdf", content_type="application/pdf",
+                              size=2048)
+            TimelineEntry.update(case=case).where(TimelineEntry.id == entry.id).execute()
+        HouseholdMember.create(beneficiary=ben, name="ابن", relation="son")
+        Document.create(beneficiary=ben, kind="national_id", expiry_date=dt.date(2020, 1, 1))
+    auth.login()
+    client.get(f"/beneficiaries/{ben}")  # warm up: user loader etc.
+    with app.app_context():
+        with count_queries() as counter:
+            response = client.get(f"/beneficiaries/{ben}")
+        assert response.status_code == 200
+        with count_queries() as timeline_counter:
+            client.get(f"/beneficiaries/{ben}/timeline", headers={"HX-Request": "true"})
+    # Recorded on this code: profile 10 queries, timeline fragment 5, whatever the number of entries.
+    assert counter.count <= 12, counter.count
+    assert timeline_counter.count <= 6, timeline_counter.count
+    pytest.profile_queries = getattr(pytest, "profile_queries", set()) | {counter.count}
+
+
+def test_profile_query_count_does_not_grow():
+    counts = getattr(pytest, "profile_queries", None)
+    if counts is None:
+        pytest.skip("runs after test_profile_runs_constant_queries")
+    assert len(counts) == 1, counts
+
+
+def test_follow_up_done_and_dashboard(client, auth, app, make_beneficiary):
+    ben = make_beneficiary(family_name="المتابع")
+    with app.app_context(), database.connection_context():
+        entry = TimelineEntry.create(beneficiary=ben, channel="phone", summary="عاود الاتصال",
+                                     follow_up_due=dt.date.today())
+    auth.login()
+    marker = f'id="fu-{entry.id}"'
+    assert marker in client.get("/").get_data(as_text=True)
+    assert client.post(f"/timeline/{entry.id}/follow-up-done", headers={"HX-Request": "true"}).status_code == 200
+    assert marker not in client.get("/").get_data(as_text=True)
+
+
+def test_untrusted_text_is_escaped_and_direction_controls_removed(client, auth, app, make_beneficiary):
+    ben = make_beneficiary()
+    with app.app_context(), database.connection_context():
+        TimelineEntry.create(beneficiary=ben, channel="social", summary="<script>alert(1)</script>",
+                             body="\u202eفاتورة gpj.exe <img src=x onerror=alert(1)>")
+    auth.login()
+    html = client.get(f"/beneficiaries/{ben}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert "<img src=x" not in html
+    assert "\u202e" not in html
