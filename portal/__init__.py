@@ -85,6 +85,10 @@ def load_config(app: Flask, test_config: dict | None) -> None:
 
 
 def select_locale() -> str:
+    from flask import has_request_context
+
+    if not has_request_context():
+        return "ar"
     lang = request.args.get("lang") or request.cookies.get("lang") or session.get("lang")
     if lang in LANGUAGES:
         return lang
