@@ -61,7 +61,7 @@ def test_hook_register_blueprints(app_config):
     assert app.test_client().get("/pigeon/hello").get_data(as_text=True) == "coo"
 
 
-def test_hook_register_models_and_migrations(app_config, tmp_path):
+def _nest_plugin(tmp_path):
     from peewee import CharField
 
     from portal.db import BaseModel
@@ -92,17 +92,30 @@ def test_hook_register_models_and_migrations(app_config, tmp_path):
         def register_migrations(self):
             return [("pigeon", migrations)]
 
-    app = make_app(app_config, Plugin())
+    return Plugin(), Nest
+
+
+def test_hook_register_models(app_config, tmp_path):
+    plugin, nest = _nest_plugin(tmp_path)
+    app = make_app(app_config, plugin)
+    models = [m for group in app.extensions["portal_pm"].hook.register_models() for m in group]
+    assert nest in models
+
+
+def test_hook_register_migrations(app_config, tmp_path):
+    plugin, nest = _nest_plugin(tmp_path)
+    app = make_app(app_config, plugin)
     pm = app.extensions["portal_pm"]
-    assert Nest in [m for group in pm.hook.register_models() for m in group]
     with app.app_context(), database.connection_context():
-        assert migrate(pm) == ["pigeon:0001_initial"]
-        assert migrate(pm) == []  # idempotent
-        Nest.create(name="عش")
-        assert Nest.select().count() == 1
-        assert "schema_migration_pigeon" in database.obj.get_tables()
-        database.obj.drop_tables([Nest])
-        database.obj.execute_sql('DROP TABLE "schema_migration_pigeon"')
+        try:
+            assert migrate(pm) == ["pigeon:0001_initial"]
+            assert migrate(pm) == []  # idempotent
+            nest.create(name="عش")
+            assert nest.select().count() == 1
+            assert "schema_migration_pigeon" in database.obj.get_tables()
+        finally:
+            database.obj.drop_tables([nest])
+            database.obj.execute_sql('DROP TABLE IF EXISTS "schema_migration_pigeon"')
 
 
 def test_hook_render_timeline_entry(app_config, users, make_beneficiary):
