@@ -210,7 +210,7 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
             direction = "in" if rnd.random() < 0.6 else "out"
             channel = keys[(i + i // len(ben_ids)) % len(keys)]
             occurred = now - dt.timedelta(minutes=rnd.randint(0, 60 * 24 * 365))
-            if i % 40 == 0:
+            if i % 40 == 0 and i < 8000:  # a realistic day: a few hundred contacts
                 occurred = now - dt.timedelta(minutes=rnd.randint(0, 300))
             follow = today + dt.timedelta(days=rnd.randint(-3, 10)) if rnd.random() < 0.05 else None
             batch.append({

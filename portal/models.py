@@ -189,7 +189,10 @@ class TimelineEntry(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("beneficiary", "occurred_at", "id"), False),)
+        indexes = (
+            (("beneficiary", "occurred_at", "id"), False),
+            (("occurred_at", "channel"), False),
+        )
 
 
 class Attachment(BaseModel):

@@ -184,3 +184,19 @@ def test_untrusted_text_is_escaped_and_direction_controls_removed(client, auth, 
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert "<img src=x" not in html
     assert "\u202e" not in html
+
+
+def test_dashboard_for_delegate_shows_only_own_branch(client, auth, app, make_beneficiary):
+    inside = make_beneficiary(branch="TAIF", family_name="الطائفي")
+    outside = make_beneficiary(branch="MKK", family_name="المكي")
+    with app.app_context(), database.connection_context():
+        for ben in (inside, outside):
+            TimelineEntry.create(beneficiary=ben, channel="phone", summary=f"اتصال {ben}",
+                                 follow_up_due=dt.date.today())
+    auth.login("delegate")
+    html = client.get("/").get_data(as_text=True)
+    assert "الطائفي" in html and "المكي" not in html
+    client.post("/logout")
+    auth.login("officer")
+    html = client.get("/").get_data(as_text=True)
+    assert "الطائفي" in html and "المكي" in html
