@@ -44,9 +44,28 @@ test-postgres: $(VENV)/.installed-test
 	PORTAL_TEST_DATABASE_URL=$${PORTAL_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Message catalogs. Code and templates use English msgids (`_()`, `_l()`, `ngettext()`); Arabic is the default
+# display language and its catalog must be complete (tests/test_i18n.py lists what is missing).
+# `make catalogs` extracts the msgids of the core (portal/ + templates/) and of every plugin that has a
+# `translations/` folder, merges them into each Arabic messages.po (new entries get an empty msgstr) and compiles
+# the .mo files. Then translate the empty entries, run `make catalogs` again and `pytest tests/test_i18n.py`.
+# The .pot templates and the compiled .mo files are build products: neither is committed.
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
+BABEL_EXTRACT := $(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) -c Translators: --add-location=file \
+	--sort-by-file -w 120 --project=Sila --copyright-holder="Sila contributors"
+BABEL_UPDATE := $(BIN)/pybabel update -l ar --init-missing --no-fuzzy-matching --ignore-obsolete -w 120
+
 catalogs: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o portal/translations/messages.pot portal templates
-	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
+	$(BABEL_EXTRACT) -o portal/translations/messages.pot portal templates
+	$(BABEL_UPDATE) -i portal/translations/messages.pot -d portal/translations
+	@for dir in plugins/*/translations; do \
+		[ -d "$$dir" ] || continue; \
+		plugin=$${dir%/translations}; \
+		echo "$(BABEL_EXTRACT) -o $$dir/messages.pot $$plugin"; \
+		$(BABEL_EXTRACT) -o "$$dir/messages.pot" "$$plugin" || exit 1; \
+		$(BABEL_UPDATE) -i "$$dir/messages.pot" -d "$$dir" || exit 1; \
+	done
+	$(BIN)/python tools/vendor.py --catalogs-only
 
 clean:
 	rm -rf $(VENV) .pytest_cache htmlcov portal/static/vendor

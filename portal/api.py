@@ -69,7 +69,7 @@ def token_required(*roles):
             if row is None or not row.user.is_active:
                 return error(401, _("The token is not valid."))
             if not row.user.has_role(*roles):
-                return error(403, _("This token's user may not do this."))
+                return error(403, _("This token's user is not allowed to do this."))
             now = utcnow()
             if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
                 ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()

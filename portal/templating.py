@@ -117,7 +117,6 @@ def init_app(app):
             "all_channels": channels,
             "org_name": current_app.config["ORG_NAME_AR"] if lang == "ar" else current_app.config["ORG_NAME_EN"],
             "today": dt.date.today(),
-            "_": _,
         }
 
     from flask_wtf.csrf import CSRFError

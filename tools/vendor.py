@@ -67,10 +67,16 @@ def fetch_vendor() -> None:
 
 
 def compile_catalogs() -> None:
+    """Compile every ``messages.po`` of the core and the plugins into ``messages.mo`` beside it.
+
+    Fuzzy entries are left out (they show in English until someone confirms them). A translation whose
+    placeholders do not match its msgid would fail at run time, so it stops the build with the reason.
+    """
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    for po_path in list(ROOT.glob("portal/translations/*/LC_MESSAGES/*.po")) + list(
+    problems = []
+    for po_path in sorted(ROOT.glob("portal/translations/*/LC_MESSAGES/*.po")) + sorted(
         ROOT.glob("plugins/*/translations/*/LC_MESSAGES/*.po")
     ):
         mo_path = po_path.with_suffix(".mo")
@@ -78,14 +84,23 @@ def compile_catalogs() -> None:
             continue
         with open(po_path, "rb") as fh:
             catalog = read_po(fh)
+        errors = [(message, err) for message, errs in catalog.check() for err in errs]
+        if errors:
+            rel = po_path.relative_to(ROOT)
+            problems.extend(f"{rel}:{message.lineno}: {err} (msgid {message.id!r})" for message, err in errors)
+            continue
         with open(mo_path, "wb") as fh:
             write_mo(fh, catalog)
+    if problems:
+        raise SystemExit("Message catalogs with errors:\n  " + "\n  ".join(problems))
 
 
-def main() -> None:
-    fetch_vendor()
+def main(catalogs_only: bool = False) -> None:
+    if not catalogs_only:
+        fetch_vendor()
     compile_catalogs()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # ``--catalogs-only``: compile the .po files without touching the front-end files (``make catalogs``).
+    sys.exit(main(catalogs_only="--catalogs-only" in sys.argv[1:]))
