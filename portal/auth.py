@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from . import login_manager
 from .audit import audit
@@ -20,6 +20,7 @@ from .db import utcnow
 from .limiter import limiter
 from .models import User
 from .templating import render
+from .validators import max_length
 
 bp = Blueprint("auth", __name__)
 hasher = PasswordHasher()  # argon2id with the library's current defaults
@@ -66,8 +67,8 @@ EDIT_ROLES = ("officer", "delegate", "admin")
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=60)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    username = StringField(_l("Username"), validators=[DataRequired(), max_length(60)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), max_length(200)])
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 

@@ -28,20 +28,31 @@ def render(template: str, block: str | None = None, **context):
     return render_template(template, **context)
 
 
+SAUDI_OFFSET = dt.timedelta(hours=3)  # Saudi Arabia keeps UTC+3 all year
+
+
 def date_filter(value, with_time: bool = False):
-    """``<time>`` with the Hijri date first and the Gregorian beside it."""
+    """``<time>`` with the Hijri date first and the Gregorian beside it.
+
+    Datetimes are stored as naive UTC; they are shown on the Saudi calendar day (a contact at
+    22:30 UTC is the next morning in Riyadh), with the time when ``with_time``.
+    """
     if not value:
         return ""
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
-    day = value.date() if isinstance(value, dt.datetime) else value
+    time_part = ""
+    if isinstance(value, dt.datetime):
+        local = (value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value) + SAUDI_OFFSET
+        day = local.date()
+        iso = local.replace(microsecond=0).isoformat() + "+03:00"
+        if with_time:
+            time_part = f' <span class="time"><bdi>{local:%H:%M}</bdi></span>'
+    else:
+        day = value
+        iso = value.isoformat()
     hijri = dates.format_hijri(day)
     greg = dates.format_gregorian(day)
-    time_part = ""
-    if with_time and isinstance(value, dt.datetime):
-        local = value + dt.timedelta(hours=3)  # stored in UTC; Saudi Arabia is UTC+3 all year
-        time_part = f' <span class="time"><bdi>{local:%H:%M}</bdi></span>'
-    iso = value.isoformat()
     return Markup(
         f'<time datetime="{escape(iso)}"><bdi class="hijri">{escape(hijri)}</bdi>'
         f' <span class="sep">·</span> <bdi class="greg">{escape(greg)}</bdi>{time_part}</time>'

@@ -13,7 +13,7 @@ from jinja2_fragments.flask import render_block
 from peewee import JOIN, prefetch
 from wtforms.fields.choices import SelectChoice
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError as WTFValidationError
+from wtforms.validators import DataRequired, Optional, ValidationError as WTFValidationError
 
 from .audit import audit
 from .auth import CONTACT_ROLES, STAFF_ROLES, roles_required
@@ -23,7 +23,7 @@ from .models import DIRECTIONS, Attachment, Beneficiary, Case, TimelineEntry, Us
 from .plugins import channel_map, channels, hook
 from .templating import render
 from .text import clean_text
-from .validators import ValidationError
+from .validators import ValidationError, max_length
 
 bp = Blueprint("timeline", __name__)
 
@@ -134,11 +134,11 @@ class ContactForm(FlaskForm):
         default="in",
     )
     occurred_at = DateTimeLocalField(_l("When"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
-    summary = StringField(_l("Summary"), validators=[DataRequired(), Length(max=300)])
-    body = TextAreaField(_l("Details"), validators=[Optional(), Length(max=5000)])
+    summary = StringField(_l("Summary"), validators=[DataRequired(), max_length(300)])
+    body = TextAreaField(_l("Details"), validators=[Optional(), max_length(5000)])
     case = SelectField(_l("Request"), choices=[], validators=[Optional()], validate_choice=True)
     follow_up_due = StringField(
-        _l("Follow-up date"), validators=[Optional(), Length(max=20), _hijri_or_gregorian],
+        _l("Follow-up date"), validators=[Optional(), max_length(20), _hijri_or_gregorian],
         description=_l("Hijri (1448-05-12) or Gregorian (2026-11-27)"),
     )
 

@@ -77,6 +77,17 @@ def clean_mobile(value: str | None, region: str = "SA", saudi_only: bool = True)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def max_length(n: int):
+    """A WTForms ``Length(max=n)`` whose message comes from our catalog.
+
+    WTForms' own Arabic catalog leaves most plural forms of its length messages empty, so a
+    plain ``Length(max=300)`` shows English on an Arabic page. Use this in every FlaskForm.
+    """
+    from wtforms.validators import Length
+
+    return Length(max=n, message=_l("Too long: at most %(n)s characters.", n=n))
+
+
 def phone_search_form(value: str | None) -> str | None:
     """Best-effort E.164 for search input; None when the text is not a phone number."""
     digits = only_digits(value)
