@@ -687,3 +687,49 @@ def test_dates_on_pages_show_both_calendars_in_both_languages(client, world):
         assert f"{format_hijri(birth, lang)} · {format_gregorian(birth, lang)}" in text
     assert format_hijri(birth, "ar") == "15 رجب 1401 هـ"
     assert format_hijri(birth, "en") == "15 Rajab 1401 AH"
+
+
+# --------------------------------------------------------------------------------------------------
+# A plugin's own catalog is merged with the core's
+# --------------------------------------------------------------------------------------------------
+
+PROBE_PLUGIN = '''
+from flask import url_for
+from flask_babel import gettext as _
+
+from portal import hookimpl
+
+
+@hookimpl
+def menu_links(user, request):
+    return [{"href": url_for("dashboard.index"), "label": _("Probe reports"), "active": False}]
+'''
+
+
+def test_plugin_catalog_is_merged_with_the_core_catalog(app_config, tmp_path, monkeypatch, users):
+    """A plugin ships ``translations/ar/LC_MESSAGES/messages.po`` beside its ``__init__.py``; its msgids are
+    translated on screen while the core's stay translated."""
+    import importlib
+
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    from portal import create_app
+
+    package = tmp_path / "site" / "sila_probe_plugin"
+    messages = package / "translations" / "ar" / "LC_MESSAGES"
+    messages.mkdir(parents=True)
+    (package / "__init__.py").write_text(PROBE_PLUGIN, encoding="utf-8")
+    catalog = Catalog(locale="ar")
+    catalog.add("Probe reports", "تقارير التجربة")
+    with open(messages / "messages.mo", "wb") as fh:
+        write_mo(fh, catalog)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    module = importlib.import_module("sila_probe_plugin")
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "instance-probe"))
+    client = create_app(dict(app_config, EXTRA_PLUGINS=[module])).test_client()
+    client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
+    arabic = text_of(client.get("/"))
+    assert "تقارير التجربة" in arabic and "لوحة المتابعة" in arabic
+    english = text_of(client.get("/?lang=en"))
+    assert "Probe reports" in english and "Dashboard" in english
