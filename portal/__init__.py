@@ -21,7 +21,6 @@ INSECURE_KEYS = {"", "dev", "change-me", "changeme", "secret"}
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
-babel = Babel()
 htmx = Htmx()
 
 
@@ -118,7 +117,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         if (module_dir / "translations").is_dir() and str(module_dir) != str(PACKAGE_DIR):
             translation_dirs.append(str(module_dir / "translations"))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_dirs)
-    babel.init_app(app, locale_selector=select_locale)
+    # One Babel per app: Flask-Babel caches loaded catalogs on the Babel object, so apps with different
+    # plugins (and so different catalogs) in one process would otherwise share the first one's.
+    Babel(app, locale_selector=select_locale)
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
