@@ -52,18 +52,22 @@ test-postgres: $(VENV)/.installed-test
 # The .pot templates and the compiled .mo files are build products: neither is committed.
 BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
 BABEL_EXTRACT := $(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) -c Translators: --add-location=file \
-	--sort-by-file -w 120 --project=Sila --copyright-holder="Sila contributors"
+	--sort-by-file -w 120 --project=Sila --version=1 --copyright-holder="Sila contributors"
 BABEL_UPDATE := $(BIN)/pybabel update -l ar --init-missing --no-fuzzy-matching --ignore-obsolete -w 120
+# The extraction time would change the header of every .po on every run and make branches conflict.
+STRIP_POT_DATE := sed -i '/^"POT-Creation-Date: /d'
 
 catalogs: $(VENV)/.installed
 	$(BABEL_EXTRACT) -o portal/translations/messages.pot portal templates
 	$(BABEL_UPDATE) -i portal/translations/messages.pot -d portal/translations
+	$(STRIP_POT_DATE) portal/translations/*/LC_MESSAGES/messages.po
 	@for dir in plugins/*/translations; do \
 		[ -d "$$dir" ] || continue; \
 		plugin=$${dir%/translations}; \
 		echo "$(BABEL_EXTRACT) -o $$dir/messages.pot $$plugin"; \
 		$(BABEL_EXTRACT) -o "$$dir/messages.pot" "$$plugin" || exit 1; \
 		$(BABEL_UPDATE) -i "$$dir/messages.pot" -d "$$dir" || exit 1; \
+		$(STRIP_POT_DATE) "$$dir"/*/LC_MESSAGES/messages.po; \
 	done
 	$(BIN)/python tools/vendor.py --catalogs-only
 
