@@ -76,8 +76,13 @@ def register(app) -> None:
             values, errors = validate_user({"username": username, "full_name": full_name or username,
                                             "roles": list(roles), "branch": branch, "password": password})
             if errors:
-                for key, message in errors.items():
-                    click.echo(f"{key}: {message}", err=True)
+                from flask_babel import force_locale
+
+                # The command line speaks English (its other output does); the services' messages are
+                # lazy and would otherwise follow the default UI language.
+                with force_locale("en"):
+                    for key, message in errors.items():
+                        click.echo(f"{key}: {message}", err=True)
                 raise SystemExit(2)
             user = create_user(values)
         click.echo(f"Created user {user.username} ({user.roles}).")
