@@ -360,6 +360,10 @@ PAGES = [
      422),
     ("contact errors fragment", "officer", "POST", "/beneficiaries/{ben}/contacts",
      {"channel": "phone", "direction": "in", "summary": "س" * 301}, 422),
+    ("contact logged fragment", "officer", "POST", "/beneficiaries/{ben}/contacts",
+     {"channel": "interview", "direction": "in", "summary": "راجعت المكتب بخصوص السلة", "follow_up_due": "1448-07-01"},
+     200),
+    ("edit conflict", "officer", "POST", "/beneficiaries/{ben}/edit", "stale-edit", 409),
     ("staff accounts", "admin", "GET", "/admin/users", None, 200),
     ("new account", "admin", "GET", "/admin/users/new", None, 200),
     ("account errors", "admin", "POST", "/admin/users/new",
@@ -391,6 +395,11 @@ def _fetch(client, world, page, lang):
         form = {"first_name": "هند", "father_name": "سعد", "family_name": "القحطاني", "national_id": luhn_id("109988776"),
                 "gender": "f", "mobile": "0551234567"}
         world = dict(world, data=world["data"] + ["هند", "هند سعد القحطاني"])
+    elif form == "stale-edit":
+        form = {"first_name": "نورة", "father_name": "سعد", "family_name": "القحطاني", "gender": "f",
+                "national_id": luhn_id("104455667"), "mobile": "0551234567", "city": "جدة", "version": "0"}
+    if name == "contact logged fragment":
+        world = dict(world, data=world["data"] + [form["summary"]])
     response = client.open(url, method=method, data=form, headers=headers)
     assert response.status_code == status, (name, response.status_code)
     return response, world
@@ -517,6 +526,7 @@ def test_language_switch_needs_the_csrf_token(app_config, tmp_path, monkeypatch)
     client = app.test_client()
     refused = client.post("/language", data={"lang": "en", "next": "/"})
     assert refused.status_code == 400
+    assert "انتهت صلاحية النموذج أو أُرسل من مصدر آخر" in text_of(refused)
     assert "Set-Cookie" not in refused.headers or "lang=" not in refused.headers["Set-Cookie"]
     login = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
