@@ -170,7 +170,11 @@ def test_completeness_check_reports_missing_fuzzy_and_broken_entries(tmp_path):
         + 'msgid "From a template"\nmsgstr "From a template"\n',
         encoding="utf-8",
     )
-    (plugin / "translations" / "ar" / "LC_MESSAGES" / "messages.po").write_text(header, encoding="utf-8")
+    # A plugin catalog declaring English plural rules would give every plural message the wrong form.
+    (plugin / "translations" / "ar" / "LC_MESSAGES" / "messages.po").write_text(
+        header.replace("nplurals=6", "nplurals=2").replace(
+            "plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5)", "plural=(n != 1)"),
+        encoding="utf-8")
 
     report = "\n".join(catalog_problems(tmp_path))
     core_part = report.split("plugin demo")[0]
@@ -181,6 +185,8 @@ def test_completeness_check_reports_missing_fuzzy_and_broken_entries(tmp_path):
     assert "msgid 'From a template' -> 'From a template'" in report  # English pasted as the translation
     assert "'Translated'" not in report  # the plugin reuses the core's translation
     assert "plugin demo: 1 msgid(s)" in report and "'Plugin string'  (plugins/demo/__init__.py:3)" in report
+    assert "plugin demo: plugins/demo/translations/ar/LC_MESSAGES/messages.po must declare Arabic's six plural " \
+        "forms (nplurals=6), not 2" in report
     assert "plugin bare" in report and "'No catalog at all'" in report and "does not exist yet" in report
 
 

@@ -83,7 +83,8 @@ def compile_catalogs() -> None:
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
         with open(po_path, "rb") as fh:
-            catalog = read_po(fh)
+            # The locale from the path gives the right plural forms when a hand-written .po has no header.
+            catalog = read_po(fh, locale=po_path.parent.parent.name)
         errors = [(message, err) for message, errs in catalog.check() for err in errs]
         if errors:
             rel = po_path.relative_to(ROOT)
