@@ -462,6 +462,19 @@ def test_key_screens_say_the_expected_things_in_each_language(client, world):
             assert not missing, (lang, url, missing)
 
 
+def test_flashed_messages_follow_the_language(client, users, beneficiary_data):
+    prompt = client.get("/beneficiaries/", follow_redirects=True)
+    assert "يرجى تسجيل الدخول للمتابعة." in text_of(prompt)
+    client.post("/language", data={"lang": "en", "next": "/"})
+    assert "Please sign in to continue." in text_of(client.get("/beneficiaries/", follow_redirects=True))
+    client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
+    saved = client.post("/beneficiaries/new", data=beneficiary_data, follow_redirects=True)
+    assert "The beneficiary was registered with file number 000001." in text_of(saved)
+    client.post("/language", data={"lang": "ar", "next": "/"})
+    signed_out = client.post("/logout", follow_redirects=True)
+    assert "تم تسجيل خروجك." in text_of(signed_out)
+
+
 def test_result_count_uses_arabic_plural_forms(client, auth, make_beneficiary):
     for index in range(3):
         make_beneficiary(family_name="العمري")
