@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.packaging]
 
 ROOT = Path(__file__).resolve().parent.parent
 
