@@ -59,7 +59,10 @@ def chromium_path() -> str:
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args, chromium_path):
     """pytest-playwright's launch options, pointed at the system Chromium."""
-    return {**browser_type_launch_args, "executable_path": chromium_path, "args": CHROMIUM_ARGS}
+    args = CHROMIUM_ARGS
+    if browser_type_launch_args.get("headless") is False:  # pytest --headed
+        args = [a for a in args if a != "--headless"]
+    return {**browser_type_launch_args, "executable_path": chromium_path, "args": args}
 
 
 @pytest.fixture(scope="session")
