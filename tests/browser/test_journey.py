@@ -165,6 +165,9 @@ def test_officer_journey(page: Page, live_server, live_app, journey_data, screen
     expect(page.locator("#h-log")).to_have_text("Log a contact")
     expect(page.locator("nav.menu a[href='/beneficiaries/']")).to_have_text("Beneficiaries")
     expect(page.locator("#timeline-rows > li.entry").first).to_contain_text(NEW_SUMMARY)
+    # Arabic typed text keeps its own direction inside the English page (punctuation stays at its end).
+    assert page.locator("#timeline-rows > li.entry").first.locator(".body").evaluate(
+        "el => getComputedStyle(el).direction") == "rtl"
     page.screenshot(path=screenshots / "profile-en.png", full_page=True)
 
     page.locator("form[action='/language'] button").click()
