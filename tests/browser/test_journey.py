@@ -29,6 +29,7 @@ SEEDED = [
     ("website", "in", "طلب مساعدة إيجار من الموقع الإلكتروني"),
 ]
 NEW_SUMMARY = "اتصال متابعة: أكدت الأسرة استلام السلة الغذائية"
+NEW_BODY = "تم التواصل مع الأم، وطلبت تحديث رقم الجوال."
 
 
 @pytest.fixture
@@ -134,7 +135,7 @@ def test_officer_journey(page: Page, live_server, live_app, journey_data, screen
     form.locator("select[name=channel]").select_option("phone")
     form.locator("select[name=direction]").select_option("out")
     form.locator("input[name=summary]").fill(NEW_SUMMARY)
-    form.locator("textarea[name=body]").fill("تم التواصل مع الأم، وطلبت تحديث رقم الجوال.")
+    form.locator("textarea[name=body]").fill(NEW_BODY)
     with page.expect_response(lambda r: r.url.endswith("/contacts") and r.request.method == "POST") as posted:
         form.locator("button[type=submit]").click()
     response = posted.value
@@ -166,8 +167,8 @@ def test_officer_journey(page: Page, live_server, live_app, journey_data, screen
     expect(page.locator("nav.menu a[href='/beneficiaries/']")).to_have_text("Beneficiaries")
     expect(page.locator("#timeline-rows > li.entry").first).to_contain_text(NEW_SUMMARY)
     # Arabic typed text keeps its own direction inside the English page (punctuation stays at its end).
-    assert page.locator("#timeline-rows > li.entry").first.locator(".body").evaluate(
-        "el => getComputedStyle(el).direction") == "rtl"
+    typed = page.locator("#timeline-rows > li.entry").first.get_by_text(NEW_BODY)
+    assert typed.evaluate("el => getComputedStyle(el).direction") == "rtl"
     page.screenshot(path=screenshots / "profile-en.png", full_page=True)
 
     page.locator("form[action='/language'] button").click()
