@@ -13,11 +13,16 @@ from htmx_flask import Htmx
 
 from .hookspecs import hookimpl  # noqa: F401  (re-exported for plugins: ``from portal import hookimpl``)
 
-__all__ = ["create_app", "hookimpl", "csrf", "login_manager", "LANGUAGES"]
+__all__ = ["create_app", "hookimpl", "csrf", "login_manager", "LANGUAGES", "ConfigError"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LANGUAGES = ("ar", "en")
 INSECURE_KEYS = {"", "dev", "change-me", "changeme", "secret"}
+
+
+class ConfigError(RuntimeError):
+    """The settings do not allow the portal to start (the message says what to change)."""
+
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -71,7 +76,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         if app.debug or app.testing:
             app.config["SECRET_KEY"] = key or secrets.token_hex(32)
         else:
-            raise RuntimeError(
+            raise ConfigError(
                 "PORTAL_SECRET_KEY is missing or a default value. Set it in the environment or in "
                 f"{Path(app.instance_path) / 'config.py'} (SECRET_KEY = '...'); `make run` writes one for you."
             )

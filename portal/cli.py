@@ -11,9 +11,15 @@ from .db import database
 
 
 def _create_app():
-    from . import create_app
+    from flask.cli import NoAppException
 
-    return create_app()
+    from . import ConfigError, create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        # Shown by click as a one-line "Error: ..." instead of a traceback.
+        raise NoAppException(str(exc)) from None
 
 
 def register(app) -> None:
