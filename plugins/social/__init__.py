@@ -1,7 +1,92 @@
 """Social media: WhatsApp, Messenger, Instagram and other platforms (وسائل التواصل الاجتماعي).
 
-Contacts on this channel are logged through the core's generic contact form; the channel's own
-screens and integrations are added to this plugin as they are built."""
+Meta's webhooks land at ``/webhooks/meta``; messages from unknown senders wait in the unmatched
+inbox; officers answer from the portal; ``send_message`` delivers notifications over WhatsApp (or
+email over SMTP for beneficiaries who prefer it). Settings are ``PORTAL_SOCIAL_*``."""
+from pathlib import Path
+
+from flask import render_template, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from portal import hookimpl
 from portal.channels import declare_channel
 
 channel_info = declare_channel("social", "وسائل التواصل الاجتماعي", "Social media", "💬", order=30)
+
+DEFAULTS = {
+    "SOCIAL_APP_SECRET": "",
+    "SOCIAL_VERIFY_TOKEN": "",
+    "SOCIAL_GRAPH_URL": "https://graph.facebook.com/v21.0",
+    "SOCIAL_ACCESS_TOKEN": "",
+    "SOCIAL_PHONE_NUMBER_ID": "",
+    "SOCIAL_HTTP_TIMEOUT": 10,
+    "SOCIAL_HTTP_ATTEMPTS": 3,
+    "SOCIAL_HTTP_BACKOFF": 1.0,
+    "SOCIAL_MAX_ATTEMPTS": 6,
+    "SOCIAL_SMTP_HOST": "",
+    "SOCIAL_SMTP_PORT": 587,
+    "SOCIAL_SMTP_SECURITY": "starttls",  # starttls, ssl or none
+    "SOCIAL_SMTP_USER": "",
+    "SOCIAL_SMTP_PASSWORD": "",
+    "SOCIAL_SMTP_FROM": "no-reply@localhost",
+    # Approved WhatsApp templates by purpose: name, language and the context keys of {{1}}, {{2}}...
+    "SOCIAL_TEMPLATES": {
+        "case_reference": {"name": "sila_case_reference", "language": "ar", "params": ["reference"]},
+        "missing_documents": {"name": "sila_missing_documents", "language": "ar",
+                              "params": ["reference", "documents"]},
+        "decision": {"name": "sila_decision", "language": "ar", "params": ["reference", "decision"]},
+        "one_time_code": {"name": "sila_one_time_code", "language": "ar", "params": ["code"],
+                          "otp_button": True},
+        "follow_up": {"name": "sila_follow_up", "language": "ar", "params": ["name"]},
+        "notification": {"name": "sila_notification", "language": "ar", "params": ["text"]},
+    },
+}
+
+
+@hookimpl
+def register_blueprints(app):
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    from .views import bp
+
+    return bp
+
+
+@hookimpl
+def register_models():
+    from .models import MODELS
+
+    return MODELS
+
+
+@hookimpl
+def register_migrations():
+    return [("social", Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def render_timeline_entry(entry, request):
+    if entry.channel != "social":
+        return None
+    return Markup(render_template("social/_entry.html", entry=entry, data=entry.data or {}))
+
+
+@hookimpl
+def menu_links(user, request):
+    endpoint = request.endpoint or ""
+    links = []
+    if user.has_role("officer", "admin"):
+        links.append({"href": url_for("social.inbox"), "label": _("Social inbox"),
+                      "active": endpoint in ("social.inbox", "social.sender")})
+    if user.has_role("admin"):
+        links.append({"href": url_for("social.deliveries"), "label": _("Webhook deliveries"),
+                      "active": endpoint == "social.deliveries"})
+    return links
+
+
+@hookimpl
+def send_message(beneficiary, text, purpose, channel, context):
+    from .outbound import notify
+
+    return notify(beneficiary, text, purpose, channel, context)

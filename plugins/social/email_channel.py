@@ -1,0 +1,5 @@
+"""Email as a channel beneficiaries may prefer (البريد الإلكتروني). Notifications to it are sent by
+the social plugin's ``send_message`` over SMTP; officers may log email contacts by hand."""
+from portal.channels import declare_channel
+
+channel_info = declare_channel("email", "البريد الإلكتروني", "Email", "✉", order=35)

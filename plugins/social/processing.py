@@ -1,0 +1,471 @@
+"""From a stored webhook delivery to timeline entries: parse Meta's payloads, match senders, keep
+messages idempotent by provider id, fetch media, apply delivery statuses."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import io
+import json
+import logging
+
+import phonenumbers
+from flask import current_app
+from peewee import IntegrityError
+from werkzeug.datastructures import FileStorage
+
+from portal.audit import audit
+from portal.db import database, utcnow
+from portal.models import Attachment, Beneficiary, TimelineEntry
+from portal.text import clean_text
+from portal.timeline import log_entry
+from portal.uploads import UploadError, store_upload
+
+from . import graph
+from .models import OUT_STATES, Message, Sender, StatusEvent, WebhookDelivery
+
+log = logging.getLogger(__name__)
+
+# What Meta documents as the longest text of each kind; longer input is cut, never refused.
+TEXT_LIMITS = {"whatsapp": 4096, "messenger": 2000, "instagram": 1000}
+CAPTION_LIMIT = 1024
+MEDIA_KINDS = ("image", "document", "audio", "video", "sticker")
+KNOWN_WA_KINDS = ("text", "location", "interactive", "button", *MEDIA_KINDS)
+# Media the upload rules accept (images and PDF); voice notes and videos are listed, not kept.
+KEPT_MIME = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf"}
+MARKERS = {"image": "📷", "document": "📄", "audio": "🎤", "video": "🎬", "sticker": "🖼", "location": "📍",
+           "interactive": "↩", "button": "↩", "unsupported": "⚠"}
+
+
+class MediaFailure(Exception):
+    pass
+
+
+# --- signatures -------------------------------------------------------------------------------
+
+def signature_ok(raw: bytes, header: str | None, secret: str) -> bool:
+    """``X-Hub-Signature-256: sha256=<hex>``: HMAC-SHA256 of the raw body with the app secret."""
+    if not secret or not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode("utf-8"), raw, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header[7:].strip().lower())
+
+
+def sign(raw: bytes, secret: str) -> str:
+    return "sha256=" + hmac.new(secret.encode("utf-8"), raw, hashlib.sha256).hexdigest()
+
+
+# --- senders -----------------------------------------------------------------------------------
+
+def wa_id_to_e164(wa_id: str | None) -> str:
+    digits = "".join(ch for ch in (wa_id or "") if ch.isdigit())
+    if not digits:
+        return ""
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def find_beneficiary_by_phone(phone: str):
+    if not phone:
+        return None
+    rows = list(Beneficiary.select().where(Beneficiary.mobile == phone).limit(2))
+    return rows[0] if len(rows) == 1 else None  # two files with one number: an officer decides
+
+
+def link_sender(sender: Sender, ben: Beneficiary, actor=None) -> int:
+    """Put the sender and every message they ever sent or received on ``ben``'s timeline."""
+    with database.atomic():
+        Sender.update(beneficiary=ben, linked_by=actor, linked_at=utcnow()).where(Sender.id == sender.id).execute()
+        entry_ids = Message.select(Message.entry).where((Message.sender == sender) & Message.entry.is_null(False))
+        moved = TimelineEntry.update(beneficiary=ben).where(TimelineEntry.id.in_(entry_ids)).execute()
+        audit("link", "social_sender", sender.id, {"beneficiary": ben.id, "entries": moved}, actor=actor)
+    sender.beneficiary = ben
+    return moved
+
+
+def sender_for(platform: str, handle: str, name: str = "", phone: str = "") -> Sender:
+    handle = handle[:200]
+    sender = Sender.get_or_none((Sender.platform == platform) & (Sender.handle == handle))
+    if sender is None:
+        try:
+            with database.atomic():
+                sender = Sender.create(platform=platform, handle=handle, display_name=clean_text(name)[:200],
+                                       phone=phone)
+        except IntegrityError:
+            sender = Sender.get((Sender.platform == platform) & (Sender.handle == handle))
+    elif name and clean_text(name)[:200] != sender.display_name:
+        sender.display_name = clean_text(name)[:200]
+        Sender.update(display_name=sender.display_name).where(Sender.id == sender.id).execute()
+    if sender.beneficiary_id is None and sender.phone:
+        ben = find_beneficiary_by_phone(sender.phone)
+        if ben is not None:
+            link_sender(sender, ben)
+    return sender
+
+
+# --- inbound messages --------------------------------------------------------------------------
+
+def _from_timestamp(value, millis: bool = False):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return utcnow()
+    if millis:
+        number /= 1000
+    stamp = dt.datetime.fromtimestamp(number, dt.UTC).replace(tzinfo=None)
+    return min(stamp, utcnow())
+
+
+def _cut(text, limit: int) -> str:
+    return clean_text(str(text or ""))[:limit]
+
+
+def describe_whatsapp(msg: dict) -> dict:
+    """The fields the timeline shows for one WhatsApp message object."""
+    kind = str(msg.get("type") or "unknown")[:30]
+    info: dict = {"kind": kind, "text": ""}
+    if kind == "text":
+        info["text"] = _cut((msg.get("text") or {}).get("body"), TEXT_LIMITS["whatsapp"])
+    elif kind in MEDIA_KINDS:
+        media = msg.get(kind) or {}
+        info["text"] = _cut(media.get("caption"), CAPTION_LIMIT)
+        info["media"] = {
+            "id": str(media.get("id") or "")[:100], "mime": str(media.get("mime_type") or "")[:100],
+            "name": _cut(media.get("filename"), 200), "voice": bool(media.get("voice")), "state": "pending",
+        }
+    elif kind == "location":
+        loc = msg.get("location") or {}
+        try:
+            lat, lon = float(loc.get("latitude")), float(loc.get("longitude"))
+        except (TypeError, ValueError):
+            lat = lon = None
+        info["location"] = {"lat": lat, "lon": lon, "name": _cut(loc.get("name"), 200),
+                            "address": _cut(loc.get("address"), 300)}
+    elif kind == "interactive":
+        inter = msg.get("interactive") or {}
+        reply = inter.get("button_reply") or inter.get("list_reply") or {}
+        info["text"] = _cut(reply.get("title"), 200)
+        info["reply_id"] = str(reply.get("id") or "")[:200]
+    elif kind == "button":
+        button = msg.get("button") or {}
+        info["text"] = _cut(button.get("text"), 200)
+        info["reply_id"] = str(button.get("payload") or "")[:200]
+    if kind not in KNOWN_WA_KINDS:
+        info["unsupported"] = kind
+        info["kind"] = "unsupported"
+    return info
+
+
+def describe_page_message(platform: str, message: dict) -> dict:
+    info: dict = {"kind": "text", "text": _cut(message.get("text"), TEXT_LIMITS[platform])}
+    attachments = message.get("attachments") or []
+    if attachments:
+        first = attachments[0] or {}
+        kind = str(first.get("type") or "unknown")[:30]
+        url = str((first.get("payload") or {}).get("url") or "")[:2000]
+        if kind in ("image", "video", "audio", "file"):
+            info["kind"] = "document" if kind == "file" else kind
+            info["media"] = {"url": url, "mime": "", "name": "", "state": "pending"}
+        else:
+            info["kind"] = "unsupported"
+            info["unsupported"] = kind
+    elif not info["text"]:
+        info["kind"] = "unsupported"
+        info["unsupported"] = "empty"
+    return info
+
+
+def summary_of(info: dict) -> str:
+    marker = MARKERS.get(info["kind"], "")
+    text = info.get("text") or ""
+    if info["kind"] == "location" and not text:
+        text = info["location"].get("name") or info["location"].get("address") or ""
+    if info["kind"] == "unsupported":
+        text = info.get("unsupported", "")
+    media = info.get("media") or {}
+    if not text and media.get("name"):
+        text = media["name"]
+    return (f"{marker} {text}".strip() if marker else text)[:300] or marker or "…"
+
+
+def record_inbound(*, platform: str, provider_id: str, sender: Sender, occurred_at, info: dict, raw: dict,
+                   delivery: WebhookDelivery | None) -> tuple[Message, bool]:
+    """Write the message and its timeline entry once. Returns (message, created)."""
+    existing = Message.get_or_none((Message.platform == platform) & (Message.provider_id == provider_id))
+    if existing is not None:
+        return existing, False
+    data = {"platform": platform, "sender": sender.id, "sender_name": sender.display_name,
+            "handle": sender.handle, **{k: v for k, v in info.items() if k != "text"}}
+    try:
+        with database.atomic():
+            entry = log_entry(
+                channel="social", direction="in", beneficiary=sender.beneficiary_id and sender.beneficiary,
+                occurred_at=occurred_at, summary=summary_of(info), body=info.get("text") or "", data=data,
+            )
+            message = Message.create(platform=platform, provider_id=provider_id, direction="in", sender=sender,
+                                     entry=entry, kind=info["kind"], payload=raw, delivery=delivery,
+                                     state="received")
+            last = sender.last_inbound_at
+            if last is None or occurred_at > last:
+                Sender.update(last_inbound_at=occurred_at).where(Sender.id == sender.id).execute()
+                sender.last_inbound_at = occurred_at
+    except IntegrityError:  # the same message processed at the same moment elsewhere
+        return Message.get((Message.platform == platform) & (Message.provider_id == provider_id)), False
+    return message, True
+
+
+def _media_name(platform: str, info: dict, mime: str) -> str:
+    media = info.get("media") or {}
+    if media.get("name"):
+        return media["name"]
+    ext = KEPT_MIME.get(mime.split(";")[0].strip(), "")
+    return f"{platform}-{info['kind']}{ext}"
+
+
+def fetch_media_for(message: Message) -> None:
+    """Download and store the message's media once; raise MediaFailure when worth retrying."""
+    entry = TimelineEntry.get_by_id(message.entry_id)
+    data = dict(entry.data or {})
+    media = dict(data.get("media") or {})
+    if not media or media.get("state") in ("stored", "not_kept", "refused"):
+        return
+    mime = (media.get("mime") or "").split(";")[0].strip()
+    if data.get("kind") in ("audio", "video", "sticker") or (mime and mime not in KEPT_MIME):
+        media["state"] = "not_kept"
+        _save_media(entry, data, media)
+        return
+    max_bytes = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    try:
+        if message.platform == "whatsapp":
+            content, ctype = graph.fetch_media(media.get("id") or "", max_bytes)
+        else:
+            content, ctype = graph.fetch_url(media.get("url") or "", max_bytes)
+    except graph.GraphError as exc:
+        media["state"] = "failed"
+        media["error"] = str(exc)[:300]
+        _save_media(entry, data, media)
+        if exc.retryable:
+            raise MediaFailure(f"media of message {message.provider_id}: {exc}") from None
+        return
+    name = _media_name(message.platform, data, mime or ctype.split(";")[0].strip())
+    try:
+        stored = store_upload(FileStorage(io.BytesIO(content), filename=name), allowed=("pdf", "jpeg", "png", "webp"),
+                              max_bytes=max_bytes)
+    except UploadError as exc:
+        media["state"] = "refused"
+        media["error"] = str(exc.message)
+        _save_media(entry, data, media)
+        return
+    with database.atomic():
+        att = Attachment.create(entry=entry, sha256=stored.sha256, file_name=stored.file_name,
+                                content_type=stored.content_type, size=stored.size)
+        media.update(state="stored", attachment=att.id, mime=stored.content_type, error="")
+        media.pop("url", None)
+        _save_media(entry, data, media)
+
+
+def _save_media(entry, data, media):
+    data["media"] = media
+    TimelineEntry.update(data=data).where(TimelineEntry.id == entry.id).execute()
+
+
+def handle_message(*, platform, provider_id, sender, occurred_at, info, raw, delivery, errors, notes):
+    message, created = record_inbound(platform=platform, provider_id=provider_id, sender=sender,
+                                      occurred_at=occurred_at, info=info, raw=raw, delivery=delivery)
+    if not created:
+        notes.append(f"duplicate message {provider_id}")
+    if info.get("media"):
+        try:
+            fetch_media_for(message)
+        except MediaFailure as exc:
+            errors.append(str(exc))
+
+
+# --- statuses -----------------------------------------------------------------------------------
+
+def _rank(state: str) -> int:
+    return OUT_STATES.index(state) if state in OUT_STATES else -1
+
+
+def apply_status(message: Message, status: str, error: str = "") -> bool:
+    """Move an outbound message forward (never back); "failed" wins unless it was delivered."""
+    if status == "failed":
+        if _rank(message.state) >= _rank("delivered"):
+            return False
+    elif status not in OUT_STATES or _rank(status) <= _rank(message.state):
+        return False
+    with database.atomic():
+        Message.update(state=status, error=error if status == "failed" else "", updated_at=utcnow()).where(
+            Message.id == message.id).execute()
+        if message.entry_id:
+            entry = TimelineEntry.get_by_id(message.entry_id)
+            data = dict(entry.data or {})
+            data["state"] = status
+            data["error"] = error if status == "failed" else ""
+            TimelineEntry.update(data=data).where(TimelineEntry.id == entry.id).execute()
+    message.state = status
+    return True
+
+
+def handle_status(*, platform, provider_id, status, at, error, delivery, notes):
+    status = str(status or "")[:20]
+    provider_id = str(provider_id or "")[:200]
+    if not provider_id:
+        notes.append("status without a message id")
+        return
+    seen = StatusEvent.select().where((StatusEvent.platform == platform) & (StatusEvent.provider_id == provider_id)
+                                      & (StatusEvent.status == status)).exists()
+    if seen:
+        notes.append(f"duplicate status {status} for {provider_id}")
+        return
+    message = Message.get_or_none((Message.platform == platform) & (Message.provider_id == provider_id)
+                                  & (Message.direction == "out"))
+    StatusEvent.create(platform=platform, provider_id=provider_id, status=status, at=at, message=message,
+                       error=error, delivery=delivery)
+    if message is None:
+        notes.append(f"status {status} for unknown message {provider_id}")
+        return
+    apply_status(message, status, error)
+
+
+def apply_pending_statuses(message: Message) -> None:
+    """Statuses that arrived before the send recorded its id."""
+    events = list(StatusEvent.select().where((StatusEvent.platform == message.platform)
+                                             & (StatusEvent.provider_id == message.provider_id)
+                                             & StatusEvent.message.is_null()).order_by(StatusEvent.at))
+    for event in events:
+        StatusEvent.update(message=message).where(StatusEvent.id == event.id).execute()
+        apply_status(message, event.status, event.error)
+
+
+def _status_error(status: dict) -> str:
+    errors = status.get("errors") or []
+    if not errors:
+        return ""
+    first = errors[0] or {}
+    details = (first.get("error_data") or {}).get("details") or first.get("message") or first.get("title") or ""
+    return f"{first.get('code', '')} {details}".strip()[:500]
+
+
+# --- payloads -------------------------------------------------------------------------------------
+
+def process_whatsapp(payload: dict, delivery, errors: list, notes: list) -> None:
+    for entry in payload.get("entry") or []:
+        for change in (entry or {}).get("changes") or []:
+            if (change or {}).get("field", "messages") != "messages":
+                notes.append(f"field {change.get('field')} not handled")
+                continue
+            value = change.get("value") or {}
+            contacts = {}
+            for contact in value.get("contacts") or []:
+                key = contact.get("wa_id") or contact.get("user_id")
+                if key:
+                    contacts[str(key)] = contact
+            for msg in value.get("messages") or []:
+                handle = str(msg.get("from") or msg.get("from_user_id") or "")
+                provider_id = str(msg.get("id") or "")[:200]
+                if not handle or not provider_id:
+                    errors.append("a message without sender or id")
+                    continue
+                contact = contacts.get(handle) or (next(iter(contacts.values())) if len(contacts) == 1 else {})
+                name = ((contact or {}).get("profile") or {}).get("name") or ""
+                wa_id = (contact or {}).get("wa_id") or (msg.get("from") if msg.get("from") else "")
+                sender = sender_for("whatsapp", handle, name, wa_id_to_e164(wa_id))
+                handle_message(platform="whatsapp", provider_id=provider_id, sender=sender,
+                               occurred_at=_from_timestamp(msg.get("timestamp")), info=describe_whatsapp(msg),
+                               raw=msg, delivery=delivery, errors=errors, notes=notes)
+            for status in value.get("statuses") or []:
+                handle_status(platform="whatsapp", provider_id=status.get("id"), status=status.get("status"),
+                              at=_from_timestamp(status.get("timestamp")), error=_status_error(status),
+                              delivery=delivery, notes=notes)
+
+
+def process_page(platform: str, payload: dict, delivery, errors: list, notes: list) -> None:
+    for entry in payload.get("entry") or []:
+        for event in (entry or {}).get("messaging") or []:
+            psid = str(((event or {}).get("sender") or {}).get("id") or "")
+            message = event.get("message")
+            if message is not None:
+                if message.get("is_echo"):
+                    notes.append("echo of a page message")
+                    continue
+                provider_id = str(message.get("mid") or "")[:200]
+                if not psid or not provider_id:
+                    errors.append("a message without sender or id")
+                    continue
+                sender = sender_for(platform, psid)
+                handle_message(platform=platform, provider_id=provider_id, sender=sender,
+                               occurred_at=_from_timestamp(event.get("timestamp"), millis=True),
+                               info=describe_page_message(platform, message), raw=message, delivery=delivery,
+                               errors=errors, notes=notes)
+            elif event.get("delivery"):
+                for mid in event["delivery"].get("mids") or []:
+                    handle_status(platform=platform, provider_id=mid, status="delivered",
+                                  at=_from_timestamp(event.get("timestamp"), millis=True), error="",
+                                  delivery=delivery, notes=notes)
+            elif event.get("read"):
+                mark_read_until(platform, psid, _from_timestamp(event["read"].get("watermark"), millis=True))
+            else:
+                notes.append("messaging event not handled")
+
+
+def mark_read_until(platform: str, psid: str, watermark) -> None:
+    rows = (Message.select().join(Sender).where((Sender.platform == platform) & (Sender.handle == psid)
+                                                & (Message.direction == "out") & (Message.created_at <= watermark)
+                                                & Message.provider_id.is_null(False)))
+    for message in rows:
+        apply_status(message, "read")
+
+
+def process_delivery(delivery_id: int) -> WebhookDelivery:
+    """Process one stored delivery; every failure is written on it, never raised."""
+    delivery = WebhookDelivery.get_by_id(delivery_id)
+    errors: list[str] = []
+    notes: list[str] = []
+    state = "processed"
+    try:
+        payload = json.loads(delivery.body)
+        if not isinstance(payload, dict):
+            raise ValueError("the payload is not a JSON object")
+    except ValueError as exc:
+        payload, state = None, "failed"
+        errors.append(f"malformed JSON: {exc}")
+    if payload is not None:
+        kind = str(payload.get("object") or "")
+        try:
+            if kind == "whatsapp_business_account":
+                process_whatsapp(payload, delivery, errors, notes)
+            elif kind in ("page", "instagram"):
+                process_page("messenger" if kind == "page" else "instagram", payload, delivery, errors, notes)
+            else:
+                state = "ignored"
+                notes.append(f"unknown object type {kind!r}")
+        except Exception as exc:  # noqa: BLE001 - a bad payload must stay stored with its error
+            log.exception("social webhook delivery %s failed", delivery_id)
+            errors.append(f"{type(exc).__name__}: {exc}"[:1000])
+        if errors:
+            state = "failed"
+    attempts = delivery.attempts + 1
+    retry_at = None
+    if state == "failed" and payload is not None and attempts < int(current_app.config["SOCIAL_MAX_ATTEMPTS"]):
+        retry_at = utcnow() + dt.timedelta(seconds=60 * (2 ** (attempts - 1)))
+    WebhookDelivery.update(
+        state=state, attempts=attempts, error="\n".join(errors)[:5000], notes=notes[:50] or None,
+        processed_at=utcnow(), next_attempt_at=retry_at,
+    ).where(WebhookDelivery.id == delivery.id).execute()
+    return WebhookDelivery.get_by_id(delivery_id)
+
+
+def due_deliveries(now=None):
+    """Failed deliveries whose retry time has come, and pending ones a worker never picked up."""
+    now = now or utcnow()
+    return WebhookDelivery.select(WebhookDelivery.id).where(
+        ((WebhookDelivery.state == "failed") & WebhookDelivery.next_attempt_at.is_null(False)
+         & (WebhookDelivery.next_attempt_at <= now))
+        | ((WebhookDelivery.state == "pending") & (WebhookDelivery.received_at <= now - dt.timedelta(minutes=5)))
+    )

@@ -1,0 +1,263 @@
+"""Meta webhooks (``/webhooks/meta``), the unmatched-sender inbox, conversations and replies,
+media files, and the admin list of webhook deliveries."""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from peewee import fn, prefetch
+
+from portal import csrf
+from portal.auth import CONTACT_ROLES, roles_required
+from portal.beneficiaries_service import search_query
+from portal.db import database
+from portal.models import Attachment, Beneficiary, TimelineEntry
+from portal.templating import render
+from portal.text import clean_text
+from portal.timeline import _entries_query, render_entry, visible_beneficiary
+from portal.uploads import path_for
+
+from . import outbound
+from .models import Message, Sender, WebhookDelivery
+from .processing import link_sender, signature_ok
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("social", __name__, template_folder="templates")
+
+INBOX_ROLES = ("officer", "admin")
+MAX_WEBHOOK_BYTES = 1024 * 1024
+
+
+def refusal_messages():
+    return {
+        "window_closed": _("More than 24 hours have passed since this person last wrote, so WhatsApp only "
+                           "allows an approved template. Send the follow-up template: when they answer, "
+                           "you can write freely again."),
+        "no_templates": _("Only WhatsApp has approved templates; on this platform you can answer within 24 "
+                          "hours of the person's last message."),
+        "too_long": _("The message is too long for this platform."),
+        "empty": _("Write the message first."),
+        "email_reply": _("Email conversations are answered from the mailbox."),
+        "not_retryable": _("This message cannot be sent again."),
+    }
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+@bp.get("/webhooks/meta")
+def verify():
+    """Meta's subscription handshake: echo ``hub.challenge`` when the verify token matches."""
+    expected = current_app.config.get("SOCIAL_VERIFY_TOKEN") or ""
+    token = request.args.get("hub.verify_token", "")
+    if (request.args.get("hub.mode") == "subscribe" and expected
+            and hmac.compare_digest(token.encode("utf-8"), expected.encode("utf-8"))):
+        challenge = request.args.get("hub.challenge", "")[:200]
+        return challenge, 200, {"Content-Type": "text/plain; charset=utf-8"}
+    return "forbidden", 403, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+@bp.post("/webhooks/meta")
+def receive():
+    """Check the signature over the raw bytes, store them, acknowledge, process in the job queue."""
+    if request.content_length and request.content_length > MAX_WEBHOOK_BYTES:
+        return {"error": "payload too large"}, 413
+    raw = request.get_data(cache=False)
+    if len(raw) > MAX_WEBHOOK_BYTES:
+        return {"error": "payload too large"}, 413
+    header = request.headers.get("X-Hub-Signature-256")
+    if not signature_ok(raw, header, current_app.config.get("SOCIAL_APP_SECRET") or ""):
+        return {"error": "bad signature"}, 403
+    body = raw.decode("utf-8", errors="replace")
+    try:
+        parsed = json.loads(body)
+        object_type = str(parsed.get("object") or "")[:60] if isinstance(parsed, dict) else ""
+        malformed = not isinstance(parsed, dict)
+    except ValueError:
+        object_type, malformed = "", True
+    with database.atomic():
+        delivery = WebhookDelivery.create(body=body, signature=header[:100], object_type=object_type)
+    if malformed:
+        from .processing import process_delivery
+
+        process_delivery(delivery.id)  # records the error; nothing to retry
+        return {"error": "malformed JSON"}, 400
+    try:
+        outbound.process_delivery_task(delivery.id)
+    except Exception:  # noqa: BLE001 - stored already; the periodic retry picks it up
+        log.exception("could not queue social webhook delivery %s", delivery.id)
+    return "EVENT_RECEIVED", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+csrf.exempt(receive)  # authenticated by the X-Hub-Signature-256 HMAC instead
+
+
+# --- inbox -------------------------------------------------------------------------------------
+
+@bp.get("/social/inbox")
+@roles_required(*INBOX_ROLES)
+def inbox():
+    """Senders no beneficiary is linked to yet, newest first, with their message count."""
+    count = fn.COUNT(Message.id)
+    rows = (Sender.select(Sender, count.alias("count"), fn.MAX(Message.created_at).alias("latest"))
+            .join(Message, on=(Message.sender == Sender.id))
+            .where(Sender.beneficiary.is_null() & (Message.direction == "in"))
+            .group_by(Sender.id)
+            .order_by(fn.MAX(Message.created_at).desc())
+            .limit(200))
+    senders = list(rows)
+    latest = {}
+    if senders:
+        entry_rows = (Message.select(Message.sender, TimelineEntry.summary, TimelineEntry.occurred_at)
+                      .join(TimelineEntry, on=(Message.entry == TimelineEntry.id))
+                      .where(Message.sender.in_([s.id for s in senders]) & (Message.direction == "in"))
+                      .order_by(TimelineEntry.occurred_at.asc()))
+        for row in entry_rows.dicts():
+            latest[row["sender"]] = row
+    return render("social/inbox.html", senders=senders, latest=latest)
+
+
+def _sender_or_404(sender_id: int) -> Sender:
+    sender = Sender.get_or_none(Sender.id == sender_id)
+    if sender is None:
+        abort(404)
+    if sender.beneficiary_id is None:
+        if not current_user.has_role(*INBOX_ROLES):
+            abort(403)
+    else:
+        visible_beneficiary(sender.beneficiary_id)
+    return sender
+
+
+def _conversation(sender: Sender, **extra):
+    entry_ids = Message.select(Message.entry).where((Message.sender == sender) & Message.entry.is_null(False))
+
+    query = (_entries_query().where(TimelineEntry.id.in_(entry_ids))
+             .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc()).limit(100))
+    entries = list(prefetch(query, Attachment.select()))
+    message_ids = {m.entry_id: m.id for m in Message.select(Message.id, Message.entry).where(
+        Message.entry.in_([e.id for e in entries]))} if entries else {}
+    q = clean_text(request.args.get("q", ""))[:100]
+    candidates = list(search_query(q, current_user).limit(20)) if q else []
+    context = {
+        "sender": sender, "entries": entries, "message_ids": message_ids, "render_entry": render_entry, "q": q, "candidates": candidates,
+        "window_open": outbound.window_open(sender), "text_limit": outbound.text_limit(sender.platform),
+        "reply_text": "", "reply_error": "",
+        "ben": sender.beneficiary if sender.beneficiary_id else None,
+    }
+    context.update(extra)
+    return context
+
+
+@bp.get("/social/senders/<int:sender_id>")
+@roles_required(*CONTACT_ROLES)
+def sender(sender_id):
+    sender = _sender_or_404(sender_id)
+    return render("social/sender.html", block="candidates" if request.args.get("q") is not None else None,
+                  **_conversation(sender))
+
+
+@bp.post("/social/senders/<int:sender_id>/link")
+@roles_required(*INBOX_ROLES)
+def link(sender_id):
+    sender = _sender_or_404(sender_id)
+    raw = request.form.get("beneficiary_id", "")
+    ben = Beneficiary.get_or_none(Beneficiary.id == int(raw)) if raw.isdigit() else None
+    if ben is None:
+        flash(_("Choose a beneficiary from the search results."), "error")
+        return render("social/sender.html", **_conversation(sender)), 422
+    if sender.beneficiary_id == ben.id:
+        flash(_("This sender is already linked to %(name)s.", name=ben.full_name), "info")
+        return redirect(url_for("beneficiaries.profile", ben_id=ben.id))
+    moved = link_sender(sender, ben, actor=current_user._get_current_object())
+    flash(_("Linked: %(n)s message(s) moved to %(name)s's timeline.", n=moved, name=ben.full_name), "success")
+    return redirect(url_for("beneficiaries.profile", ben_id=ben.id) + "#timeline")
+
+
+@bp.post("/social/senders/<int:sender_id>/reply")
+@roles_required(*CONTACT_ROLES)
+def reply(sender_id):
+    sender = _sender_or_404(sender_id)
+    text = request.form.get("text", "")
+    use_template = request.form.get("template") == "follow_up"
+    try:
+        with database.atomic():
+            outbound.reply(sender, text, current_user._get_current_object(), use_template=use_template)
+    except outbound.CannotSend as exc:
+        message = refusal_messages()[exc.reason]
+        return render("social/sender.html", **_conversation(sender, reply_text=text[:5000],
+                                                            reply_error=message)), 422
+    flash(_("The message was handed to the platform; its delivery state shows on the timeline."), "success")
+    return redirect(url_for("social.sender", sender_id=sender.id) + "#conversation")
+
+
+@bp.post("/social/messages/<int:message_id>/retry")
+@roles_required(*CONTACT_ROLES)
+def retry(message_id):
+    message = Message.get_or_none(Message.id == message_id)
+    if message is None:
+        abort(404)
+    sender = _sender_or_404(message.sender_id)
+    try:
+        outbound.retry_message(message)
+        flash(_("Sending again."), "success")
+    except outbound.CannotSend as exc:
+        flash(refusal_messages()[exc.reason], "error")
+    return redirect(url_for("social.sender", sender_id=sender.id) + "#conversation")
+
+
+@bp.get("/social/media/<int:attachment_id>")
+@roles_required(*CONTACT_ROLES, "manager", "committee")
+def media(attachment_id):
+    att = Attachment.get_or_none(Attachment.id == attachment_id)
+    if att is None:
+        abort(404)
+    entry = TimelineEntry.get_by_id(att.entry_id)
+    if entry.channel != "social":
+        abort(404)
+    if entry.beneficiary_id is None:
+        if not current_user.has_role(*INBOX_ROLES):
+            abort(403)
+    else:
+        visible_beneficiary(entry.beneficiary_id)
+    inline = att.content_type.startswith("image/")
+    response = send_file(path_for(att.sha256), mimetype=att.content_type, as_attachment=not inline,
+                         download_name=att.file_name, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- admin: deliveries ---------------------------------------------------------------------------
+
+@bp.get("/social/deliveries")
+@roles_required("admin")
+def deliveries():
+    state = request.args.get("state") or "problems"
+    query = WebhookDelivery.select().order_by(WebhookDelivery.received_at.desc(), WebhookDelivery.id.desc())
+    if state == "problems":
+        query = query.where(WebhookDelivery.state.in_(("failed", "ignored", "pending"))
+                            | WebhookDelivery.notes.is_null(False))
+    elif state in ("pending", "processed", "failed", "ignored"):
+        query = query.where(WebhookDelivery.state == state)
+    rows = list(query.limit(200))
+    return render("social/deliveries.html", rows=rows, state=state)
+
+
+@bp.post("/social/deliveries/<int:delivery_id>/retry")
+@roles_required("admin")
+def retry_delivery(delivery_id):
+    delivery = WebhookDelivery.get_or_none(WebhookDelivery.id == delivery_id)
+    if delivery is None:
+        abort(404)
+    from .processing import process_delivery
+
+    result = process_delivery(delivery.id)
+    if result.state == "failed":
+        flash(_("Processing failed again: %(error)s", error=result.error[:300]), "error")
+    else:
+        flash(_("The delivery was processed."), "success")
+    return redirect(url_for("social.deliveries"))

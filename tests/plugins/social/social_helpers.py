@@ -1,0 +1,165 @@
+"""Helpers for the social plugin's tests: a local stand-in for Meta's Graph API, a local SMTP server,
+real-shaped webhook payloads from ``fixtures/``."""
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SECRET = "test-app-secret-4f1c"
+VERIFY_TOKEN = "verify-me-7731"
+ACCESS_TOKEN = "EAAtest-token"
+PHONE_NUMBER_ID = "106540352242922"
+
+
+def load(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def jpeg_bytes(color=(200, 30, 30)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), color).save(out, format="JPEG")
+    return out.getvalue()
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+class FakeGraph:
+    """Answers like the Graph API; ``fail`` queues behaviours for the next requests on a path
+    prefix: an HTTP status (500, 400 ...) or "timeout" (answers after the client gave up)."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.fail: dict[str, list] = {}
+        self.counter = 0
+        self.lock = threading.Lock()
+        graph = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self, status, body: bytes, ctype="application/json"):
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _handle(self, method):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                with graph.lock:
+                    graph.requests.append({"method": method, "path": self.path, "headers": dict(self.headers),
+                                           "json": json.loads(raw) if raw else None})
+                    behaviour = None
+                    for prefix, queue in graph.fail.items():
+                        if self.path.startswith(prefix) and queue:
+                            behaviour = queue.pop(0)
+                            break
+                if behaviour == "timeout":
+                    time.sleep(0.6)
+                    try:
+                        self._answer(200, b"{}")
+                    except OSError:
+                        pass
+                    return
+                if isinstance(behaviour, int):
+                    body = json.dumps({"error": {"message": "Service temporarily unavailable", "type": "OAuthException",
+                                                 "code": 2 if behaviour >= 500 else 100}}).encode()
+                    return self._answer(behaviour, body)
+                path = self.path.split("?")[0]
+                if method == "GET" and path.startswith("/files/"):
+                    media_id = path.rsplit("/", 1)[1]
+                    content, mime = graph.media[media_id]
+                    return self._answer(200, content, mime)
+                if method == "GET" and path.startswith("/v21.0/"):
+                    media_id = path.rsplit("/", 1)[1]
+                    if media_id not in graph.media:
+                        return self._answer(404, json.dumps({"error": {"message": "Unknown media", "code": 100}}).encode())
+                    content, mime = graph.media[media_id]
+                    return self._answer(200, json.dumps({
+                        "messaging_product": "whatsapp", "url": f"{graph.base}/files/{media_id}", "mime_type": mime,
+                        "sha256": "0" * 64, "file_size": str(len(content)), "id": media_id}).encode())
+                if method == "POST" and path == f"/v21.0/{PHONE_NUMBER_ID}/messages":
+                    with graph.lock:
+                        graph.counter += 1
+                        wamid = f"wamid.OUT{graph.counter:04d}"
+                    to = (graph.requests[-1]["json"] or {}).get("to", "")
+                    return self._answer(200, json.dumps({"messaging_product": "whatsapp",
+                                                         "contacts": [{"input": to, "wa_id": to}],
+                                                         "messages": [{"id": wamid}]}).encode())
+                if method == "POST" and path == "/v21.0/me/messages":
+                    with graph.lock:
+                        graph.counter += 1
+                        mid = f"m_OUT{graph.counter:04d}"
+                    recipient = ((graph.requests[-1]["json"] or {}).get("recipient") or {}).get("id", "")
+                    return self._answer(200, json.dumps({"recipient_id": recipient, "message_id": mid}).encode())
+                return self._answer(404, b'{"error": {"message": "no such path"}}')
+
+            def do_GET(self):
+                self._handle("GET")
+
+            def do_POST(self):
+                self._handle("POST")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def sent(self, path_end="/messages"):
+        return [r for r in self.requests if r["method"] == "POST" and r["path"].endswith(path_end)]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class SmtpSink:
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                sink.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
+                                      "data": envelope.content})
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+        self.controller.start()
+        self.port = self.controller.server.sockets[0].getsockname()[1]
+
+    def close(self):
+        self.controller.stop()
+
+
+def text_of(response) -> str:
+    """Visible text of an HTML response, tags removed, whitespace collapsed."""
+    import re
+
+    html = response.get_data(as_text=True)
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def fresh(data):
+    """Put the payload's message timestamps at the present moment (the reply window counts from them)."""
+    now = str(int(time.time()))
+    for entry in data.get("entry", []):
+        for change in entry.get("changes", []):
+            for msg in change["value"].get("messages", []):
+                msg["timestamp"] = now
+    return data
