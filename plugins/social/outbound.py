@@ -135,6 +135,11 @@ def reply(sender: Sender, text: str, actor, use_template: bool = False) -> Messa
 
 
 def _deliver(message: Message) -> str:
+    cfg = current_app.config
+    if message.platform in ("whatsapp", "messenger", "instagram") and not cfg.get("SOCIAL_ACCESS_TOKEN"):
+        raise graph.GraphError("the Graph API is not configured (PORTAL_SOCIAL_ACCESS_TOKEN)")
+    if message.platform == "whatsapp" and not cfg.get("SOCIAL_PHONE_NUMBER_ID"):
+        raise graph.GraphError("WhatsApp is not configured (PORTAL_SOCIAL_PHONE_NUMBER_ID)")
     if message.platform == "whatsapp":
         return graph.send_whatsapp(message.payload)
     if message.platform in ("messenger", "instagram"):

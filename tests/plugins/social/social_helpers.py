@@ -1,13 +1,18 @@
-"""Helpers for the social plugin's tests: a local stand-in for Meta's Graph API, a local SMTP server,
+"""Helpers and fixtures for the social plugin's tests: a local stand-in for Meta's Graph API, a local SMTP server,
 real-shaped webhook payloads from ``fixtures/``."""
 from __future__ import annotations
 
 import io
+import copy
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import pytest
+
+from plugins.social.processing import sign
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "test-app-secret-4f1c"
@@ -138,9 +143,13 @@ class SmtpSink:
                                       "data": envelope.content})
                 return "250 OK"
 
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+        import socket
+
+        with socket.socket() as probe:  # a free port: the controller checks it can connect after start
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
         self.controller.start()
-        self.port = self.controller.server.sockets[0].getsockname()[1]
 
     def close(self):
         self.controller.stop()
@@ -163,3 +172,51 @@ def fresh(data):
             for msg in change["value"].get("messages", []):
                 msg["timestamp"] = now
     return data
+
+
+# --- fixtures (imported by the test modules: a conftest.py here would shadow the root one) ---
+
+
+@pytest.fixture
+def graph():
+    fake = FakeGraph()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def smtp():
+    sink = SmtpSink()
+    yield sink
+    sink.close()
+
+
+@pytest.fixture
+def app_config(app_config, graph):
+    app_config.update({
+        "SOCIAL_APP_SECRET": SECRET, "SOCIAL_VERIFY_TOKEN": VERIFY_TOKEN, "SOCIAL_GRAPH_URL": graph.base + "/v21.0",
+        "SOCIAL_ACCESS_TOKEN": ACCESS_TOKEN, "SOCIAL_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+        "SOCIAL_HTTP_TIMEOUT": 0.3, "SOCIAL_HTTP_ATTEMPTS": 3, "SOCIAL_HTTP_BACKOFF": 0.01,
+    })
+    return app_config
+
+
+@pytest.fixture
+def post_webhook(client):
+    def post(payload, secret=SECRET, raw: bytes | None = None, signature: str | None = None):
+        body = raw if raw is not None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        sig = signature if signature is not None else sign(body, secret)
+        if sig:
+            headers["X-Hub-Signature-256"] = sig
+        return client.post("/webhooks/meta", data=body, headers=headers)
+
+    return post
+
+
+@pytest.fixture
+def payload():
+    def make(name: str, **changes) -> dict:
+        return copy.deepcopy(load(name))
+
+    return make

@@ -2,6 +2,7 @@
 every message type, unknown objects and malformed bodies."""
 import json
 
+from social_helpers import app_config, graph, payload, post_webhook, smtp  # noqa: F401  (fixtures)
 from social_helpers import PDF_BYTES, SECRET, VERIFY_TOKEN, fresh, jpeg_bytes, text_of
 
 from portal.db import database

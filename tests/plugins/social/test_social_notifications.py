@@ -1,0 +1,125 @@
+"""``send_message``: WhatsApp templates (or text inside the 24-hour window) for beneficiaries who
+prefer social media, email over SMTP for those who prefer email, nothing for the others."""
+import email
+
+from social_helpers import app_config, graph, payload, post_webhook, smtp  # noqa: F401  (fixtures)
+from social_helpers import fresh
+
+from portal.db import database
+from portal.models import Beneficiary, TimelineEntry
+from portal.plugins import hook
+
+from plugins.social.models import Message
+
+
+def send(app, ben_id, text, purpose, context=None, channel=None):
+    with app.test_request_context(), database.connection_context():
+        ben = Beneficiary.get_by_id(ben_id)
+        return hook().send_message(beneficiary=ben, text=text, purpose=purpose, channel=channel,
+                                   context=context or {})
+
+
+def test_decision_goes_out_as_whatsapp_template(app, graph, make_beneficiary, post_webhook, payload):
+    ben = make_beneficiary(mobile="0551112233", preferred_channel="social")
+    result = send(app, ben, "تمت الموافقة على طلبك 1448-000042", "decision",
+                  {"reference": "1448-000042", "decision": "مقبول"})
+    assert result["channel"] == "social" and result["id"].startswith("whatsapp:")
+    body = graph.sent()[0]["json"]
+    assert body["to"] == "966551112233" and body["type"] == "template"
+    assert body["template"]["name"] == "sila_decision"
+    assert body["template"]["components"] == [{"type": "body", "parameters": [
+        {"type": "text", "text": "1448-000042"}, {"type": "text", "text": "مقبول"}]}]
+    with app.app_context(), database.connection_context():
+        entry = TimelineEntry.get()
+        assert (entry.beneficiary_id, entry.channel, entry.direction) == (ben, "social", "out")
+        assert entry.data["state"] == "accepted" and entry.data["template"] == "sila_decision"
+    post_webhook(payload("wa_status_delivered.json"))
+    with app.app_context(), database.connection_context():
+        assert TimelineEntry.get().data["state"] == "delivered"
+
+
+def test_inside_the_window_a_plain_text_is_sent(app, graph, make_beneficiary, post_webhook, payload):
+    ben = make_beneficiary(mobile="0551112233", preferred_channel="social")
+    post_webhook(fresh(payload("wa_text.json")))  # they wrote a moment ago
+    send(app, ben, "رقم طلبك 1448-000042", "case_reference", {"reference": "1448-000042"})
+    body = graph.sent()[0]["json"]
+    assert body["type"] == "text" and body["text"]["body"] == "رقم طلبك 1448-000042"
+
+
+def test_one_time_code_always_uses_the_authentication_template(app, graph, make_beneficiary, post_webhook, payload):
+    ben = make_beneficiary(mobile="0551112233", preferred_channel="social")
+    post_webhook(fresh(payload("wa_text.json")))
+    send(app, ben, "رمزك 483920", "one_time_code", {"code": "483920"})
+    template = graph.sent()[0]["json"]["template"]
+    assert template["name"] == "sila_one_time_code"
+    assert template["components"][1] == {"type": "button", "sub_type": "url", "index": "0",
+                                         "parameters": [{"type": "text", "text": "483920"}]}
+
+
+def test_missing_template_values_fall_back_to_the_generic_notification(app, graph, make_beneficiary):
+    ben = make_beneficiary(mobile="0551112233", preferred_channel="social")
+    send(app, ben, "ينقص ملفك:\nصك الإعالة\tوشهادة الراتب", "missing_documents", {"reference": "1448-000042"})
+    template = graph.sent()[0]["json"]["template"]
+    assert template["name"] == "sila_notification"
+    # template parameters cannot hold new lines or tabs
+    assert template["components"][0]["parameters"][0]["text"] == "ينقص ملفك: · صك الإعالة · وشهادة الراتب"
+
+
+def test_send_failure_is_visible_on_the_timeline(app, client, auth, graph, make_beneficiary):
+    ben = make_beneficiary(mobile="0551112233", preferred_channel="social")
+    graph.fail["/v21.0/"] = [500, 500, 500]
+    result = send(app, ben, "قرار", "decision", {"reference": "1448-000001", "decision": "مقبول"})
+    assert result["channel"] == "social"  # recorded; the officer sees it failed and can send again
+    with app.app_context(), database.connection_context():
+        assert Message.get().state == "failed"
+    auth.login("officer")
+    html = client.get(f"/beneficiaries/{ben}?lang=en").get_data(as_text=True)
+    assert "failed" in html and "HTTP 500" in html
+
+
+def test_email_goes_out_over_smtp(app_config, smtp, make_beneficiary, client):
+    from portal import create_app
+
+    app_config.update({"SOCIAL_SMTP_HOST": "127.0.0.1", "SOCIAL_SMTP_PORT": smtp.port,
+                       "SOCIAL_SMTP_SECURITY": "none", "SOCIAL_SMTP_FROM": "notify@sila.example"})
+    app = create_app(app_config)
+    ben = make_beneficiary(email="huda@example.com", preferred_channel="email")
+    result = send(app, ben, "تمت الموافقة على طلبك 1448-000042", "decision", {"reference": "1448-000042"})
+    assert result["channel"] == "social" and result["id"].startswith("email:")
+    assert len(smtp.messages) == 1
+    received = smtp.messages[0]
+    assert received["to"] == ["huda@example.com"] and received["from"] == "notify@sila.example"
+    mail = email.message_from_bytes(received["data"], policy=email.policy.default)
+    assert "1448-000042" in str(mail["Subject"]) and "قرار طلبك" in str(mail["Subject"])
+    assert mail.get_content().strip() == "تمت الموافقة على طلبك 1448-000042"
+    with app.app_context(), database.connection_context():
+        entry = TimelineEntry.get()
+        assert (entry.beneficiary_id, entry.channel, entry.direction) == (ben, "social", "out")
+        assert entry.data["platform"] == "email" and entry.data["state"] == "sent"
+
+
+def test_email_server_down_is_recorded_as_failed(app_config, make_beneficiary):
+    import socket
+
+    from portal import create_app
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app_config.update({"SOCIAL_SMTP_HOST": "127.0.0.1", "SOCIAL_SMTP_PORT": port, "SOCIAL_SMTP_SECURITY": "none"})
+    app = create_app(app_config)
+    ben = make_beneficiary(email="huda@example.com", preferred_channel="email")
+    send(app, ben, "نص", "decision")
+    with app.app_context(), database.connection_context():
+        message = Message.get()
+        assert message.state == "failed" and message.error
+
+
+def test_other_preferences_are_left_to_other_plugins(app, graph, make_beneficiary):
+    phone = make_beneficiary(preferred_channel="phone")
+    no_email = make_beneficiary(preferred_channel="email")
+    assert send(app, phone, "نص", "decision") is None
+    assert send(app, no_email, "نص", "decision") is None  # no address, and no SMTP server configured
+    assert graph.requests == []
+    with app.app_context(), database.connection_context():
+        assert TimelineEntry.select().count() == 0
