@@ -90,3 +90,16 @@ def send_message(beneficiary, text, purpose, channel, context):
     from .outbound import notify
 
     return notify(beneficiary, text, purpose, channel, context)
+
+
+@hookimpl
+def dashboard_widgets(user, request):
+    """Officers see how many senders wait in the unmatched inbox; admins also see failed deliveries."""
+    if not user.has_role("officer", "admin"):
+        return []
+    from .models import Message, Sender, WebhookDelivery
+
+    waiting = (Sender.select().join(Message, on=(Message.sender == Sender.id))
+               .where(Sender.beneficiary.is_null() & (Message.direction == "in")).distinct().count())
+    failed = WebhookDelivery.select().where(WebhookDelivery.state == "failed").count() if user.has_role("admin") else 0
+    return [Markup(render_template("social/_widget.html", waiting=waiting, failed=failed))]

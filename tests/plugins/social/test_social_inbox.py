@@ -280,3 +280,18 @@ def test_timeline_with_social_entries_keeps_constant_queries(app, client, auth, 
         data["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = f"wamid.M{n}"
         post_webhook(data)
     assert queries() == few
+
+
+def test_dashboard_shows_waiting_senders_and_failed_deliveries(app, client, auth, post_webhook, payload):
+    post_webhook(fresh(payload("wa_text.json")))
+    post_webhook(None, raw=b"{broken")
+    auth.login("officer")
+    page = text_of(client.get("/?lang=en"))
+    assert "1 sender(s) waiting to be linked" in page and "failed to process" not in page
+    auth.logout()
+    auth.login("admin")
+    page = text_of(client.get("/?lang=ar"))
+    assert "1 مرسل بانتظار الربط بمستفيد" in page and "1 طلب وارد من ميتا تعذّرت معالجته" in page
+    auth.logout()
+    auth.login("researcher")
+    assert "sender(s) waiting" not in text_of(client.get("/?lang=en"))
