@@ -18,7 +18,7 @@ from portal.db import database
 from portal.models import Attachment, Beneficiary, TimelineEntry
 from portal.templating import render
 from portal.text import clean_text
-from portal.timeline import _entries_query, render_entry, visible_beneficiary
+from portal.timeline import _entries_query, log_entry, render_entry, visible_beneficiary
 from portal.uploads import path_for
 
 from . import outbound
@@ -31,6 +31,12 @@ bp = Blueprint("social", __name__, template_folder="templates")
 
 INBOX_ROLES = ("officer", "admin")
 MAX_WEBHOOK_BYTES = 1024 * 1024
+
+
+def _id(value) -> int | None:
+    """A database id typed in a form: digits only, small enough for any backend's integer."""
+    value = str(value or "").strip()
+    return int(value) if value.isdigit() and len(value) <= 9 else None
 
 
 def refusal_messages():
@@ -165,8 +171,8 @@ def sender(sender_id):
 @roles_required(*INBOX_ROLES)
 def link(sender_id):
     sender = _sender_or_404(sender_id)
-    raw = request.form.get("beneficiary_id", "")
-    ben = Beneficiary.get_or_none(Beneficiary.id == int(raw)) if raw.isdigit() else None
+    ben_id = _id(request.form.get("beneficiary_id"))
+    ben = Beneficiary.get_or_none(Beneficiary.id == ben_id) if ben_id else None
     if ben is None:
         flash(_("Choose a beneficiary from the search results."), "error")
         return render("social/sender.html", **_conversation(sender)), 422
@@ -229,6 +235,61 @@ def media(attachment_id):
                          download_name=att.file_name, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- manual logging of contacts on other platforms ------------------------------------------------
+
+MANUAL_PLATFORMS = ("x", "snapchat", "tiktok", "facebook", "instagram", "youtube", "telegram", "other")
+
+
+def _post_url_ok(value: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in value
+
+
+@bp.route("/social/log", methods=["GET", "POST"])
+@roles_required(*CONTACT_ROLES)
+def log_other():
+    """Log a contact seen on a platform the portal has no connection to (X, Snapchat, TikTok...),
+    with the address of the post."""
+    source = request.form if request.method == "POST" else request.args
+    ben_id = _id(source.get("ben"))
+    ben = visible_beneficiary(ben_id) if ben_id else None
+    form = {"platform": "", "direction": "in", "url": "", "summary": "", "body": ""}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = {key: clean_text(request.form.get(key, "")) for key in form}
+        if ben is None:
+            errors["ben"] = _("Choose a beneficiary from the search results.")
+        if form["platform"] not in MANUAL_PLATFORMS:
+            errors["platform"] = _("Choose the platform.")
+        if form["direction"] not in ("in", "out"):
+            errors["direction"] = _("Choose the direction.")
+        if not form["url"]:
+            errors["url"] = _("Paste the address of the post or message.")
+        elif len(form["url"]) > 500 or not _post_url_ok(form["url"]):
+            errors["url"] = _("Enter a full web address starting with https://")
+        if not form["summary"]:
+            errors["summary"] = _("Write a short summary.")
+        elif len(form["summary"]) > 300:
+            errors["summary"] = _("At most %(n)s characters.", n=300)
+        if len(form["body"]) > 5000:
+            errors["body"] = _("At most %(n)s characters.", n=5000)
+        if not errors:
+            log_entry(channel="social", direction=form["direction"], beneficiary=ben, summary=form["summary"],
+                      body=form["body"], actor=current_user._get_current_object(),
+                      data={"platform": form["platform"], "kind": "manual", "url": form["url"]})
+            flash(_("The contact was logged."), "success")
+            return redirect(url_for("beneficiaries.profile", ben_id=ben.id) + "#timeline")
+    q = clean_text(request.args.get("q", ""))[:100]
+    candidates = list(search_query(q, current_user).limit(20)) if q and ben is None else []
+    return render("social/log_other.html", ben=ben, form=form, errors=errors, q=q, candidates=candidates,
+                  platforms=MANUAL_PLATFORMS), (422 if errors else 200)
 
 
 # --- admin: deliveries ---------------------------------------------------------------------------

@@ -43,6 +43,7 @@ ACCESS = {
     "social.reply": rule("POST", "/social/senders/{sender}/reply", CONTACT),
     "social.retry": rule("POST", "/social/messages/{social_message}/retry", CONTACT),
     "social.media": rule("GET", "/social/media/{social_attachment}", STAFF),
+    "social.log_other": rule("GET", "/social/log", CONTACT),
     "social.deliveries": rule("GET", "/social/deliveries", ("admin",)),
     "social.retry_delivery": rule("POST", "/social/deliveries/{delivery}/retry", ("admin",)),
 }

@@ -54,7 +54,7 @@ def test_link_with_wrong_or_missing_beneficiary(app, client, auth, post_webhook,
     post_webhook(fresh(payload("wa_text.json")))
     auth.login("officer")
     sid = sender_id(app)
-    for value in ("", "abc", "999999"):
+    for value in ("", "abc", "999999", "99999999999999999999999", "-1"):
         r = client.post(f"/social/senders/{sid}/link?lang=en", data={"beneficiary_id": value})
         assert r.status_code == 422
         assert "Choose a beneficiary from the search results." in text_of(r)
