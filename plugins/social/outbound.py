@@ -149,16 +149,23 @@ def _deliver(message: Message) -> str:
     raise graph.GraphError(f"unknown platform {message.platform}")
 
 
-@task()
+class NotCommittedYet(LookupError):
+    pass
+
+
+@task(retries=5, retry_delay=3)
 def send_outbound(message_id: int) -> None:
     """Send one queued message. Transient failures were already retried with backoff inside the
     HTTP client; what is left is recorded on the message for the officer to see and retry."""
     message = Message.get_or_none(Message.id == message_id)
-    if message is None or message.state != "queued":
+    if message is None:
+        # queued from inside a transaction that has not committed yet: huey tries again shortly
+        raise NotCommittedYet(f"outbound message {message_id} not visible yet")
+    if message.state != "queued":
         return  # already sent, or being retried elsewhere: never send twice
     try:
         provider_id = _deliver(message)
-    except (graph.GraphError, smtplib.SMTPException, OSError) as exc:
+    except (graph.GraphError, smtplib.SMTPException, OSError, ValueError) as exc:
         _record_state(message, "failed", str(exc)[:500])
         return
     with database.atomic():
@@ -292,6 +299,17 @@ def retry_due() -> int:
     return count
 
 
+def requeue_stale(now=None) -> int:
+    """Outbound messages still "queued" after ten minutes (a worker stopped mid-way): send them."""
+    cutoff = (now or utcnow()) - dt.timedelta(minutes=10)
+    ids = [m.id for m in Message.select(Message.id).where((Message.state == "queued") & (Message.direction == "out")
+                                                         & (Message.updated_at <= cutoff))]
+    for message_id in ids:
+        send_outbound(message_id)
+    return len(ids)
+
+
 @periodic_task(crontab(minute="*"))
 def retry_due_deliveries() -> None:
     retry_due()
+    requeue_stale()

@@ -191,8 +191,7 @@ def reply(sender_id):
     text = request.form.get("text", "")
     use_template = request.form.get("template") == "follow_up"
     try:
-        with database.atomic():
-            outbound.reply(sender, text, current_user._get_current_object(), use_template=use_template)
+        outbound.reply(sender, text, current_user._get_current_object(), use_template=use_template)
     except outbound.CannotSend as exc:
         message = refusal_messages()[exc.reason]
         return render("social/sender.html", **_conversation(sender, reply_text=text[:5000],

@@ -123,3 +123,25 @@ def test_other_preferences_are_left_to_other_plugins(app, graph, make_beneficiar
     assert graph.requests == []
     with app.app_context(), database.connection_context():
         assert TimelineEntry.select().count() == 0
+
+
+def test_messages_left_queued_by_a_stopped_worker_are_sent_later(app, graph, make_beneficiary):
+    import datetime as dt
+
+    from plugins.social.models import Sender
+    from plugins.social.outbound import requeue_stale, text_payload
+    from portal.timeline import log_entry
+
+    ben = make_beneficiary(mobile="0551112233", preferred_channel="social")
+    with app.test_request_context(), database.connection_context():
+        sender = Sender.create(platform="whatsapp", handle="966551112233", beneficiary=ben)
+        entry = log_entry(channel="social", direction="out", beneficiary=Beneficiary.get_by_id(ben), summary="s",
+                          data={"platform": "whatsapp", "state": "queued"})
+        message = Message.create(platform="whatsapp", direction="out", sender=sender, entry=entry, state="queued",
+                                 payload=text_payload("whatsapp", "966551112233", "مرحبا"))
+        assert requeue_stale() == 0  # too recent: a worker may be on it
+        Message.update(updated_at=dt.datetime(2000, 1, 1)).execute()
+        assert requeue_stale() == 1
+        assert Message.get_by_id(message.id).state == "accepted"
+        assert TimelineEntry.get_by_id(entry.id).data["state"] == "accepted"
+    assert len(graph.sent()) == 1
