@@ -149,7 +149,12 @@ def _conversation(sender: Sender, **extra):
         Message.entry.in_([e.id for e in entries]))} if entries else {}
     q = clean_text(request.args.get("q", ""))[:100]
     candidates = list(search_query(q, current_user).limit(20)) if q else []
+    same_phone = []
+    if sender.beneficiary_id is None and sender.phone and not q:
+        # e.g. a file registered after the first message, or two files sharing one number
+        same_phone = list(Beneficiary.select().where(Beneficiary.mobile == sender.phone).limit(10))
     context = {
+        "same_phone": same_phone,
         "sender": sender, "entries": entries, "message_ids": message_ids, "render_entry": render_entry, "q": q, "candidates": candidates,
         "window_open": outbound.window_open(sender), "text_limit": outbound.text_limit(sender.platform),
         "reply_text": "", "reply_error": "",
@@ -299,8 +304,7 @@ def deliveries():
     state = request.args.get("state") or "problems"
     query = WebhookDelivery.select().order_by(WebhookDelivery.received_at.desc(), WebhookDelivery.id.desc())
     if state == "problems":
-        query = query.where(WebhookDelivery.state.in_(("failed", "ignored", "pending"))
-                            | WebhookDelivery.notes.is_null(False))
+        query = query.where(WebhookDelivery.state.in_(("failed", "ignored", "pending")))
     elif state in ("pending", "processed", "failed", "ignored"):
         query = query.where(WebhookDelivery.state == state)
     rows = list(query.limit(200))

@@ -295,3 +295,13 @@ def test_dashboard_shows_waiting_senders_and_failed_deliveries(app, client, auth
     auth.logout()
     auth.login("researcher")
     assert "sender(s) waiting" not in text_of(client.get("/?lang=en"))
+
+
+def test_files_with_the_senders_number_are_offered_for_linking(app, client, auth, make_beneficiary, post_webhook,
+                                                               payload):
+    post_webhook(fresh(payload("wa_text.json")))  # nobody has this number yet: unmatched
+    ben = make_beneficiary(mobile="0551112233", first_name="نوال")  # registered afterwards
+    auth.login("officer")
+    page = client.get(f"/social/senders/{sender_id(app)}?lang=en")
+    assert "Files with this mobile number:" in text_of(page) and "نوال" in text_of(page)
+    assert f'name="beneficiary_id" value="{ben}"' in page.get_data(as_text=True)
