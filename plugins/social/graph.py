@@ -110,6 +110,17 @@ def send_page_message(payload: dict) -> str:
     return str(answer["message_id"])
 
 
+def profile_name(platform: str, user_id: str) -> str:
+    """The display name of a Messenger (PSID) or Instagram (IGSID) user; "" when not available."""
+    fields = "first_name,last_name" if platform == "messenger" else "name,username"
+    if not user_id.isdigit():
+        return ""
+    info = call("GET", f"{user_id}?fields={fields}")
+    if platform == "messenger":
+        return " ".join(p for p in (info.get("first_name"), info.get("last_name")) if p)
+    return str(info.get("name") or info.get("username") or "")
+
+
 def fetch_media(media_id: str, max_bytes: int) -> tuple[bytes, str]:
     """Look up a WhatsApp media id (GET /{media-id} gives a short-lived URL), then download it."""
     if not media_id or not media_id.replace("_", "").replace("-", "").isalnum():

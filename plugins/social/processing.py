@@ -399,6 +399,8 @@ def process_page(platform: str, payload: dict, delivery, errors: list, notes: li
                     errors.append("a message without sender or id")
                     continue
                 sender = sender_for(platform, psid)
+                if not sender.display_name:
+                    _fill_profile_name(sender)
                 handle_message(platform=platform, provider_id=provider_id, sender=sender,
                                occurred_at=_from_timestamp(event.get("timestamp"), millis=True),
                                info=describe_page_message(platform, message), raw=message, delivery=delivery,
@@ -412,6 +414,20 @@ def process_page(platform: str, payload: dict, delivery, errors: list, notes: li
                 mark_read_until(platform, psid, _from_timestamp(event["read"].get("watermark"), millis=True))
             else:
                 notes.append("messaging event not handled")
+
+
+def _fill_profile_name(sender: Sender) -> None:
+    """Messenger and Instagram webhooks carry no name; ask the Graph API once (best effort)."""
+    if not current_app.config.get("SOCIAL_ACCESS_TOKEN"):
+        return
+    try:
+        name = clean_text(graph.profile_name(sender.platform, sender.handle))[:200]
+    except graph.GraphError as exc:
+        log.info("no profile name for %s %s: %s", sender.platform, sender.handle, exc)
+        return
+    if name:
+        Sender.update(display_name=name).where(Sender.id == sender.id).execute()
+        sender.display_name = name
 
 
 def mark_read_until(platform: str, psid: str, watermark) -> None:

@@ -113,7 +113,7 @@ def inbox():
             .join(Message, on=(Message.sender == Sender.id))
             .where(Sender.beneficiary.is_null() & (Message.direction == "in"))
             .group_by(Sender.id)
-            .order_by(fn.MAX(Message.created_at).desc())
+            .order_by(Sender.last_inbound_at.desc(), Sender.id.desc())
             .limit(200))
     senders = list(rows)
     latest = {}
@@ -121,7 +121,7 @@ def inbox():
         entry_rows = (Message.select(Message.sender, TimelineEntry.summary, TimelineEntry.occurred_at)
                       .join(TimelineEntry, on=(Message.entry == TimelineEntry.id))
                       .where(Message.sender.in_([s.id for s in senders]) & (Message.direction == "in"))
-                      .order_by(TimelineEntry.occurred_at.asc()))
+                      .order_by(TimelineEntry.occurred_at.asc(), TimelineEntry.id.asc()))
         for row in entry_rows.dicts():
             latest[row["sender"]] = row
     return render("social/inbox.html", senders=senders, latest=latest)

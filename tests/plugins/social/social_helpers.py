@@ -43,6 +43,7 @@ class FakeGraph:
     def __init__(self):
         self.requests: list[dict] = []
         self.media: dict[str, tuple[bytes, str]] = {}
+        self.profiles: dict[str, dict] = {}
         self.fail: dict[str, list] = {}
         self.counter = 0
         self.lock = threading.Lock()
@@ -86,6 +87,8 @@ class FakeGraph:
                     media_id = path.rsplit("/", 1)[1]
                     content, mime = graph.media[media_id]
                     return self._answer(200, content, mime)
+                if method == "GET" and path.startswith("/v21.0/") and path.rsplit("/", 1)[1] in graph.profiles:
+                    return self._answer(200, json.dumps(graph.profiles[path.rsplit("/", 1)[1]]).encode())
                 if method == "GET" and path.startswith("/v21.0/"):
                     media_id = path.rsplit("/", 1)[1]
                     if media_id not in graph.media:

@@ -272,6 +272,7 @@ def test_oversized_body_is_refused(app, post_webhook):
 
 def test_messenger_and_instagram_messages(app, graph, post_webhook, payload):
     graph.media["photo"] = (jpeg_bytes(), "image/jpeg")
+    graph.profiles["7200123456789012"] = {"first_name": "فاطمة", "last_name": "الزهراني", "id": "7200123456789012"}
     image = payload("messenger_image.json")
     image["entry"][0]["messaging"][0]["message"]["attachments"][0]["payload"]["url"] = graph.base + "/files/photo"
     for data in (payload("messenger_text.json"), image, payload("instagram_text.json")):
@@ -279,6 +280,12 @@ def test_messenger_and_instagram_messages(app, graph, post_webhook, payload):
     with app.app_context(), database.connection_context():
         senders = {(s.platform, s.handle) for s in Sender.select()}
         assert senders == {("messenger", "7200123456789012"), ("instagram", "1234567890123456")}
+        names = {s.platform: s.display_name for s in Sender.select()}
+        assert names == {"messenger": "فاطمة الزهراني", "instagram": ""}  # Instagram lookup answered 404
+    profile_lookups = [r for r in graph.requests if "fields=" in r["path"]]
+    assert [r["path"] for r in profile_lookups] == ["/v21.0/7200123456789012?fields=first_name,last_name",
+                                                    "/v21.0/1234567890123456?fields=name,username"]
+    with app.app_context(), database.connection_context():
         assert Message.select().count() == 3
         assert Attachment.select().count() == 1
         assert all(e.beneficiary_id is None for e in TimelineEntry.select())
