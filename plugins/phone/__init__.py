@@ -1,7 +1,117 @@
-"""Phone calls (الاتصالات الهاتفية).
+"""Phone calls (الاتصالات الهاتفية): call log, caller screen-pop, incoming-call notice, the
+Zammad-compatible CTI webhook and Asterisk/FreePBX CDR import."""
+from __future__ import annotations
 
-Contacts on this channel are logged through the core's generic contact form; the channel's own
-screens and integrations are added to this plugin as they are built."""
+from pathlib import Path
+
+from portal import hookimpl
 from portal.channels import declare_channel
 
 channel_info = declare_channel("phone", "الاتصالات الهاتفية", "Phone calls", "☎", order=20)
+
+PHONE_ROLES = ("officer", "admin")
+
+
+@hookimpl
+def register_blueprints(app):
+    from portal import csrf
+
+    from . import views
+
+    app.config.setdefault("PHONE_CTI_TOKEN", "")
+    app.config.setdefault("PHONE_CDR_UTC_OFFSET", 3)
+    csrf.exempt(views.cti)
+    return views.bp
+
+
+@hookimpl
+def register_models():
+    from .models import MODELS
+
+    return list(MODELS)
+
+
+@hookimpl
+def register_migrations():
+    return [("phone", Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def render_timeline_entry(entry, request):
+    if entry.channel != "phone" or not (entry.data or {}).get("source"):
+        return None
+    from flask import render_template
+    from markupsafe import Markup
+
+    from .calls import CAUSE_LABELS, OUTCOMES
+
+    return Markup(render_template("phone/_entry.html", entry=entry, data=entry.data,
+                                  outcomes=OUTCOMES, causes=CAUSE_LABELS))
+
+
+@hookimpl
+def menu_links(user, request):
+    if not user.has_role(*PHONE_ROLES):
+        return []
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    endpoint = request.endpoint or ""
+    return [{"href": url_for("phone.index"), "label": _("Calls"), "active": endpoint.startswith("phone.")}]
+
+
+@hookimpl
+def dashboard_widgets(user, request):
+    if not user.has_role(*PHONE_ROLES):
+        return []
+    from flask import render_template
+    from markupsafe import Markup
+
+    return [Markup(render_template("phone/_dashboard_widget.html"))]
+
+
+@hookimpl
+def register_commands(cli):
+    from .cli import phone_group
+
+    cli.add_command(phone_group)
+
+
+@hookimpl
+def openapi_paths():
+    error = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+    fields = {
+        "event": {"type": "string", "enum": ["newCall", "answer", "hangup"]},
+        "from": {"type": "string", "description": "caller number, or `anonymous`"},
+        "to": {"type": "string"},
+        "direction": {"type": "string", "enum": ["in", "out"]},
+        "callId": {"type": "string", "maxLength": 120},
+        "user": {"type": "array", "items": {"type": "string"},
+                 "description": "users to notify (`user[]` in form data)"},
+        "queue": {"type": "string"},
+        "answeringNumber": {"type": "string", "description": "matched to a user's phone, then login"},
+        "cause": {"type": "string", "enum": ["normalClearing", "busy", "cancel", "noAnswer", "congestion",
+                                             "notFound", "forwarded"]},
+    }
+    schema = {"type": "object", "required": ["event", "callId"], "properties": fields}
+    return {
+        "/cti/{token}": {
+            "post": {
+                "summary": "Zammad-compatible generic CTI event (newCall, answer, hangup)",
+                "security": [],
+                "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
+                                "description": "the secret PORTAL_PHONE_CTI_TOKEN"}],
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": schema},
+                    "application/x-www-form-urlencoded": {"schema": schema}}},
+                "responses": {
+                    "200": {"description": "Stored; the body is `{}`",
+                            "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "400": {"description": "Missing callId, unknown event or malformed body",
+                            "content": {"application/json": {"schema": error}}},
+                    "403": {"description": "Wrong token; nothing is stored",
+                            "content": {"application/json": {"schema": error}}},
+                },
+            }
+        }
+    }

@@ -1,0 +1,385 @@
+"""Calls: number handling, beneficiary matching, the CTI event state machine, manual logging,
+linking an unknown number to a beneficiary, and the screen-pop look-up.
+
+One call is one ``PhoneCall`` row and one timeline entry (channel ``phone``). The entry's ``data``
+carries everything the timeline shows, so drawing a page of calls needs no extra query."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from peewee import IntegrityError
+
+from portal.audit import audit
+from portal.db import database, is_postgres, utcnow
+from portal.models import Beneficiary, Case, TimelineEntry, User
+from portal.plugins import hook
+from portal.text import fold_digits
+from portal.timeline import log_entry
+from portal.validators import ValidationError, clean_mobile
+
+from .models import PhoneCall
+
+EVENTS = ("newCall", "answer", "hangup")
+CAUSES = ("normalClearing", "busy", "cancel", "noAnswer", "congestion", "notFound", "forwarded")
+MISSED_CAUSES = ("noAnswer", "busy")
+STATE_RANK = {"ringing": 0, "answered": 1, "ended": 2}
+ANONYMOUS = ("anonymous", "unknown", "private", "restricted", "withheld", "unavailable")
+OPEN_STATUSES = ("submitted", "incomplete", "in_research", "awaiting_committee", "approved", "registered")
+CALLBACK_DAYS = 1
+
+OUTCOMES = {
+    "answered": _l("Question answered"),
+    "request_registered": _l("Request registered"),
+    "documents_requested": _l("Documents requested"),
+    "appointment": _l("Appointment set"),
+    "referred": _l("Referred to a colleague"),
+    "complaint": _l("Complaint received"),
+    "callback": _l("Call back needed"),
+    "no_answer": _l("No answer"),
+    "wrong_number": _l("Wrong number"),
+    "other": _l("Other"),
+}
+
+CAUSE_LABELS = {
+    "normalClearing": _l("ended normally"),
+    "busy": _l("busy"),
+    "cancel": _l("caller hung up"),
+    "noAnswer": _l("no answer"),
+    "congestion": _l("network congestion"),
+    "notFound": _l("number not found"),
+    "forwarded": _l("forwarded"),
+    "ANSWERED": _l("answered"),
+    "NO ANSWER": _l("no answer"),
+    "BUSY": _l("busy"),
+    "FAILED": _l("failed"),
+    "CONGESTION": _l("network congestion"),
+}
+
+
+def normalize_number(raw) -> tuple[str, bool]:
+    """``(number, anonymous)``: E.164 when the text is a phone number, else its digits (an
+    extension, a short code); ``("", True)`` for a withheld number."""
+    text = fold_digits(str(raw or "")).strip()
+    if not text or text.lower() in ANONYMOUS:
+        return "", True
+    try:
+        return clean_mobile(text, saudi_only=False), False
+    except ValidationError:
+        pass
+    digits = re.sub(r"\D", "", text)
+    if len(digits) >= 11 and not text.startswith("0"):
+        # International numbers sent without "+" or "00" (4930609854180, 966501234567).
+        try:
+            return clean_mobile("+" + digits, saudi_only=False), False
+        except ValidationError:
+            pass
+    cleaned = ("+" if text.startswith("+") else "") + digits
+    return (cleaned or text)[:40], False
+
+
+def local_display(number: str) -> str:
+    """``+966501234567`` -> ``0501234567``; other numbers unchanged."""
+    if number.startswith("+966") and len(number) == 13:
+        return "0" + number[4:]
+    return number
+
+
+def match_beneficiaries(number: str, limit: int = 10) -> list[Beneficiary]:
+    if not number or not number.startswith("+"):
+        return []
+    return list(Beneficiary.select().where(Beneficiary.mobile == number).order_by(Beneficiary.id).limit(limit))
+
+
+def single_match(number: str):
+    found = match_beneficiaries(number, limit=2)
+    return found[0] if len(found) == 1 else None
+
+
+def summary_for(call: PhoneCall, topic: str = "") -> str:
+    """The entry's stored summary, in Arabic (the organisation's language; screens draw the entry
+    from ``data`` in the reader's language)."""
+    if topic:
+        return topic
+    who = local_display(call.number) if call.number else None
+    with force_locale("ar"):
+        if call.direction == "out":
+            return _("Outgoing call to %(number)s", number=who or "?")
+        if call.missed:
+            return _("Missed call from %(number)s", number=who) if who else _("Missed call from a withheld number")
+        return _("Incoming call from %(number)s", number=who) if who else _("Incoming call from a withheld number")
+
+
+def call_data(call: PhoneCall, answered_by_name: str | None = None) -> dict:
+    if answered_by_name is None:
+        answered_by_name = call.answered_by.full_name if call.answered_by_id else ""
+    return {
+        "call": call.id, "source": call.source, "direction": call.direction, "number": call.number,
+        "anonymous": call.anonymous, "to": call.to_number, "state": call.state, "duration": call.duration,
+        "answered_by": answered_by_name, "cause": call.cause, "queue": call.queue, "missed": call.missed,
+    }
+
+
+def _sync_entry(call: PhoneCall, topic: str = "") -> None:
+    entry = TimelineEntry.get_by_id(call.entry_id)
+    data = dict(entry.data or {})
+    data.update(call_data(call))
+    changes = {
+        TimelineEntry.data: data, TimelineEntry.occurred_at: call.started_at,
+        TimelineEntry.summary: summary_for(call, topic or data.get("topic", ""))[:300],
+    }
+    if call.answered_by_id:
+        changes[TimelineEntry.actor] = call.answered_by_id
+    if call.beneficiary_id and entry.beneficiary_id is None:
+        changes[TimelineEntry.beneficiary] = call.beneficiary_id
+    TimelineEntry.update(changes).where(TimelineEntry.id == entry.id).execute()
+
+
+def _request_callback(call: PhoneCall) -> None:
+    """Missed inbound call: ask the outreach queue (if a plugin keeps one) for a "call back" task, once."""
+    if call.callback_requested or not call.missed:
+        return
+    beneficiary = Beneficiary.get_by_id(call.beneficiary_id) if call.beneficiary_id else None
+    with force_locale("ar"):
+        reason = _("Missed call from %(number)s: call back.", number=local_display(call.number) or "?")
+    results = hook().outreach_task(
+        beneficiary=beneficiary, kind="call_back", reason=reason,
+        due=(call.started_at + dt.timedelta(hours=3)).date() + dt.timedelta(days=CALLBACK_DAYS),
+        source={"channel": "phone", "call": call.id, "entry": call.entry_id, "number": call.number},
+    )
+    if any(r is not None for r in results):
+        call.callback_requested = True
+        PhoneCall.update(callback_requested=True).where(PhoneCall.id == call.id).execute()
+
+
+# --- CTI -------------------------------------------------------------------------------------------
+
+class CtiError(ValueError):
+    pass
+
+
+def find_user(answering_number: str, names) -> User | None:
+    """The answering officer: ``answeringNumber`` matched to a user's phone, then to a login;
+    else the first of the event's ``user`` names matched to a login or full name."""
+    raw = fold_digits(answering_number or "").strip()
+    if raw:
+        number, _anon = normalize_number(raw)
+        candidates = {raw, number}
+        user = User.get_or_none(User.phone.in_(list(candidates)) & User.is_active)
+        if user is None:
+            user = User.get_or_none((User.username == raw.lower()) & User.is_active)
+        if user is not None:
+            return user
+    for name in names or []:
+        name = str(name).strip()
+        if not name:
+            continue
+        user = User.get_or_none(((User.username == name.lower()) | (User.full_name == name)) & User.is_active)
+        if user is not None:
+            return user
+    return None
+
+
+def parse_cti(values: dict) -> dict:
+    """Check one CTI post; returns the cleaned event or raises CtiError with an English message."""
+    event = str(values.get("event") or "").strip()
+    if event not in EVENTS:
+        raise CtiError(f"unknown event {event!r}; expected one of: {', '.join(EVENTS)}" if event
+                       else "event is required (newCall, answer or hangup)")
+    call_id = str(values.get("callId") or values.get("call_id") or "").strip()
+    if not call_id:
+        raise CtiError("callId is required")
+    if len(call_id) > 120:
+        raise CtiError("callId is longer than 120 characters")
+    direction = str(values.get("direction") or "").strip()
+    if direction and direction not in ("in", "out"):
+        raise CtiError("direction must be 'in' or 'out'")
+    users = values.get("user") or []
+    if isinstance(users, str):
+        users = [users]
+    if not isinstance(users, list):
+        raise CtiError("user must be a list of names")
+    cause = str(values.get("cause") or "").strip()
+    return {
+        "event": event, "call_id": call_id, "direction": direction or None,
+        "from": str(values.get("from") or "").strip(), "to": str(values.get("to") or "").strip(),
+        "users": [str(u).strip()[:100] for u in users if str(u).strip()][:20],
+        "queue": str(values.get("queue") or "").strip()[:80],
+        "answering_number": str(values.get("answeringNumber") or "").strip()[:40],
+        "cause": cause[:30],
+    }
+
+
+def _apply(call: PhoneCall, ev: dict, now: dt.datetime) -> None:
+    if ev["direction"]:
+        call.direction = ev["direction"]
+    outside = ev["from"] if call.direction == "in" else ev["to"]
+    inside = ev["to"] if call.direction == "in" else ev["from"]
+    if outside:
+        call.number, call.anonymous = normalize_number(outside)
+    elif ev["event"] == "newCall" and not call.number:
+        call.anonymous = True
+    if inside:
+        call.to_number = fold_digits(inside)[:40]
+    if ev["queue"]:
+        call.queue = ev["queue"]
+    if ev["users"]:
+        known = [u for u in (call.notify_users or "").split("\n") if u]
+        call.notify_users = "\n".join(dict.fromkeys(known + ev["users"]))[:500]
+    if ev["event"] == "newCall":
+        call.started_at = min(call.started_at, now) if call.started_at else now
+    elif ev["event"] == "answer":
+        if call.answered_at is None:
+            call.answered_at = min(now, call.ended_at) if call.ended_at else now
+        if call.answered_by_id is None:
+            user = find_user(ev["answering_number"], ev["users"])
+            call.answered_by = user
+        if ev["answering_number"]:
+            call.answering_number = ev["answering_number"]
+    elif ev["event"] == "hangup":
+        if call.ended_at is None:
+            call.ended_at = now
+        if ev["cause"]:
+            call.cause = ev["cause"]
+    reached = {"newCall": "ringing", "answer": "answered", "hangup": "ended"}[ev["event"]]
+    if STATE_RANK[reached] > STATE_RANK.get(call.state, 0):
+        call.state = reached
+    if call.answered_at and call.ended_at:
+        call.duration = max(0, int((call.ended_at - call.answered_at).total_seconds()))
+    call.missed = call.direction == "in" and call.cause in MISSED_CAUSES
+    if call.beneficiary_id is None and call.number:
+        call.beneficiary = single_match(call.number)
+    call.updated_at = now
+
+
+def handle_cti(values: dict) -> PhoneCall:
+    """Apply one CTI event. Repeated and out-of-order events of a call update its one entry."""
+    ev = parse_cti(values)
+    for attempt in range(3):
+        try:
+            return _handle_cti_once(ev)
+        except IntegrityError:
+            # Two first events of the same call raced; the other one created the row: apply ours to it.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _handle_cti_once(ev: dict) -> PhoneCall:
+    now = utcnow()
+    with database.atomic():
+        query = PhoneCall.select().where(PhoneCall.call_id == ev["call_id"])
+        if is_postgres():
+            query = query.for_update()
+        call = query.get_or_none()
+        created = call is None
+        if created:
+            call = PhoneCall(call_id=ev["call_id"], source="cti", direction=ev["direction"] or "in",
+                             started_at=now, state="ringing")
+        _apply(call, ev, now)
+        call.save()
+        if created:
+            entry = log_entry(
+                channel="phone", summary=summary_for(call), beneficiary=call.beneficiary,
+                direction=call.direction, occurred_at=call.started_at, actor=call.answered_by,
+                data=call_data(call),
+            )
+            call.entry = entry
+            PhoneCall.update(entry=entry).where(PhoneCall.id == call.id).execute()
+        else:
+            _sync_entry(call)
+        _request_callback(call)
+    return call
+
+
+def ringing_calls(user: User, within_minutes: int = 3) -> list[PhoneCall]:
+    """Calls ringing now that this user should see: addressed to them, or to nobody in particular."""
+    since = utcnow() - dt.timedelta(minutes=within_minutes)
+    calls = list(
+        PhoneCall.select().where((PhoneCall.state == "ringing") & (PhoneCall.started_at >= since)
+                                 & (PhoneCall.direction == "in"))
+        .order_by(PhoneCall.started_at.desc()).limit(5)
+    )
+    names = {user.username.lower(), user.full_name.strip(), (user.phone or "").strip()} - {""}
+    out = []
+    for call in calls:
+        targets = {t.strip() for t in (call.notify_users or "").split("\n") if t.strip()}
+        if not targets or targets & names or {t.lower() for t in targets} & names:
+            out.append(call)
+    return out
+
+
+# --- manual logging --------------------------------------------------------------------------------
+
+def log_manual_call(*, direction: str, number: str, beneficiary, occurred_at, duration, topic: str,
+                    outcome: str, notes: str, follow_up_due, actor, case=None) -> PhoneCall:
+    with database.atomic():
+        answered = outcome not in ("no_answer", "wrong_number")
+        call = PhoneCall.create(
+            source="manual", direction=direction, number=number, anonymous=not number,
+            beneficiary=beneficiary, state="ended", started_at=occurred_at,
+            ended_at=occurred_at + dt.timedelta(seconds=duration or 0),
+            answered_at=occurred_at if answered else None, duration=duration,
+            answered_by=actor if answered else None, cause="", updated_at=utcnow(),
+        )
+        data = call_data(call, answered_by_name=actor.full_name if answered else "")
+        data.update({"topic": topic, "outcome": outcome})
+        entry = log_entry(
+            channel="phone", summary=topic, beneficiary=beneficiary, case=case, direction=direction,
+            occurred_at=occurred_at, body=notes, actor=actor, data=data, follow_up_due=follow_up_due,
+        )
+        PhoneCall.update(entry=entry).where(PhoneCall.id == call.id).execute()
+        call.entry = entry
+    return call
+
+
+# --- linking unknown numbers -----------------------------------------------------------------------
+
+def link_number(number: str, beneficiary: Beneficiary, actor=None) -> int:
+    """Move every unmatched call from ``number`` to ``beneficiary``'s timeline; returns how many."""
+    with database.atomic():
+        entry_ids = PhoneCall.select(PhoneCall.entry).where(
+            (PhoneCall.number == number) & PhoneCall.beneficiary.is_null() & PhoneCall.entry.is_null(False))
+        TimelineEntry.update(beneficiary=beneficiary).where(
+            TimelineEntry.id.in_(entry_ids) & TimelineEntry.beneficiary.is_null()).execute()
+        moved = PhoneCall.update(beneficiary=beneficiary).where(
+            (PhoneCall.number == number) & PhoneCall.beneficiary.is_null()).execute()
+        audit("link", "phone_number", number, {"beneficiary": beneficiary.id, "calls": moved}, actor=actor)
+    return moved
+
+
+def find_beneficiary(text: str):
+    """A beneficiary by file number or national ID (Eastern digits accepted)."""
+    digits = re.sub(r"\D", "", fold_digits(text or ""))
+    if not digits:
+        return None
+    if len(digits) == 10:
+        found = Beneficiary.get_or_none(Beneficiary.national_id == digits)
+        if found:
+            return found
+    return Beneficiary.get_or_none(Beneficiary.file_number == digits.zfill(6)) or Beneficiary.get_or_none(
+        Beneficiary.file_number == digits)
+
+
+# --- screen-pop ------------------------------------------------------------------------------------
+
+def screen_pop(number: str, limit: int = 5) -> dict:
+    """Who is calling: the beneficiaries with this mobile, their open requests and last contacts."""
+    matches = match_beneficiaries(number)
+    ids = [b.id for b in matches]
+    cases: dict[int, list] = {i: [] for i in ids}
+    recent: dict[int, list] = {i: [] for i in ids}
+    if ids:
+        for case in (Case.select().where(Case.beneficiary.in_(ids) & Case.status.in_(OPEN_STATUSES))
+                     .order_by(Case.id.desc())):
+            cases[case.beneficiary_id].append(case)
+        for ben_id in ids:  # at most ten people share a number; five rows each
+            recent[ben_id] = list(
+                TimelineEntry.select().where(TimelineEntry.beneficiary == ben_id)
+                .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc()).limit(limit))
+    earlier = (PhoneCall.select().where((PhoneCall.number == number) & PhoneCall.beneficiary.is_null())
+               .count()) if number and not ids else 0
+    return {"number": number, "matches": matches, "cases": cases, "recent": recent, "unmatched_calls": earlier}

@@ -1,0 +1,275 @@
+"""The phone desk: call log, caller screen-pop, incoming-call notice, manual logging, linking
+unknown numbers, CDR upload; and the Zammad-compatible CTI webhook."""
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import re
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from peewee import JOIN
+from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError as WTFValidationError
+
+from portal.auth import roles_required
+from portal.dates import parse_date
+from portal.db import utcnow
+from portal.models import Beneficiary, User
+from portal.templating import render
+from portal.text import clean_text, fold_digits
+from portal.validators import ValidationError, clean_mobile
+
+from . import calls as svc
+from .cdr import CdrFileError, import_cdr
+from .models import PhoneCall
+
+bp = Blueprint("phone", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/phone/static")
+
+PHONE_ROLES = ("officer", "admin")
+PAGE_SIZE = 50
+POLL_SECONDS = 3
+
+
+# --- forms -----------------------------------------------------------------------------------------
+
+def _date_ok(form, field):
+    try:
+        parse_date(field.data)
+    except ValidationError as exc:
+        raise WTFValidationError(str(exc.message)) from None
+
+
+def parse_duration(text: str | None) -> int | None:
+    """``"3:25"`` -> 205 seconds, ``"1:02:03"`` -> 3723, ``"4"`` -> 240 (minutes); Eastern digits."""
+    text = fold_digits(text or "").strip()
+    if not text:
+        return None
+    if re.fullmatch(r"\d{1,3}", text):
+        return int(text) * 60
+    parts = text.split(":")
+    if 2 <= len(parts) <= 3 and all(re.fullmatch(r"\d{1,3}", p) for p in parts):
+        numbers = [int(p) for p in parts]
+        if any(n >= 60 for n in numbers[1:]):
+            raise ValueError(text)
+        seconds = 0
+        for n in numbers:
+            seconds = seconds * 60 + n
+        return seconds
+    raise ValueError(text)
+
+
+def _duration_ok(form, field):
+    try:
+        parse_duration(field.data)
+    except ValueError:
+        raise WTFValidationError(_("Write the duration as minutes:seconds (3:25) or whole minutes (4).")) from None
+
+
+def _number_ok(form, field):
+    try:
+        clean_mobile(field.data, saudi_only=False)
+    except ValidationError as exc:
+        raise WTFValidationError(str(exc.message)) from None
+
+
+class CallForm(FlaskForm):
+    direction = SelectField(_l("Direction"), choices=[SelectChoice("in", _l("Incoming")),
+                                                      SelectChoice("out", _l("Outgoing"))], default="in")
+    number = StringField(_l("Phone number"), validators=[DataRequired(), Length(max=40), _number_ok],
+                         description=_l("Any format: 050 123 4567, +966…, 00966…, ٠٥٠…"))
+    occurred_at = DateTimeLocalField(_l("When"), validators=[Optional()], format="%Y-%m-%dT%H:%M",
+                                     description=_l("Leave empty for now"))
+    duration = StringField(_l("Duration"), validators=[Optional(), Length(max=10), _duration_ok],
+                           description=_l("minutes:seconds"))
+    topic = StringField(_l("Topic"), validators=[DataRequired(), Length(max=300)])
+    outcome = SelectField(_l("Outcome"), choices=[SelectChoice(k, v) for k, v in svc.OUTCOMES.items()],
+                          default="answered")
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+    follow_up_due = StringField(_l("Follow-up date"), validators=[Optional(), Length(max=20), _date_ok],
+                                description=_l("Hijri (1448-05-12) or Gregorian (2026-11-27)"))
+
+
+# --- the desk ----------------------------------------------------------------------------------------
+
+def _calls_query():
+    answerer = User.alias()
+    return (PhoneCall.select(PhoneCall, Beneficiary, answerer)
+            .join(Beneficiary, JOIN.LEFT_OUTER, on=(PhoneCall.beneficiary == Beneficiary.id), attr="beneficiary")
+            .switch(PhoneCall)
+            .join(answerer, JOIN.LEFT_OUTER, on=(PhoneCall.answered_by == answerer.id), attr="answered_by"))
+
+
+@bp.get("/phone/")
+@roles_required(*PHONE_ROLES)
+def index():
+    unmatched = request.args.get("unmatched") == "1"
+    query = _calls_query()
+    if unmatched:
+        query = query.where(PhoneCall.beneficiary.is_null() & (PhoneCall.number != ""))
+    before = request.args.get("before", type=int)
+    if before:
+        query = query.where(PhoneCall.id < before)
+    rows = list(query.order_by(PhoneCall.id.desc()).limit(PAGE_SIZE + 1))
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    shared = {}
+    numbers = list({c.number for c in rows if c.beneficiary_id is None and c.number.startswith("+")})
+    if numbers:
+        from peewee import fn
+
+        shared = dict(Beneficiary.select(Beneficiary.mobile, fn.COUNT(Beneficiary.id))
+                      .where(Beneficiary.mobile.in_(numbers)).group_by(Beneficiary.mobile).tuples())
+    return render("phone/index.html", block="call_rows" if request.args.get("before") else None,
+                  calls=rows, next_before=rows[-1].id if more and rows else None, unmatched=unmatched,
+                  shared=shared, poll_seconds=POLL_SECONDS, number=request.args.get("number", ""))
+
+
+@bp.get("/phone/lookup")
+@roles_required(*PHONE_ROLES)
+def lookup():
+    """The screen-pop: the full page, or the panel alone for htmx."""
+    typed = request.args.get("number", "")
+    number, anonymous = svc.normalize_number(typed) if typed.strip() else ("", False)
+    pop = svc.screen_pop(number) if number.startswith("+") else None
+    return render("phone/lookup.html", block="screen_pop", typed=typed, pop=pop, anonymous=anonymous,
+                  pick=request.args.get("pick") == "1", chosen=request.args.get("beneficiary", ""))
+
+
+@bp.get("/phone/incoming")
+@roles_required(*PHONE_ROLES)
+def incoming():
+    """The incoming-call notice, polled by htmx every few seconds."""
+    ringing = svc.ringing_calls(current_user._get_current_object())
+    pops = {c.id: svc.screen_pop(c.number) if c.number.startswith("+") else None for c in ringing}
+    return render("phone/incoming.html", block="incoming", ringing=ringing, pops=pops, poll_seconds=POLL_SECONDS)
+
+
+def _beneficiary_choice(form: CallForm, raw: str):
+    """Resolve the caller from the number and the officer's choice; returns (beneficiary, error)."""
+    try:
+        number = clean_mobile(form.number.data, saudi_only=False)
+    except ValidationError:
+        return None, None
+    matches = svc.match_beneficiaries(number)
+    if raw == "none":
+        return None, None
+    if raw:
+        chosen = next((b for b in matches if str(b.id) == raw), None)
+        if chosen is None:
+            return None, _("Choose one of the beneficiaries with this number, or “unknown caller”.")
+        return chosen, None
+    if len(matches) == 1:
+        return matches[0], None
+    if len(matches) > 1:
+        return None, _("Several beneficiaries share this number: choose who called.")
+    return None, None
+
+
+@bp.route("/phone/calls/new", methods=["GET", "POST"])
+@roles_required(*PHONE_ROLES)
+def new_call():
+    if request.method == "GET":
+        form = CallForm(formdata=request.args if request.args else None, meta={"csrf": False})
+        if request.args:
+            form.validate()  # show problems with what was typed, e.g. a number that does not parse
+            form.topic.errors = []
+        return _call_page(form, request.args.get("beneficiary", ""))
+    form = CallForm()
+    chosen_raw = request.form.get("beneficiary", "")
+    valid = form.validate()
+    beneficiary, choice_error = _beneficiary_choice(form, chosen_raw) if valid or form.number.data else (None, None)
+    occurred = form.occurred_at.data
+    if occurred is not None:
+        occurred = occurred - dt.timedelta(hours=3)  # typed in Saudi time, stored in UTC
+        if occurred > utcnow() + dt.timedelta(minutes=5):
+            form.occurred_at.errors = [*form.occurred_at.errors, _("A call cannot be in the future.")]
+            valid = False
+    if not valid or choice_error:
+        return _call_page(form, chosen_raw, choice_error), 422
+    number = clean_mobile(form.number.data, saudi_only=False)
+    actor = current_user._get_current_object()
+    svc.log_manual_call(
+        direction=form.direction.data, number=number, beneficiary=beneficiary,
+        occurred_at=occurred or utcnow(), duration=parse_duration(form.duration.data),
+        topic=clean_text(form.topic.data), outcome=form.outcome.data, notes=clean_text(form.notes.data or ""),
+        follow_up_due=parse_date(form.follow_up_due.data), actor=actor,
+    )
+    flash(_("The call was logged."), "success")
+    if beneficiary is not None:
+        return redirect(url_for("beneficiaries.profile", ben_id=beneficiary.id) + "#timeline")
+    return redirect(url_for("phone.index", unmatched="1"))
+
+
+def _call_page(form: CallForm, chosen: str, choice_error: str | None = None):
+    number = ""
+    if form.number.data:
+        number, _anon = svc.normalize_number(form.number.data)
+    pop = svc.screen_pop(number) if number.startswith("+") else None
+    return render("phone/call_form.html", form=form, pop=pop, typed=form.number.data or "", pick=True,
+                  chosen=chosen, choice_error=choice_error, anonymous=False)
+
+
+@bp.post("/phone/numbers/link")
+@roles_required(*PHONE_ROLES)
+def link_number():
+    number, _anon = svc.normalize_number(request.form.get("number", ""))
+    if not number:
+        abort(400)
+    ben = svc.find_beneficiary(request.form.get("beneficiary", ""))
+    if ben is None:
+        flash(_("No beneficiary has this file number or ID number. The calls were not moved."), "error")
+        return redirect(url_for("phone.index", unmatched="1")), 303
+    moved = svc.link_number(number, ben, actor=current_user._get_current_object())
+    flash(_("%(n)s call(s) from %(number)s moved to %(name)s's timeline.", n=moved,
+            number=svc.local_display(number), name=ben.full_name), "success")
+    return redirect(url_for("beneficiaries.profile", ben_id=ben.id) + "#timeline"), 303
+
+
+@bp.route("/phone/cdr", methods=["GET", "POST"])
+@roles_required(*PHONE_ROLES)
+def cdr_upload():
+    report, error = None, None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            error = _("Choose a CDR file (Master.csv or a FreePBX CSV export).")
+        else:
+            try:
+                report = import_cdr(upload.stream, file_name=upload.filename[:200],
+                                    actor=current_user._get_current_object())
+            except CdrFileError as exc:
+                error = str(exc.message)
+    status = 422 if error else 200
+    max_mb = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    return render("phone/cdr.html", block="cdr_result" if request.method == "POST" else None,
+                  report=report, error=error, max_mb=max_mb), status
+
+
+# --- CTI webhook --------------------------------------------------------------------------------------
+
+@bp.post("/api/v1/cti/<token>")
+def cti(token):
+    """Zammad-compatible generic CTI: newCall / answer / hangup, JSON or form data; answers ``{}``."""
+    expected = str(current_app.config.get("PHONE_CTI_TOKEN") or "")
+    if not expected or not hmac.compare_digest(token.encode("utf-8"), expected.encode("utf-8")):
+        return jsonify({"error": "invalid CTI token"}), 403
+    if request.is_json:
+        values = request.get_json(silent=True)
+        if not isinstance(values, dict):
+            return jsonify({"error": "the body is not a JSON object"}), 400
+    else:
+        values = request.form.to_dict(flat=True)
+        users = request.form.getlist("user[]") or request.form.getlist("user")
+        values.pop("user[]", None)
+        values["user"] = users
+    try:
+        svc.handle_cti(values)
+    except svc.CtiError as exc:
+        return jsonify({"error": str(exc)}), 400
+    return jsonify({})
