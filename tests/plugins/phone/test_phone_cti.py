@@ -6,6 +6,7 @@ import pytest
 from plugins.phone import calls
 from plugins.phone.models import PhoneCall
 from portal.models import TimelineEntry
+from phone_fixtures import app_config, in_db, officer_phone, outreach  # noqa: F401
 
 TOKEN = "cti-secret-token-0123456789"
 

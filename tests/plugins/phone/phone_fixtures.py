@@ -1,4 +1,5 @@
-"""Fixtures of the phone channel's tests: a CTI token, a recording outreach queue, a poster."""
+"""Fixtures of the phone channel tests (imported by each test module: a conftest.py here would shadow
+the top-level one): a CTI token, a recording outreach queue, model access."""
 import pytest
 
 from portal import hookimpl
