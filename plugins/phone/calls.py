@@ -6,7 +6,10 @@ carries everything the timeline shows, so drawing a page of calls needs no extra
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+
+import phonenumbers
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -60,12 +63,25 @@ CAUSE_LABELS = {
 }
 
 
+_SAUDI = re.compile(r"^(?:\+966|00966|966|0)([1-9]\d{8})$")
+
+
 def normalize_number(raw) -> tuple[str, bool]:
     """``(number, anonymous)``: E.164 when the text is a phone number, else its digits (an
     extension, a short code); ``("", True)`` for a withheld number."""
-    text = fold_digits(str(raw or "")).strip()
+    return _normalize(fold_digits(str(raw or "")).strip())
+
+
+@functools.lru_cache(maxsize=65536)
+def _normalize(text: str) -> tuple[str, bool]:
     if not text or text.lower() in ANONYMOUS:
         return "", True
+    saudi = _SAUDI.match(re.sub(r"[\s\-().]", "", text))
+    if saudi:
+        # The common case, without the cost of a full parse (CDR imports call this per row).
+        national = saudi.group(1)
+        if phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=966, national_number=int(national))):
+            return "+966" + national, False
     try:
         return clean_mobile(text, saudi_only=False), False
     except ValidationError:

@@ -19,10 +19,11 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from peewee import DateTimeField
 
 from portal.audit import audit
-from portal.db import database, utcnow
-from portal.models import Beneficiary, TimelineEntry, User
+from portal.db import database, is_postgres, utcnow
+from portal.models import Beneficiary, JSONField, TimelineEntry, User
 
 from .calls import local_display, normalize_number
 from .models import PhoneCall
@@ -139,13 +140,6 @@ def _records(stream, report: ImportReport):
         yield start_line, RowError(_("A quoted field is never closed."))
 
 
-def _split(text: str) -> list[str]:
-    try:
-        return next(csv.reader([text], strict=True))
-    except (csv.Error, StopIteration) as exc:
-        raise RowError(_("The line is not valid CSV (%(error)s).", error=str(exc))) from None
-
-
 def _is_header(fields: list[str]) -> bool:
     names = {f.strip().lower() for f in fields}
     return {"src", "dst", "duration"} <= names and bool(names & {"calldate", "start"})
@@ -173,17 +167,19 @@ def _datetime(value: str, name: str, offset: dt.timedelta, required: bool):
             raise RowError(_("%(column)s is empty.", column=name))
         return None
     try:
-        stamp = dt.datetime.fromisoformat(value.replace("/", "-"))
+        stamp = dt.datetime.fromisoformat(value.replace("/", "-") if "/" in value else value)
     except ValueError:
         raise RowError(_("%(column)s is not a date and time: “%(value)s”.", column=name, value=value[:40])) from None
     if stamp.tzinfo is not None:
-        return stamp.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
-    return (stamp - offset).replace(microsecond=0)
+        stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None) + offset
+    if stamp.microsecond:
+        stamp = stamp.replace(microsecond=0)
+    return stamp - offset
 
 
 def _is_extension(value: str) -> bool:
-    digits = re.sub(r"\D", "", value or "")
-    return not value or (len(digits) <= 6 and not (value or "").strip().startswith("+"))
+    """Empty, or a short internal number (an extension, a ring group, a feature code)."""
+    return not value or (len(value) <= 6 and value.replace("*", "").replace("#", "").isdigit())
 
 
 def _extension_of(channel: str) -> str:
@@ -234,6 +230,55 @@ def parse_row(row: dict, offset: dt.timedelta) -> dict:
 
 
 # --- writing ---------------------------------------------------------------------------------------
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+_PG_TYPES = {"AUTO": "integer", "INT": "integer", "BOOL": "boolean", "DATETIME": "timestamp", "DATE": "date",
+             "VARCHAR": "text", "TEXT": "text"}
+
+
+def bulk_insert(model, rows: list[dict], returning: tuple = ()) -> list[tuple]:
+    """Insert ``rows`` (plain column values: ids for foreign keys) in one statement.
+
+    peewee's ``insert_many`` spends about 40 µs building SQL for each value, which dominated the
+    import. Here SQLite gets one multi-row VALUES statement with bound parameters, and PostgreSQL
+    one ``INSERT ... SELECT FROM unnest(array, array, ...)`` with an array a column: a short
+    statement the driver does not have to parse for thousands of placeholders."""
+    db = database.obj
+    fields = [model._meta.fields[name] for name in rows[0]]
+    postgres = is_postgres()
+    columns = ", ".join(_quote(f.column_name) for f in fields)
+    tail = (" RETURNING " + ", ".join(_quote(name) for name in returning)) if returning else ""
+    converters = []
+    for f in fields:
+        if isinstance(f, JSONField):
+            converters.append(f.db_value)
+        elif not postgres and isinstance(f, DateTimeField):
+            converters.append(lambda v: None if v is None else str(v))  # the text form peewee stores
+        else:
+            converters.append(None)
+    if postgres:
+        arrays = []
+        for f, convert in zip(fields, converters):
+            values = [row[f.name] for row in rows]
+            arrays.append(values if convert is None else [convert(v) for v in values])
+        casts = ", ".join(f"%b::{_PG_TYPES[f.field_type]}[]" for f in fields)  # binary: no escaping
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) SELECT * FROM unnest({casts}){tail}'
+        cursor = db.execute_sql(sql, arrays)
+    else:
+        params = []
+        pairs = [(f.name, c) for f, c in zip(fields, converters)]
+        for row in rows:
+            for name, convert in pairs:
+                value = row[name]
+                params.append(value if convert is None else convert(value))
+        one = "(" + ", ".join(["?"] * len(fields)) + ")"
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {", ".join([one] * len(rows))}{tail}'
+        cursor = db.execute_sql(sql, params)
+    return cursor.fetchall() if returning else []
+
 
 class _Writer:
     def __init__(self, report: ImportReport, actor=None):
@@ -297,10 +342,8 @@ class _Writer:
                     },
                 })
             entry_ids = {}
-            for entry_id, data in (TimelineEntry.insert_many(entries)
-                                   .returning(TimelineEntry.id, TimelineEntry.data).tuples().execute()):
-                payload = TimelineEntry.data.python_value(data) if isinstance(data, str) else data
-                entry_ids[payload["cdr"]] = entry_id
+            for entry_id, data in bulk_insert(TimelineEntry, entries, returning=("id", "data")):
+                entry_ids[TimelineEntry.data.python_value(data)["cdr"]] = entry_id
             calls = []
             for rec in fresh:
                 ended = rec["start"] + dt.timedelta(seconds=rec["ring"])
@@ -313,7 +356,7 @@ class _Writer:
                     "cause": rec["disposition"], "queue": "", "notify_users": "", "missed": rec["missed"],
                     "callback_requested": False, "updated_at": now,
                 })
-            call_ids = dict(PhoneCall.insert_many(calls).returning(PhoneCall.cdr_key, PhoneCall.id).tuples().execute())
+            call_ids = dict(bulk_insert(PhoneCall, calls, returning=("cdr_key", "id")))
             self.report.imported += len(fresh)
             self.report.matched += sum(1 for r in fresh if r["beneficiary"])
             self._callbacks([r for r in fresh if r["missed"]], call_ids, entry_ids)
@@ -351,17 +394,36 @@ def import_cdr(stream, file_name: str = "", actor=None, batch_size: int = BATCH_
     header = None
     batch: list[dict] = []
     first = True
-    for line_no, record in _records(stream, report):
-        if isinstance(record, RowError):
-            report.rows += 1
-            report.add_error(line_no, str(record))
-            first = False
-            continue
+    current = {"line": 0}
+    unreadable: list[tuple[int, str]] = []
+
+    def texts():
+        for line_no, record in _records(stream, report):
+            if isinstance(record, RowError):
+                unreadable.append((line_no, str(record)))
+                continue
+            current["line"] = line_no
+            yield record
+
+    # One csv reader over whole records (a record may span lines inside quotes): much cheaper
+    # than a reader per record. After a malformed record it carries on with the next one.
+    reader = csv.reader(texts(), strict=True)
+    while True:
         try:
-            fields = _split(record)
-        except RowError as exc:
+            fields = next(reader)
+            error = None
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            fields, error = None, _("The line is not valid CSV (%(error)s).", error=str(exc))
+        while unreadable:
             report.rows += 1
-            report.add_error(line_no, str(exc))
+            report.add_error(*unreadable.pop(0))
+            first = False
+        line_no = current["line"]
+        if error:
+            report.rows += 1
+            report.add_error(line_no, error)
             first = False
             continue
         if first:
@@ -391,6 +453,9 @@ def import_cdr(stream, file_name: str = "", actor=None, batch_size: int = BATCH_
         if len(batch) >= batch_size:
             writer.write(batch)
             batch = []
+    while unreadable:
+        report.rows += 1
+        report.add_error(*unreadable.pop(0))
     if report.rows == 0 and header is None and not report.format:
         raise CdrFileError(_l("The file is empty."))
     writer.write(batch)

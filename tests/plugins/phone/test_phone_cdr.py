@@ -244,3 +244,22 @@ def test_upload_larger_than_the_limit_is_refused(app_config, users, in_db):
     response = client.post("/phone/cdr", data={"file": (io.BytesIO(b"a,b\n" * 40000), "Master.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 413
+
+
+def test_cli_lists_invalid_rows_in_english(runner, tmp_path, in_db):
+    good = MASTER.splitlines()[0]
+    broken_quotes = '"x"y' + good[2:].replace("1700000001.1", "q1")
+    path = tmp_path / "Master.csv"
+    path.write_text("\n".join([good, '"","1"', broken_quotes, good.replace("213,205", "-1,0")]) + "\n",
+                    encoding="utf-8")
+    result = runner.invoke(args=["phone", "import-cdr", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "1 imported" in result.output and "3 invalid" in result.output
+    assert "line 2: Expected 16 to 21 columns, found 2." in result.output
+    assert "line 3: The line is not valid CSV" in result.output
+    assert "line 4: duration is negative: -1." in result.output
+
+
+def test_cli_missing_file(runner, tmp_path):
+    result = runner.invoke(args=["phone", "import-cdr", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 2 and "does not exist" in result.output
