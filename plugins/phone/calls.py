@@ -352,6 +352,24 @@ def log_manual_call(*, direction: str, number: str, beneficiary, occurred_at, du
     return call
 
 
+def annotate_call(call: PhoneCall, entry: TimelineEntry, *, beneficiary, topic: str, outcome: str, notes: str,
+                  follow_up_due, actor) -> None:
+    """Save the officer's topic, outcome, notes and follow-up on a call (and who called, when the
+    number is shared), in one transaction."""
+    with database.atomic():
+        data = dict(entry.data or {})
+        data.update({"topic": topic, "outcome": outcome})
+        TimelineEntry.update({
+            TimelineEntry.summary: topic[:300], TimelineEntry.body: notes, TimelineEntry.data: data,
+            TimelineEntry.follow_up_due: follow_up_due,
+            TimelineEntry.beneficiary: beneficiary.id if beneficiary else None,
+        }).where(TimelineEntry.id == entry.id).execute()
+        PhoneCall.update(beneficiary=beneficiary.id if beneficiary else None, updated_at=utcnow()).where(
+            PhoneCall.id == call.id).execute()
+        audit("update", "phone_call", call.id, {"outcome": outcome, "beneficiary": getattr(beneficiary, "id", None)},
+              actor=actor)
+
+
 # --- linking unknown numbers -----------------------------------------------------------------------
 
 def link_number(number: str, beneficiary: Beneficiary, actor=None) -> int:

@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError a
 from portal.auth import roles_required
 from portal.dates import parse_date
 from portal.db import utcnow
-from portal.models import Beneficiary, User
+from portal.models import Beneficiary, TimelineEntry, User
 from portal.templating import render
 from portal.text import clean_text, fold_digits
 from portal.validators import ValidationError, clean_mobile
@@ -87,6 +87,17 @@ class CallForm(FlaskForm):
                                      description=_l("Leave empty for now"))
     duration = StringField(_l("Duration"), validators=[Optional(), Length(max=10), _duration_ok],
                            description=_l("minutes:seconds"))
+    topic = StringField(_l("Topic"), validators=[DataRequired(), Length(max=300)])
+    outcome = SelectField(_l("Outcome"), choices=[SelectChoice(k, v) for k, v in svc.OUTCOMES.items()],
+                          default="answered")
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+    follow_up_due = StringField(_l("Follow-up date"), validators=[Optional(), Length(max=20), _date_ok],
+                                description=_l("Hijri (1448-05-12) or Gregorian (2026-11-27)"))
+
+
+class CallNoteForm(FlaskForm):
+    """What the officer adds to a call the PBX reported: topic, outcome, notes, follow-up."""
+
     topic = StringField(_l("Topic"), validators=[DataRequired(), Length(max=300)])
     outcome = SelectField(_l("Outcome"), choices=[SelectChoice(k, v) for k, v in svc.OUTCOMES.items()],
                           default="answered")
@@ -213,6 +224,55 @@ def _call_page(form: CallForm, chosen: str, choice_error: str | None = None):
     pop = svc.screen_pop(number) if number.startswith("+") else None
     return render("phone/call_form.html", form=form, pop=pop, typed=form.number.data or "", pick=True,
                   chosen=chosen, choice_error=choice_error, anonymous=False)
+
+
+def _load_call(call_id: int):
+    call = _calls_query().where(PhoneCall.id == call_id).first()
+    if call is None or call.entry_id is None:
+        abort(404)
+    return call, TimelineEntry.get_by_id(call.entry_id)
+
+
+@bp.route("/phone/calls/<int:call_id>", methods=["GET", "POST"])
+@roles_required(*PHONE_ROLES)
+def call_detail(call_id):
+    """One call: what the PBX reported, and the officer's topic, outcome, notes and follow-up."""
+    call, entry = _load_call(call_id)
+    data = entry.data or {}
+    if request.method == "GET":
+        form = CallNoteForm(data={"topic": data.get("topic", ""), "outcome": data.get("outcome", "answered"),
+                                  "notes": entry.body, "follow_up_due": entry.follow_up_due.isoformat()
+                                  if entry.follow_up_due else ""})
+        return _detail_page(call, entry, form, str(call.beneficiary_id or ""))
+    form = CallNoteForm()
+    chosen_raw = request.form.get("beneficiary", "")
+    matches = svc.match_beneficiaries(call.number) if call.number else []
+    beneficiary, choice_error = call.beneficiary, None
+    if chosen_raw == "none":
+        beneficiary = None if call.beneficiary_id is None or call.beneficiary_id in {b.id for b in matches} \
+            else call.beneficiary
+    elif chosen_raw:
+        beneficiary = next((b for b in matches if str(b.id) == chosen_raw), None)
+        if beneficiary is None:
+            choice_error = _("Choose one of the beneficiaries with this number, or “unknown caller”.")
+    elif call.beneficiary_id is None and len(matches) > 1:
+        choice_error = _("Several beneficiaries share this number: choose who called.")
+    if not form.validate() or choice_error:
+        return _detail_page(call, entry, form, chosen_raw, choice_error), 422
+    svc.annotate_call(call, entry, beneficiary=beneficiary, topic=clean_text(form.topic.data),
+                      outcome=form.outcome.data, notes=clean_text(form.notes.data or ""),
+                      follow_up_due=parse_date(form.follow_up_due.data),
+                      actor=current_user._get_current_object())
+    flash(_("The call was saved."), "success")
+    if beneficiary is not None:
+        return redirect(url_for("beneficiaries.profile", ben_id=beneficiary.id) + "#timeline")
+    return redirect(url_for("phone.index"))
+
+
+def _detail_page(call, entry, form, chosen, choice_error=None):
+    pop = svc.screen_pop(call.number) if call.number.startswith("+") else None
+    return render("phone/call_detail.html", call=call, entry=entry, data=entry.data or {}, form=form, pop=pop,
+                  chosen=chosen, choice_error=choice_error, outcomes=svc.OUTCOMES, causes=svc.CAUSE_LABELS)
 
 
 @bp.post("/phone/numbers/link")

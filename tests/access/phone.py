@@ -9,9 +9,21 @@ ACCESS = {
     "phone.lookup": rule("GET", "/phone/lookup?number=0501234567", PHONE),
     "phone.incoming": rule("GET", "/phone/incoming", PHONE),
     "phone.new_call": rule("GET", "/phone/calls/new", PHONE),
+    "phone.call_detail": rule("GET", "/phone/calls/{call}", PHONE),
     "phone.link_number": rule("POST", "/phone/numbers/link", PHONE),
     "phone.cdr_upload": rule("GET", "/phone/cdr", PHONE),
     # The CTI webhook is authenticated by the secret in its URL, never by a session or bearer token:
     # with a wrong token everyone (signed in or not) is refused.
     "phone.cti": rule("POST", "/api/v1/cti/not-the-token", NOBODY, anonymous="403"),
 }
+
+
+def FIXTURES(app):
+    """``{call}``: a call reported by the PBX, on the timeline of ``{ben}``'s number."""
+    from plugins.phone.models import PhoneCall
+    from portal.timeline import log_entry
+
+    call = PhoneCall.create(source="cti", call_id="access-1", number="+966500000001", state="ended")
+    entry = log_entry(channel="phone", summary="call", data={"source": "cti", "call": call.id})
+    PhoneCall.update(entry=entry).where(PhoneCall.id == call.id).execute()
+    return {"call": call.id}

@@ -226,3 +226,51 @@ def test_pages_in_both_languages(client, auth):
         assert 'dir="rtl"' in ar and 'dir="ltr"' in en, url
     assert "سجل المكالمات" in client.get("/phone/").get_data(as_text=True)
     assert "Call log" in client.get("/phone/?lang=en").get_data(as_text=True)
+
+
+CTI = "/api/v1/cti/cti-secret-token-0123456789"
+
+
+def test_officer_completes_a_call_the_pbx_reported(client, auth, make_beneficiary, in_db):
+    ben = make_beneficiary(mobile="0501234567")
+    client.post(CTI, json={"event": "newCall", "from": "0501234567", "to": "200", "direction": "in", "callId": "k1"})
+    auth.login("officer")
+    with in_db():
+        call = PhoneCall.get()
+    page = client.get("/phone/incoming").get_data(as_text=True)
+    assert f"/phone/calls/{call.id}" in page
+    response = client.post(f"/phone/calls/{call.id}", data={"topic": "سؤال عن السلة الغذائية", "outcome": "answered",
+                                                             "notes": "ستتصل غدًا", "follow_up_due": "1448-06-20"})
+    assert response.status_code == 302 and f"/beneficiaries/{ben}" in response.headers["Location"]
+    client.post(CTI, json={"event": "hangup", "from": "0501234567", "direction": "in", "callId": "k1",
+                           "cause": "normalClearing"})
+    with in_db():
+        entry = TimelineEntry.get()
+        assert entry.summary == "سؤال عن السلة الغذائية" and entry.body == "ستتصل غدًا"
+        assert entry.data["outcome"] == "answered" and entry.data["state"] == "ended"
+        assert entry.follow_up_due is not None
+    assert TimelineEntry  # one entry only
+    with in_db():
+        assert TimelineEntry.select().count() == 1
+
+
+def test_call_detail_shared_number_bad_input_and_404(client, auth, make_beneficiary, in_db):
+    make_beneficiary(first_name="هدى", mobile="0501112222")
+    second = make_beneficiary(first_name="منى", mobile="0501112222")
+    client.post(CTI, json={"event": "newCall", "from": "0501112222", "direction": "in", "callId": "k2"})
+    auth.login("officer")
+    with in_db():
+        call = PhoneCall.get()
+        assert call.beneficiary_id is None
+    url = f"/phone/calls/{call.id}?lang=en"
+    response = client.post(url, data={"topic": "استفسار", "outcome": "answered"})
+    assert response.status_code == 422 and "choose who called" in response.get_data(as_text=True)
+    response = client.post(url, data={"topic": "", "outcome": "answered", "beneficiary": str(second),
+                                      "notes": "نص مكتوب"})
+    assert response.status_code == 422 and "نص مكتوب" in response.get_data(as_text=True)
+    response = client.post(url, data={"topic": "استفسار", "outcome": "answered", "beneficiary": str(second)})
+    assert response.status_code == 302
+    with in_db():
+        assert TimelineEntry.get().beneficiary_id == second and PhoneCall.get().beneficiary_id == second
+    assert client.get("/phone/calls/999999").status_code == 404
+    assert client.get(f"/phone/calls/{call.id}").status_code == 200
