@@ -9,6 +9,7 @@ import re
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from peewee import JOIN
@@ -286,8 +287,9 @@ def link_number():
         flash(_("No beneficiary has this file number or ID number. The calls were not moved."), "error")
         return redirect(url_for("phone.index", unmatched="1")), 303
     moved = svc.link_number(number, ben, actor=current_user._get_current_object())
-    flash(_("%(n)s call(s) from %(number)s moved to %(name)s's timeline.", n=moved,
-            number=svc.local_display(number), name=ben.full_name), "success")
+    flash(ngettext("%(num)s call from %(number)s moved to %(name)s's timeline.",
+                   "%(num)s calls from %(number)s moved to %(name)s's timeline.", moved,
+                   number=svc.local_display(number), name=ben.full_name), "success")
     return redirect(url_for("beneficiaries.profile", ben_id=ben.id) + "#timeline"), 303
 
 
