@@ -58,7 +58,7 @@ CAUSE_LABELS = {
     "ANSWERED": _l("answered"),
     "NO ANSWER": _l("no answer"),
     "BUSY": _l("busy"),
-    "FAILED": _l("failed"),
+    "FAILED": _l("call failed"),
     "CONGESTION": _l("network congestion"),
 }
 
