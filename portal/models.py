@@ -131,19 +131,34 @@ class HouseholdMember(BaseModel):
 
 
 class Case(BaseModel):
+    """A support request (طلب دعم). ``status`` moves only through ``portal.workflow.machine``."""
+
     reference = CharField(max_length=20, unique=True)
     beneficiary = ForeignKeyField(Beneficiary, backref="cases", on_delete="CASCADE")
-    request_type = CharField(max_length=60, default="general")
-    channel = CharField(max_length=30, default="interview")
+    request_type = CharField(max_length=60, default="general")  # RequestType.code
+    channel = CharField(max_length=30, default="interview")  # the intake channel
     status = CharField(max_length=30, default="draft", index=True)
     summary = TextField(default="")
+    answers = JSONField(null=True)  # eligibility answers: {question id (str): value}
     submitted_at = DateTimeField(null=True)
     status_changed_at = DateTimeField(default=utcnow)
+    missing_documents = JSONField(null=True)  # the list sent when the request was marked incomplete
+    referred_at = DateTimeField(null=True)
+    referral_reason = TextField(default="")
+    awaiting_committee_at = DateTimeField(null=True)
     committee_due_at = DateTimeField(null=True)
+    escalated_at = DateTimeField(null=True)
     assigned_researcher = ForeignKeyField(User, null=True, backref="research_cases", on_delete="SET NULL")
     decision = CharField(max_length=20, default="")
     decision_reasons = TextField(default="")
     amount = DecimalField(max_digits=12, decimal_places=2, null=True)
+    quantity = IntegerField(null=True)
+    conditions = TextField(default="")
+    decided_at = DateTimeField(null=True)
+    decided_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    registered_at = DateTimeField(null=True)
+    closed_at = DateTimeField(null=True)
+    withdrawn_reason = TextField(default="")
     version = IntegerField(default=1)
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
