@@ -39,3 +39,17 @@ ID_KIND = {"citizen": _l("Citizen"), "resident": _l("Resident")}
 
 def label(table: dict, code):
     return table.get(code, code) if code is not None else ""
+DECLARATION_METHOD = {"paper_scan": _l("Signed on paper (scan attached)"), "website_tick": _l("Ticked on the website"),
+                      "phone_read": _l("Read out on the phone")}
+VOTE = {"approve": _l("Approve"), "reject": _l("Reject"), "abstain": _l("Abstain")}
+CHECK_STATE = {"present": _l("Present"), "missing": _l("Missing"), "expired": _l("Expired")}
+ANSWER_KIND = {"yes_no": _l("Yes / no"), "number": _l("Number"), "text": _l("Text")}
+YES_NO = {"yes": _l("Yes"), "no": _l("No")}
+OUTREACH_KIND = {
+    "document_expiring": _l("Document expiring"), "id_expiring": _l("ID expiring"), "follow_up": _l("Follow-up due"),
+    "unserved": _l("Approved, not served"), "seasonal": _l("Seasonal programme"), "call_back": _l("Call back"),
+    "other": _l("Other"),
+}
+LIBRARY_KIND = {"bylaws": _l("Basic bylaws"), "research_guide": _l("Social research services guide"),
+                "support_policy": _l("Beneficiary support policy guide"),
+                "request_form": _l("Beneficiary support request form"), "other": _l("Other")}

@@ -79,7 +79,7 @@ def safe_text(value):
 def channel_label(key: str) -> str:
     info = channel_map().get(key)
     if not info:
-        return key
+        return _("System") if key == "system" else key
     return info["label_ar"] if str(get_locale()) == "ar" else info["label_en"]
 
 

@@ -1,4 +1,144 @@
-"""The workflow's built-in hook implementations (a core plugin, like ``portal.default_hooks``)."""
+"""The workflow's built-in hook implementations (a core plugin, registered like
+``portal.default_hooks``): the outreach queue behind ``outreach_task``, the daily job, the
+``portal outreach`` / ``portal committee`` commands, menu entries and the managers' escalation panel."""
 from __future__ import annotations
 
-from ..hookspecs import hookimpl  # noqa: F401
+import datetime as dt
+
+import click
+from flask import render_template, url_for
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from huey import crontab
+from markupsafe import Markup
+
+from ..hookspecs import hookimpl
+from ..jobs import periodic_task
+
+
+@hookimpl
+def outreach_task(beneficiary, kind, reason, due, source):
+    """Keep the task in the core's outreach queue; a repeated request (same kind, person, due date
+    and source) returns None instead of a second task."""
+    from .outreach import create_task
+
+    task = create_task(beneficiary=beneficiary, kind=kind, reason=reason, due=due, source=source)
+    return task.id if task is not None else None
+
+
+def run_daily(now=None) -> dict:
+    """Everything the workflow does once a day: outreach selection and committee escalation."""
+    from .committee import escalate_overdue
+    from .outreach import run_outreach
+
+    counts = run_outreach(now)
+    counts["escalated"] = escalate_overdue(now)
+    return counts
+
+
+@periodic_task(crontab(minute="15", hour="3"))
+def daily_workflow():
+    """Every night at 03:15 UTC (06:15 in Riyadh), before the offices open."""
+    return run_daily()
+
+
+@hookimpl
+def register_commands(cli):
+    @cli.group("outreach")
+    def outreach_group():
+        """Proactive outreach tasks."""
+
+    @outreach_group.command("run")
+    @click.option("--date", "on", default=None, help="Run as of this day (YYYY-MM-DD), for catching up.")
+    @with_appcontext
+    def outreach_run(on):
+        """Create today's outreach tasks and escalate overdue committee requests (for cron)."""
+        from ..db import database
+
+        now = None
+        if on:
+            try:
+                now = dt.datetime.combine(dt.date.fromisoformat(on), dt.time(3, 15))
+            except ValueError:
+                raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
+        with database.connection_context():
+            counts = run_daily(now)
+        for key, value in counts.items():
+            click.echo(f"{key}: {value}")
+
+    @cli.group("committee")
+    def committee_group():
+        """Research committee."""
+
+    @committee_group.command("escalate")
+    @with_appcontext
+    def committee_escalate():
+        """Escalate requests waiting longer than the committee's deadline."""
+        from ..db import database
+        from .committee import escalate_overdue
+
+        with database.connection_context():
+            click.echo(f"escalated: {escalate_overdue()}")
+
+    @cli.group("workflow")
+    def workflow_group():
+        """Support-request workflow set-up."""
+
+    @workflow_group.command("defaults")
+    @with_appcontext
+    def workflow_defaults():
+        """Create the default request types (financial aid, food basket, rent, ...) when missing."""
+        from ..db import database
+        from .defaults import ensure_default_request_types
+
+        with database.connection_context():
+            click.echo(f"created {ensure_default_request_types()} request type(s)")
+
+
+@hookimpl
+def menu_links(user, request):
+    endpoint = request.endpoint or ""
+    links = [{"href": url_for("cases.index"), "label": _("Requests"), "active": endpoint.startswith("cases.")}]
+    if user.has_role("researcher"):
+        links.append({"href": url_for("cases.research_queue"), "label": _("My research"),
+                      "active": endpoint == "cases.research_queue"})
+    if user.has_role("committee", "manager", "admin"):
+        links.append({"href": url_for("committee.sessions"), "label": _("Committee"),
+                      "active": endpoint.startswith("committee.")})
+    if user.has_role("officer", "delegate", "manager", "admin"):
+        links.append({"href": url_for("outreach.queue"), "label": _("Outreach"),
+                      "active": endpoint.startswith("outreach.")})
+    links.append({"href": url_for("library.index"), "label": _("Library"), "active": endpoint.startswith("library.")})
+    if user.has_role("admin"):
+        links.append({"href": url_for("request_types.index"), "label": _("Request types"),
+                      "active": endpoint.startswith("request_types.")})
+    return links
+
+
+@hookimpl
+def register_blueprints(app):
+    from .. import csrf
+    from . import api, views_admin, views_cases, views_committee, views_library, views_outreach
+
+    csrf.exempt(api.bp)  # bearer tokens, no cookies
+    return [views_cases.bp, views_committee.bp, views_outreach.bp, views_library.bp, views_admin.bp, api.bp]
+
+
+@hookimpl
+def openapi_paths():
+    from .api import openapi_paths as paths
+
+    return paths()
+
+
+@hookimpl
+def dashboard_widgets(user, request):
+    """Managers (and admins) see the requests overdue at the committee; officers see them too, as
+    they answer the beneficiaries who ask."""
+    if not user.has_role("manager", "admin", "officer", "committee"):
+        return []
+    from .committee import overdue_query
+
+    rows = list(overdue_query().limit(20))
+    total = overdue_query().count() if len(rows) == 20 else len(rows)
+    return [Markup(render_template("cases/_overdue_widget.html", rows=rows, total=total))]

@@ -1,0 +1,529 @@
+"""Case screens: the list, opening a request, the case page with its step forms, the researcher's
+queue, the printable request form. Every POST goes through the workflow services; a refused change
+re-renders the case page with the message and what was typed (422/409) and writes nothing."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from peewee import JOIN
+
+from ..auth import EDIT_ROLES, STAFF_ROLES, roles_required
+from ..models import Beneficiary, Case, Document, TimelineEntry, User
+from ..plugins import channels
+from ..templating import render
+from ..timeline import render_entry, visible_beneficiary
+from . import committee as committee_service
+from . import intake, machine, research, service
+from .errors import ChecklistIncomplete, WorkflowError
+from .models import (
+    AgendaItem,
+    CommitteeSession,
+    Declaration,
+    Delivery,
+    Enrolment,
+    LibraryDocument,
+    RequestType,
+    ResearchAttachment,
+    ResearchReport,
+    Vote,
+)
+
+bp = Blueprint("cases", __name__)
+
+INTAKE_ROLES = EDIT_ROLES  # officer, delegate, admin
+FULL_VIEW_ROLES = ("admin", "officer", "manager", "committee")
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def scope_cases(query, user):
+    """Researchers (without another role) see only their assigned requests; delegates only their branch."""
+    if user.has_role(*FULL_VIEW_ROLES):
+        return query
+    conditions = []
+    if user.has_role("researcher"):
+        conditions.append(Case.assigned_researcher == user.id)
+    if user.has_role("delegate"):
+        conditions.append(Beneficiary.branch == user.branch_id)
+    if not conditions:
+        return query.where(Case.id == -1)
+    cond = conditions[0]
+    for c in conditions[1:]:
+        cond = cond | c
+    return query.where(cond)
+
+
+def can_see(case: Case, user) -> bool:
+    if user.has_role(*FULL_VIEW_ROLES):
+        return True
+    if user.has_role("researcher") and case.assigned_researcher_id == user.id:
+        return True
+    if user.has_role("delegate") and case.beneficiary.branch_id == user.branch_id:
+        return True
+    return False
+
+
+def visible_case(ref: str) -> Case:
+    case = (Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary")
+            .where(Case.reference == ref).first())
+    if case is None:
+        abort(404)
+    if not can_see(case, current_user):
+        abort(403)
+    return case
+
+
+def _lang():
+    from flask_babel import get_locale
+
+    return str(get_locale() or "ar")
+
+
+def channel_options() -> list[tuple[str, str]]:
+    lang = _lang()
+    return [(c["key"], c["label_ar"] if lang == "ar" else c["label_en"]) for c in channels()]
+
+
+def type_names() -> dict:
+    lang = _lang()
+    return {t.code: t.name(lang) for t in RequestType.select(RequestType.code, RequestType.name_ar, RequestType.name_en)}
+
+
+# --- list and queue --------------------------------------------------------------------------------
+
+@bp.get("/cases/")
+@roles_required(*STAFF_ROLES)
+def index():
+    status = request.args.get("status") or ""
+    rtype = request.args.get("type") or ""
+    overdue = request.args.get("overdue") == "1"
+    query = Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary")
+    if status in machine.STATUSES:
+        query = query.where(Case.status == status)
+    if rtype:
+        query = query.where(Case.request_type == rtype)
+    if overdue:
+        query = query.where((Case.status == "awaiting_committee") & (Case.committee_due_at < intake.utcnow()))
+    query = scope_cases(query, current_user)
+    total = query.count()
+    rows = list(query.order_by(Case.status_changed_at.desc(), Case.id.desc()).limit(200))
+    return render("cases/index.html", block="results", rows=rows, total=total, status=status, rtype=rtype,
+                  overdue=overdue, types=intake.active_request_types(), type_names=type_names(),
+                  now=intake.utcnow(), statuses=machine.STATUSES)
+
+
+@bp.get("/cases/research")
+@roles_required("researcher")
+def research_queue():
+    rows = list(Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary")
+                .where((Case.assigned_researcher == current_user.id) & (Case.status == "in_research"))
+                .order_by(Case.referred_at, Case.id))
+    done = list(Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary")
+                .where((Case.assigned_researcher == current_user.id) & (Case.status != "in_research"))
+                .order_by(Case.status_changed_at.desc()).limit(30))
+    return render("cases/research_queue.html", rows=rows, done=done, type_names=type_names())
+
+
+# --- opening a request ------------------------------------------------------------------------------
+
+def _new_context(ben, form=None, errors=None):
+    types = intake.active_request_types()
+    selected = intake.get_request_type((form or {}).get("request_type")) if form else None
+    selected = selected or (types[0] if types else None)
+    return {"ben": ben, "form": form or {"channel": "interview"}, "errors": errors or {}, "types": types,
+            "questions": {t.code: intake.questions(t) for t in types},
+            "checklists": {t.code: intake.checklist_for(ben, t) for t in types}, "selected": selected,
+            "channel_options": channel_options()}
+
+
+@bp.route("/beneficiaries/<int:ben_id>/cases/new", methods=["GET", "POST"])
+@roles_required(*INTAKE_ROLES)
+def new(ben_id):
+    ben = visible_beneficiary(ben_id)
+    if request.method == "GET":
+        form = {"channel": "interview", "request_type": request.args.get("type", "")}
+        return render("cases/new.html", **_new_context(ben, form))
+    form = request.form.to_dict()
+    answers = {k[len("answer_"):]: v for k, v in form.items() if k.startswith("answer_")}
+    try:
+        case = intake.open_request(ben, form.get("request_type"), channel=form.get("channel", ""), actor=_user(),
+                                   summary=form.get("summary", ""), answers=answers)
+    except WorkflowError as exc:
+        errors = dict(exc.fields)
+        errors["__all__"] = exc.message
+        return render("cases/new.html", **_new_context(ben, form, errors)), exc.status
+    flash(_("Request %(ref)s was opened.", ref=case.reference), "success")
+    return redirect(url_for("cases.show", ref=case.reference))
+
+
+# --- the case page ------------------------------------------------------------------------------
+
+def case_context(case: Case, errors=None, forms=None, checklist=None):
+    user = current_user
+    rtype = intake.get_request_type(case.request_type)
+    actor = User.alias()
+    entries = list(TimelineEntry.select(TimelineEntry, actor)
+                   .join(actor, JOIN.LEFT_OUTER, on=(TimelineEntry.actor == actor.id), attr="actor")
+                   .where(TimelineEntry.case == case).order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
+                   .limit(100))
+    for e in entries:
+        e.case = case
+        e.attachments = []
+    witness = User.alias()
+    declarations = list(Declaration.select(Declaration, witness)
+                        .join(witness, JOIN.LEFT_OUTER, on=(Declaration.witness == witness.id), attr="witness")
+                        .where(Declaration.case == case).order_by(Declaration.given_at.desc()))
+    reports = list(ResearchReport.select(ResearchReport, User).join(User, JOIN.LEFT_OUTER, attr="researcher")
+                   .where(ResearchReport.case == case).order_by(ResearchReport.id.desc()))
+    attachments = {}
+    if reports:
+        for a in ResearchAttachment.select().where(ResearchAttachment.report.in_([r.id for r in reports])):
+            attachments.setdefault(a.report_id, []).append(a)
+    voter = User.alias()
+    votes = list(Vote.select(Vote, voter).join(voter, on=(Vote.member == voter.id), attr="member")
+                 .where(Vote.case == case).order_by(Vote.at))
+    sessions = list(CommitteeSession.select().join(AgendaItem).where(AgendaItem.case == case)
+                    .order_by(CommitteeSession.held_on.desc()))
+    deliveries = list(Delivery.select(Delivery, User).join(User, JOIN.LEFT_OUTER, attr="delivered_by")
+                      .where(Delivery.case == case).order_by(Delivery.delivered_on.desc(), Delivery.id.desc()))
+    enrolment = Enrolment.get_or_none(Enrolment.case == case)
+    documents = list(Document.select().where(Document.beneficiary == case.beneficiary_id)
+                     .order_by(Document.id.desc()))
+    researchers = [u for u in User.select().where(User.is_active == True).order_by(User.full_name)  # noqa: E712
+                   if u.has_role("researcher")]
+    tools = list(LibraryDocument.select().order_by(LibraryDocument.position, LibraryDocument.id))
+    from ..labels import DOCUMENT_KIND
+
+    document_options = []
+    for d in documents:
+        text = str(DOCUMENT_KIND.get(d.kind, d.kind))
+        if d.number:
+            text += f" {d.number}"
+        if d.expiry_date:
+            text += f" ({d.expiry_date.isoformat()})"
+        document_options.append((d.id, text))
+    ctx = {
+        "case": case, "ben": case.beneficiary, "rtype": rtype, "document_options": document_options,
+        "researcher_options": [(u.id, u.full_name) for u in researchers],
+        "checklist": checklist or intake.evaluate_checklist(case), "entries": entries, "render_entry": render_entry,
+        "declarations": declarations, "declaration_text": intake.current_declaration_text(), "reports": reports,
+        "attachments": attachments, "votes": votes, "sessions": sessions, "deliveries": deliveries,
+        "enrolment": enrolment, "documents": documents, "researchers": researchers, "tools": tools,
+        "allowed": machine.allowed_actions(case.status), "errors": errors or {}, "forms": forms or {},
+        "overdue": committee_service.is_overdue(case), "now": intake.utcnow(), "type_names": type_names(),
+        "channel_options": channel_options(), "questions": intake.questions(rtype) if rtype else [],
+        "can_intake": user.has_role(*INTAKE_ROLES),
+        "can_report": case.status == "in_research" and (
+            user.has_role("admin") or (user.has_role("researcher") and case.assigned_researcher_id == user.id)),
+        "can_send": case.status == "in_research" and (
+            user.has_role("admin", "officer") or case.assigned_researcher_id == user.id),
+    }
+    if case.committee_due_at:
+        ctx["due_hijri"], ctx["due_greg"] = intake.expected_reply_text(case.committee_due_at)
+    return ctx
+
+
+@bp.get("/cases/<ref>")
+@roles_required(*STAFF_ROLES)
+def show(ref):
+    case = visible_case(ref)
+    from ..audit import audit
+
+    audit("read", "case", case.id, {"reference": case.reference})
+    return render("cases/show.html", **case_context(case))
+
+
+def _refused(case, exc: WorkflowError, form_name: str, checklist=None):
+    errors = {form_name: dict(exc.fields)}
+    errors[form_name]["__all__"] = exc.message
+    forms = {form_name: request.form.to_dict()}
+    case = visible_case(case.reference)
+    return render("cases/show.html", **case_context(case, errors=errors, forms=forms, checklist=checklist)), exc.status
+
+
+def _done(case, message):
+    flash(message, "success")
+    return redirect(url_for("cases.show", ref=case.reference))
+
+
+def _version():
+    try:
+        return int(request.form.get("version", ""))
+    except ValueError:
+        return None
+
+
+def _unchanged(case):
+    flash(_("This was already done; nothing was changed."), "info")
+    return redirect(url_for("cases.show", ref=case.reference))
+
+
+@bp.post("/cases/<ref>/submit")
+@roles_required(*INTAKE_ROLES)
+def submit(ref):
+    case = visible_case(ref)
+    try:
+        result = intake.submit(case, actor=_user(), expected_version=_version(),
+                               incomplete_if_missing=request.form.get("incomplete") == "1")
+    except ChecklistIncomplete as exc:
+        return _refused(case, exc, "submit", checklist=exc.checklist)
+    except WorkflowError as exc:
+        return _refused(case, exc, "submit")
+    if not result.changed:
+        return _unchanged(case)
+    if result.case.status == "incomplete":
+        return _done(case, _("The request was marked incomplete and the beneficiary was told what is missing."))
+    return _done(case, _("The request was submitted."))
+
+
+@bp.post("/cases/<ref>/incomplete")
+@roles_required(*INTAKE_ROLES)
+def incomplete(ref):
+    case = visible_case(ref)
+    try:
+        outcome = intake.mark_incomplete(case, actor=_user(), expected_version=_version(),
+                                         note=request.form.get("note", ""))
+    except WorkflowError as exc:
+        return _refused(case, exc, "incomplete")
+    if not outcome.changed:
+        return _unchanged(case)
+    return _done(case, _("The request was marked incomplete and the beneficiary was told what is missing."))
+
+
+@bp.post("/cases/<ref>/documents")
+@roles_required(*INTAKE_ROLES)
+def add_document(ref):
+    """Upload a new document into the beneficiary's file, attached to this request; or attach one of
+    the beneficiary's existing documents (``document`` = its id)."""
+    from ..audit import audit
+    from ..beneficiaries import DOCUMENT_KINDS
+    from ..dates import parse_date
+    from ..db import database
+    from ..text import clean_text
+    from ..uploads import UploadError, store_upload
+    from ..validators import ValidationError
+
+    case = visible_case(ref)
+    data = request.form.to_dict()
+    if data.get("document"):
+        try:
+            doc = Document.get_or_none(Document.id == int(data["document"]))
+        except ValueError:
+            doc = None
+        try:
+            intake.attach_document(case, doc, actor=_user())
+        except WorkflowError as exc:
+            return _refused(case, exc, "document")
+        return _done(case, _("The document was attached to the request."))
+    errors = {}
+    kind = data.get("kind", "")
+    if kind not in DOCUMENT_KINDS:
+        errors["kind"] = _("Choose the document type.")
+    values = {}
+    for key in ("issue_date", "expiry_date"):
+        try:
+            values[key] = parse_date(data.get(key))
+        except ValidationError as exc:
+            errors[key] = str(exc.message)
+    if values.get("issue_date") and values.get("expiry_date") and values["expiry_date"] < values["issue_date"]:
+        errors["expiry_date"] = _("The expiry date is before the issue date.")
+    stored = None
+    upload = request.files.get("file")
+    if not errors and upload and upload.filename:
+        try:
+            stored = store_upload(upload)
+        except UploadError as exc:
+            errors["file"] = str(exc.message)
+    if errors:
+        return _refused(case, WorkflowError(_("The document was not added. Check the fields marked below."),
+                                            errors), "document")
+    with database.atomic():
+        doc = Document.create(
+            beneficiary=case.beneficiary_id, case=case, kind=kind, number=clean_text(data.get("number"))[:60],
+            uploaded_by=_user(), file_sha256=stored.sha256 if stored else "",
+            file_name=stored.file_name if stored else "", content_type=stored.content_type if stored else "",
+            size=stored.size if stored else 0, **values)
+        audit("create", "document", doc.id, {"beneficiary": case.beneficiary_id, "case": case.reference, "kind": kind})
+    return _done(case, _("The document was added."))
+
+
+@bp.post("/cases/<ref>/declaration")
+@roles_required(*INTAKE_ROLES)
+def declaration(ref):
+    from ..dates import parse_date  # noqa: F401
+
+    case = visible_case(ref)
+    data = request.form
+    doc = None
+    if data.get("document"):
+        try:
+            doc = Document.get_or_none(Document.id == int(data["document"]))
+        except ValueError:
+            doc = None
+    version = None
+    if data.get("text_version"):
+        try:
+            version = int(data["text_version"])
+        except ValueError:
+            version = -1
+    method = data.get("method", "")
+    try:
+        intake.record_declaration(case, method=method, channel=data.get("channel", ""),
+                                  witness=_user() if method != "website_tick" else None, text_version=version,
+                                  document=doc, actor=_user())
+    except WorkflowError as exc:
+        return _refused(case, exc, "declaration")
+    return _done(case, _("The declaration was recorded."))
+
+
+@bp.post("/cases/<ref>/refer")
+@roles_required(*INTAKE_ROLES)
+def refer(ref):
+    case = visible_case(ref)
+    researcher = None
+    try:
+        researcher = User.get_or_none(User.id == int(request.form.get("researcher", "")))
+    except ValueError:
+        pass
+    try:
+        outcome = research.refer(case, researcher=researcher, reason=request.form.get("reason", ""), actor=_user(),
+                                 expected_version=_version())
+    except WorkflowError as exc:
+        return _refused(case, exc, "refer")
+    if not outcome.changed:
+        return _unchanged(case)
+    return _done(case, _("The request was referred to social research."))
+
+
+@bp.post("/cases/<ref>/report")
+@roles_required("researcher", "admin")
+def report(ref):
+    case = visible_case(ref)
+    try:
+        research.record_report(case, actor=_user(), data=request.form.to_dict(),
+                               files=request.files.getlist("files"))
+    except WorkflowError as exc:
+        return _refused(case, exc, "report")
+    return _done(case, _("The research report was saved."))
+
+
+@bp.post("/cases/<ref>/send-to-committee")
+@roles_required("officer", "researcher", "admin")
+def send_to_committee(ref):
+    case = visible_case(ref)
+    user = _user()
+    if not user.has_role("admin", "officer") and case.assigned_researcher_id != user.id:
+        abort(403)
+    try:
+        outcome = research.send_to_committee(case, actor=user, expected_version=_version())
+    except WorkflowError as exc:
+        return _refused(case, exc, "send")
+    if not outcome.changed:
+        return _unchanged(case)
+    return _done(case, _("The request was raised to the research committee."))
+
+
+@bp.post("/cases/<ref>/register")
+@roles_required(*INTAKE_ROLES)
+def register(ref):
+    case = visible_case(ref)
+    try:
+        outcome = service.register(case, actor=_user(), starts_on=request.form.get("starts_on"),
+                                   ends_on=request.form.get("ends_on"), notes=request.form.get("notes", ""),
+                                   expected_version=_version())
+    except WorkflowError as exc:
+        return _refused(case, exc, "register")
+    if not outcome.changed:
+        return _unchanged(case)
+    return _done(case, _("The registration was completed."))
+
+
+@bp.post("/cases/<ref>/deliveries")
+@roles_required(*INTAKE_ROLES)
+def delivery(ref):
+    case = visible_case(ref)
+    data = request.form
+    try:
+        service.record_delivery(case, actor=_user(), what=data.get("what", ""), delivered_on=data.get("delivered_on"),
+                                amount=data.get("amount"), quantity=data.get("quantity"),
+                                receipt_number=data.get("receipt_number", ""), receipt=request.files.get("receipt"))
+    except WorkflowError as exc:
+        return _refused(case, exc, "delivery")
+    return _done(case, _("The service delivery was recorded."))
+
+
+@bp.post("/cases/<ref>/close")
+@roles_required(*INTAKE_ROLES)
+def close(ref):
+    case = visible_case(ref)
+    try:
+        outcome = service.close(case, actor=_user(), note=request.form.get("note", ""), expected_version=_version())
+    except WorkflowError as exc:
+        return _refused(case, exc, "close")
+    if not outcome.changed:
+        return _unchanged(case)
+    return _done(case, _("The request was closed."))
+
+
+@bp.post("/cases/<ref>/withdraw")
+@roles_required(*INTAKE_ROLES)
+def withdraw(ref):
+    case = visible_case(ref)
+    try:
+        outcome = service.withdraw(case, actor=_user(), reason=request.form.get("reason", ""),
+                                   expected_version=_version())
+    except WorkflowError as exc:
+        return _refused(case, exc, "withdraw")
+    if not outcome.changed:
+        return _unchanged(case)
+    return _done(case, _("The request was withdrawn."))
+
+
+@bp.get("/cases/<ref>/files/<kind>/<int:file_id>")
+@roles_required(*STAFF_ROLES)
+def file(ref, kind, file_id):
+    from ..audit import audit
+    from ..uploads import path_for
+
+    case = visible_case(ref)
+    if kind == "research":
+        row = (ResearchAttachment.select().join(ResearchReport)
+               .where((ResearchAttachment.id == file_id) & (ResearchReport.case == case)).first())
+        sha, name, ctype = (row.sha256, row.file_name, row.content_type) if row else (None, None, None)
+    elif kind == "receipt":
+        row = Delivery.get_or_none((Delivery.id == file_id) & (Delivery.case == case))
+        sha, name, ctype = (row.receipt_sha256, row.receipt_name, row.receipt_type) if row else (None, None, None)
+    else:
+        abort(404)
+    if not sha:
+        abort(404)
+    audit("read", f"{kind}_file", file_id, {"case": case.reference})
+    return send_file(path_for(sha), mimetype=ctype, download_name=name, as_attachment=True)
+
+
+@bp.get("/cases/<ref>/request-form")
+@roles_required(*STAFF_ROLES)
+def request_form(ref):
+    """The beneficiary support request form (طلب دعم مستفيد), printable, pre-filled."""
+    case = visible_case(ref)
+    ben = case.beneficiary
+    rtype = intake.get_request_type(case.request_type)
+    qs = intake.questions(rtype) if rtype else []
+    return render("cases/request_form.html", case=case, ben=ben, rtype=rtype, questions=qs,
+                  household=list(ben.household), checklist=intake.evaluate_checklist(case),
+                  declaration_text=intake.current_declaration_text(),
+                  org_registration=current_app.config["ORG_REGISTRATION"])
+
+
+@bp.get("/beneficiaries/<int:ben_id>/request-form")
+@roles_required(*STAFF_ROLES)
+def blank_request_form(ben_id):
+    """The request form pre-filled with the beneficiary's data, before a request is opened."""
+    ben = visible_beneficiary(ben_id)
+    return render("cases/request_form.html", case=None, ben=ben, rtype=None, questions=[],
+                  household=list(ben.household), checklist=None,
+                  declaration_text=intake.current_declaration_text(),
+                  org_registration=current_app.config["ORG_REGISTRATION"])
