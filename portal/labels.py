@@ -33,6 +33,7 @@ ROLE = {
 REQUEST_TYPE = {
     "general": _l("General request"), "financial_aid": _l("Financial aid"), "food_basket": _l("Food basket"),
     "rent": _l("Rent"), "medical": _l("Medical"), "education": _l("Education"), "seasonal": _l("Seasonal programme"),
+    "ramadan_basket": _l("Ramadan basket"),
 }
 ID_KIND = {"citizen": _l("Citizen"), "resident": _l("Resident")}
 

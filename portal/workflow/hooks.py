@@ -142,3 +142,12 @@ def dashboard_widgets(user, request):
     rows = list(overdue_query().limit(20))
     total = overdue_query().count() if len(rows) == 20 else len(rows)
     return [Markup(render_template("cases/_overdue_widget.html", rows=rows, total=total))]
+
+
+@hookimpl
+def render_timeline_entry(entry, request):
+    """Status changes of a request are drawn in the reader's language (the stored summary is Arabic)."""
+    data = entry.data or {}
+    if entry.channel != "system" or data.get("kind") != "case_status":
+        return None
+    return Markup(render_template("cases/_status_entry.html", entry=entry, data=data))
