@@ -39,11 +39,11 @@ def create_task(*, beneficiary, kind: str, reason: str, due: dt.date, source: di
         parts += [f"{k}={v}" for k, v in sorted((source or {}).items())]
         key = ":".join(parts)[:200]
     with database.atomic():
-        inserted = (OutreachTask.insert(beneficiary=getattr(beneficiary, "id", beneficiary), case=case, kind=kind,
-                                        reason=reason, due=due, source=source, key=key[:200], status="open",
-                                        created_at=utcnow())
-                    .on_conflict_ignore().execute())
-        if not inserted:
+        query = (OutreachTask.insert(beneficiary=getattr(beneficiary, "id", beneficiary), case=case, kind=kind,
+                                     reason=reason, due=due, source=source, key=key[:200], status="open",
+                                     created_at=utcnow())
+                 .on_conflict_ignore())
+        if database.execute(query).rowcount != 1:  # the key exists: this task was created before
             return None
         task = OutreachTask.get(OutreachTask.key == key[:200])
         audit("create", "outreach_task", task.id, {"kind": kind}, actor=None)
