@@ -40,6 +40,13 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
+def _money(value):
+    """Amounts as strings with two decimals on every backend."""
+    from decimal import Decimal
+
+    return None if value is None else f"{Decimal(value):.2f}"
+
+
 def case_json(case: Case) -> dict:
     checklist = intake.evaluate_checklist(case)
     deliveries = list(Delivery.select().where(Delivery.case == case).order_by(Delivery.delivered_on))
@@ -51,11 +58,11 @@ def case_json(case: Case) -> dict:
         "assigned_researcher": case.assigned_researcher.username if case.assigned_researcher_id else None,
         "awaiting_committee_at": _iso(case.awaiting_committee_at), "committee_due_at": _iso(case.committee_due_at),
         "overdue": is_overdue(case), "decision": case.decision or None,
-        "amount": str(case.amount) if case.amount is not None else None, "quantity": case.quantity,
+        "amount": _money(case.amount), "quantity": case.quantity,
         "conditions": case.conditions, "decision_reasons": case.decision_reasons, "decided_at": _iso(case.decided_at),
         "missing_documents": case.missing_documents, "checklist": checklist.as_json(),
         "declared": intake.latest_declaration(case) is not None,
-        "deliveries": [{"what": d.what, "amount": str(d.amount) if d.amount is not None else None,
+        "deliveries": [{"what": d.what, "amount": _money(d.amount),
                         "quantity": d.quantity, "delivered_on": _iso(d.delivered_on),
                         "receipt_number": d.receipt_number} for d in deliveries],
         "allowed_actions": machine.allowed_actions(case.status),
