@@ -179,7 +179,12 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
     start_case = (Counter.get_or_none(Counter.name == counter_name) or Counter(value=0)).value
     statuses = ["submitted", "incomplete", "in_research", "awaiting_committee", "approved", "registered",
                 "served", "closed", "rejected"]
-    types = ["financial_aid", "food_basket", "rent", "medical", "education", "seasonal"]
+    from .workflow.defaults import ensure_default_request_types
+    from .workflow.library import ensure_default_tools
+
+    ensure_default_request_types()
+    ensure_default_tools()
+    types = ["financial_aid", "food_basket", "rent", "medical", "education", "ramadan_basket"]
     case_rows = []
     for n, ben_id in enumerate(ben_ids[: max(1, beneficiaries // 3)]):
         created = now - dt.timedelta(days=rnd.randint(0, 60))
@@ -189,9 +194,14 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
             "channel": rnd.choice(["interview", "phone", "website", "delegates"]), "status": status,
             "submitted_at": created, "status_changed_at": created + dt.timedelta(days=rnd.randint(0, 10)),
             "committee_due_at": created + dt.timedelta(days=14) if status == "awaiting_committee" else None,
+            "awaiting_committee_at": created if status == "awaiting_committee" else None,
+            "decided_at": created + dt.timedelta(days=5) if status in ("approved", "registered", "served", "closed",
+                                                                        "rejected") else None,
+            "decision": {"rejected": "rejected"}.get(status, "approved" if status in (
+                "approved", "registered", "served", "closed") else ""),
             "assigned_researcher": researcher.id if status in ("in_research", "awaiting_committee") else None,
             "created_by": officer.id, "created_at": created, "updated_at": created, "version": 1, "summary": "",
-            "decision": "", "decision_reasons": "",
+            "decision_reasons": "لا تنطبق شروط البرنامج" if status == "rejected" else "",
         })
     with database.atomic():
         for chunk in range(0, len(case_rows), 500):
