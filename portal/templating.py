@@ -51,8 +51,11 @@ def date_filter(value, with_time: bool = False):
     else:
         day = value
         iso = value.isoformat()
-    hijri = dates.format_hijri(day)
     greg = dates.format_gregorian(day)
+    try:
+        hijri = dates.format_hijri(day)
+    except (OverflowError, ValueError):  # outside the Umm al-Qura table (1924-2077): Gregorian only
+        return Markup(f'<time datetime="{escape(iso)}"><bdi class="greg">{escape(greg)}</bdi>{time_part}</time>')
     return Markup(
         f'<time datetime="{escape(iso)}"><bdi class="hijri">{escape(hijri)}</bdi>'
         f' <span class="sep">·</span> <bdi class="greg">{escape(greg)}</bdi>{time_part}</time>'
