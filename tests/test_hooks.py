@@ -244,6 +244,49 @@ def test_hook_openapi_paths(app_config):
     assert "/beneficiaries" in doc["paths"]
 
 
+def test_hook_outreach_task(app_config, users, make_beneficiary):
+    """The core's outreach queue implements the hook: a plugin asks for a task (here after a missed
+    call), officers see it in the queue; the same request again creates nothing; other
+    implementations are called too and may keep their own queue."""
+    import datetime as dt
+
+    seen = []
+
+    class Plugin:
+        @hookimpl
+        def outreach_task(self, beneficiary, kind, due):  # a subset of the arguments
+            seen.append((getattr(beneficiary, "id", None), kind, due))
+            return None  # keeps no queue of its own
+
+    app = make_app(app_config, Plugin())
+    ben = make_beneficiary(first_name="منيرة")
+    due = dt.date.today() + dt.timedelta(days=1)
+    with app.app_context(), database.connection_context():
+        from portal.models import Beneficiary
+        from portal.workflow.models import OutreachTask
+
+        b = Beneficiary.get_by_id(ben)
+        hook = app.extensions["portal_pm"].hook
+        ids = [i for i in hook.outreach_task(beneficiary=b, kind="call_back", reason="مكالمة فائتة", due=due,
+                                             source={"channel": "phone", "entry": 42}) if i]
+        assert len(ids) == 1
+        task = OutreachTask.get_by_id(ids[0])
+        assert (task.beneficiary_id, task.kind, task.reason, task.due, task.source, task.status) == (
+            ben, "call_back", "مكالمة فائتة", due, {"channel": "phone", "entry": 42}, "open")
+        again = hook.outreach_task(beneficiary=b, kind="call_back", reason="مكالمة فائتة", due=due,
+                                   source={"channel": "phone", "entry": 42})
+        assert [i for i in again if i] == [] and OutreachTask.select().count() == 1
+        # a person not matched to a file yet is kept too
+        unmatched = [i for i in hook.outreach_task(beneficiary=None, kind="call_back", reason="رقم غير معروف",
+                                                   due=due, source={"channel": "phone", "entry": 43}) if i]
+        assert len(unmatched) == 1 and OutreachTask.get_by_id(unmatched[0]).beneficiary_id is None
+    assert seen[0] == (ben, "call_back", due)
+    client = app.test_client()
+    client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
+    page = client.get("/outreach/").get_data(as_text=True)
+    assert "منيرة" in page and "مكالمة فائتة" in page and "رقم غير معروف" in page
+
+
 def test_plugins_setting_enables_only_named_plugins(app_config):
     app = make_app(dict(app_config, PLUGINS="phone,letters"))
     with app.app_context():

@@ -140,11 +140,9 @@ def _may(user, action, case) -> bool:
     return user.has_role(*EDIT_ROLES)
 
 
-@bp.post("/cases/<ref>/<action>")
 @token_required(*STAFF_ROLES)
 def transition(ref, action):
-    if action not in ACTIONS:
-        return error(404, _("Unknown action."))
+    """``POST /api/v1/cases/<ref>/<action>``: one URL per action (each documented in the OpenAPI file)."""
     case = _visible_case(ref)
     if case is None:
         return error(404, _("Not found."))
@@ -197,6 +195,11 @@ def transition(ref, action):
     body = case_json(fresh)
     body["changed"] = changed
     return jsonify(body)
+
+
+for _action in ACTIONS:
+    bp.add_url_rule(f"/cases/<ref>/{_action}", endpoint="transition", view_func=transition, methods=["POST"],
+                    defaults={"action": _action})
 
 
 def openapi_paths() -> dict:
