@@ -237,9 +237,14 @@ def show(ref):
 
 
 def _refused(case, exc: WorkflowError, form_name: str, checklist=None):
+    """Re-render the case page with the message and what was typed. A refusal of the action itself
+    (wrong status, changed meanwhile: 409) is shown at the top, as its form may no longer be offered."""
     errors = {form_name: dict(exc.fields)}
-    errors[form_name]["__all__"] = exc.message
     forms = {form_name: request.form.to_dict()}
+    if exc.status == 409:
+        errors["__page__"] = exc.message
+    else:
+        errors[form_name]["__all__"] = exc.message
     case = visible_case(case.reference)
     return render("cases/show.html", **case_context(case, errors=errors, forms=forms, checklist=checklist)), exc.status
 

@@ -128,7 +128,7 @@ def _case_on(session, ref):
 
 
 def _refused(session, case, exc, form_name):
-    errors = {f"{form_name}-{case.id}": dict(exc.fields, __all__=exc.message)}
+    errors = {f"{form_name}-{case.id}": dict(exc.fields), "__page__": f"{case.reference}: {exc.message}"}
     forms = {f"{form_name}-{case.id}": request.form.to_dict()}
     return render("committee/session.html", **_session_context(session, errors, forms)), exc.status
 
