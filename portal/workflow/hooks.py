@@ -144,10 +144,22 @@ def dashboard_widgets(user, request):
     return [Markup(render_template("cases/_overdue_widget.html", rows=rows, total=total))]
 
 
+RENDERED_KINDS = ("case_status", "case_opened", "declaration", "research_report", "notification", "delivery",
+                  "committee_overdue")
+
+
 @hookimpl
 def render_timeline_entry(entry, request):
-    """Status changes of a request are drawn in the reader's language (the stored summary is Arabic)."""
+    """The workflow's own entries are drawn from their data in the reader's language (their stored
+    summary is Arabic, for search and exports)."""
     data = entry.data or {}
-    if entry.channel != "system" or data.get("kind") != "case_status":
+    if data.get("kind") not in RENDERED_KINDS:
         return None
-    return Markup(render_template("cases/_status_entry.html", entry=entry, data=data))
+    from flask import g
+
+    from .models import RequestType
+
+    if "workflow_type_names" not in g:
+        g.workflow_type_names = {t.code: t for t in RequestType.select()}
+    return Markup(render_template("cases/_workflow_entry.html", entry=entry, data=data,
+                                  types=g.workflow_type_names))

@@ -276,8 +276,9 @@ def open_request(beneficiary: Beneficiary, request_type, *, channel: str, actor:
         )
         with force_locale("ar"):
             text = _("Request %(ref)s opened: %(type)s", ref=case.reference, type=rtype.name_ar)
-        log_entry(channel=channel, summary=text, body=summary, beneficiary=beneficiary, case=case,
-                  direction="in", actor=actor, data={"kind": "case_opened", "request_type": rtype.code})
+        log_entry(channel="system", summary=text, body=summary, beneficiary=beneficiary, case=case,
+                  direction="in", actor=actor,
+                  data={"kind": "case_opened", "request_type": rtype.code, "channel": channel})
         audit("create", "case", case.id, {"reference": case.reference, "request_type": rtype.code,
                                           "channel": channel}, actor=actor)
     return case
@@ -377,10 +378,10 @@ def record_declaration(case: Case, *, method: str, channel: str, witness: User |
         with force_locale("ar"):
             summary = _("Declaration recorded for request %(ref)s (text version %(v)s)", ref=case.reference,
                         v=text.version)
-        log_entry(channel=channel, summary=summary, beneficiary=case.beneficiary, case=case, direction="in",
+        log_entry(channel="system", summary=summary, beneficiary=case.beneficiary, case=case, direction="in",
                   actor=actor or witness, occurred_at=given_at,
                   data={"kind": "declaration", "method": method, "text_version": text.version,
-                        "declaration": declaration.id})
+                        "declaration": declaration.id, "channel": channel})
         audit("create", "declaration", declaration.id, {"case": case.reference, "method": method,
                                                         "text_version": text.version}, actor=actor or witness)
     return declaration

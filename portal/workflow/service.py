@@ -108,7 +108,7 @@ def record_delivery(case: Case, *, actor: User | None, what: str, delivered_on, 
         with force_locale("ar"):
             summary = _("Service delivered for request %(ref)s: %(what)s", ref=fresh.reference, what=what)
         log_entry(channel="system", summary=summary, beneficiary=fresh.beneficiary, case=fresh, direction="out",
-                  actor=actor, data={"kind": "delivery", "delivery": delivery.id,
+                  actor=actor, data={"kind": "delivery", "delivery": delivery.id, "what": what,
                                      "amount": str(amount_value) if amount_value is not None else None,
                                      "quantity": quantity_value})
         audit("create", "delivery", delivery.id, {"case": fresh.reference}, actor=actor)

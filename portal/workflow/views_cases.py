@@ -221,8 +221,6 @@ def case_context(case: Case, errors=None, forms=None, checklist=None):
         "can_send": case.status == "in_research" and (
             user.has_role("admin", "officer") or case.assigned_researcher_id == user.id),
     }
-    if case.committee_due_at:
-        ctx["due_hijri"], ctx["due_greg"] = intake.expected_reply_text(case.committee_due_at)
     return ctx
 
 

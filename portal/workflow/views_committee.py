@@ -12,7 +12,7 @@ from ..templating import render
 from ..validators import ValidationError
 from . import committee as service
 from .errors import WorkflowError
-from .intake import expected_reply_text, utcnow
+from .intake import utcnow
 from .models import AgendaItem, CommitteeSession, SessionMember, Vote
 from .views_cases import type_names
 
@@ -98,8 +98,7 @@ def _session_context(session, errors=None, forms=None):
     member_rows = list(SessionMember.select(SessionMember, User).join(User, attr="user")
                        .where(SessionMember.session == session).order_by(User.full_name))
     rows = service.agenda(session, current_user)
-    dues = {r.case.id: expected_reply_text(r.case.committee_due_at) for r in rows if r.case.committee_due_at}
-    return {"session": session, "members": member_rows, "rows": rows, "dues": dues,
+    return {"session": session, "members": member_rows, "rows": rows,
             "is_member": any(m.user_id == current_user.id for m in member_rows),
             "is_chair": session.chair_id == current_user.id, "errors": errors or {}, "forms": forms or {},
             "type_names": type_names()}

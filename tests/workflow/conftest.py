@@ -54,6 +54,14 @@ def wf(app, users, make_beneficiary):
                 out[str(q.id)] = {"yes_no": "no", "number": "4", "text": "نص"}[q.answer_kind]
             return out
 
+    @app.before_request
+    def _fresh_locale():
+        # This fixture keeps one app context open for the whole test, and a request reuses an open app
+        # context (and its ``g``): forget the language Flask-Babel cached for an earlier request.
+        from flask_babel import refresh
+
+        refresh()
+
     with app.app_context():
         database.connect(reuse_if_open=True)
         ensure_default_request_types()
