@@ -1,53 +1,32 @@
-"""The seven steps in a real browser (Debian's Chromium), by four users: officer, researcher, committee
-member, chair. Served by werkzeug on 127.0.0.1 with CSRF on, as in production.
-
-Without /usr/bin/chromium the test is skipped with a message; in CI (CI=true) that is a failure."""
+"""The seven steps in a real browser (Debian's Chromium through pytest-playwright, the live server of
+``tests/browser/conftest.py`` with CSRF on), by four users: officer, researcher, committee member, chair."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import threading
-from pathlib import Path
 
 import pytest
-from conftest import IN_CI, PASSWORD
-from werkzeug.serving import make_server
+from conftest import PASSWORD
 
-from portal import create_app
 from portal.db import database
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path(os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium"))
 
 
 @pytest.fixture
-def live(app_config, wf):
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        message = f"the browser journey needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(message + " — CI=true, so a missing Chromium is a failure", pytrace=False)
-        pytest.skip(message)
+def live(live_app, live_server, browser, users, make_beneficiary):
     from portal.auth import hash_password
-    from portal.models import User
+    from portal.models import Beneficiary, Document, User
+    from portal.workflow.defaults import ensure_default_request_types
 
-    User.create(username="chair", full_name="رئيس لجنة البحث", roles="committee",
-                password_hash=hash_password(PASSWORD))
-    ben = wf.ready_beneficiary(first_name="لطيفة", family_name="الزهراني")
-    database.close()
-    app = create_app(dict(app_config, WTF_CSRF_ENABLED=True))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
-        try:
-            yield {"url": f"http://127.0.0.1:{server.server_port}", "browser": browser, "ben": ben, "app": app}
-        finally:
-            browser.close()
-            server.shutdown()
-            thread.join(5)
+    ben_id = make_beneficiary(first_name="لطيفة", family_name="الزهراني", branch="TAIF")
+    with live_app.app_context(), database.connection_context():
+        ensure_default_request_types()
+        User.create(username="chair", full_name="رئيس لجنة البحث", roles="committee",
+                    password_hash=hash_password(PASSWORD))
+        ben = Beneficiary.get_by_id(ben_id)
+        Document.create(beneficiary=ben, kind="national_id", expiry_date=dt.date.today() + dt.timedelta(days=400))
+        Document.create(beneficiary=ben, kind="family_card")
+    return {"url": live_server.url, "browser": browser, "ben": ben, "app": live_app}
 
 
 def sign_in(live, username):
