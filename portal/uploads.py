@@ -36,7 +36,7 @@ class StoredFile:
     content_type: str
     size: int
     kind: str
-    pages: int = 1  # pages of a PDF, frames of a TIFF; 1 for other images
+    pages: int = 1  # pages of a PDF (0 when not parsed), frames of a TIFF; 1 for other images
 
 
 def sniff(head: bytes) -> str | None:
@@ -72,7 +72,9 @@ def _check_image(path: Path, max_pages: int) -> int:
 
     from PIL import Image
 
-    too_large = UploadError(_l("The image is too large to process."))
+    def too_large():
+        return UploadError(_l("The image is too large to process."))
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -86,7 +88,7 @@ def _check_image(path: Path, max_pages: int) -> int:
                     width, height = img.size
                     pixels += width * height
                     if pixels > MAX_IMAGE_PIXELS:
-                        raise too_large
+                        raise too_large()
                 for index in range(frames):
                     img.seek(index)
                     img.load()
@@ -94,14 +96,15 @@ def _check_image(path: Path, max_pages: int) -> int:
     except UploadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise too_large from None
+        raise too_large() from None
     except Exception:
         raise UploadError(_l("The image file is damaged or not an image.")) from None
 
 
-def _check_pdf(path: Path, max_pages: int) -> int:
-    """Structure checks with pypdf: not encrypted, every page reachable, no active content.
-    Returns the page count."""
+def _check_pdf(path: Path, max_pages: int, parse: bool) -> int:
+    """Byte-level checks (complete file, no active content, not encrypted); with ``parse`` also the
+    structure through pypdf: every page reachable, page count within ``max_pages``. Returns the page
+    count (0 when not parsed)."""
     import logging
 
     from pypdf import PdfReader
@@ -116,14 +119,18 @@ def _check_pdf(path: Path, max_pages: int) -> int:
         data = fh.read(4 * 1024 * 1024)
     if b"/JavaScript" in data or b"/JS " in data or b"/Launch" in data:
         raise UploadError(_l("The PDF contains active content and cannot be accepted."))
-    encrypted = UploadError(_l("The PDF is password-protected; please upload an unprotected copy."))
+    def encrypted():
+        return UploadError(_l("The PDF is password-protected; please upload an unprotected copy."))
+
     if b"/Encrypt" in data:
-        raise encrypted
+        raise encrypted()
+    if not parse:
+        return 0
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(path, strict=False)
         if reader.is_encrypted:
-            raise encrypted
+            raise encrypted()
         pages = len(reader.pages)
         if pages > max_pages:
             raise UploadError(_l("The file has more than %(n)s pages.", n=max_pages))
@@ -139,10 +146,12 @@ def _check_pdf(path: Path, max_pages: int) -> int:
 
 
 def store_upload(storage, allowed=("pdf", "jpeg", "png", "tiff", "webp"), max_bytes: int | None = None,
-                 max_pages: int = 200) -> StoredFile:
+                 max_pages: int = 200, parse_pdf: bool = False) -> StoredFile:
     """Validate and store an uploaded file (a werkzeug FileStorage). Nothing is kept on error.
 
-    ``max_bytes`` defaults to ``MAX_UPLOAD_MB``; ``max_pages`` caps PDF pages and TIFF frames."""
+    ``max_bytes`` defaults to ``MAX_UPLOAD_MB``; ``max_pages`` caps PDF pages and TIFF frames;
+    ``parse_pdf`` also opens a PDF's structure (pages reachable, page count known) — screens that
+    show or OCR the pages ask for it."""
     max_bytes = max_bytes or int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
     name = os.path.basename((storage.filename or "").replace("\\", "/"))[:200] or "upload"
     declared = storage.content_length or 0
@@ -176,7 +185,7 @@ def store_upload(storage, allowed=("pdf", "jpeg", "png", "tiff", "webp"), max_by
         if ext and ext not in KINDS[kind][1]:
             raise UploadError(_l("The file's content does not match its name (%(ext)s).", ext=ext))
         if kind == "pdf":
-            pages = _check_pdf(tmp, max_pages)
+            pages = _check_pdf(tmp, max_pages, parse_pdf)
         else:
             pages = _check_image(tmp, max_pages)
         sha = digest.hexdigest()

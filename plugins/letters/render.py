@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import fontpkg
-from flask import current_app, render_template
+from flask import current_app
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
@@ -300,8 +300,10 @@ def font_faces() -> Markup:
 def document_html(doc: LetterDocument) -> str:
     config = current_app.config
     with _arabic():
-        return render_template(
-            "letters/document.html", doc=doc, fonts=font_faces(), date=date_numeric(doc.issued_on),
+        # The Jinja environment directly, not render_template: the page context processors need a
+        # signed-in request, and letters are also rendered by background jobs.
+        return current_app.jinja_env.get_template("letters/document.html").render(
+            doc=doc, fonts=font_faces(), date=date_numeric(doc.issued_on),
             qr=qr_data_uri(doc.verify_url) if doc.verify_url else "", logo=logo_data_uri(),
             org_name=config["ORG_NAME_AR"], org_name_en=config["ORG_NAME_EN"],
             org_registration=config.get("ORG_REGISTRATION", ""), org_address=config.get("LETTERS_ADDRESS", ""),

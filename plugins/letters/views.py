@@ -437,7 +437,8 @@ def create_incoming():
     stored = None
     if not errors:
         try:
-            stored = store_upload(upload, allowed=("pdf", "jpeg", "png", "tiff"), max_bytes=_scan_limit())
+            stored = store_upload(upload, allowed=("pdf", "jpeg", "png", "tiff"), max_bytes=_scan_limit(),
+                                  max_pages=int(current_app.config.get("LETTERS_MAX_SCAN_PAGES", 50)), parse_pdf=True)
         except UploadError as exc:
             errors["file"] = str(exc.message)
     if errors:
@@ -612,7 +613,7 @@ def new_template():
             if template is not None:
                 flash(_("The template was saved as version %(n)s.", n=1), "success")
                 return redirect(url_for("letters.edit_template", template_id=template.id)), 303
-    return render("letters/template_form.html", template=None, versions=[], form=form, errors=errors,
+    return render("letters/template_form.html", tpl=None, versions=[], form=form, errors=errors,
                   preview=preview, purposes=PURPOSES, field_help=letter_render.FIELD_HELP), (422 if errors else 200)
 
 
@@ -643,7 +644,7 @@ def edit_template(template_id):
                 flash(_("The template was saved as version %(n)s.", n=service.current_version(template).number),
                       "success")
                 return redirect(url_for("letters.edit_template", template_id=template.id)), 303
-    return render("letters/template_form.html", template=template, versions=versions, shown=shown, form=form,
+    return render("letters/template_form.html", tpl=template, versions=versions, shown=shown, form=form,
                   errors=errors, preview=preview, purposes=PURPOSES, field_help=letter_render.FIELD_HELP), \
         (422 if errors else 200)
 
