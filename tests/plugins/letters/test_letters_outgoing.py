@@ -227,3 +227,22 @@ def test_api_issue_and_download(app, client, users, make_case):
     assert client.get("/api/v1/letters/ص-1400-000001.pdf", headers=headers).status_code == 404
     spec = client.get("/api/v1/openapi.json").json
     assert "/letters" in spec["paths"] and "/letters/{number}.pdf" in spec["paths"]
+
+
+def test_arabic_catalog_is_complete_and_used(client, auth, repo_root):
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    plugin = repo_root / "plugins" / "letters"
+    method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.do"}}
+    keywords = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None}
+    wanted = {msg[2] for msg in extract_from_dir(str(plugin), method_map, options, keywords=keywords)
+              if isinstance(msg[2], str) and msg[2]}
+    with open(plugin / "translations" / "ar" / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        catalog = read_po(fh)
+    translated = {m.id for m in catalog if m.id and m.string}
+    assert not sorted(wanted - translated), "untranslated letters strings"
+    auth.login("officer")
+    assert "سجل الصادر" in text_of(client.get("/letters/"))
+    assert "Outgoing registry" in text_of(client.get("/letters/?lang=en"))
