@@ -80,19 +80,23 @@ def parse_extra_fields(spec: str) -> list[ExtraField]:
 
 
 def ensure_builtins() -> None:
-    """Create the built-in templates that do not exist yet (version 1 from ``builtin.py``)."""
+    """Create the built-in templates that do not exist yet (version 1 from ``builtin.py``). Two workers
+    starting at once queue on the write lock and the second finds the templates already there."""
     existing = {k for (k,) in LetterTemplate.select(LetterTemplate.key).tuples()}
-    for spec in BUILTIN:
-        if spec["key"] in existing:
-            continue
-        try:
-            with database.atomic():
+    if all(spec["key"] in existing for spec in BUILTIN):
+        return
+    try:
+        with _issuing_transaction():
+            existing = {k for (k,) in LetterTemplate.select(LetterTemplate.key).tuples()}
+            for spec in BUILTIN:
+                if spec["key"] in existing:
+                    continue
                 template = LetterTemplate.create(key=spec["key"], name_ar=spec["name_ar"], name_en=spec["name_en"],
                                                  purpose=spec["purpose"], builtin=True)
                 LetterTemplateVersion.create(template=template, number=1, subject=spec["subject"],
                                              body=spec["body"], extra_fields=spec["extra_fields"])
-        except IntegrityError:  # another worker created it at the same moment
-            continue
+    except IntegrityError:  # another worker created them at the same moment (PostgreSQL)
+        pass
 
 
 def templates(active_only: bool = True) -> list[LetterTemplate]:

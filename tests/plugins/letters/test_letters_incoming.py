@@ -5,7 +5,7 @@ import io
 import shutil
 
 import pytest
-from letters_helpers import text_of
+from letters_helpers import make_case, text_of  # noqa: F401  (make_case is a fixture)
 from PIL import Image, ImageDraw, ImageFont
 
 from portal.db import database
@@ -175,7 +175,7 @@ def test_without_tesseract_status_page_says_so_and_registering_works(app, client
     app.config["LETTERS_TESSERACT"] = "tesseract-not-installed"
     auth.login("admin")
     status = client.get("/letters/status")
-    assert status.status_code == 200 and "Tesseract is not installed" in text_of(status)
+    assert status.status_code == 200 and "برنامج Tesseract غير مثبت" in text_of(status)
     assert post(client, _png(), name="a.png").status_code == 303
     with app.app_context(), database.connection_context():
         assert IncomingLetter.get().ocr_status == "unavailable"

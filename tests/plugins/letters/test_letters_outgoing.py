@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from letters_helpers import pdf_text, text_of
+from letters_helpers import make_case, pdf_text, text_of  # noqa: F401  (make_case is a fixture)
 
 from portal.db import database
 

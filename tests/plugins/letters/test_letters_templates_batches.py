@@ -1,7 +1,7 @@
 """Template editor (versions, syntax errors with their line, preview) and batches in the job queue."""
 from __future__ import annotations
 
-from letters_helpers import pdf_text, text_of
+from letters_helpers import make_case, pdf_text, text_of  # noqa: F401  (make_case is a fixture)
 
 from portal.db import database
 
