@@ -45,7 +45,7 @@ def post(client, data: bytes | None, name="scan.pdf", **form):
     values.update(form)
     if data is not None:
         values["file"] = (io.BytesIO(data), name)
-    return client.post("/letters/incoming/new", data=values, content_type="multipart/form-data")
+    return client.post("/letters/incoming/new?lang=en", data=values, content_type="multipart/form-data")
 
 
 def _count():
@@ -98,23 +98,14 @@ def test_decompression_bomb_png_is_refused(app, client, auth):
     assert _files(app) == []
 
 
-def test_oversized_file_refused_while_streaming(app_config, tmp_path, monkeypatch):
-    from portal import create_app
-
-    app_config["LETTERS_MAX_SCAN_MB"] = 0.05
-    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "instance2"))
-    app = create_app(app_config)
-    from portal.auth import hash_password
-    from portal.models import User
-
-    with app.app_context(), database.connection_context():
-        User.create(username="officer", full_name="م", roles="officer", password_hash=hash_password("pw-123456789"))
-    client = app.test_client()
-    client.post("/login", data={"username": "officer", "password": "pw-123456789"})
+def test_oversized_file_refused_while_streaming(app, client, auth):
+    app.config["LETTERS_MAX_SCAN_MB"] = 0.05
+    auth.login("officer")
     response = post(client, _png(2000, 2000, None) + b"\x00" * 100_000, name="big.png")
     assert response.status_code == 422 and "larger than" in text_of(response)
     with app.app_context(), database.connection_context():
         assert _count() == 0
+    assert _files(app) == []
 
 
 def test_register_multipage_tiff_numbered_with_pages(app, client, auth, make_beneficiary):
