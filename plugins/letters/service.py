@@ -199,6 +199,10 @@ def _issuing_transaction():
     row lock does the same."""
     if is_postgres() or database.obj.in_transaction():
         return database.atomic()
+    # Rendering happens while the lock is held, so another worker may wait for several letters:
+    # this connection waits up to LETTERS_LOCK_WAIT seconds instead of the default busy timeout.
+    wait_ms = int(float(current_app.config.get("LETTERS_LOCK_WAIT", 60)) * 1000)
+    database.execute_sql(f"PRAGMA busy_timeout = {wait_ms}")
     return database.atomic("IMMEDIATE")
 
 
@@ -241,6 +245,9 @@ def _compose(version, context, **kwargs):
                             msg=exc.message), line=exc.line) from None
 
 
+_warm = {"done": False}
+
+
 def issue_letter(*, template: LetterTemplate, beneficiary=None, case=None, actor=None, extra: dict | None = None,
                  recipient: str = "", replaces: Letter | None = None, batch: LetterBatch | None = None,
                  base_url: str | None = None) -> Letter:
@@ -257,8 +264,11 @@ def issue_letter(*, template: LetterTemplate, beneficiary=None, case=None, actor
     recipient = clean_text(recipient)[:200]
     today = render.riyadh_today()
     # A dry run first: a missing field must not cost a registry number or a write lock.
-    _compose(version, context, number=PLACEHOLDER_NUMBER, issued_on=today, recipient=recipient,
-             verify_url=verify_url(PLACEHOLDER_NUMBER, "x", base_url))
+    draft = _compose(version, context, number=PLACEHOLDER_NUMBER, issued_on=today, recipient=recipient,
+                     verify_url=verify_url(PLACEHOLDER_NUMBER, "x", base_url))
+    if not _warm["done"]:  # the first render of a process loads the fonts: do it outside the lock
+        render.html_to_pdf(render.document_html(draft))
+        _warm["done"] = True
     year = dates.hijri_year(today)
     with _issuing_transaction():
         sequence = next_value(f"letters_out_{year}")
