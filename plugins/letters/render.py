@@ -53,6 +53,19 @@ FIELD_HELP = {
 }
 
 
+# Letters are Arabic documents whatever the interface language: the request types and statuses
+# they name are spelled here, so a letter never depends on a catalog being compiled.
+REQUEST_TYPE_AR = {
+    "general": "طلب عام", "financial_aid": "مساعدة مالية", "food_basket": "سلة غذائية", "rent": "إيجار",
+    "medical": "علاج", "education": "تعليم", "seasonal": "برنامج موسمي", "ramadan_basket": "سلة رمضان",
+}
+CASE_STATUS_AR = {
+    "draft": "مسودة", "submitted": "مقدَّم", "incomplete": "ناقص المستندات", "in_research": "قيد البحث الاجتماعي",
+    "awaiting_committee": "بانتظار اللجنة", "approved": "معتمد", "rejected": "معتذر عنه", "registered": "مسجل",
+    "served": "قُدمت الخدمة", "closed": "مغلق", "withdrawn": "مسحوب",
+}
+
+
 class MissingField(Exception):
     """A merge field the template uses has no data for this letter."""
 
@@ -181,10 +194,10 @@ def merge_fields(*, beneficiary=None, case=None, officer=None, extra: dict | Non
         put("salutation", "السيدة" if beneficiary.gender == "f" else "السيد")
         put("honorific", "المحترمة" if beneficiary.gender == "f" else "المحترم")
     if case is not None:
-        put("case_reference", case.reference)
+        put("case_reference", Markup('<bdi dir="ltr">%s</bdi>') % case.reference)
         with _arabic():
-            put("request_type", str(label(REQUEST_TYPE, case.request_type)))
-            put("case_status", str(label(CASE_STATUS, case.status)))
+            put("request_type", REQUEST_TYPE_AR.get(case.request_type) or str(label(REQUEST_TYPE, case.request_type)))
+            put("case_status", CASE_STATUS_AR.get(case.status) or str(label(CASE_STATUS, case.status)))
         put("decision_reasons", case.decision_reasons)
         if case.amount is not None:
             put("amount", money(Decimal(case.amount)))
@@ -223,6 +236,7 @@ class _arabic:
 @dataclass
 class LetterDocument:
     subject: str
+    subject_html: Markup
     body: Markup
     css: str
     number: str
@@ -254,11 +268,11 @@ def compose(version, context: dict, *, number: str, issued_on: dt.date, recipien
     context = dict(context)
     context["letter_number"] = Markup("<bdi>%s</bdi>") % number
     context["letter_date"] = date_words(issued_on)
-    subject = str(render_fragment(version.subject, context, "subject")).strip()
+    subject_html = render_fragment(version.subject, context, "subject")
     body = render_fragment(version.body, context, "body")
     config = current_app.config
     return LetterDocument(
-        subject=Markup(subject).striptags(), body=body, css=version.css or "", number=number, issued_on=issued_on,
+        subject=Markup(subject_html).striptags(), subject_html=Markup(subject_html.strip()), body=body, css=version.css or "", number=number, issued_on=issued_on,
         recipient=recipient or context.get("beneficiary_name", ""), salutation=context.get("salutation", ""),
         honorific=context.get("honorific", ""), verify_url=verify_url,
         signatory=config.get("LETTERS_SIGNATORY", "المدير التنفيذي"),

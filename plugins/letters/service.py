@@ -150,7 +150,8 @@ def sample_context(version: LetterTemplateVersion) -> dict:
         "beneficiary_name": "نورة عبدالله سعد الحربي", "beneficiary_first_name": "نورة",
         "national_id_masked": render.Markup('<bdi dir="ltr">******0008</bdi>'),
         "file_number": render.Markup("<bdi>F-000123</bdi>"), "beneficiary_city": "مكة المكرمة",
-        "salutation": "السيدة", "honorific": "المحترمة", "case_reference": "1448-000123",
+        "salutation": "السيدة", "honorific": "المحترمة",
+        "case_reference": render.Markup('<bdi dir="ltr">1448-000123</bdi>'),
         "request_type": "مساعدة مالية", "case_status": "معتمد",
         "decision_reasons": "استيفاء شروط الاستحقاق وفق الدراسة الاجتماعية.",
         "amount": render.money(__import__("decimal").Decimal("1500")),
@@ -188,9 +189,12 @@ def public_base_url() -> str:
 
 
 def verify_url(number: str, code: str, base: str | None = None) -> str:
+    """The public verification address. The path carries the number without its Arabic prefix
+    (``1448-000045``), so the QR code and the printed address stay plain ASCII."""
     from urllib.parse import quote
 
-    return f"{(base or public_base_url()).rstrip('/')}/letters/verify/{quote(number)}?c={quote(code)}"
+    short = number.split("-", 1)[1] if number.startswith(OUT_PREFIX + "-") else number
+    return f"{(base or public_base_url()).rstrip('/')}/letters/verify/{quote(short)}?c={quote(code)}"
 
 
 def _issuing_transaction():
@@ -357,7 +361,10 @@ def letter_pdf(letter: Letter) -> bytes:
 
 
 def find_for_verification(number: str, code: str) -> Letter | None:
-    letter = Letter.get_or_none(Letter.number == (number or "").strip())
+    number = (number or "").strip()
+    if number[:1].isdigit():
+        number = f"{OUT_PREFIX}-{number}"
+    letter = Letter.get_or_none(Letter.number == number)
     if letter is None or not hmac.compare_digest(letter.verify_code, (code or "").strip()):
         return None
     return letter
