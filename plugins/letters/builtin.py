@@ -51,7 +51,8 @@ BUILTIN = [
         "name_en": "Committee decision — approval",
         "subject": "قرار لجنة البحث بشأن الطلب رقم {{ case_reference }}",
         "body": GREETING + """<p>يسرّنا إفادتكم بأن لجنة البحث قررت <strong>الموافقة</strong> على طلبكم رقم
-<bdi>{{ case_reference }}</bdi> ({{ request_type }}){% if amount is defined %} بمبلغ {{ amount }}{% endif %}.</p>
+<bdi>{{ case_reference }}</bdi> ({{ request_type }}){% if amount is defined %} بمبلغ {{ amount }}{% endif %}{% if quantity is defined %} بكمية {{ quantity }}{% endif %}.</p>
+{% if conditions is defined %}<p>شروط الموافقة: {{ conditions }}</p>{% endif %}
 {% if decision_reasons is defined %}<p>{{ decision_reasons|paragraphs }}</p>{% endif %}
 <p>ستتواصل معكم الجمعية لتحديد موعد تقديم الخدمة.</p>
 """ + CLOSING,
@@ -93,5 +94,19 @@ BUILTIN = [
         "subject": "{{ subject_text }}",
         "body": GREETING + "{{ body_text|paragraphs }}\n" + CLOSING,
         "extra_fields": "subject_text|الموضوع|Subject|line\nbody_text|نص الخطاب|Letter text|text",
+    },
+    {
+        "key": "committee_minutes",
+        "purpose": "committee_minutes",
+        "name_ar": "محضر جلسة لجنة البحث",
+        "name_en": "Committee session minutes",
+        "subject": "محضر جلسة لجنة البحث{% if session_title is defined %}: {{ session_title }}{% endif %}",
+        "body": """<p>عقدت لجنة البحث جلستها بتاريخ {{ session_date }} برئاسة {{ chair_name }}، وبحضور الأعضاء:</p>
+{{ members|lines }}
+<p>النصاب المطلوب لكل طلب: <bdi>{{ quorum }}</bdi> من الأصوات. ونظرت اللجنة في الطلبات الآتية وقررت ما يلي:</p>
+{{ decisions }}
+<p>وبهذا انتهت الجلسة، والله الموفق.</p>
+""",
+        "extra_fields": "",
     },
 ]

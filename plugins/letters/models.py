@@ -51,6 +51,8 @@ class LetterBatch(BaseModel):
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
     finished_at = DateTimeField(null=True)
+    session_id = IntegerField(null=True)  # a committee session of the workflow, when the batch is its decisions
+    by_decision = BooleanField(default=False)  # each request gets the letter of its own decision
 
 
 class Letter(BaseModel):

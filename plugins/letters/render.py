@@ -45,6 +45,8 @@ FIELD_HELP = {
     "amount": "المبلغ المعتمد",
     "submitted_date": "تاريخ تقديم الطلب (هجري وميلادي)",
     "expected_reply_date": "الموعد المتوقع للرد",
+    "quantity": "الكمية المعتمدة",
+    "conditions": "شروط الموافقة",
     "researcher_name": "اسم الباحث الاجتماعي",
     "officer_name": "اسم الموظف المصدر للخطاب",
     "letter_number": "رقم الخطاب الصادر",
@@ -201,6 +203,9 @@ def merge_fields(*, beneficiary=None, case=None, officer=None, extra: dict | Non
         put("decision_reasons", case.decision_reasons)
         if case.amount is not None:
             put("amount", money(Decimal(case.amount)))
+        if getattr(case, "quantity", None):
+            put("quantity", Markup("<bdi>%s</bdi>") % case.quantity)
+        put("conditions", getattr(case, "conditions", ""))
         if case.submitted_at:
             put("submitted_date", date_words(case.submitted_at.date()))
         due = case.committee_due_at

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from flask import current_app, has_request_context, request
@@ -514,7 +515,12 @@ def _run_batch(batch: LetterBatch, base_url: str | None) -> None:
             if case is None:
                 raise IssueError(_l("The request no longer exists."))
             already = Letter.get_or_none((Letter.batch == batch) & (Letter.case == case))
-            letter = already or issue_letter(template=batch.template, case=case, actor=actor, batch=batch,
+            template = batch.template
+            if batch.by_decision:
+                template = template_for_purpose(f"decision_{case.status}")
+                if template is None:
+                    raise IssueError(_l("The request has no committee decision."))
+            letter = already or issue_letter(template=template, case=case, actor=actor, batch=batch,
                                              base_url=base_url)
             parts.append(letter_pdf(letter))
             done += 1
@@ -568,3 +574,84 @@ def page_png(letter: IncomingLetter, page: int, size: str = "full") -> bytes | N
     tmp.write_bytes(data)
     os.replace(tmp, target)
     return data
+
+
+# --- the committee (the workflow's sessions, when the core has them) ----------------------------------
+
+def workflow_models():
+    """The workflow's committee models, or None on a core without them."""
+    try:
+        from portal.workflow import models
+    except ImportError:
+        return None
+    return models if hasattr(models, "CommitteeSession") else None
+
+
+DECISION_AR = {"approved": "الموافقة", "rejected": "الاعتذار"}
+
+
+def minutes_fields(session) -> dict:
+    """Merge values of a session's minutes: date, chair, members, and one table row per decided request."""
+    from markupsafe import Markup
+
+    from portal.models import Beneficiary, Case, User
+
+    wf = workflow_models()
+    members = [u.full_name for u in User.select().join(wf.SessionMember, on=(wf.SessionMember.user == User.id))
+               .where(wf.SessionMember.session == session).order_by(User.full_name)]
+    votes = {}
+    for case_id, vote, count in (wf.Vote.select(wf.Vote.case, wf.Vote.vote, fn_count(wf.Vote.id))
+                                 .where(wf.Vote.session == session).group_by(wf.Vote.case, wf.Vote.vote).tuples()):
+        votes.setdefault(case_id, {})[vote] = count
+    rows = list(wf.AgendaItem.select(wf.AgendaItem, Case, Beneficiary)
+                .join(Case, on=(wf.AgendaItem.case == Case.id), attr="case")
+                .join(Beneficiary, on=(Case.beneficiary == Beneficiary.id), attr="beneficiary")
+                .where(wf.AgendaItem.session == session).order_by(wf.AgendaItem.position))
+    cells = []
+    for index, item in enumerate(rows, 1):
+        case = item.case
+        tally = votes.get(case.id, {})
+        tally_text = "، ".join(f"{label}: {tally[key]}" for key, label in
+                              (("approve", "موافقة"), ("reject", "اعتذار"), ("abstain", "امتناع")) if tally.get(key))
+        if item.decision == "approved":
+            detail = render.money(Decimal(case.amount)) if case.amount is not None else (
+                Markup("<bdi>%s</bdi>") % case.quantity if getattr(case, "quantity", None) else "")
+        else:
+            detail = case.decision_reasons or ""
+        cells.append(Markup(
+            "<tr><td><bdi>%s</bdi></td><td><bdi dir=\"ltr\">%s</bdi></td><td>%s</td><td>%s</td><td>%s</td>"
+            "<td>%s</td><td>%s</td></tr>") % (
+            index, case.reference, case.beneficiary.full_name,
+            render.REQUEST_TYPE_AR.get(case.request_type, case.request_type), tally_text or "—",
+            DECISION_AR.get(item.decision, "لم يُبتّ فيه"), detail))
+    table = Markup(
+        '<table class="grid"><thead><tr><th>م</th><th>رقم الطلب</th><th>المستفيد</th><th>نوع الطلب</th>'
+        "<th>الأصوات</th><th>القرار</th><th>المبلغ أو الأسباب</th></tr></thead><tbody>") + Markup("").join(cells) + \
+        Markup("</tbody></table>")
+    values = {"session_date": render.date_words(session.held_on), "chair_name": session.chair.full_name,
+              "members": "\n".join(members), "quorum": str(session.quorum), "decisions": table}
+    if session.title:
+        values["session_title"] = session.title
+    return values
+
+
+def fn_count(field):
+    from peewee import fn
+
+    return fn.COUNT(field)
+
+
+def issue_minutes(session, *, actor=None, base_url: str | None = None) -> Letter:
+    """The session's minutes as a numbered PDF in the outgoing registry."""
+    template = template_for_purpose("committee_minutes")
+    if template is None:
+        raise IssueError(_l("No active template for committee minutes."))
+    return issue_letter(template=template, actor=actor, extra=minutes_fields(session),
+                        recipient="أعضاء لجنة البحث", base_url=base_url)
+
+
+def session_decision_cases(session) -> list[int]:
+    wf = workflow_models()
+    return [item.case_id for item in wf.AgendaItem.select(wf.AgendaItem.case)
+            .where((wf.AgendaItem.session == session) & (wf.AgendaItem.decision != ""))
+            .order_by(wf.AgendaItem.position)]

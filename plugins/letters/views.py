@@ -41,7 +41,9 @@ REVOKE = ("admin", "manager")
 ADMIN = ("admin",)
 PAGE_SIZE = 50
 PURPOSES = ("acknowledgement", "missing_documents", "research_referral", "decision_approved", "decision_rejected",
-            "service_delivery", "general")
+            "service_delivery", "general", "committee_minutes")
+MINUTES = ("admin", "officer", "manager", "committee")
+BY_DECISION = "__decision__"  # the batch form's choice "each request's own decision letter"
 
 
 OCR_LABELS = {"pending": _l("Waiting for text recognition"), "done": _l("Text recognised"),
@@ -52,7 +54,7 @@ PURPOSE_LABELS = {
     "acknowledgement": _l("Acknowledgement of receipt"), "missing_documents": _l("Missing documents"),
     "research_referral": _l("Referral to social research"), "decision_approved": _l("Committee decision: approval"),
     "decision_rejected": _l("Committee decision: rejection"), "service_delivery": _l("Service delivery"),
-    "general": _l("General letter"),
+    "general": _l("General letter"), "committee_minutes": _l("Committee session minutes"),
 }
 
 
@@ -514,7 +516,7 @@ def rerun_ocr(letter_id):
 def _template_form(template=None, version=None) -> dict:
     if template is None:
         return {"name_ar": "", "name_en": "", "purpose": "general", "active": "1", "subject": "",
-                "body": service.BUILTIN[-1]["body"], "css": "", "extra_fields": ""}
+                "body": next(b["body"] for b in service.BUILTIN if b["key"] == "general"), "css": "", "extra_fields": ""}
     return {"name_ar": template.name_ar, "name_en": template.name_en, "purpose": template.purpose,
             "active": "1" if template.active else "", "subject": version.subject, "body": version.body,
             "css": version.css, "extra_fields": version.extra_fields}
@@ -691,20 +693,38 @@ def _batch_cases(form: dict, errors: dict) -> list[int]:
 @roles_required(*ISSUE)
 def batches():
     form, errors = {"case_status": "approved", "skip_issued": "1"}, {}
+    wf = service.workflow_models()
     if request.method == "POST":
         form = request.form.to_dict()
-        template = service.template_by_key(form.get("template", ""))
+        by_decision = form.get("template") == BY_DECISION
+        template = service.template_by_key("decision_approved" if by_decision else form.get("template", ""))
+        session = None
         if template is None:
             errors["template"] = _("Choose a letter template.")
         else:
             form["_template_id"] = template.id
-        case_ids = _batch_cases(form, errors)
-        if not errors and not case_ids:
-            errors["case_status"] = _("No request matches these filters.")
+        if form.get("session") and wf is not None:
+            try:
+                session = wf.CommitteeSession.get_or_none(wf.CommitteeSession.id == int(form["session"]))
+            except ValueError:
+                session = None
+            if session is None:
+                errors["session"] = _("Unknown committee session.")
+            case_ids = service.session_decision_cases(session) if session else []
+            if session and not case_ids and not errors:
+                errors["session"] = _("This session has no decisions yet.")
+        elif by_decision:
+            errors["session"] = _("Choose the committee session whose decisions get letters.")
+            case_ids = []
+        else:
+            case_ids = _batch_cases(form, errors)
+            if not errors and not case_ids:
+                errors["case_status"] = _("No request matches these filters.")
         if not errors:
             with database.atomic():
                 batch = LetterBatch.create(template=template, case_ids=case_ids, total=len(case_ids),
-                                           created_by=actor(),
+                                           created_by=actor(), session_id=session.id if session else None,
+                                           by_decision=by_decision,
                                            description=clean_text(form.get("description"))[:300])
                 audit("create", "letter_batch", batch.id, {"total": len(case_ids), "template": template.key})
             from .tasks import issue_batch
@@ -715,7 +735,12 @@ def batches():
 
     rows = list(LetterBatch.select(LetterBatch, LetterTemplate).join(LetterTemplate, attr="template")
                 .order_by(LetterBatch.id.desc()).limit(30))
+    sessions = []
+    if wf is not None:
+        sessions = list(wf.CommitteeSession.select().order_by(wf.CommitteeSession.held_on.desc(),
+                                                                wf.CommitteeSession.id.desc()).limit(50))
     return render("letters/batches.html", rows=rows, form=form, errors=errors, templates=service.templates(),
+                  sessions=sessions, by_decision=BY_DECISION,
                   statuses=[(s, CASE_STATUS[s]) for s in BATCH_STATUSES_FOR_CASES],
                   request_types=list(REQUEST_TYPE.items())), (422 if errors else 200)
 
@@ -738,6 +763,23 @@ def batch_pdf(batch_id):
     audit("read", "letter_batch", row.id)
     return Response(read_stored(row.pdf_sha256), mimetype="application/pdf",
                     headers={"Content-Disposition": f"attachment; filename=letters-batch-{row.id}.pdf"})
+
+
+@bp.post("/letters/committee/<int:session_id>/minutes")
+@roles_required(*MINUTES)
+def session_minutes(session_id):
+    """Issue the session's minutes as a numbered PDF (the workflow's printable minutes, on letterhead)."""
+    wf = service.workflow_models()
+    session = wf.CommitteeSession.get_or_none(wf.CommitteeSession.id == session_id) if wf else None
+    if session is None:
+        abort(404)
+    try:
+        row = service.issue_minutes(session, actor=actor())
+    except service.IssueError as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for("letters.batches")), 303
+    flash(_("Letter %(n)s was issued.", n=row.number), "success")
+    return redirect(url_for("letters.letter", letter_id=row.id)), 303
 
 
 # --- status (admin) ------------------------------------------------------------------------------------

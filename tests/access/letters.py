@@ -7,10 +7,12 @@ REGISTER = ("admin", "officer")
 DOWNLOAD = ("admin", "officer", "manager")
 REVOKE = ("admin", "manager")
 ADMIN = ("admin",)
+MINUTES = ("admin", "officer", "manager", "committee")
 
 
 def FIXTURES(app):
     """An outgoing letter, an incoming scan, a batch and a template to aim the rules at."""
+    import datetime as dt
     import io
 
     from PIL import Image
@@ -31,7 +33,14 @@ def FIXTURES(app):
         stored = store_upload(FileStorage(io.BytesIO(buffer.getvalue()), filename="scan.png"))
         incoming = service.register_incoming(stored=stored, sender="مستشفى", subject="تقرير", beneficiary=ben)
         batch = LetterBatch.create(template=general, case_ids=[], status="done")
-    return {"letter": letter.id, "letter_number": letter.number, "incoming": incoming.id, "batch": batch.id,
+        session_id = 0
+        workflow = service.workflow_models()
+        if workflow is not None:
+            from portal.models import User
+
+            chair = User.get(User.username == "committee")
+            session_id = workflow.CommitteeSession.create(held_on=dt.date.today(), chair=chair, quorum=1).id
+    return {"session": session_id,"letter": letter.id, "letter_number": letter.number, "incoming": incoming.id, "batch": batch.id,
             "template": general.id, "verify_code": letter.verify_code}
 
 
@@ -62,6 +71,7 @@ ACCESS = {
     "letters.batches": rule("GET", "/letters/batches", ISSUE),
     "letters.batch": rule("GET", "/letters/batches/{batch}", ISSUE),
     "letters.batch_pdf": rule("GET", "/letters/batches/{batch}/pdf", ISSUE),
+    "letters.session_minutes": rule("POST", "/letters/committee/{session}/minutes", MINUTES),
     "letters.status": rule("GET", "/letters/status", ADMIN),
     "letters.api_issue": rule("POST", "/api/v1/letters", ISSUE, anonymous="401"),
     "letters.api_pdf": rule("GET", "/api/v1/letters/{letter_number}.pdf", READ, anonymous="401"),
