@@ -223,7 +223,7 @@ def clean_extras(version: LetterTemplateVersion, raw: dict) -> tuple[dict, dict]
             continue
         if not text:
             if f.required:
-                errors[f.key] = _l("This field is required.")
+                errors[f.key] = _l("Please fill in this field.")
             continue
         if f.kind == "date":
             try:

@@ -416,7 +416,7 @@ def create_incoming():
     notes = clean_text(form.get("notes"))
     for key, value, limit in (("sender", sender, 200), ("subject", subject, 300)):
         if not value:
-            errors[key] = _("This field is required.")
+            errors[key] = _("Please fill in this field.")
         elif len(value) > limit:
             errors[key] = _("Too long: at most %(n)s characters.", n=limit)
     if len(reference) > 60:
@@ -527,13 +527,13 @@ def _template_errors(form: dict) -> dict:
     for key, limit in (("name_ar", 160), ("name_en", 160), ("subject", 300)):
         value = clean_text(form.get(key))
         if not value:
-            errors[key] = _("This field is required.")
+            errors[key] = _("Please fill in this field.")
         elif len(value) > limit:
             errors[key] = _("Too long: at most %(n)s characters.", n=limit)
     if form.get("purpose") not in PURPOSES:
         errors["purpose"] = _("Choose what the template is for.")
     if not (form.get("body") or "").strip():
-        errors["body"] = _("This field is required.")
+        errors["body"] = _("Please fill in this field.")
     for key, limit in (("body", 50000), ("css", 20000), ("extra_fields", 4000)):
         if len(form.get(key) or "") > limit:
             errors[key] = _("Too long: at most %(n)s characters.", n=limit)

@@ -187,3 +187,30 @@ def test_missing_fields_are_reported(client, auth):
     auth.login("officer")
     response = post(client, None, sender="", subject="")
     assert response.status_code == 422
+
+
+def test_registry_pages_run_a_constant_number_of_queries(app, client, auth, make_beneficiary):
+    from playhouse.test_utils import count_queries
+
+    from plugins.letters import service
+    from portal.models import Beneficiary
+    from portal.uploads import store_bytes
+
+    auth.login("officer")
+
+    def add(n):
+        with app.test_request_context(), database.connection_context():
+            stored = store_bytes(_png(), "a.png", "png")
+            for _ in range(n):
+                ben = Beneficiary.get_by_id(make_beneficiary())
+                service.register_incoming(stored=stored, sender="جهة", subject="موضوع", beneficiary=ben)
+
+    def queries(url):
+        with count_queries() as counter:
+            assert client.get(url).status_code == 200
+        return counter.count
+
+    add(2)
+    few = (queries("/letters/incoming"), queries("/letters/"))
+    add(8)
+    assert (queries("/letters/incoming"), queries("/letters/")) == few
