@@ -246,3 +246,16 @@ def test_arabic_catalog_is_complete_and_used(client, auth, repo_root):
     auth.login("officer")
     assert "سجل الصادر" in text_of(client.get("/letters/"))
     assert "Outgoing registry" in text_of(client.get("/letters/?lang=en"))
+
+
+def test_strings_shared_with_the_core_keep_the_core_wording(repo_root):
+    """Catalogs are merged: a different translation here would change the core's screens."""
+    from babel.messages.pofile import read_po
+
+    with open(repo_root / "portal" / "translations" / "ar" / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        core = read_po(fh)
+    with open(repo_root / "plugins" / "letters" / "translations" / "ar" / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        mine = read_po(fh)
+    differing = [m.id for m in mine if m.id and core.get(m.id) and core.get(m.id).string
+                 and core.get(m.id).string != m.string]
+    assert not differing
