@@ -36,6 +36,7 @@ class StoredFile:
     content_type: str
     size: int
     kind: str
+    pages: int = 1  # pages of a PDF (0 when not parsed), frames of a TIFF; 1 for other images
 
 
 def sniff(head: bytes) -> str | None:
@@ -64,23 +65,51 @@ def path_for(sha256: str) -> Path:
     return upload_root() / sha256[:2] / sha256[2:4] / sha256
 
 
-def _check_image(path: Path) -> None:
+def _check_image(path: Path, max_pages: int) -> int:
+    """Header-only checks first (dimensions of every frame, before any pixel is decoded), then a
+    full decode of each frame so that truncated or corrupt data is caught. Returns the frame count."""
+    import warnings
+
     from PIL import Image
 
+    def too_large():
+        return UploadError(_l("The image is too large to process."))
+
     try:
-        with Image.open(path) as img:
-            width, height = img.size
-            frames = getattr(img, "n_frames", 1)
-            if width * height * max(frames, 1) > MAX_IMAGE_PIXELS:
-                raise UploadError(_l("The image is too large to process."))
-            img.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                frames = getattr(img, "n_frames", 1)
+                if frames > max_pages:
+                    raise UploadError(_l("The file has more than %(n)s pages.", n=max_pages))
+                pixels = 0
+                for index in range(frames):
+                    img.seek(index)
+                    width, height = img.size
+                    pixels += width * height
+                    if pixels > MAX_IMAGE_PIXELS:
+                        raise too_large()
+                for index in range(frames):
+                    img.seek(index)
+                    img.load()
+            return frames
     except UploadError:
         raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_large() from None
     except Exception:
         raise UploadError(_l("The image file is damaged or not an image.")) from None
 
 
-def _check_pdf(path: Path) -> None:
+def _check_pdf(path: Path, max_pages: int, parse: bool) -> int:
+    """Byte-level checks (complete file, no active content, not encrypted); with ``parse`` also the
+    structure through pypdf: every page reachable, page count within ``max_pages``. Returns the page
+    count (0 when not parsed)."""
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
     with open(path, "rb") as fh:
         fh.seek(max(0, path.stat().st_size - 2048))
         tail = fh.read()
@@ -88,14 +117,41 @@ def _check_pdf(path: Path) -> None:
         raise UploadError(_l("The PDF file is damaged or incomplete."))
     with open(path, "rb") as fh:
         data = fh.read(4 * 1024 * 1024)
-    if b"/Encrypt" in data:
-        raise UploadError(_l("The PDF is password-protected; please upload an unprotected copy."))
     if b"/JavaScript" in data or b"/JS " in data or b"/Launch" in data:
         raise UploadError(_l("The PDF contains active content and cannot be accepted."))
+    def encrypted():
+        return UploadError(_l("The PDF is password-protected; please upload an unprotected copy."))
+
+    if b"/Encrypt" in data:
+        raise encrypted()
+    if not parse:
+        return 0
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(path, strict=False)
+        if reader.is_encrypted:
+            raise encrypted()
+        pages = len(reader.pages)
+        if pages > max_pages:
+            raise UploadError(_l("The file has more than %(n)s pages.", n=max_pages))
+        for page in reader.pages:
+            page.mediabox  # noqa: B018  (resolves each page object: a broken cross-reference fails here)
+    except UploadError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError):
+        raise UploadError(_l("The PDF file is damaged or incomplete.")) from None
+    if pages < 1:
+        raise UploadError(_l("The PDF file has no pages."))
+    return pages
 
 
-def store_upload(storage, allowed=("pdf", "jpeg", "png", "tiff", "webp"), max_bytes: int | None = None) -> StoredFile:
-    """Validate and store an uploaded file (a werkzeug FileStorage). Nothing is kept on error."""
+def store_upload(storage, allowed=("pdf", "jpeg", "png", "tiff", "webp"), max_bytes: int | None = None,
+                 max_pages: int = 200, parse_pdf: bool = False) -> StoredFile:
+    """Validate and store an uploaded file (a werkzeug FileStorage). Nothing is kept on error.
+
+    ``max_bytes`` defaults to ``MAX_UPLOAD_MB``; ``max_pages`` caps PDF pages and TIFF frames;
+    ``parse_pdf`` also opens a PDF's structure (pages reachable, page count known) — screens that
+    show or OCR the pages ask for it."""
     max_bytes = max_bytes or int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
     name = os.path.basename((storage.filename or "").replace("\\", "/"))[:200] or "upload"
     declared = storage.content_length or 0
@@ -129,9 +185,9 @@ def store_upload(storage, allowed=("pdf", "jpeg", "png", "tiff", "webp"), max_by
         if ext and ext not in KINDS[kind][1]:
             raise UploadError(_l("The file's content does not match its name (%(ext)s).", ext=ext))
         if kind == "pdf":
-            _check_pdf(tmp)
+            pages = _check_pdf(tmp, max_pages, parse_pdf)
         else:
-            _check_image(tmp)
+            pages = _check_image(tmp, max_pages)
         sha = digest.hexdigest()
         final = path_for(sha)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -139,7 +195,37 @@ def store_upload(storage, allowed=("pdf", "jpeg", "png", "tiff", "webp"), max_by
             tmp.unlink()
         else:
             os.replace(tmp, final)
-        return StoredFile(sha256=sha, file_name=name, content_type=KINDS[kind][0], size=size, kind=kind)
+        return StoredFile(sha256=sha, file_name=name, content_type=KINDS[kind][0], size=size, kind=kind,
+                          pages=pages)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def store_bytes(data: bytes, file_name: str, kind: str, pages: int = 1) -> StoredFile:
+    """Store content the portal produced itself (a generated PDF, a merged batch) in the same
+    content-addressed place as uploads. Writes through a temporary file, so readers never see half a file."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}")
+    sha = hashlib.sha256(data).hexdigest()
+    final = path_for(sha)
+    if not final.exists():
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=".store-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(tmp_name, final)
+        finally:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+    return StoredFile(sha256=sha, file_name=file_name, content_type=KINDS[kind][0], size=len(data), kind=kind,
+                      pages=pages)
+
+
+def read_stored(sha256: str) -> bytes:
+    """The bytes of a stored file, checked against its address (a changed file raises ValueError)."""
+    data = path_for(sha256).read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ValueError(f"stored file {sha256} does not match its hash")
+    return data

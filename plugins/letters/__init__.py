@@ -1,7 +1,126 @@
-"""Incoming and outgoing letters (الخطابات).
+"""Incoming and outgoing letters (الخطابات): Arabic PDF letters from editable templates with registry
+numbers, Hijri dates and QR verification; batches; the incoming registry of scanned letters with OCR."""
+from __future__ import annotations
 
-Contacts on this channel are logged through the core's generic contact form; the channel's own
-screens and integrations are added to this plugin as they are built."""
+from pathlib import Path
+
+from flask import current_app, render_template, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from portal import hookimpl
 from portal.channels import declare_channel
 
 channel_info = declare_channel("letters", "الخطابات", "Letters", "✉", order=40)
+
+# Which case transitions issue a letter by themselves (``PORTAL_LETTERS_AUTO_STATUSES``, comma-separated).
+AUTO_STATUSES = "approved,rejected"
+PURPOSE_BY_STATUS = {
+    "submitted": "acknowledgement",
+    "incomplete": "missing_documents",
+    "in_research": "research_referral",
+    "approved": "decision_approved",
+    "rejected": "decision_rejected",
+    "served": "service_delivery",
+}
+
+
+@hookimpl
+def register_blueprints(app):
+    from . import tasks  # noqa: F401  (registers the background jobs with the queue)
+    from .views import bp
+
+    return bp
+
+
+@hookimpl
+def register_models():
+    from .models import MODELS
+
+    return MODELS
+
+
+@hookimpl
+def register_migrations():
+    return [("letters", Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def render_timeline_entry(entry, request):
+    if entry.channel != "letters" or not isinstance(entry.data, dict) or entry.data.get("letter") not in ("in", "out"):
+        return None
+    return Markup(render_template("letters/_entry.html", entry=entry, data=entry.data))
+
+
+@hookimpl
+def menu_links(user, request):
+    if not user.has_role("admin", "officer", "manager", "researcher", "committee"):
+        return []
+    endpoint = request.endpoint or ""
+    return [{"href": url_for("letters.outgoing"), "label": _("Letters"),
+             "active": endpoint.startswith("letters.")}]
+
+
+@hookimpl
+def case_status_changed(case, old, new, actor):
+    """Issue the letter that goes with the new status (by default the committee's decision letters).
+    A letter that cannot be issued (a merge field without data) never blocks the transition: the
+    officer finds a note on the timeline saying which field is missing."""
+    from flask_babel import force_locale
+
+    from portal.db import database
+    from portal.timeline import log_entry
+
+    from . import service
+
+    wanted = current_app.config.get("LETTERS_AUTO_STATUSES", AUTO_STATUSES)
+    if isinstance(wanted, str):
+        wanted = [s.strip() for s in wanted.split(",") if s.strip()]
+    if new not in wanted or new not in PURPOSE_BY_STATUS:
+        return
+    template = service.template_for_purpose(PURPOSE_BY_STATUS[new])
+    if template is None:
+        return
+    try:
+        with database.atomic():
+            service.issue_letter(template=template, case=case, actor=actor)
+    except service.IssueError as exc:
+        with force_locale("ar"):
+            message = str(exc.message)
+        log_entry(channel="letters", direction="internal", beneficiary=case.beneficiary, case=case, actor=actor,
+                  summary=f"لم يصدر خطاب «{template.name_ar}» تلقائيًا: {message}"[:300],
+                  data={"letter_failed": template.key, "field": exc.field})
+
+
+@hookimpl
+def openapi_paths():
+    error = {"$ref": "#/components/schemas/Error"}
+    letter = {"type": "object", "properties": {
+        "number": {"type": "string", "examples": ["ص-1448-000045"]}, "status": {"enum": ["valid", "revoked"]},
+        "subject": {"type": "string"}, "issued_at": {"type": "string", "format": "date-time"},
+        "beneficiary": {"type": ["integer", "null"]}, "case": {"type": ["string", "null"]},
+        "pages": {"type": "integer"}, "replaces": {"type": ["string", "null"]},
+        "download": {"type": "string", "format": "uri"}, "verify": {"type": "string", "format": "uri"}}}
+    json = lambda schema, text: {"description": text, "content": {"application/json": {"schema": schema}}}  # noqa: E731
+    return {
+        "/letters": {"post": {
+            "summary": "Issue a numbered PDF letter from a template",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "additionalProperties": False, "required": ["template"],
+                "properties": {
+                    "template": {"type": "string", "description": "template key, e.g. decision_approved"},
+                    "beneficiary": {"type": "integer"}, "case": {"type": "string", "description": "request reference"},
+                    "recipient": {"type": "string", "description": "another recipient (landlord, school, hospital)"},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                               "description": "the template's extra fields"}}}}}},
+            "responses": {"201": json(letter, "Issued"), "401": json(error, "Missing or invalid token"),
+                          "403": json(error, "The token's user lacks the role"),
+                          "422": json(error, "Invalid input, or a merge field without data")},
+        }},
+        "/letters/{number}.pdf": {"get": {
+            "summary": "The stored PDF of an issued letter",
+            "parameters": [{"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "The PDF", "content": {"application/pdf": {}}},
+                          "401": json(error, "Missing or invalid token"), "404": json(error, "Not found")},
+        }},
+    }

@@ -1,0 +1,410 @@
+"""Letter rendering: merge fields, the sandboxed Jinja templates admins edit, the A4 layout
+(letterhead, page numbers, signature, QR code) and WeasyPrint. Arabic letters are always rendered in
+Arabic, whatever the interface language of the person issuing them."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import fontpkg
+from flask import current_app
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
+
+from portal import dates
+from portal.text import strip_bidi_controls
+
+FONTS = {
+    "Amiri": [("amiri", 400, "normal"), ("amiri", 700, "bold")],
+    "IBM Plex Sans Arabic": [("ibm-plex-sans-arabic", 400, "normal"), ("ibm-plex-sans-arabic", 600, "bold")],
+    "Noto Sans": [("noto-sans", 400, "normal")],
+}
+
+# Merge fields every template may use, with a short description shown in the editor.
+FIELD_HELP = {
+    "beneficiary_name": "الاسم الرباعي للمستفيد",
+    "beneficiary_first_name": "الاسم الأول",
+    "national_id_masked": "رقم الهوية مقنّعًا (آخر أربعة أرقام)",
+    "file_number": "رقم الملف",
+    "beneficiary_city": "المدينة",
+    "salutation": "السيد / السيدة",
+    "honorific": "المحترم / المحترمة",
+    "case_reference": "رقم الطلب",
+    "request_type": "نوع الطلب",
+    "case_status": "حالة الطلب",
+    "decision_reasons": "أسباب القرار",
+    "amount": "المبلغ المعتمد",
+    "submitted_date": "تاريخ تقديم الطلب (هجري وميلادي)",
+    "expected_reply_date": "الموعد المتوقع للرد",
+    "quantity": "الكمية المعتمدة",
+    "conditions": "شروط الموافقة",
+    "researcher_name": "اسم الباحث الاجتماعي",
+    "officer_name": "اسم الموظف المصدر للخطاب",
+    "letter_number": "رقم الخطاب الصادر",
+    "letter_date": "تاريخ الخطاب (هجري وميلادي)",
+    "org_name": "اسم الجمعية",
+}
+
+
+# Letters are Arabic documents whatever the interface language: the request types and statuses
+# they name are spelled here, so a letter never depends on a catalog being compiled.
+REQUEST_TYPE_AR = {
+    "general": "طلب عام", "financial_aid": "مساعدة مالية", "food_basket": "سلة غذائية", "rent": "إيجار",
+    "medical": "علاج", "education": "تعليم", "seasonal": "برنامج موسمي", "ramadan_basket": "سلة رمضان",
+}
+CASE_STATUS_AR = {
+    "draft": "مسودة", "submitted": "مقدَّم", "incomplete": "ناقص المستندات", "in_research": "قيد البحث الاجتماعي",
+    "awaiting_committee": "بانتظار اللجنة", "approved": "معتمد", "rejected": "معتذر عنه", "registered": "مسجل",
+    "served": "قُدمت الخدمة", "closed": "مغلق", "withdrawn": "مسحوب",
+}
+
+
+class MissingField(Exception):
+    """A merge field the template uses has no data for this letter."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+class TemplateProblem(Exception):
+    """The template cannot be compiled or run (syntax error, forbidden operation)."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class _Missing(StrictUndefined):
+    def _fail_with_undefined_error(self, *args, **kwargs):
+        raise MissingField(self._undefined_name or "?")
+
+    __str__ = __html__ = __iter__ = __len__ = __bool__ = _fail_with_undefined_error  # type: ignore[assignment]
+
+
+def _lines(value) -> Markup:
+    items = [line.strip(" -•\t") for line in str(value).splitlines() if line.strip(" -•\t")]
+    return Markup("<ul>") + Markup("").join(Markup("<li>%s</li>") % item for item in items) + Markup("</ul>")
+
+
+def _paragraphs(value) -> Markup:
+    blocks = [b.strip() for b in str(value).replace("\r\n", "\n").split("\n\n") if b.strip()]
+    return Markup("").join(
+        Markup("<p>%s</p>") % Markup("<br>").join(escape(line) for line in block.split("\n")) for block in blocks
+    )
+
+
+def make_env() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(autoescape=True, undefined=_Missing)
+    env.filters["lines"] = _lines
+    env.filters["paragraphs"] = _paragraphs
+    return env
+
+
+_ENV = make_env()
+
+
+def check_syntax(source: str, label: str) -> None:
+    """Raise TemplateProblem with the line number when ``source`` does not compile."""
+    try:
+        _ENV.parse(source)
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(f"{label}: {exc.message}", exc.lineno) from None
+
+
+def used_fields(source: str) -> set[str]:
+    """Names a template reads (for the editor's field list)."""
+    try:
+        tree = _ENV.parse(source)
+    except TemplateSyntaxError:
+        return set()
+    return {n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}
+
+
+def render_fragment(source: str, context: dict, label: str) -> Markup:
+    try:
+        return Markup(_ENV.from_string(source).render(**context))
+    except MissingField:
+        raise
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(f"{label}: {exc.message}", exc.lineno) from None
+    except (SecurityError, UndefinedError, TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+        raise TemplateProblem(f"{label}: {exc}") from None
+
+
+# --- merge fields -------------------------------------------------------------------------------
+
+def date_words(value: dt.date) -> Markup:
+    """Hijri beside Gregorian, each isolated for bidi: ``<bdi>12 جمادى الأولى 1448 هـ</bdi> الموافق <bdi>…</bdi>``."""
+    return Markup('<bdi class="date">%s</bdi> الموافق <bdi class="date">%s</bdi>') % (
+        dates.format_hijri(value, "ar"), dates.format_gregorian(value, "ar"))
+
+
+def date_numeric(value: dt.date) -> Markup:
+    return Markup('<bdi dir="ltr" class="date">%s</bdi> هـ الموافق <bdi dir="ltr" class="date">%s</bdi> م') % (
+        dates.hijri_numeric(value), f"{value.year}/{value.month:02d}/{value.day:02d}")
+
+
+def riyadh_today() -> dt.date:
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).date()
+
+
+def money(value: Decimal) -> Markup:
+    return Markup('<bdi dir="ltr">%s</bdi> ريال') % f"{value:,.2f}"
+
+
+def initials(*names: str) -> str:
+    """First letter of the first and last name, skipping the article: "أحمد … الغامدي" -> "أ. غ."."""
+    letters = []
+    for name in names:
+        name = (name or "").strip()
+        if name.startswith("ال") and len(name) > 3:
+            name = name[2:]
+        if name:
+            letters.append(name[0] + ".")
+    return " ".join(letters)
+
+
+def merge_fields(*, beneficiary=None, case=None, officer=None, extra: dict | None = None) -> dict:
+    """Every merge field that has data for this letter. A field without data is left out, so a template
+    that uses it fails with ``MissingField`` naming it."""
+    from portal.labels import CASE_STATUS, REQUEST_TYPE, label
+
+    values: dict = {}
+
+    def put(key, value):
+        if value is None or value == "":
+            return
+        values[key] = strip_bidi_controls(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+    if beneficiary is not None:
+        put("beneficiary_name", beneficiary.full_name)
+        put("beneficiary_first_name", beneficiary.first_name)
+        put("national_id_masked", Markup('<bdi dir="ltr">%s</bdi>') % beneficiary.masked_id)
+        put("file_number", Markup("<bdi>%s</bdi>") % beneficiary.file_number)
+        put("beneficiary_city", beneficiary.city)
+        put("salutation", "السيدة" if beneficiary.gender == "f" else "السيد")
+        put("honorific", "المحترمة" if beneficiary.gender == "f" else "المحترم")
+    if case is not None:
+        put("case_reference", Markup('<bdi dir="ltr">%s</bdi>') % case.reference)
+        with _arabic():
+            put("request_type", REQUEST_TYPE_AR.get(case.request_type) or str(label(REQUEST_TYPE, case.request_type)))
+            put("case_status", CASE_STATUS_AR.get(case.status) or str(label(CASE_STATUS, case.status)))
+        put("decision_reasons", case.decision_reasons)
+        if case.amount is not None:
+            put("amount", money(Decimal(case.amount)))
+        if getattr(case, "quantity", None):
+            put("quantity", Markup("<bdi>%s</bdi>") % case.quantity)
+        put("conditions", getattr(case, "conditions", ""))
+        if case.submitted_at:
+            put("submitted_date", date_words(case.submitted_at.date()))
+        due = case.committee_due_at
+        if due is None and case.submitted_at:
+            due = case.submitted_at + dt.timedelta(days=int(current_app.config.get("COMMITTEE_DAYS", 14)))
+        if due is not None:
+            put("expected_reply_date", date_words(due.date() if isinstance(due, dt.datetime) else due))
+        if case.assigned_researcher_id:
+            put("researcher_name", case.assigned_researcher.full_name)
+    if officer is not None:
+        put("officer_name", officer.full_name)
+    put("org_name", current_app.config["ORG_NAME_AR"])
+    for key, value in (extra or {}).items():
+        put(key, value)
+    return values
+
+
+class _arabic:
+    """Translate labels into Arabic while building a letter, whatever the request's language."""
+
+    def __enter__(self):
+        from flask_babel import force_locale
+
+        self._ctx = force_locale("ar")
+        self._ctx.__enter__()
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+
+# --- the document -------------------------------------------------------------------------------
+
+@dataclass
+class LetterDocument:
+    subject: str
+    subject_html: Markup
+    body: Markup
+    css: str
+    number: str
+    issued_on: dt.date
+    recipient: str
+    salutation: str = ""
+    honorific: str = ""
+    verify_url: str = ""
+    signatory: str = ""
+    signatory_title: str = ""
+    officer: str = ""
+    draft: bool = False
+    custom_recipient: bool = False
+
+    @property
+    def verify_display(self) -> str:
+        from urllib.parse import unquote
+
+        return unquote(self.verify_url)
+
+    @property
+    def verify_code(self) -> str:
+        return self.verify_display.rsplit("c=", 1)[-1]
+
+
+def compose(version, context: dict, *, number: str, issued_on: dt.date, recipient: str = "",
+            verify_url: str = "", draft: bool = False) -> LetterDocument:
+    """Run the version's subject and body with the merge fields; raises MissingField / TemplateProblem."""
+    context = dict(context)
+    context["letter_number"] = Markup("<bdi>%s</bdi>") % number
+    context["letter_date"] = date_words(issued_on)
+    subject_html = render_fragment(version.subject, context, "subject")
+    body = render_fragment(version.body, context, "body")
+    config = current_app.config
+    return LetterDocument(
+        subject=Markup(subject_html).striptags(), subject_html=Markup(subject_html.strip()), body=body, css=version.css or "", number=number, issued_on=issued_on,
+        recipient=recipient or context.get("beneficiary_name", ""), salutation=context.get("salutation", ""),
+        honorific=context.get("honorific", ""), verify_url=verify_url,
+        signatory=config.get("LETTERS_SIGNATORY", "المدير التنفيذي"),
+        signatory_title=config.get("LETTERS_SIGNATORY_TITLE", ""), officer=context.get("officer_name", ""),
+        draft=draft, custom_recipient=bool(recipient),
+    )
+
+
+def qr_data_uri(url: str) -> str:
+    import segno
+
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=1, dark="#000")
+
+
+def logo_data_uri() -> str:
+    path = current_app.config.get("LETTERS_LOGO")
+    if not path or not Path(path).is_file():
+        return ""
+    data = Path(path).read_bytes()
+    kind = {b"\x89PNG": "image/png", b"<svg": "image/svg+xml", b"<?xm": "image/svg+xml"}.get(data[:4], "image/jpeg")
+    return f"data:{kind};base64,{base64.b64encode(data).decode()}"
+
+
+def font_faces() -> Markup:
+    rules = []
+    for family, faces in FONTS.items():
+        for package, weight, style in faces:
+            try:
+                path = fontpkg.path(package, weight)
+            except Exception:  # a missing font package: the family falls back to the next in the stack
+                continue
+            rules.append(
+                f'@font-face {{ font-family: "{family}"; font-weight: {style}; '
+                f'src: url("{Path(path).as_uri()}"); }}'
+            )
+    return Markup("\n".join(rules))
+
+
+def document_html(doc: LetterDocument) -> str:
+    config = current_app.config
+    with _arabic():
+        # The Jinja environment directly, not render_template: the page context processors need a
+        # signed-in request, and letters are also rendered by background jobs.
+        return current_app.jinja_env.get_template("letters/document.html").render(
+            doc=doc, fonts=font_faces(), date=date_numeric(doc.issued_on),
+            qr=qr_data_uri(doc.verify_url) if doc.verify_url else "", logo=logo_data_uri(),
+            org_name=config["ORG_NAME_AR"], org_name_en=config["ORG_NAME_EN"],
+            org_registration=config.get("ORG_REGISTRATION", ""), org_address=config.get("LETTERS_ADDRESS", ""),
+            org_contact=config.get("LETTERS_CONTACT", ""),
+        )
+
+
+def _fetcher_allowing(allowed: set[str]):
+    """WeasyPrint URL fetcher limited to our font files and inline data: a template's CSS cannot read
+    other local files or reach the network."""
+    from weasyprint.urls import URLFetcher
+
+    class LetterFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("data:") or url in allowed:
+                return super().fetch(url, headers)
+            raise ValueError(f"letters may not load {url[:80]}")
+
+    return LetterFetcher(allowed_protocols=("data", "file"))
+
+
+def _allowed_urls() -> set[str]:
+    urls = set()
+    for faces in FONTS.values():
+        for package, weight, _style in faces:
+            try:
+                urls.add(Path(fontpkg.path(package, weight)).as_uri())
+            except Exception:
+                continue
+    return urls
+
+
+def html_to_pdf(html: str) -> tuple[bytes, int]:
+    """PDF bytes and the page count."""
+    import logging
+
+    import weasyprint
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    document = weasyprint.HTML(string=html, url_fetcher=_fetcher_allowing(_allowed_urls())).render()
+    return document.write_pdf(), len(document.pages)
+
+
+def pdf_page_png(pdf: bytes, page: int = 1, dpi: int = 60) -> bytes | None:
+    """One page of a PDF as PNG through poppler's pdftoppm; None where poppler is not installed."""
+    binary = shutil.which("pdftoppm")
+    if binary is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "in.pdf"
+        source.write_bytes(pdf)
+        result = subprocess.run(
+            [binary, "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", str(source),
+             str(Path(tmp) / "out")],
+            capture_output=True, timeout=60,
+        )
+        out = Path(tmp) / "out.png"
+        if result.returncode != 0 or not out.exists():
+            return None
+        return out.read_bytes()
+
+
+def merge_pdfs(parts: list[bytes]) -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for data in parts:
+        writer.append(io.BytesIO(data))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def font_status() -> list[dict]:
+    """Each font of the letter stack and whether its package is installed (for the status page)."""
+    rows = []
+    for family, faces in FONTS.items():
+        for package, weight, _style in faces:
+            try:
+                path = str(fontpkg.path(package, weight))
+            except Exception:
+                path = ""
+            rows.append({"family": family, "package": f"fontpkg-{package}", "weight": weight, "path": path})
+    return rows

@@ -1,0 +1,657 @@
+"""Letters service: templates and versions, issuing numbered PDFs, reissue and revocation, the incoming
+registry, OCR and batches. Views, the API, hooks and jobs all go through here."""
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import io
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from flask import current_app, has_request_context, request
+from flask_babel import lazy_gettext as _l
+from peewee import IntegrityError
+
+from portal import dates
+from portal.audit import audit
+from portal.db import database, is_postgres, utcnow
+from portal.sequences import next_value
+from portal.text import clean_text, normalize_name
+from portal.timeline import log_entry
+from portal.uploads import path_for, read_stored, store_bytes
+from portal.validators import ValidationError
+
+from . import render
+from .builtin import BUILTIN
+from .models import IncomingLetter, Letter, LetterBatch, LetterTemplate, LetterTemplateVersion
+
+OUT_PREFIX = "ص"
+IN_PREFIX = "و"
+PLACEHOLDER_NUMBER = f"{OUT_PREFIX}-0000-000000"
+EXTRA_KINDS = ("line", "text", "date", "optional")
+
+
+class IssueError(Exception):
+    """A letter cannot be issued; ``message`` is for the officer, ``field`` names the merge field."""
+
+    def __init__(self, message, field: str | None = None, line: int | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+        self.line = line
+
+
+# --- templates ----------------------------------------------------------------------------------
+
+@dataclass
+class ExtraField:
+    key: str
+    label_ar: str
+    label_en: str
+    kind: str
+
+    @property
+    def required(self) -> bool:
+        return self.kind != "optional"
+
+
+def parse_extra_fields(spec: str) -> list[ExtraField]:
+    """``key|Arabic label|English label|kind`` a line; kind is line, text, date or optional."""
+    out = []
+    for raw in (spec or "").splitlines():
+        if not raw.strip():
+            continue
+        parts = [p.strip() for p in raw.split("|")]
+        key = parts[0]
+        if not key.isidentifier() or key.startswith("_"):
+            raise render.TemplateProblem(f"extra fields: “{key}” is not a valid field name")
+        label_ar = parts[1] if len(parts) > 1 and parts[1] else key
+        label_en = parts[2] if len(parts) > 2 and parts[2] else key
+        kind = parts[3] if len(parts) > 3 and parts[3] else "line"
+        if kind not in EXTRA_KINDS:
+            raise render.TemplateProblem(f"extra fields: “{kind}” must be one of {', '.join(EXTRA_KINDS)}")
+        out.append(ExtraField(key, label_ar, label_en, kind))
+    return out
+
+
+def ensure_builtins() -> None:
+    """Create the built-in templates that do not exist yet (version 1 from ``builtin.py``). Two workers
+    starting at once queue on the write lock and the second finds the templates already there."""
+    existing = {k for (k,) in LetterTemplate.select(LetterTemplate.key).tuples()}
+    if all(spec["key"] in existing for spec in BUILTIN):
+        return
+    try:
+        with _issuing_transaction():
+            existing = {k for (k,) in LetterTemplate.select(LetterTemplate.key).tuples()}
+            for spec in BUILTIN:
+                if spec["key"] in existing:
+                    continue
+                template = LetterTemplate.create(key=spec["key"], name_ar=spec["name_ar"], name_en=spec["name_en"],
+                                                 purpose=spec["purpose"], builtin=True)
+                LetterTemplateVersion.create(template=template, number=1, subject=spec["subject"],
+                                             body=spec["body"], extra_fields=spec["extra_fields"])
+    except IntegrityError:  # another worker created them at the same moment (PostgreSQL)
+        pass
+
+
+def templates(active_only: bool = True) -> list[LetterTemplate]:
+    ensure_builtins()
+    query = LetterTemplate.select().order_by(LetterTemplate.builtin.desc(), LetterTemplate.id)
+    if active_only:
+        query = query.where(LetterTemplate.active == True)  # noqa: E712
+    return list(query)
+
+
+def template_by_key(key: str) -> LetterTemplate | None:
+    ensure_builtins()
+    return LetterTemplate.get_or_none(LetterTemplate.key == key)
+
+
+def template_for_purpose(purpose: str) -> LetterTemplate | None:
+    ensure_builtins()
+    return (LetterTemplate.select().where((LetterTemplate.purpose == purpose) & (LetterTemplate.active == True))  # noqa: E712
+            .order_by(LetterTemplate.builtin, LetterTemplate.id.desc()).first())
+
+
+def current_version(template: LetterTemplate) -> LetterTemplateVersion:
+    return (LetterTemplateVersion.select().where(LetterTemplateVersion.template == template)
+            .order_by(LetterTemplateVersion.number.desc()).get())
+
+
+def check_version(subject: str, body: str, extra_fields: str) -> None:
+    """Raise TemplateProblem (with the line) when any part does not compile."""
+    render.check_syntax(subject, "subject")
+    render.check_syntax(body, "body")
+    parse_extra_fields(extra_fields)
+
+
+def save_version(template: LetterTemplate, *, subject: str, body: str, css: str, extra_fields: str,
+                 actor=None) -> LetterTemplateVersion:
+    check_version(subject, body, extra_fields)
+    with database.atomic():
+        last = (LetterTemplateVersion.select(LetterTemplateVersion.number)
+                .where(LetterTemplateVersion.template == template)
+                .order_by(LetterTemplateVersion.number.desc()).scalar()) or 0
+        version = LetterTemplateVersion.create(template=template, number=last + 1, subject=subject, body=body,
+                                               css=css, extra_fields=extra_fields, created_by=actor)
+        audit("update", "letter_template", template.id, {"version": version.number}, actor=actor)
+    return version
+
+
+def sample_context(version: LetterTemplateVersion) -> dict:
+    """Example data for the editor's preview: every standard field plus each extra field."""
+    today = render.riyadh_today()
+    ctx = {
+        "beneficiary_name": "نورة عبدالله سعد الحربي", "beneficiary_first_name": "نورة",
+        "national_id_masked": render.Markup('<bdi dir="ltr">******0008</bdi>'),
+        "file_number": render.Markup("<bdi>F-000123</bdi>"), "beneficiary_city": "مكة المكرمة",
+        "salutation": "السيدة", "honorific": "المحترمة",
+        "case_reference": render.Markup('<bdi dir="ltr">1448-000123</bdi>'),
+        "request_type": "مساعدة مالية", "case_status": "معتمد",
+        "decision_reasons": "استيفاء شروط الاستحقاق وفق الدراسة الاجتماعية.",
+        "amount": render.money(__import__("decimal").Decimal("1500")),
+        "submitted_date": render.date_words(today - dt.timedelta(days=10)),
+        "expected_reply_date": render.date_words(today + dt.timedelta(days=4)),
+        "researcher_name": "خالد سعيد الزهراني", "officer_name": "موظف علاقات المستفيدين",
+        "org_name": current_app.config["ORG_NAME_AR"],
+    }
+    try:
+        fields = parse_extra_fields(version.extra_fields)
+    except render.TemplateProblem:
+        fields = []
+    for f in fields:
+        ctx[f.key] = render.date_words(today + dt.timedelta(days=7)) if f.kind == "date" else (
+            "مثال أول\nمثال ثانٍ" if f.kind == "text" else f.label_ar)
+    return ctx
+
+
+def preview_pdf(version) -> bytes:
+    """A draft PDF of the version with example data; raises TemplateProblem / MissingField."""
+    doc = render.compose(version, sample_context(version), number=PLACEHOLDER_NUMBER,
+                         issued_on=render.riyadh_today(), verify_url=verify_url(PLACEHOLDER_NUMBER, "preview"),
+                         draft=True)
+    pdf, _pages = render.html_to_pdf(render.document_html(doc))
+    return pdf
+
+
+# --- issuing ------------------------------------------------------------------------------------
+
+def public_base_url() -> str:
+    base = current_app.config.get("LETTERS_PUBLIC_URL")
+    if not base and has_request_context():
+        base = request.host_url
+    return (base or "http://127.0.0.1:5000/").rstrip("/") + "/"
+
+
+def verify_url(number: str, code: str, base: str | None = None) -> str:
+    """The public verification address. The path carries the number without its Arabic prefix
+    (``1448-000045``), so the QR code and the printed address stay plain ASCII."""
+    from urllib.parse import quote
+
+    short = number.split("-", 1)[1] if number.startswith(OUT_PREFIX + "-") else number
+    return f"{(base or public_base_url()).rstrip('/')}/letters/verify/{quote(short)}?c={quote(code)}"
+
+
+def _issuing_transaction():
+    """The numbering transaction. On SQLite it takes the write lock at BEGIN (IMMEDIATE), so two
+    workers queue at the start instead of failing to upgrade a read lock; on PostgreSQL the counter's
+    row lock does the same."""
+    if is_postgres() or database.obj.in_transaction():
+        return database.atomic()
+    # Rendering happens while the lock is held, so another worker may wait for several letters:
+    # this connection waits up to LETTERS_LOCK_WAIT seconds instead of the default busy timeout.
+    wait_ms = int(float(current_app.config.get("LETTERS_LOCK_WAIT", 60)) * 1000)
+    database.execute_sql(f"PRAGMA busy_timeout = {wait_ms}")
+    return database.atomic("IMMEDIATE")
+
+
+def clean_extras(version: LetterTemplateVersion, raw: dict) -> tuple[dict, dict]:
+    """Typed extra fields -> merge values (dates become Hijri + Gregorian). Returns (values, errors)."""
+    values, errors = {}, {}
+    for f in parse_extra_fields(version.extra_fields):
+        text = clean_text(raw.get(f.key))
+        if f.kind != "text":
+            text = " ".join(text.split())
+        if len(text) > 4000:
+            errors[f.key] = _l("Too long: at most %(n)s characters.", n=4000)
+            continue
+        if not text:
+            if f.required:
+                errors[f.key] = _l("Please fill in this field.")
+            continue
+        if f.kind == "date":
+            try:
+                day = dates.parse_date(text)
+            except ValidationError as exc:
+                errors[f.key] = exc.message
+                continue
+            values[f.key] = render.date_words(day)
+            values[f.key + "__raw"] = day.isoformat()
+        else:
+            values[f.key] = text
+    return values, errors
+
+
+def _compose(version, context, **kwargs):
+    try:
+        return render.compose(version, context, **kwargs)
+    except render.MissingField as exc:
+        name = f"{exc.name} ({render.FIELD_HELP[exc.name]})" if exc.name in render.FIELD_HELP else exc.name
+        raise IssueError(_l("The letter was not issued: the merge field “%(name)s” has no data for this letter.",
+                            name=name), field=exc.name) from None
+    except render.TemplateProblem as exc:
+        raise IssueError(_l("The letter template has an error (%(msg)s); an administrator must fix it.",
+                            msg=exc.message), line=exc.line) from None
+
+
+_warm = {"done": False}
+
+
+def issue_letter(*, template: LetterTemplate, beneficiary=None, case=None, actor=None, extra: dict | None = None,
+                 recipient: str = "", replaces: Letter | None = None, batch: LetterBatch | None = None,
+                 base_url: str | None = None) -> Letter:
+    """Render, number and store one letter in one transaction; put it on the timeline.
+
+    ``extra``: already cleaned extra-field values (``clean_extras``). Raises IssueError with nothing
+    written when a merge field has no data or the template is broken."""
+    if case is not None and beneficiary is None:
+        beneficiary = case.beneficiary
+    version = current_version(template)
+    extra = dict(extra or {})
+    context = render.merge_fields(beneficiary=beneficiary, case=case, officer=actor,
+                                  extra={k: v for k, v in extra.items() if not k.endswith("__raw")})
+    recipient = clean_text(recipient)[:200]
+    today = render.riyadh_today()
+    # A dry run first: a missing field must not cost a registry number or a write lock.
+    draft = _compose(version, context, number=PLACEHOLDER_NUMBER, issued_on=today, recipient=recipient,
+                     verify_url=verify_url(PLACEHOLDER_NUMBER, "x", base_url))
+    if not _warm["done"]:  # the first render of a process loads the fonts: do it outside the lock
+        render.html_to_pdf(render.document_html(draft))
+        _warm["done"] = True
+    year = dates.hijri_year(today)
+    with _issuing_transaction():
+        sequence = next_value(f"letters_out_{year}")
+        number = f"{OUT_PREFIX}-{year}-{sequence:06d}"
+        code = secrets.token_hex(5)
+        doc = _compose(version, context, number=number, issued_on=today, recipient=recipient,
+                       verify_url=verify_url(number, code, base_url))
+        pdf, pages = render.html_to_pdf(render.document_html(doc))
+        stored = store_bytes(pdf, f"{number}.pdf", "pdf", pages)
+        who = recipient or (beneficiary.full_name if beneficiary else "")
+        letter = Letter.create(
+            number=number, hijri_year=year, sequence=sequence, template=template, template_version=version,
+            beneficiary=beneficiary, case=case, recipient=who,
+            recipient_initials=render.initials(*(who.split()[:1] + who.split()[-1:])) if who else "",
+            subject=doc.subject[:300], fields={k: str(v) for k, v in extra.items()}, issued_by=actor,
+            pdf_sha256=stored.sha256, pdf_size=stored.size, page_count=pages, verify_code=code,
+            replaces=replaces, batch=batch,
+        )
+        if replaces is not None:
+            _revoke(replaces, reason=f"أعيد إصداره برقم {number}", actor=actor)
+        entry = log_entry(
+            channel="letters", direction="out", beneficiary=beneficiary, case=case, actor=actor,
+            summary=f"خطاب صادر {number}: {doc.subject}"[:300],
+            data={"letter": "out", "id": letter.id, "number": number, "subject": doc.subject[:300],
+                  "template": template.key, "status": "valid",
+                  "replaces": replaces.number if replaces is not None else None},
+        )
+        Letter.update(entry=entry).where(Letter.id == letter.id).execute()
+        letter.entry = entry
+        audit("create", "letter", letter.id, {"number": number, "template": template.key,
+                                              "version": version.number}, actor=actor)
+    return letter
+
+
+def _revoke(letter: Letter, *, reason: str, actor=None) -> None:
+    now = utcnow()
+    Letter.update(status="revoked", revoked_at=now, revoked_reason=reason[:300]).where(Letter.id == letter.id).execute()
+    if letter.entry_id:
+        from portal.models import TimelineEntry
+
+        entry = TimelineEntry.get_or_none(TimelineEntry.id == letter.entry_id)
+        if entry is not None:
+            data = dict(entry.data or {})
+            data["status"] = "revoked"
+            TimelineEntry.update(data=data).where(TimelineEntry.id == entry.id).execute()
+    audit("update", "letter", letter.id, {"status": "revoked", "reason": reason[:300]}, actor=actor)
+    letter.status, letter.revoked_at, letter.revoked_reason = "revoked", now, reason[:300]
+
+
+def revoke_letter(letter: Letter, *, reason: str, actor=None) -> None:
+    with database.atomic():
+        fresh = Letter.get_by_id(letter.id)
+        if fresh.status == "revoked":
+            raise IssueError(_l("This letter is already revoked."))
+        _revoke(fresh, reason=reason, actor=actor)
+    letter.status = "revoked"
+
+
+def reissue_letter(letter: Letter, *, actor=None, base_url: str | None = None) -> Letter:
+    """A new letter (new number) from the template's current version with the same data; the old
+    one is revoked and the new one points to it."""
+    if letter.status == "revoked":
+        raise IssueError(_l("A revoked letter cannot be reissued; issue a new letter instead."))
+    if letter.template_id is None:
+        raise IssueError(_l("The template of this letter no longer exists."))
+    extra = {k: v for k, v in (letter.fields or {}).items()}
+    from markupsafe import Markup
+
+    for key in [k for k in extra if k.endswith("__raw")]:
+        extra[key[:-5]] = render.date_words(dt.date.fromisoformat(extra[key]))
+    for key, value in list(extra.items()):
+        if isinstance(value, str) and value.startswith("<bdi"):
+            extra[key] = Markup(value)
+    custom = letter.recipient if letter.beneficiary_id is None or (
+        letter.beneficiary and letter.recipient != letter.beneficiary.full_name) else ""
+    with database.atomic():
+        fresh = Letter.get_by_id(letter.id)
+        if fresh.status == "revoked":
+            raise IssueError(_l("This letter is already revoked."))
+        return issue_letter(template=letter.template, beneficiary=letter.beneficiary, case=letter.case, actor=actor,
+                            extra=extra, recipient=custom, replaces=fresh, base_url=base_url)
+
+
+def letter_pdf(letter: Letter) -> bytes:
+    return read_stored(letter.pdf_sha256)
+
+
+def find_for_verification(number: str, code: str) -> Letter | None:
+    number = (number or "").strip()
+    if number[:1].isdigit():
+        number = f"{OUT_PREFIX}-{number}"
+    letter = Letter.get_or_none(Letter.number == number)
+    if letter is None or not hmac.compare_digest(letter.verify_code, (code or "").strip()):
+        return None
+    return letter
+
+
+# --- incoming -----------------------------------------------------------------------------------
+
+def register_incoming(*, stored, sender: str, subject: str, letter_date=None, sender_reference: str = "",
+                      beneficiary=None, case=None, notes: str = "", actor=None) -> IncomingLetter:
+    today = render.riyadh_today()
+    year = dates.hijri_year(today)
+    with _issuing_transaction():
+        sequence = next_value(f"letters_in_{year}")
+        number = f"{IN_PREFIX}-{year}-{sequence:06d}"
+        letter = IncomingLetter.create(
+            number=number, hijri_year=year, sequence=sequence, sender=sender, sender_reference=sender_reference,
+            subject=subject, letter_date=letter_date, beneficiary=beneficiary, case=case, notes=notes,
+            file_sha256=stored.sha256, file_name=stored.file_name, content_type=stored.content_type,
+            size=stored.size, page_count=stored.pages, registered_by=actor,
+            ocr_status="pending" if ocr_available() else "unavailable",
+            search_text=normalize_name(f"{number} {sender} {sender_reference} {subject} {notes}"),
+        )
+        entry = log_entry(
+            channel="letters", direction="in", beneficiary=beneficiary, case=case, actor=actor,
+            summary=f"خطاب وارد {number} من {sender}: {subject}"[:300],
+            data={"letter": "in", "id": letter.id, "number": number, "subject": subject[:300], "sender": sender[:200],
+                  "pages": stored.pages},
+        )
+        IncomingLetter.update(entry=entry).where(IncomingLetter.id == letter.id).execute()
+        audit("create", "incoming_letter", letter.id, {"number": number}, actor=actor)
+    return letter
+
+
+# --- OCR ------------------------------------------------------------------------------------------
+
+def tesseract_status() -> dict:
+    """What the status page shows: the binary, its version, whether Arabic is installed."""
+    binary = shutil.which(current_app.config.get("LETTERS_TESSERACT", "tesseract"))
+    info = {"binary": binary, "version": "", "languages": [], "arabic": False,
+            "pdftoppm": shutil.which("pdftoppm")}
+    if binary:
+        try:
+            out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=20)
+            info["version"] = (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else ""
+            langs = subprocess.run([binary, "--list-langs"], capture_output=True, text=True, timeout=20)
+            info["languages"] = [line.strip() for line in langs.stdout.splitlines()[1:] if line.strip()]
+        except (OSError, subprocess.SubprocessError):
+            info["binary"] = None
+    info["arabic"] = "ara" in info["languages"]
+    return info
+
+
+def ocr_available() -> bool:
+    if current_app.config.get("LETTERS_OCR") is False:
+        return False
+    status = tesseract_status()
+    return bool(status["binary"] and status["arabic"])
+
+
+def page_images(sha256: str, content_type: str, page_count: int, dpi: int = 200):
+    """Yield each page as a PNG file path (in a temporary directory that lives while iterating)."""
+    from PIL import Image
+
+    source = path_for(sha256)
+    with tempfile.TemporaryDirectory() as tmp:
+        if content_type == "application/pdf":
+            binary = shutil.which("pdftoppm")
+            if binary is None:
+                raise RuntimeError("pdftoppm (poppler-utils) is not installed")
+            for page in range(1, page_count + 1):
+                out = Path(tmp) / f"p{page}"
+                subprocess.run([binary, "-png", "-r", str(dpi), "-gray", "-f", str(page), "-l", str(page),
+                                "-singlefile", str(source), str(out)], check=True, capture_output=True, timeout=300)
+                yield Path(str(out) + ".png")
+        else:
+            with Image.open(source) as img:
+                for index in range(getattr(img, "n_frames", 1)):
+                    img.seek(index)
+                    out = Path(tmp) / f"p{index + 1}.png"
+                    img.convert("L").save(out)
+                    yield out
+
+
+def run_ocr(letter: IncomingLetter) -> str:
+    """OCR every page with Tesseract (Arabic + English), one thread (OMP_THREAD_LIMIT=1)."""
+    binary = shutil.which(current_app.config.get("LETTERS_TESSERACT", "tesseract"))
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    texts = []
+    for image in page_images(letter.file_sha256, letter.content_type, letter.page_count):
+        result = subprocess.run([binary, str(image), "stdout", "-l", "ara+eng", "--psm", "3"], capture_output=True,
+                                text=True, env=env, timeout=300, check=True)
+        texts.append(result.stdout.strip())
+    return "\n\f\n".join(texts)
+
+
+def ocr_letter(letter_id: int) -> str:
+    """Run OCR for one incoming letter and store its text and search form; returns the new status."""
+    letter = IncomingLetter.get_or_none(IncomingLetter.id == letter_id)
+    if letter is None:
+        return "missing"
+    if not ocr_available():
+        IncomingLetter.update(ocr_status="unavailable").where(IncomingLetter.id == letter.id).execute()
+        return "unavailable"
+    try:
+        text = run_ocr(letter)
+    except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
+        current_app.logger.warning("OCR of incoming letter %s failed: %s", letter.number, exc)
+        IncomingLetter.update(ocr_status="failed").where(IncomingLetter.id == letter.id).execute()
+        return "failed"
+    with database.atomic():
+        IncomingLetter.update(
+            ocr_status="done", ocr_text=text,
+            search_text=normalize_name(
+                f"{letter.number} {letter.sender} {letter.sender_reference} {letter.subject} {letter.notes} {text}"),
+        ).where(IncomingLetter.id == letter.id).execute()
+    return "done"
+
+
+# --- batches ------------------------------------------------------------------------------------
+
+def run_batch(batch_id: int, base_url: str | None = None) -> None:
+    """Issue one letter per case of the batch, each in its own transaction, updating progress as it
+    goes; then merge every issued PDF into one for printing."""
+    batch = LetterBatch.get_or_none(LetterBatch.id == batch_id)
+    if batch is None or batch.status not in ("queued", "running"):
+        return
+    try:
+        _run_batch(batch, base_url)
+    except Exception as exc:  # the batch must end in a state the progress page can show
+        current_app.logger.exception("letter batch %s failed", batch.id)
+        errors = list(LetterBatch.get_by_id(batch.id).errors or []) + [{"case": "", "message": str(exc)[:300]}]
+        LetterBatch.update(status="failed", errors=errors, finished_at=utcnow()).where(
+            LetterBatch.id == batch.id).execute()
+
+
+def _run_batch(batch: LetterBatch, base_url: str | None) -> None:
+    from portal.models import Case, User
+
+    LetterBatch.update(status="running").where(LetterBatch.id == batch.id).execute()
+    actor = User.get_or_none(User.id == batch.created_by_id) if batch.created_by_id else None
+    errors = list(batch.errors or [])
+    done = failed = 0
+    parts = []
+    for case_id in batch.case_ids:
+        case = Case.get_or_none(Case.id == case_id)
+        try:
+            if case is None:
+                raise IssueError(_l("The request no longer exists."))
+            already = Letter.get_or_none((Letter.batch == batch) & (Letter.case == case))
+            template = batch.template
+            if batch.by_decision:
+                template = template_for_purpose(f"decision_{case.status}")
+                if template is None:
+                    raise IssueError(_l("The request has no committee decision."))
+            letter = already or issue_letter(template=template, case=case, actor=actor, batch=batch,
+                                             base_url=base_url)
+            parts.append(letter_pdf(letter))
+            done += 1
+        except IssueError as exc:
+            failed += 1
+            errors.append({"case": case.reference if case else str(case_id), "message": str(exc.message)})
+        LetterBatch.update(done=done, failed=failed, errors=errors).where(LetterBatch.id == batch.id).execute()
+    sha = ""
+    if parts:
+        merged = render.merge_pdfs(parts)
+        sha = store_bytes(merged, f"batch-{batch.id}.pdf", "pdf").sha256
+    LetterBatch.update(status="done", pdf_sha256=sha, finished_at=utcnow()).where(LetterBatch.id == batch.id).execute()
+
+
+# --- page images for the viewer -----------------------------------------------------------------------
+
+PAGE_WIDTHS = {"thumb": 240, "full": 1240}
+
+
+def page_png(letter: IncomingLetter, page: int, size: str = "full") -> bytes | None:
+    """Page ``page`` of a scan as PNG, scaled to the viewer's width; cached beside the uploads."""
+    from PIL import Image
+
+    from portal.uploads import upload_root
+
+    cache = upload_root() / ".pages" / letter.file_sha256[:2]
+    target = cache / f"{letter.file_sha256}-{page}-{size}.png"
+    if target.exists():
+        return target.read_bytes()
+    width = PAGE_WIDTHS[size]
+    try:
+        if letter.content_type == "application/pdf":
+            png = render.pdf_page_png(read_stored(letter.file_sha256), page, dpi=40 if size == "thumb" else 150)
+            if png is None:
+                return None
+            img = Image.open(io.BytesIO(png))
+        else:
+            img = Image.open(path_for(letter.file_sha256))
+            img.seek(page - 1)
+        with img:
+            frame = img.convert("RGB") if img.mode not in ("RGB", "L") else img.copy()
+        if frame.width > width:
+            frame = frame.resize((width, max(1, int(frame.height * width / frame.width))))
+        out = io.BytesIO()
+        frame.save(out, "PNG", optimize=True)
+    except (OSError, ValueError, EOFError):
+        return None
+    data = out.getvalue()
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+    return data
+
+
+# --- the committee (the workflow's sessions, when the core has them) ----------------------------------
+
+def workflow_models():
+    """The workflow's committee models, or None on a core without them."""
+    try:
+        from portal.workflow import models
+    except ImportError:
+        return None
+    return models if hasattr(models, "CommitteeSession") else None
+
+
+DECISION_AR = {"approved": "الموافقة", "rejected": "الاعتذار"}
+
+
+def minutes_fields(session) -> dict:
+    """Merge values of a session's minutes: date, chair, members, and one table row per decided request."""
+    from markupsafe import Markup
+
+    from portal.models import Beneficiary, Case, User
+
+    wf = workflow_models()
+    members = [u.full_name for u in User.select().join(wf.SessionMember, on=(wf.SessionMember.user == User.id))
+               .where(wf.SessionMember.session == session).order_by(User.full_name)]
+    votes = {}
+    for case_id, vote, count in (wf.Vote.select(wf.Vote.case, wf.Vote.vote, fn_count(wf.Vote.id))
+                                 .where(wf.Vote.session == session).group_by(wf.Vote.case, wf.Vote.vote).tuples()):
+        votes.setdefault(case_id, {})[vote] = count
+    rows = list(wf.AgendaItem.select(wf.AgendaItem, Case, Beneficiary)
+                .join(Case, on=(wf.AgendaItem.case == Case.id), attr="case")
+                .join(Beneficiary, on=(Case.beneficiary == Beneficiary.id), attr="beneficiary")
+                .where(wf.AgendaItem.session == session).order_by(wf.AgendaItem.position))
+    cells = []
+    for index, item in enumerate(rows, 1):
+        case = item.case
+        tally = votes.get(case.id, {})
+        tally_text = "، ".join(f"{label}: {tally[key]}" for key, label in
+                              (("approve", "موافقة"), ("reject", "اعتذار"), ("abstain", "امتناع")) if tally.get(key))
+        if item.decision == "approved":
+            detail = render.money(Decimal(case.amount)) if case.amount is not None else (
+                Markup("<bdi>%s</bdi>") % case.quantity if getattr(case, "quantity", None) else "")
+        else:
+            detail = case.decision_reasons or ""
+        cells.append(Markup(
+            "<tr><td><bdi>%s</bdi></td><td><bdi dir=\"ltr\">%s</bdi></td><td>%s</td><td>%s</td><td>%s</td>"
+            "<td>%s</td><td>%s</td></tr>") % (
+            index, case.reference, case.beneficiary.full_name,
+            render.REQUEST_TYPE_AR.get(case.request_type, case.request_type), tally_text or "—",
+            DECISION_AR.get(item.decision, "لم يُبتّ فيه"), detail))
+    table = Markup(
+        '<table class="grid"><thead><tr><th>م</th><th>رقم الطلب</th><th>المستفيد</th><th>نوع الطلب</th>'
+        "<th>الأصوات</th><th>القرار</th><th>المبلغ أو الأسباب</th></tr></thead><tbody>") + Markup("").join(cells) + \
+        Markup("</tbody></table>")
+    values = {"session_date": render.date_words(session.held_on), "chair_name": session.chair.full_name,
+              "members": "\n".join(members), "quorum": str(session.quorum), "decisions": table}
+    if session.title:
+        values["session_title"] = session.title
+    return values
+
+
+def fn_count(field):
+    from peewee import fn
+
+    return fn.COUNT(field)
+
+
+def issue_minutes(session, *, actor=None, base_url: str | None = None) -> Letter:
+    """The session's minutes as a numbered PDF in the outgoing registry."""
+    template = template_for_purpose("committee_minutes")
+    if template is None:
+        raise IssueError(_l("No active template for committee minutes."))
+    return issue_letter(template=template, actor=actor, extra=minutes_fields(session),
+                        recipient="أعضاء لجنة البحث", base_url=base_url)
+
+
+def session_decision_cases(session) -> list[int]:
+    wf = workflow_models()
+    return [item.case_id for item in wf.AgendaItem.select(wf.AgendaItem.case)
+            .where((wf.AgendaItem.session == session) & (wf.AgendaItem.decision != ""))
+            .order_by(wf.AgendaItem.position)]

@@ -1,0 +1,78 @@
+"""Access rules of the letters plugin's routes."""
+from . import STAFF, rule
+
+READ = ("admin", "officer", "manager", "researcher", "committee")
+ISSUE = ("admin", "officer", "manager")
+REGISTER = ("admin", "officer")
+DOWNLOAD = ("admin", "officer", "manager")
+REVOKE = ("admin", "manager")
+ADMIN = ("admin",)
+MINUTES = ("admin", "officer", "manager", "committee")
+
+
+def FIXTURES(app):
+    """An outgoing letter, an incoming scan, a batch and a template to aim the rules at."""
+    import datetime as dt
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from plugins.letters import service
+    from plugins.letters.models import LetterBatch
+    from portal.models import Beneficiary
+    from portal.uploads import store_upload
+
+    if True:  # runs inside the access test's app context and connection
+        ben = Beneficiary.select().order_by(Beneficiary.id).first()
+        general = service.template_by_key("general")
+        letter = service.issue_letter(template=general, beneficiary=ben,
+                                      extra={"subject_text": "اختبار", "body_text": "نص"})
+        buffer = io.BytesIO()
+        Image.new("L", (200, 280), 255).save(buffer, "PNG")
+        stored = store_upload(FileStorage(io.BytesIO(buffer.getvalue()), filename="scan.png"))
+        incoming = service.register_incoming(stored=stored, sender="مستشفى", subject="تقرير", beneficiary=ben)
+        batch = LetterBatch.create(template=general, case_ids=[], status="done")
+        session_id = 0
+        workflow = service.workflow_models()
+        if workflow is not None:
+            from portal.models import User
+
+            chair = User.get(User.username == "committee")
+            session_id = workflow.CommitteeSession.create(held_on=dt.date.today(), chair=chair, quorum=1).id
+    return {"session": session_id,"letter": letter.id, "letter_number": letter.number, "incoming": incoming.id, "batch": batch.id,
+            "template": general.id, "verify_code": letter.verify_code}
+
+
+ACCESS = {
+    "letters.outgoing": rule("GET", "/letters/", READ),
+    "letters.outgoing_csv": rule("GET", "/letters/outgoing.csv", READ),
+    "letters.letter": rule("GET", "/letters/out/{letter}", READ),
+    "letters.letter_pdf": rule("GET", "/letters/out/{letter}/pdf", READ),
+    "letters.revoke": rule("POST", "/letters/out/{letter}/revoke", REVOKE),
+    "letters.reissue": rule("POST", "/letters/out/{letter}/reissue", ISSUE),
+    "letters.send": rule("POST", "/letters/out/{letter}/send", ISSUE),
+    "letters.issue_form": rule("GET", "/letters/issue", ISSUE),
+    "letters.issue": rule("POST", "/letters/issue", ISSUE),
+    "letters.verify_form": rule("GET", "/letters/verify", STAFF, anonymous="ok"),
+    "letters.verify": rule("GET", "/letters/verify/{letter_number}?c={verify_code}", STAFF, anonymous="ok"),
+    "letters.incoming": rule("GET", "/letters/incoming", READ),
+    "letters.incoming_csv": rule("GET", "/letters/incoming.csv", READ),
+    "letters.new_incoming": rule("GET", "/letters/incoming/new", REGISTER),
+    "letters.create_incoming": rule("POST", "/letters/incoming/new", REGISTER),
+    "letters.incoming_letter": rule("GET", "/letters/incoming/{incoming}", READ),
+    "letters.incoming_file": rule("GET", "/letters/incoming/{incoming}/file", DOWNLOAD),
+    "letters.incoming_page": rule("GET", "/letters/incoming/{incoming}/pages/1.png", READ),
+    "letters.rerun_ocr": rule("POST", "/letters/incoming/{incoming}/ocr", REGISTER),
+    "letters.templates": rule("GET", "/letters/templates", ADMIN),
+    "letters.new_template": rule("GET", "/letters/templates/new", ADMIN),
+    "letters.edit_template": rule("GET", "/letters/templates/{template}", ADMIN),
+    "letters.preview_template": rule("POST", "/letters/templates/preview", ADMIN),
+    "letters.batches": rule("GET", "/letters/batches", ISSUE),
+    "letters.batch": rule("GET", "/letters/batches/{batch}", ISSUE),
+    "letters.batch_pdf": rule("GET", "/letters/batches/{batch}/pdf", ISSUE),
+    "letters.session_minutes": rule("POST", "/letters/committee/{session}/minutes", MINUTES),
+    "letters.status": rule("GET", "/letters/status", ADMIN),
+    "letters.api_issue": rule("POST", "/api/v1/letters", ISSUE, anonymous="401"),
+    "letters.api_pdf": rule("GET", "/api/v1/letters/{letter_number}.pdf", READ, anonymous="401"),
+}
