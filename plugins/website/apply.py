@@ -14,6 +14,7 @@ from portal.templating import render
 from portal.text import clean_text
 from portal.uploads import UploadError, store_upload
 from portal.validators import ValidationError, clean_mobile, clean_national_id
+from portal.workflow.errors import WorkflowError
 
 from . import antiabuse, drafts, tracking, workflow_bridge
 from .views import _limit, bp, first_error, lang, stamp_context
@@ -27,12 +28,6 @@ RELATIONS = ("spouse", "son", "daughter", "father", "mother", "brother", "sister
 HOUSING = {"owned": _l("Owned"), "rented": _l("Rented"), "family": _l("With relatives"), "other": _l("Other")}
 NAME_FIELDS = ("first_name", "father_name", "grandfather_name", "family_name")
 MAX_MEMBERS = 20
-
-
-def open_case_for(national_id: str) -> Case | None:
-    return (Case.select().join(Beneficiary)
-            .where((Beneficiary.national_id == national_id) & (Case.status.in_(tracking.OPEN_STATUSES)))
-            .order_by(Case.id.desc()).first())
 
 
 # ---------------------------------------------------------------- validation per step
@@ -134,16 +129,12 @@ def validate_request(form: dict) -> tuple[dict, dict]:
         errors["summary"] = _("Too long: at most %(n)s characters.", n=2000)
     answers = {}
     if values["request_type"] in types:
-        for q in workflow_bridge.questions(types[values["request_type"]]):
-            key = f"q{q.id}"
-            raw = clean_text(form.get(key))[:500]
-            answers[str(q.id)] = raw
-            if q.required and not raw:
-                errors[key] = _("Please answer this question.")
-            elif raw and q.answer_kind == "yes_no" and raw not in ("yes", "no"):
-                errors[key] = _("Choose yes or no.")
-            elif raw and q.answer_kind == "number" and not raw.replace(".", "", 1).isdigit():
-                errors[key] = _("Enter a number.")
+        rtype = types[values["request_type"]]
+        raw = {str(q.id): form.get(f"answer_{q.id}", "") for q in workflow_bridge.questions(rtype)}
+        answers, answer_errors = workflow_bridge.validate_answers(rtype, raw)
+        if answer_errors:
+            answers = {k: clean_text(v)[:500] for k, v in raw.items()}
+            errors.update(answer_errors)
     values["answers"] = answers
     return values, errors
 
@@ -233,6 +224,10 @@ def apply_step(step):
         return _show(draft, step)
     form = request.form.to_dict()
     action = form.get("action", "next")
+    if action == "save":  # htmx autosave while typing: keep what is there, validate later
+        if draft is not None and step in SAVERS:
+            drafts.save(draft, step, SAVERS[step](form)[0])
+        return "", 204
     handler = HANDLERS[step]
     return handler(draft, form, action)
 
@@ -254,7 +249,7 @@ def handle_applicant(draft, form, action):
     values, errors = validate_applicant(form)
     if problem or errors:
         return _show(draft, "applicant", 422, form=form, errors=errors, problem=problem)
-    existing = open_case_for(values["national_id"])
+    existing = workflow_bridge.open_case_for(values["national_id"])
     if existing is not None:
         return _show(draft, "applicant", 409, form=form, errors={}, existing=existing)
     if draft is None:
@@ -377,6 +372,7 @@ def handle_review(draft, form, action):
     return submit(draft)
 
 
+SAVERS = {"applicant": validate_applicant, "household": validate_household, "request": validate_request}
 HANDLERS = {
     "applicant": handle_applicant, "household": handle_household, "request": handle_request,
     "documents": handle_documents, "declaration": handle_declaration, "review": handle_review,
@@ -398,7 +394,7 @@ def incomplete_steps(draft) -> list[str]:
         bad.append("household")
     req = dict(data.get("request") or {})
     req_form = {"request_type": req.get("request_type", ""), "summary": req.get("summary", "")}
-    req_form.update({f"q{k}": v for k, v in (req.get("answers") or {}).items()})
+    req_form.update({f"answer_{k}": v for k, v in (req.get("answers") or {}).items()})
     if validate_request(req_form)[1]:
         bad.append("request")
     decl = data.get("declaration") or {}
@@ -413,7 +409,11 @@ def submit(draft):
     if bad:
         flash(_("Some answers need checking before you send."), "info")
         return _go(bad[0])
-    result = workflow_bridge.submit_application(draft)
+    try:
+        result = workflow_bridge.submit_application(draft)
+    except WorkflowError as exc:
+        return _show(draft, "review", 422, errors={k: str(v) for k, v in exc.fields.items()} or
+                     {"__all__": str(exc.message)})
     if result.existing is not None:
         return _show(draft, "review", 409, existing=result.existing)
     session["website_done"] = result.case.id

@@ -16,7 +16,6 @@ from .models import Inquiry
 
 CASE_REF = re.compile(r"^\d{4}-\d{6}$")
 INQUIRY_REF = re.compile(r"^Q\d{4}-\d{6}$")
-OPEN_STATUSES = ("draft", "submitted", "incomplete", "in_research", "awaiting_committee", "approved", "registered")
 
 # What each status means, in plain words for the applicant (never internal detail).
 PUBLIC_STATUS = {

@@ -2,7 +2,6 @@
 (officers' queue of inquiries, volunteers, page and FAQ editing)."""
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -11,6 +10,7 @@ import time
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from peewee import JOIN
 
@@ -18,7 +18,7 @@ from portal.audit import audit
 from portal.auth import roles_required
 from portal.db import database, utcnow
 from portal.limiter import limiter
-from portal.models import Beneficiary, Case, Document, User
+from portal.models import Beneficiary, Case, Document
 from portal.plugins import channels, hook
 from portal.templating import render
 from portal.text import clean_text
@@ -41,14 +41,14 @@ AVAILABILITY = ("weekdays", "weekends", "evenings", "ramadan", "any")
 
 # How to reach the association on each channel (shown on the home and contact pages).
 CHANNEL_HOW = {
-    "interview": "Visit one of our offices during working hours.",
-    "phone": "Call us; an officer answers and logs your call.",
-    "social": "Write to us on our social media accounts.",
-    "letters": "Send us a letter; it is registered and answered.",
-    "help_requests": "Ask for help through our help-request service.",
-    "volunteering": "Sign up as a volunteer on this website.",
-    "website": "Apply, track, ask and complain right here.",
-    "delegates": "Meet the delegate of the branch office near you.",
+    "interview": _l("Visit one of our offices during working hours."),
+    "phone": _l("Call us; an officer answers and logs your call."),
+    "social": _l("Write to us on our social media accounts."),
+    "letters": _l("Send us a letter; it is registered and answered."),
+    "help_requests": _l("Ask for help through our help-request service."),
+    "volunteering": _l("Sign up as a volunteer on this website."),
+    "website": _l("Apply, track, ask and complain right here."),
+    "delegates": _l("Meet the delegate of the branch office near you."),
 }
 
 
@@ -185,7 +185,7 @@ def volunteer():
                 channel = "volunteering" if "volunteering" in {c["key"] for c in channels()} else "website"
                 entry = log_entry(
                     channel=channel, direction="in", beneficiary=ben,
-                    summary=inquiries.in_arabic(_l_volunteer()) + ": " + values["name"],
+                    summary=inquiries.in_arabic(_l("Volunteer sign-up")) + ": " + values["name"],
                     body=values["skills"],
                     data={"kind": "volunteer", "volunteer": row.id, "name": values["name"],
                           "mobile": values["mobile"], "availability": values["availability"]},
@@ -198,12 +198,6 @@ def volunteer():
     return render("website/volunteer.html", block="volunteer_form", form=form, errors=errors, problem=problem,
                   first=first_error(errors, order), availability=availability_labels(),
                   **stamp_context()), (422 if (errors or problem) else 200)
-
-
-def _l_volunteer():
-    from flask_babel import lazy_gettext
-
-    return lazy_gettext("Volunteer sign-up")
 
 
 def availability_labels() -> dict:
@@ -386,11 +380,9 @@ def track_upload():
 
 
 def _l_upload(kind):
-    from flask_babel import lazy_gettext
-
     from portal.labels import DOCUMENT_KIND
 
-    return lazy_gettext("Document uploaded on the website: %(kind)s", kind=DOCUMENT_KIND.get(kind, kind))
+    return _l("Document uploaded on the website: %(kind)s", kind=DOCUMENT_KIND.get(kind, kind))
 
 
 # ---------------------------------------------------------------- staff: the officers' queue
