@@ -73,3 +73,22 @@ def dashboard_widgets(user, request):
     open_count = Inquiry.select().where(Inquiry.status == "open").count()
     overdue = Inquiry.select().where((Inquiry.status == "open") & (Inquiry.due_at < utcnow())).count()
     return [Markup(render_template("website/staff/_widget.html", open_count=open_count, overdue=overdue))]
+
+
+@hookimpl
+def render_timeline_entry(entry, request):
+    """Website entries show what the person typed (escaped): the application's household and the
+    mobile they gave, the sender of a message and its queue number."""
+    if entry.channel not in ("website", "volunteering") or not isinstance(entry.data, dict):
+        return None
+    kind = entry.data.get("kind")
+    if kind not in ("website_application", "inquiry", "volunteer"):
+        return None
+    from flask import render_template
+
+    from portal import labels
+
+    from .apply import HOUSING
+
+    return Markup(render_template("website/staff/_entry.html", entry=entry, data=entry.data, labels=labels,
+                                  housing=HOUSING))

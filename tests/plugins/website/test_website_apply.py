@@ -242,3 +242,13 @@ def test_english_and_arabic(app, client, types):
     en = client.get("/site/apply?lang=en")
     html = en.get_data(as_text=True)
     assert '<html lang="en" dir="ltr">' in html and "Apply for support" in html
+
+
+def test_the_officer_sees_the_application_on_the_timeline(app, client, auth, types, outbox):
+    apply_fully(client, app, applicant={"first_name": "<b>فاطمة</b>"})
+    case = _case(app)
+    auth.login("officer")
+    html = client.get(f"/beneficiaries/{case.beneficiary_id}").get_data(as_text=True)
+    assert "طلب مستلم عبر الموقع الإلكتروني" in html
+    assert "سارة" in html and "&lt;b&gt;فاطمة&lt;/b&gt;" in html and "<b>فاطمة</b>" not in html
+    assert case.reference in html

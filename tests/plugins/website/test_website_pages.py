@@ -124,3 +124,13 @@ def test_staff_menu_and_dashboard_widget(app, client, auth):
     auth.logout()
     auth.login("researcher")
     assert "/website/inbox" not in client.get("/").get_data(as_text=True)
+
+
+def test_response_times_use_arabic_plural_forms(app, client):
+    app.config["WEBSITE_RESPONSE_DAYS"] = {"inquiry": 2, "complaint": 5, "suggestion": 14}
+    text = text_of(client.get("/site/ask"))
+    assert "نرد على الاستفسارات خلال يومين." in text
+    assert "نرد على الشكاوى خلال 5 أيام." in text
+    assert "نرد على الاقتراحات خلال 14 يوماً." in text
+    en = text_of(client.get("/site/ask?lang=en"))
+    assert "Complaints are answered within 5 days." in en
