@@ -30,6 +30,7 @@ DEFAULTS = {
 def register_blueprints(app):
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
+    from . import tasks  # noqa: F401  (registers the periodic job)
     from .views import bp
 
     return bp

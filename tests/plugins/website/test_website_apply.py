@@ -252,3 +252,17 @@ def test_the_officer_sees_the_application_on_the_timeline(app, client, auth, typ
     assert "طلب مستلم عبر الموقع الإلكتروني" in html
     assert "سارة" in html and "&lt;b&gt;فاطمة&lt;/b&gt;" in html and "<b>فاطمة</b>" not in html
     assert case.reference in html
+
+
+def test_expired_drafts_are_purged_by_the_daily_job(app, client, types):
+    import datetime as dt
+
+    from plugins.website.models import ApplicationDraft
+    from plugins.website.tasks import purge_expired_drafts
+
+    start_application(client)
+    start_application(app.test_client(), {"national_id": "1234567897"})
+    with app.app_context(), database.connection_context():
+        ApplicationDraft.update(expires_at=dt.datetime(2000, 1, 1)).where(ApplicationDraft.id == 1).execute()
+        assert purge_expired_drafts.call_local() == 1
+        assert [d.national_id for d in ApplicationDraft.select()] == ["1234567897"]
