@@ -2,6 +2,7 @@
 in a signed timestamp issued with the form. Rate limits are declared on the views."""
 from __future__ import annotations
 
+import secrets
 import time
 
 from flask import current_app
@@ -17,7 +18,16 @@ def _serializer() -> URLSafeSerializer:
 
 
 def issue_stamp() -> str:
-    return _serializer().dumps(int(time.time()))
+    """A signed (time, nonce) pair: the time enforces the minimum fill time, the nonce makes a form
+    posted twice (double click, resent page) recognisable."""
+    return _serializer().dumps([int(time.time()), secrets.token_hex(8)])
+
+
+def nonce(form) -> str | None:
+    try:
+        return str(_serializer().loads(form.get(STAMP, ""))[1])
+    except (BadSignature, TypeError, ValueError, IndexError, KeyError):
+        return None
 
 
 def check(form) -> str | None:
@@ -25,8 +35,8 @@ def check(form) -> str | None:
     if form.get(HONEYPOT):
         return _l("The form could not be accepted. Please try again.")
     try:
-        issued = int(_serializer().loads(form.get(STAMP, "")))
-    except (BadSignature, TypeError, ValueError):
+        issued = int(_serializer().loads(form.get(STAMP, ""))[0])
+    except (BadSignature, TypeError, ValueError, IndexError, KeyError):
         return _l("The form expired. Please check your answers and send it again.")
     elapsed = time.time() - issued
     if elapsed < float(current_app.config["WEBSITE_MIN_FILL_SECONDS"]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
+from peewee import IntegrityError
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
@@ -68,7 +69,7 @@ def response_days(kind: str) -> int:
     return int(days.get(kind, 5) if isinstance(days, dict) else days)
 
 
-def create(values: dict) -> Inquiry:
+def create(values: dict, form_nonce: str | None = None) -> Inquiry:
     """Store the inquiry, match it to a registered beneficiary by national ID (and to their request
     when the reference given belongs to them), and put it on the timeline."""
     ben = None
@@ -78,23 +79,32 @@ def create(values: dict) -> Inquiry:
     if ben is not None and values.get("reference"):
         case = Case.get_or_none((Case.reference == values["reference"]) & (Case.beneficiary == ben))
     now = utcnow()
-    with database.atomic():
-        year = hijri_year()
-        number = next_value(f"website_inquiry_{year}")
-        inquiry = Inquiry.create(
-            reference=f"Q{year}-{number:06d}", kind=values["kind"], name=values["name"], mobile=values["mobile"],
-            national_id=values["national_id"], email=values["email"], subject=values["subject"],
-            body=values["body"], beneficiary=ben, case=case,
-            due_at=now + dt.timedelta(days=response_days(values["kind"])), created_at=now,
-        )
-        entry = log_entry(
-            channel="website", direction="in", beneficiary=ben, case=case,
-            summary=f"{in_arabic(KIND_LABELS[values['kind']])}: {values['subject']}"[:300], body=values["body"],
-            data={"kind": "inquiry", "inquiry": inquiry.id, "inquiry_kind": values["kind"],
-                  "reference": inquiry.reference, "name": values["name"], "mobile": values["mobile"]},
-        )
-        Inquiry.update(entry=entry).where(Inquiry.id == inquiry.id).execute()
-        audit("create", "website_inquiry", inquiry.id, {"kind": values["kind"]})
+    if form_nonce:
+        earlier = Inquiry.get_or_none(Inquiry.form_nonce == form_nonce)
+        if earlier is not None:
+            return earlier
+    try:
+        with database.atomic():
+            year = hijri_year()
+            number = next_value(f"website_inquiry_{year}")
+            inquiry = Inquiry.create(
+                reference=f"Q{year}-{number:06d}", kind=values["kind"], name=values["name"], mobile=values["mobile"],
+                national_id=values["national_id"], email=values["email"], subject=values["subject"],
+                body=values["body"], beneficiary=ben, case=case,
+                due_at=now + dt.timedelta(days=response_days(values["kind"])), created_at=now, form_nonce=form_nonce,
+            )
+            entry = log_entry(
+                channel="website", direction="in", beneficiary=ben, case=case,
+                summary=f"{in_arabic(KIND_LABELS[values['kind']])}: {values['subject']}"[:300], body=values["body"],
+                data={"kind": "inquiry", "inquiry": inquiry.id, "inquiry_kind": values["kind"],
+                      "reference": inquiry.reference, "name": values["name"], "mobile": values["mobile"]},
+            )
+            Inquiry.update(entry=entry).where(Inquiry.id == inquiry.id).execute()
+            audit("create", "website_inquiry", inquiry.id, {"kind": values["kind"]})
+    except IntegrityError:  # the same form posted twice at the same moment
+        if not form_nonce:
+            raise
+        return Inquiry.get(Inquiry.form_nonce == form_nonce)
     return Inquiry.get_by_id(inquiry.id)
 
 

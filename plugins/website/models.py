@@ -56,6 +56,7 @@ class Inquiry(BaseModel):
     answered_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     answered_at = DateTimeField(null=True)
     answer_delivery = CharField(max_length=120, default="")
+    form_nonce = CharField(max_length=32, null=True, unique=True)  # the same form posted twice -> one row
     created_at = DateTimeField(default=utcnow)
 
 
@@ -69,6 +70,7 @@ class Volunteer(BaseModel):
     notes = TextField(default="")
     status = CharField(max_length=20, default="new")
     entry = ForeignKeyField(TimelineEntry, null=True, backref="+", on_delete="SET NULL")
+    form_nonce = CharField(max_length=32, null=True, unique=True)
     created_at = DateTimeField(default=utcnow)
 
 

@@ -12,7 +12,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from peewee import JOIN
+from peewee import JOIN, IntegrityError
 
 from portal.audit import audit
 from portal.auth import roles_required
@@ -125,7 +125,7 @@ def ask():
         problem = antiabuse.check(form)
         values, errors = inquiries.validate(form)
         if not errors and not problem:
-            inquiry = inquiries.create(values)
+            inquiry = inquiries.create(values, form_nonce=antiabuse.nonce(form))
             session["website_inquiry"] = inquiry.reference
             return redirect(url_for("website.ask_sent"))
     order = ("kind", "name", "mobile", "national_id", "email", "reference", "subject", "body")
@@ -178,20 +178,27 @@ def volunteer():
     if request.method == "POST":
         problem = antiabuse.check(form)
         values, errors = validate_volunteer(form)
+        earlier = Volunteer.get_or_none(Volunteer.form_nonce == antiabuse.nonce(form)) if not problem else None
+        if earlier is not None:
+            session["website_volunteer"] = earlier.id
+            return redirect(url_for("website.volunteer_sent"))
         if not errors and not problem:
-            with database.atomic():
-                row = Volunteer.create(**values)
-                ben = Beneficiary.get_or_none(Beneficiary.mobile == values["mobile"])
-                channel = "volunteering" if "volunteering" in {c["key"] for c in channels()} else "website"
-                entry = log_entry(
-                    channel=channel, direction="in", beneficiary=ben,
-                    summary=inquiries.in_arabic(_l("Volunteer sign-up")) + ": " + values["name"],
-                    body=values["skills"],
-                    data={"kind": "volunteer", "volunteer": row.id, "name": values["name"],
-                          "mobile": values["mobile"], "availability": values["availability"]},
-                )
-                Volunteer.update(entry=entry).where(Volunteer.id == row.id).execute()
-                audit("create", "website_volunteer", row.id)
+            try:
+                with database.atomic():
+                    row = Volunteer.create(form_nonce=antiabuse.nonce(form), **values)
+                    ben = Beneficiary.get_or_none(Beneficiary.mobile == values["mobile"])
+                    channel = "volunteering" if "volunteering" in {c["key"] for c in channels()} else "website"
+                    entry = log_entry(
+                        channel=channel, direction="in", beneficiary=ben,
+                        summary=inquiries.in_arabic(_l("Volunteer sign-up")) + ": " + values["name"],
+                        body=values["skills"],
+                        data={"kind": "volunteer", "volunteer": row.id, "name": values["name"],
+                              "mobile": values["mobile"], "availability": values["availability"]},
+                    )
+                    Volunteer.update(entry=entry).where(Volunteer.id == row.id).execute()
+                    audit("create", "website_volunteer", row.id)
+            except IntegrityError:  # the same form posted twice at the same moment
+                row = Volunteer.get(Volunteer.form_nonce == antiabuse.nonce(form))
             session["website_volunteer"] = row.id
             return redirect(url_for("website.volunteer_sent"))
     order = ("name", "mobile", "email", "city", "skills", "availability", "notes", "consent")

@@ -65,6 +65,7 @@ def up(migrator, db):
         answered_by = ForeignKeyField(User, null=True, on_delete='SET NULL')
         answered_at = DateTimeField(null=True)
         answer_delivery = CharField(max_length=120, default='')
+        form_nonce = CharField(max_length=32, null=True, unique=True)
         created_at = DateTimeField()
         class Meta:
             database = db
@@ -80,6 +81,7 @@ def up(migrator, db):
         notes = TextField(default='')
         status = CharField(max_length=20, default='new')
         entry = ForeignKeyField(TimelineEntry, null=True, on_delete='SET NULL')
+        form_nonce = CharField(max_length=32, null=True, unique=True)
         created_at = DateTimeField()
         class Meta:
             database = db

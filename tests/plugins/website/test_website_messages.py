@@ -206,3 +206,25 @@ def test_volunteer_sign_up(app, client, auth):
         assert TimelineEntry.get_by_id(v.entry_id).channel == "volunteering"
     auth.login("officer")
     assert "منيرة" in text_of(client.get("/website/volunteers"))
+
+
+def test_the_same_form_posted_twice_is_one_message(app, client):
+    from plugins.website.models import Inquiry, Volunteer
+    from portal.models import TimelineEntry
+
+    data = {"kind": "inquiry", "name": "خالد", "mobile": "0561234567", "subject": "سؤال", "body": "نص",
+            **stamp(client, "/site/ask")}
+    first = client.post("/site/ask", data=data)
+    second = client.post("/site/ask", data=data)
+    assert first.status_code == second.status_code == 302
+    volunteer = {"name": "منيرة", "mobile": "0581234567", "skills": "تمريض", "availability": "any", "consent": "1",
+                 **stamp(client, "/site/volunteer")}
+    assert client.post("/site/volunteer", data=volunteer).status_code == 302
+    assert client.post("/site/volunteer", data=volunteer).status_code == 302
+    with app.app_context(), database.connection_context():
+        assert Inquiry.select().count() == 1 and Volunteer.select().count() == 1
+        assert TimelineEntry.select().count() == 2
+    # a fresh form is a new message
+    assert ask(client, subject="سؤال آخر").status_code == 302
+    with app.app_context(), database.connection_context():
+        assert Inquiry.select().count() == 2
