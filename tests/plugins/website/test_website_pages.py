@@ -134,3 +134,13 @@ def test_response_times_use_arabic_plural_forms(app, client):
     assert "نرد على الاقتراحات خلال 14 يوماً." in text
     en = text_of(client.get("/site/ask?lang=en"))
     assert "Complaints are answered within 5 days." in en
+
+
+def test_each_request_chooses_its_language_even_in_a_shared_app_context(app, client):
+    """Flask-Babel caches the locale on the app context; requests made while a test (or a script)
+    holds one open must not inherit the previous request's language."""
+    with app.app_context():
+        assert '<html lang="ar" dir="rtl">' in client.get("/site/faq").get_data(as_text=True)
+        english = client.get("/site/faq?lang=en").get_data(as_text=True)
+        assert '<html lang="en" dir="ltr">' in english and "Frequently asked questions" in english
+        assert '<html lang="ar" dir="rtl">' in client.get("/site/faq").get_data(as_text=True)
