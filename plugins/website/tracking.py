@@ -14,6 +14,7 @@ from portal.text import fold_digits, only_digits
 
 from .models import Inquiry
 
+SAUDI_OFFSET = dt.timedelta(hours=3)  # stored times are UTC; Saudi Arabia has no daylight saving
 CASE_REF = re.compile(r"^\d{4}-\d{6}$")
 INQUIRY_REF = re.compile(r"^Q\d{4}-\d{6}$")
 
@@ -73,13 +74,14 @@ def find_inquiry(reference: str, proof: str) -> Inquiry | None:
 
 def expected_reply_date(case: Case) -> dt.date | None:
     """The committee's due date once the request awaits it; before that, the date the applicant
-    was promised (submission + the committee's days). None once decided or closed."""
+    was promised (submission + the committee's days). Dates are Saudi dates (UTC+3). None once
+    decided or closed."""
     if case.status not in ("submitted", "incomplete", "in_research", "awaiting_committee"):
         return None
     if case.committee_due_at:
-        return case.committee_due_at.date()
+        return (case.committee_due_at + SAUDI_OFFSET).date()
     start = case.submitted_at or case.created_at
-    return (start + dt.timedelta(days=int(current_app.config["COMMITTEE_DAYS"]))).date()
+    return (start + dt.timedelta(days=int(current_app.config["COMMITTEE_DAYS"])) + SAUDI_OFFSET).date()
 
 
 def public_steps(case: Case) -> list[tuple]:

@@ -177,3 +177,32 @@ def test_leaving_hides_the_request(app, client, case_factory):
     track(client, ref, "1000000008")
     client.post("/site/track/leave")
     assert client.get("/site/track/status").status_code == 302
+
+
+def test_a_request_with_the_committee_shows_its_due_date_and_no_research_report(app, client, case_factory, users):
+    import datetime as dt
+
+    from portal.models import Case, User
+    from portal.workflow import intake, research
+
+    ref = case_factory()
+    with app.app_context(), database.connection_context():
+        officer, researcher = User.get_by_id(users["officer"]), User.get_by_id(users["researcher"])
+        case = Case.get(Case.reference == ref)
+        intake.record_declaration(case, method="phone_read", channel="phone", witness=officer, actor=officer)
+        case = research.refer(case, researcher=researcher, reason="دراسة ميدانية", actor=officer).case
+        research.record_report(case, actor=researcher, data={
+            "visit_date": dt.date.today().isoformat(), "household_situation": "وضع سري للغاية",
+            "monthly_income": "900", "housing": "غرفة مستأجرة", "needs": "احتياج خاص بالباحث",
+            "recommendation": "approve"})
+        case = research.send_to_committee(case, actor=researcher).case
+        due = case.committee_due_at
+    track(client, ref, "1000000008")
+    page = client.get("/site/track/status")
+    text = text_of(page)
+    assert "الرفع إلى لجنة البحث" in text and "الإحالة إلى البحث الاجتماعي" in text
+    assert "طلبك لدى لجنة البحث لاتخاذ القرار" in text
+    saudi_day = (due + dt.timedelta(hours=3)).date()
+    assert f'datetime="{saudi_day.isoformat()}"' in page.get_data(as_text=True).split('class="expected"')[1][:200]
+    for secret in ("وضع سري للغاية", "احتياج خاص بالباحث", "دراسة ميدانية", "غرفة مستأجرة"):
+        assert secret not in text
