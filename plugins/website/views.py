@@ -37,6 +37,7 @@ ANSWER_ROLES = ("officer", "admin")
 TRACK_SESSION_MINUTES = 30
 OTP_MINUTES = 10
 OTP_TRIES = 5
+OTP_RESEND_SECONDS = 60
 AVAILABILITY = ("weekdays", "weekends", "evenings", "ramadan", "any")
 
 # How to reach the association on each channel (shown on the home and contact pages).
@@ -72,6 +73,23 @@ def first_error(errors: dict, order) -> str | None:
 
 
 # ---------------------------------------------------------------- public pages
+
+PUBLIC_ERRORS = {
+    404: _l("This page does not exist."),
+    413: _l("The file is too large."),
+    429: _l("Too many attempts. Please wait a minute and try again."),
+}
+
+
+def _public_error(error):
+    """Errors on the public site keep the public layout (the staff shell is for staff)."""
+    code = getattr(error, "code", 500)
+    template = "website/error.html" if request.path.startswith("/site/") else "error.html"
+    return render(template, code=code, message=PUBLIC_ERRORS.get(code, "")), code
+
+
+for _code in PUBLIC_ERRORS:
+    bp.register_error_handler(_code, _public_error)
 
 def _page(slug: str, template: str = "website/page.html", **extra):
     page = content.get_page(slug, lang())
@@ -316,6 +334,10 @@ def track_upload_start():
     case, _inq = _tracked()
     if case is None:
         return redirect(url_for("website.track"))
+    pending = session.get("website_otp")
+    if pending and pending.get("case") == case.id and time.time() < pending.get("sent", 0) + OTP_RESEND_SECONDS:
+        flash(_("We already sent you a code a moment ago. Please wait a minute before asking again."), "info")
+        return redirect(url_for("website.track_status") + "#upload")
     code = f"{secrets.randbelow(10**6):06d}"
     delivery = hook().send_message(
         beneficiary=case.beneficiary, text=_("Your Sila code to upload documents: %(code)s", code=code),
@@ -323,7 +345,7 @@ def track_upload_start():
     )
     if delivery:
         session["website_otp"] = {"case": case.id, "hash": _otp_hash(code), "exp": time.time() + OTP_MINUTES * 60,
-                                  "tries": 0}
+                                  "tries": 0, "sent": time.time()}
         session.pop("website_upload", None)
         flash(_("We sent a code to your registered mobile. Enter it with your documents."), "info")
     else:
@@ -342,7 +364,8 @@ def track_upload():
     ctx = status_context(case)
     errors = {}
     if not ctx["can_upload"]:
-        abort(409)
+        flash(_("This request no longer takes documents from the website."), "info")
+        return redirect(url_for("website.track_status"))
     if not ctx["upload_allowed"]:
         otp = session.get("website_otp")
         if not otp or otp.get("case") != case.id:

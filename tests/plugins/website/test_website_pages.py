@@ -144,3 +144,13 @@ def test_each_request_chooses_its_language_even_in_a_shared_app_context(app, cli
         english = client.get("/site/faq?lang=en").get_data(as_text=True)
         assert '<html lang="en" dir="ltr">' in english and "Frequently asked questions" in english
         assert '<html lang="ar" dir="rtl">' in client.get("/site/faq").get_data(as_text=True)
+
+
+def test_public_errors_keep_the_public_layout(app, client, auth):
+    r = client.get("/site/apply/nonsense")
+    assert r.status_code == 404
+    html = r.get_data(as_text=True)
+    assert 'class="site"' in html and "هذه الصفحة غير موجودة." in html
+    auth.login("officer")
+    staff = client.get("/website/inbox/999999")
+    assert staff.status_code == 404 and 'class="site"' not in staff.get_data(as_text=True)
