@@ -91,6 +91,7 @@ def test_apply_track_on_a_phone(phone, tmp_path, app):
     page.wait_for_url("**/site/apply/household")
     code = page.inner_text(".code-box")
     assert len(code.replace("-", "")) == 10
+    no_horizontal_scroll(page)
     page.get_by_label("ما الذي يصف حالتك أكثر؟").select_option("widow")
     page.get_by_label("السكن").select_option("rented")
     page.get_by_label("الاسم", exact=True).fill("سارة")
@@ -133,11 +134,17 @@ def test_apply_track_on_a_phone(phone, tmp_path, app):
     no_horizontal_scroll(page)
 
     # track it from a fresh visit with the reference and the last four digits of the mobile
+    # ... by keyboard alone: the skip link first, then the fields in order, Enter sends
     page.context.clear_cookies()
     page.goto(base + "/site/track")
-    page.get_by_label("رقم الطلب").fill(reference)
-    page.get_by_label("رقم الهوية، أو آخر أربعة أرقام من جوالك").fill("4567")
-    page.get_by_role("button", name="عرض طلبي").click()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.focus("#f-reference")
+    page.keyboard.type(reference)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-proof"
+    page.keyboard.type("4567")
+    page.keyboard.press("Enter")
     page.wait_for_url("**/site/track/status")
     main = page.inner_text("main")
     assert reference in main and "الرد المتوقع بحلول" in main and "هـ" in main
