@@ -245,12 +245,19 @@ def test_english_and_arabic(app, client, types):
 
 
 def test_the_officer_sees_the_application_on_the_timeline(app, client, auth, types, outbox):
-    apply_fully(client, app, applicant={"first_name": "<b>فاطمة</b>"})
+    apply_fully(client, app, applicant={"first_name": "<b>فاطمة</b>", "family_name": "\u202eالزهراني",
+                                        "district": "<script>x</script>\u202e"})
     case = _case(app)
+    from portal.models import Beneficiary
+
+    with app.app_context(), database.connection_context():
+        ben = Beneficiary.get_by_id(case.beneficiary_id)
+        assert "\u202e" not in ben.family_name + ben.district
     auth.login("officer")
     html = client.get(f"/beneficiaries/{case.beneficiary_id}").get_data(as_text=True)
     assert "طلب مستلم عبر الموقع الإلكتروني" in html
     assert "سارة" in html and "&lt;b&gt;فاطمة&lt;/b&gt;" in html and "<b>فاطمة</b>" not in html
+    assert "\u202e" not in html and "<script>x" not in html
     assert case.reference in html
 
 

@@ -198,14 +198,15 @@ def test_volunteer_sign_up(app, client, auth):
     assert bad.status_code == 422
     html = bad.get_data(as_text=True)
     assert 'id="e-mobile"' in html and 'id="e-consent"' in html and "تمريض" in html
-    ok = client.post("/site/volunteer", data=data)
+    ok = client.post("/site/volunteer", data={**data, "notes": EVIL})
     assert ok.status_code == 302
     with app.app_context(), database.connection_context():
         v = Volunteer.get()
         assert v.mobile == "+966581234567"
         assert TimelineEntry.get_by_id(v.entry_id).channel == "volunteering"
     auth.login("officer")
-    assert "منيرة" in text_of(client.get("/website/volunteers"))
+    listing = client.get("/website/volunteers").get_data(as_text=True)
+    assert "منيرة" in listing and "<script>alert" not in listing and RLO not in listing
 
 
 def test_the_same_form_posted_twice_is_one_message(app, client):
