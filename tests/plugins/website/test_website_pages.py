@@ -154,3 +154,24 @@ def test_public_errors_keep_the_public_layout(app, client, auth):
     auth.login("officer")
     staff = client.get("/website/inbox/999999")
     assert staff.status_code == 404 and 'class="site"' not in staff.get_data(as_text=True)
+
+
+def _policy_terms():
+    """Arabic terms the English rendering of the policy quotes on purpose (the words users expect)."""
+    import re
+    from pathlib import Path
+
+    from plugins.website.content import CONTENT_DIR
+
+    text = Path(CONTENT_DIR / "policy.en.md").read_text(encoding="utf-8")
+    return re.findall(r"[\u0600-\u06ff][\u0600-\u06ff ]*[\u0600-\u06ff]", text)
+
+
+@pytest.mark.parametrize("url", PAGES + ["/site/apply/applicant"])
+def test_no_words_of_the_other_language(app, client, types, url):
+    from test_i18n import foreign_words
+
+    org = [app.config["ORG_NAME_AR"], app.config["ORG_NAME_EN"]]
+    assert foreign_words(client.get(url).get_data(as_text=True), "ar", org) == []
+    english = client.get(url + "?lang=en").get_data(as_text=True)
+    assert foreign_words(english, "en", org + _policy_terms()) == []
