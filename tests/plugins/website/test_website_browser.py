@@ -3,52 +3,31 @@ and the acknowledgement, track the request. Headless Debian chromium against a l
 from __future__ import annotations
 
 import os
-import shutil
-import threading
 
 import pytest
 from website_helpers import PDF, app_config, png_bytes, types  # noqa: F401
 
 from portal.db import database
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# The shared browser fixtures (Debian Chromium through pytest-playwright, a live server with CSRF on).
+from browser.conftest import (  # noqa: E402,F401
+    base_url, browser_context_args, browser_type_launch_args, chromium_path, live_app, live_server,
+)
+
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def live_server(app, types):
-    """The test app served on 127.0.0.1 in a thread (a free port)."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("chromium is required for browser tests in CI")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-
-
-@pytest.fixture
-def phone(live_server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2,
-                                      is_mobile=True, has_touch=True, accept_downloads=True)
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        yield page, live_server, errors
-        context.close()
-        browser.close()
+def phone(browser, live_server, types):
+    """A phone-sized page (360 x 740) on the live server; collects script errors."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True, locale="ar-SA", timezone_id="Asia/Riyadh")
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    yield page, live_server.url, errors
+    context.close()
 
 
 def no_horizontal_scroll(page):
