@@ -96,7 +96,7 @@ def public_steps(case: Case) -> list[tuple]:
         (_l("Request closed"), getattr(case, "closed_at", None)),
     ]
     if case.status == "incomplete":
-        steps.append((_l("Documents requested"), case.status_changed_at))
+        steps.append((_l("Missing documents requested"), case.status_changed_at))
     if case.status == "withdrawn":
         steps.append((_l("Request withdrawn"), case.status_changed_at))
     done = [(label, at) for label, at in steps if at is not None]
