@@ -171,5 +171,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.before_request
     def _request_start():
         g.audit_ip = request.headers.get("X-Real-IP") if app.config.get("TRUST_PROXY") else request.remote_addr
+        # Flask-Babel caches the locale on the app context; a request that shares one (a test client
+        # inside ``with app.app_context()``) must still choose its own language.
+        from flask_babel import refresh
+
+        refresh()
 
     return app

@@ -1,7 +1,95 @@
-"""The association's website (الموقع الإلكتروني).
+"""The association's website (الموقع الإلكتروني): the public site under ``/site/`` where people
+apply, upload, declare, track a request without an account, ask, complain and volunteer, plus the
+officers' queue of website messages and the admins' page and FAQ editors under ``/website/``."""
+from __future__ import annotations
 
-Contacts on this channel are logged through the core's generic contact form; the channel's own
-screens and integrations are added to this plugin as they are built."""
+from pathlib import Path
+
+from flask import url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from portal import hookimpl
 from portal.channels import declare_channel
 
 channel_info = declare_channel("website", "الموقع الإلكتروني", "Website", "🌐", order=70)
+
+DEFAULTS = {
+    "WEBSITE_MIN_FILL_SECONDS": 3,
+    "WEBSITE_TRACK_LIMIT": "10 per minute",
+    "WEBSITE_FORM_LIMIT": "30 per hour",
+    "WEBSITE_RESPONSE_DAYS": {"inquiry": 3, "complaint": 5, "suggestion": 10},
+    "WEBSITE_DRAFT_DAYS": 30,
+    "WEBSITE_PHONE": "",
+    "WEBSITE_EMAIL": "",
+    "WEBSITE_ADDRESS": "",
+}
+
+
+@hookimpl
+def register_blueprints(app):
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    from . import tasks  # noqa: F401  (registers the periodic job)
+    from .views import bp
+
+    return bp
+
+
+@hookimpl
+def register_models():
+    from .models import MODELS
+
+    return MODELS
+
+
+@hookimpl
+def register_migrations():
+    return [("website", Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def menu_links(user, request):
+    if not user.has_role("officer", "admin", "manager"):
+        return []
+    endpoint = request.endpoint or ""
+    links = [{"href": url_for("website.inbox"), "label": _("Website messages"),
+              "active": endpoint in ("website.inbox", "website.inquiry_detail", "website.volunteers")}]
+    if user.has_role("admin"):
+        links.append({"href": url_for("website.pages"), "label": _("Website pages"),
+                      "active": endpoint.startswith("website.") and not links[0]["active"]})
+    return links
+
+
+@hookimpl
+def dashboard_widgets(user, request):
+    if not user.has_role("officer", "admin", "manager"):
+        return []
+    from flask import render_template
+
+    from portal.db import utcnow
+
+    from .models import Inquiry
+
+    open_count = Inquiry.select().where(Inquiry.status == "open").count()
+    overdue = Inquiry.select().where((Inquiry.status == "open") & (Inquiry.due_at < utcnow())).count()
+    return [Markup(render_template("website/staff/_widget.html", open_count=open_count, overdue=overdue))]
+
+
+@hookimpl
+def render_timeline_entry(entry, request):
+    """Website entries show what the person typed (escaped): the application's household and the
+    mobile they gave, the sender of a message and its queue number."""
+    if entry.channel not in ("website", "volunteering") or not isinstance(entry.data, dict):
+        return None
+    kind = entry.data.get("kind")
+    if kind not in ("website_application", "inquiry", "volunteer"):
+        return None
+    from flask import render_template
+
+    from portal import labels
+
+    from .apply import HOUSING
+
+    return Markup(render_template("website/staff/_entry.html", entry=entry, data=entry.data, labels=labels,
+                                  housing=HOUSING))

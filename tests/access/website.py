@@ -1,0 +1,54 @@
+"""Access rules of the website plugin: the public site is open to everybody (signed in or not);
+the officers' queue and the page editors are staff screens."""
+from . import STAFF, rule
+
+QUEUE = ("officer", "admin", "manager")
+ADMIN = ("admin",)
+
+
+def FIXTURES(app):
+    from plugins.website.models import FaqItem
+    from plugins.website import inquiries
+
+    item = FaqItem.create(question_ar="سؤال", answer_ar="جواب")
+    values, errors = inquiries.validate({"kind": "inquiry", "name": "سائل", "mobile": "0501234567",
+                                         "subject": "موضوع", "body": "نص"})
+    assert not errors, errors
+    inquiry = inquiries.create(values)
+    return {"inquiry": inquiry.id, "faq": item.id}
+
+
+def public(method, url):
+    return rule(method, url, STAFF, anonymous="ok")
+
+
+ACCESS = {
+    "website.static": public("GET", "/site/static/site.css"),
+    "website.home": public("GET", "/site/"),
+    "website.how_to_apply": public("GET", "/site/how-to-apply"),
+    "website.contact": public("GET", "/site/contact"),
+    "website.privacy": public("GET", "/site/privacy"),
+    "website.policy": public("GET", "/site/policy"),
+    "website.faq": public("GET", "/site/faq"),
+    "website.ask": public("POST", "/site/ask"),
+    "website.ask_sent": public("GET", "/site/ask/sent"),
+    "website.volunteer": public("POST", "/site/volunteer"),
+    "website.volunteer_sent": public("GET", "/site/volunteer/thanks"),
+    "website.track": public("POST", "/site/track"),
+    "website.track_status": public("GET", "/site/track/status"),
+    "website.track_leave": public("POST", "/site/track/leave"),
+    "website.track_upload_start": public("POST", "/site/track/upload/start"),
+    "website.track_upload": public("POST", "/site/track/upload"),
+    "website.apply_start": public("GET", "/site/apply"),
+    "website.apply_resume": public("POST", "/site/apply/resume"),
+    "website.apply_step": public("POST", "/site/apply/applicant"),
+    "website.apply_done": public("GET", "/site/apply/done"),
+    "website.acknowledgement": public("GET", "/site/apply/acknowledgement"),
+    "website.inbox": rule("GET", "/website/inbox", QUEUE),
+    "website.inquiry_detail": rule("GET", "/website/inbox/{inquiry}", QUEUE),
+    "website.volunteers": rule("GET", "/website/volunteers", QUEUE),
+    "website.pages": rule("GET", "/website/pages", ADMIN),
+    "website.edit_page": rule("GET", "/website/pages/home/ar", ADMIN),
+    "website.faq_admin": rule("GET", "/website/faq", ADMIN),
+    "website.faq_edit": rule("GET", "/website/faq/{faq}", ADMIN),
+}
