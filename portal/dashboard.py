@@ -5,13 +5,14 @@ import datetime as dt
 
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
-from peewee import JOIN, fn
+from peewee import JOIN, fn, prefetch
 
 from .auth import STAFF_ROLES, roles_required
 from .db import utcnow
-from .models import Beneficiary, Case, TimelineEntry, User
+from .models import Attachment, Beneficiary, Case, TimelineEntry
 from .plugins import hook
 from .templating import render
+from .timeline import entries_query, render_entry
 
 bp = Blueprint("dashboard", __name__)
 
@@ -51,7 +52,6 @@ def _dashboard():
     local_midnight = (now + dt.timedelta(hours=3)).replace(hour=0, minute=0, second=0, microsecond=0)
     start = local_midnight - dt.timedelta(hours=3)
     today = (now + dt.timedelta(hours=3)).date()
-    actor = User.alias()
     branch = _only_branch()
 
     today_entries = _scope_entries(TimelineEntry.select().where(TimelineEntry.occurred_at >= start), branch)
@@ -69,14 +69,16 @@ def _dashboard():
     recent_ids = _scope_entries(
         TimelineEntry.select(TimelineEntry.id).where(TimelineEntry.occurred_at >= start), branch
     ).order_by(TimelineEntry.occurred_at.desc()).limit(15)
-    recent = list(
-        TimelineEntry.select(TimelineEntry, Beneficiary, actor)
-        .join(Beneficiary, JOIN.LEFT_OUTER, attr="beneficiary")
-        .switch(TimelineEntry)
-        .join(actor, JOIN.LEFT_OUTER, on=(TimelineEntry.actor == actor.id), attr="actor")
+    # Each line is drawn by its channel's renderer, as on the timelines (so it reads in the viewer's
+    # language); case, author and attachments are loaded with the page, not per line.
+    recent = list(prefetch(
+        entries_query()
+        .select_extend(Beneficiary)
+        .join_from(TimelineEntry, Beneficiary, JOIN.LEFT_OUTER, attr="beneficiary")
         .where(TimelineEntry.id.in_(recent_ids))
-        .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
-    )
+        .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc()),
+        Attachment.select(),
+    ))
 
     open_cases = Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary").where(Case.status.in_(OPEN_STATUSES))
     if branch is not None:
@@ -99,5 +101,5 @@ def _dashboard():
     return render(
         "dashboard.html", recent=recent, today_count=today_count, today_by_channel=today_by_channel,
         open_cases=open_cases, open_count=open_count, follow_ups=follow_ups, follow_count=follow_count,
-        widgets=widgets, today_date=today,
+        widgets=widgets, today_date=today, render_entry=render_entry,
     )

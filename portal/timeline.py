@@ -65,7 +65,7 @@ def decode_cursor(value: str | None):
         return None
 
 
-def _entries_query():
+def entries_query():
     actor = User.alias()
     return (
         TimelineEntry.select(TimelineEntry, actor, Case)
@@ -76,14 +76,14 @@ def _entries_query():
 
 
 def load_entry(entry_id: int) -> TimelineEntry | None:
-    rows = list(prefetch(_entries_query().where(TimelineEntry.id == entry_id), Attachment.select()))
+    rows = list(prefetch(entries_query().where(TimelineEntry.id == entry_id), Attachment.select()))
     return rows[0] if rows else None
 
 
 def entries_page(*, beneficiary=None, channel=None, direction=None, before=None, limit=20):
     """One page of entries, newest first, with actor and case joined and attachments prefetched:
     three queries whatever the page size. Returns (entries, next_cursor)."""
-    query = _entries_query()
+    query = entries_query()
     if beneficiary is not None:
         query = query.where(TimelineEntry.beneficiary == beneficiary)
     if channel:

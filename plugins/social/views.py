@@ -18,7 +18,7 @@ from portal.db import database
 from portal.models import Attachment, Beneficiary, TimelineEntry
 from portal.templating import render
 from portal.text import clean_text
-from portal.timeline import _entries_query, log_entry, render_entry, visible_beneficiary
+from portal.timeline import entries_query, log_entry, render_entry, visible_beneficiary
 from portal.uploads import path_for
 
 from . import outbound
@@ -142,7 +142,7 @@ def _sender_or_404(sender_id: int) -> Sender:
 def _conversation(sender: Sender, **extra):
     entry_ids = Message.select(Message.entry).where((Message.sender == sender) & Message.entry.is_null(False))
 
-    query = (_entries_query().where(TimelineEntry.id.in_(entry_ids))
+    query = (entries_query().where(TimelineEntry.id.in_(entry_ids))
              .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc()).limit(100))
     entries = list(prefetch(query, Attachment.select()))
     message_ids = {m.entry_id: m.id for m in Message.select(Message.id, Message.entry).where(
