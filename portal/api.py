@@ -140,8 +140,7 @@ def _visible(ben_id: int):
     user = g.api_user
     if ben is None:
         return None
-    if user.has_role("delegate") and not user.has_role("admin", "officer", "manager", "researcher", "committee") \
-            and ben.branch_id != user.branch_id:
+    if user.branch_limited and ben.branch_id != user.branch_id:
         return None
     return ben
 

@@ -209,9 +209,7 @@ def search_query(q: str, user=None):
     """Beneficiaries matching ``q``: normalised name words, national ID, mobile in any format,
     file number or case reference. LIKE wildcards in ``q`` are matched literally."""
     query = Beneficiary.select(Beneficiary, Branch).join(Branch, join_type=JOIN.LEFT_OUTER).switch(Beneficiary)
-    if user is not None and user.has_role("delegate") and not user.has_role(
-        "admin", "officer", "manager", "researcher", "committee"
-    ):
+    if user is not None and user.branch_limited:
         query = query.where(Beneficiary.branch == user.branch_id)
     q = clean_text(q or "")[:100]
     if not q:

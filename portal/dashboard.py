@@ -21,9 +21,7 @@ OPEN_STATUSES = ("submitted", "incomplete", "in_research", "awaiting_committee",
 
 def _only_branch() -> int | None:
     """The branch a delegate is limited to, or None for staff who see every branch."""
-    if current_user.has_role("delegate") and not current_user.has_role(
-        "admin", "officer", "manager", "researcher", "committee"
-    ):
+    if current_user.branch_limited:
         return current_user.branch_id or -1
     return None
 

@@ -65,6 +65,11 @@ class User(BaseModel):
     def has_role(self, *roles: str) -> bool:
         return bool(self.role_set & set(roles))
 
+    @property
+    def branch_limited(self) -> bool:
+        """A branch delegate with no wider role sees only the files of their own branch."""
+        return self.has_role("delegate") and not self.has_role("admin", "officer", "manager", "researcher", "committee")
+
     # flask-login protocol
     is_authenticated = True
     is_anonymous = False

@@ -155,9 +155,7 @@ def visible_beneficiary(ben_id: int) -> Beneficiary:
     ben = Beneficiary.get_or_none(Beneficiary.id == ben_id)
     if ben is None:
         abort(404)
-    if current_user.has_role("delegate") and not current_user.has_role(
-        "admin", "officer", "manager", "researcher", "committee"
-    ) and ben.branch_id != current_user.branch_id:
+    if current_user.branch_limited and ben.branch_id != current_user.branch_id:
         abort(403)
     return ben
 

@@ -161,8 +161,7 @@ def open_tasks(user: User | None = None, kind: str | None = None):
              .where(OutreachTask.status == "open"))
     if kind:
         query = query.where(OutreachTask.kind == kind)
-    if user is not None and user.has_role("delegate") and not user.has_role(
-            "admin", "officer", "manager", "researcher", "committee"):
+    if user is not None and user.branch_limited:
         query = query.where(Beneficiary.branch == user.branch_id)
     return query.order_by(OutreachTask.due, OutreachTask.id)
 
