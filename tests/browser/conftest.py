@@ -77,6 +77,23 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "ar-SA", "timezone_id": "Asia/Riyadh"}
 
 
+# htmx (hx-boost) pushes the new address before it swaps the page in, and wires the new elements
+# (hx-post, hx-trigger) only when the swap settles, about 20 ms later. A test that acts as soon as the
+# address changes can fire an event htmx does not listen to yet; a person cannot, but a test must wait.
+HTMX_BUSY = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+
+
+def htmx_settled(page, timeout: float = 10_000) -> None:
+    """Wait until htmx has no request in flight and every swapped-in element is wired."""
+    page.wait_for_function(f"() => !document.querySelector({HTMX_BUSY!r})", timeout=timeout)
+
+
+def wait_for_page(page, url_glob: str) -> None:
+    """``page.wait_for_url`` for a boosted navigation, then wait for htmx to settle."""
+    page.wait_for_url(url_glob)
+    htmx_settled(page)
+
+
 class LiveServer:
     """A werkzeug server running ``app`` on 127.0.0.1 in a background thread."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from browser.conftest import htmx_settled
 from conftest import PASSWORD
 
 from portal.db import database
@@ -57,6 +58,7 @@ def test_seven_steps_by_four_users(live):
     page.click(f"a[href='/beneficiaries/{ben.id}/cases/new']")
     page.wait_for_selector("#pick-type")
     page.wait_for_function("() => window.htmx !== undefined")
+    htmx_settled(page)
     page.select_option("#pick-type", "food_basket")
     page.wait_for_selector("input[name=request_type][value=food_basket]", state="attached")
     page.select_option("#f-new-channel", "interview")
@@ -64,6 +66,7 @@ def test_seven_steps_by_four_users(live):
     page.fill("input[name^=answer_]", "٥")
     page.click("#new-request form button.primary")
     page.wait_for_url(f"{url}/cases/*")
+    htmx_settled(page)
     ref = page.url.rsplit("/", 1)[-1]
     act(page, "form[action$='/submit'] button[value='0']")
     page.select_option("#f-decl-method", "phone_read")
@@ -97,6 +100,7 @@ def test_seven_steps_by_four_users(live):
         box.check()
     page.click("form[action$='/committee/sessions'] button")
     page.wait_for_url(f"{url}/committee/sessions/*")
+    htmx_settled(page)
     assert ref in page.inner_text("main")
     session_url = page.url
     page.select_option("form[action$='/vote'] select[name=vote]", "approve")

@@ -13,6 +13,7 @@ from portal.db import database
 from browser.conftest import (  # noqa: E402,F401
     base_url, browser_context_args, browser_type_launch_args, chromium_path, live_app, live_server,
 )
+from browser.conftest import htmx_settled, wait_for_page  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +47,7 @@ def test_apply_track_on_a_phone(phone, tmp_path, app):
     no_horizontal_scroll(page)
     page.get_by_role("link", name="تقديم طلب دعم").first.click()
     page.get_by_role("link", name="ابدأ").click()
-    page.wait_for_url("**/site/apply/applicant")
+    wait_for_page(page, "**/site/apply/applicant")
     no_horizontal_scroll(page)
 
     # a wrong check digit: the error is tied to the field and the field has the focus
@@ -60,6 +61,7 @@ def test_apply_track_on_a_phone(phone, tmp_path, app):
     page.get_by_label("المدينة").fill("مكة المكرمة")
     page.get_by_role("button", name="حفظ ومتابعة").click()
     page.wait_for_selector("#e-national_id")
+    htmx_settled(page)
     page.wait_for_function("document.activeElement && document.activeElement.id === 'f-national_id'")
     assert page.get_attribute("#f-national_id", "aria-describedby").startswith("e-national_id")
     assert page.input_value("#f-first_name") == "فاطمة"  # what was typed is kept
@@ -67,7 +69,7 @@ def test_apply_track_on_a_phone(phone, tmp_path, app):
 
     page.get_by_label("رقم الهوية الوطنية أو الإقامة").fill("1000000008")
     page.get_by_role("button", name="حفظ ومتابعة").click()
-    page.wait_for_url("**/site/apply/household")
+    wait_for_page(page, "**/site/apply/household")
     code = page.inner_text(".code-box")
     assert len(code.replace("-", "")) == 10
     no_horizontal_scroll(page)
@@ -76,31 +78,32 @@ def test_apply_track_on_a_phone(phone, tmp_path, app):
     page.get_by_label("الاسم", exact=True).fill("سارة")
     page.get_by_label("صلة القرابة").select_option("daughter")
     page.get_by_role("button", name="حفظ ومتابعة").click()
-    page.wait_for_url("**/site/apply/request")
+    wait_for_page(page, "**/site/apply/request")
     if os.environ.get("WEBSITE_SCREENSHOTS"):
         page.screenshot(path=os.path.join(os.environ["WEBSITE_SCREENSHOTS"], "request.png"), full_page=True)
 
     page.get_by_label("نوع الطلب").select_option("food_basket")
     page.wait_for_selector("text=عدد أفراد الأسرة")  # the type's question arrived (htmx swap)
+    htmx_settled(page)
     page.get_by_label("صف حاجتك باختصار").fill("نحتاج سلة غذائية شهرية")
     page.get_by_label("عدد أفراد الأسرة").fill("4")
     no_horizontal_scroll(page)
     page.get_by_role("button", name="حفظ ومتابعة").click()
-    page.wait_for_url("**/site/apply/documents")
+    wait_for_page(page, "**/site/apply/documents")
 
     page.set_input_files("#f-doc_national_id", str(id_photo))
     page.set_input_files("#f-doc_family_card", str(card))
     no_horizontal_scroll(page)
     page.get_by_role("button", name="حفظ ومتابعة").click()
-    page.wait_for_url("**/site/apply/declaration")
+    wait_for_page(page, "**/site/apply/declaration")
     assert "مسؤول مسؤولية مباشرة" in page.inner_text("#declaration-text")
     page.get_by_label("قرأت الإقرار").check()
     page.get_by_label("أوافق على معالجة بياناتي").check()
     page.get_by_role("button", name="حفظ ومتابعة").click()
-    page.wait_for_url("**/site/apply/review")
+    wait_for_page(page, "**/site/apply/review")
     assert "family-card.pdf" in page.content() and "id.png" in page.content()
     page.get_by_role("button", name="إرسال طلبي").click()
-    page.wait_for_url("**/site/apply/done")
+    wait_for_page(page, "**/site/apply/done")
     reference = page.inner_text("#reference").strip()
     assert reference.count("-") == 1 and len(reference) == 11
     assert "الرد المتوقع بحلول" in page.inner_text("main")
@@ -108,7 +111,7 @@ def test_apply_track_on_a_phone(phone, tmp_path, app):
 
     # the acknowledgement, printable
     page.get_by_role("link", name="إشعار الاستلام للطباعة").click()
-    page.wait_for_url("**/site/apply/acknowledgement")
+    wait_for_page(page, "**/site/apply/acknowledgement")
     assert reference in page.inner_text("main") and "إشعار استلام" in page.inner_text("h1")
     no_horizontal_scroll(page)
 
@@ -124,7 +127,7 @@ def test_apply_track_on_a_phone(phone, tmp_path, app):
     assert page.evaluate("document.activeElement.id") == "f-proof"
     page.keyboard.type("4567")
     page.keyboard.press("Enter")
-    page.wait_for_url("**/site/track/status")
+    wait_for_page(page, "**/site/track/status")
     main = page.inner_text("main")
     assert reference in main and "الرد المتوقع بحلول" in main and "هـ" in main
     no_horizontal_scroll(page)
