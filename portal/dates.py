@@ -10,6 +10,15 @@ from hijridate import Gregorian, Hijri
 from .text import fold_digits
 from .validators import ValidationError
 
+SAUDI_OFFSET = dt.timedelta(hours=3)  # Saudi Arabia keeps UTC+3 all year, no daylight saving
+
+
+def saudi_date(value: dt.datetime | dt.date) -> dt.date:
+    """The Saudi calendar day of a stored (naive UTC) timestamp; a date is returned as it is."""
+    if isinstance(value, dt.datetime):
+        return (value + SAUDI_OFFSET).date()
+    return value
+
 HIJRI_MONTHS_AR = [
     "محرم", "صفر", "ربيع الأول", "ربيع الآخر", "جمادى الأولى", "جمادى الآخرة",
     "رجب", "شعبان", "رمضان", "شوال", "ذو القعدة", "ذو الحجة",

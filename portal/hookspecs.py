@@ -134,3 +134,19 @@ def outreach_task(beneficiary, kind, reason, due, source):
     :param source: a dict saying where the task comes from, e.g. ``{"channel": "phone", "entry": 42}``.
     :return: the created task's id, or None when this implementation does not keep a queue.
     """
+
+
+@hookspec(firstresult=True)
+def case_document(case, kind, actor):
+    """A PDF document about a request, for download: the first plugin that can make it answers.
+
+    :param case: the ``Case``.
+    :param kind: which document: ``"acknowledgement"`` (receipt of the request with the expected reply
+        date; made on demand when the request has none yet), or a letter purpose such as
+        ``"missing_documents"``, ``"decision_approved"``, ``"decision_rejected"`` (only an already issued
+        document is returned for those).
+    :param actor: the signed-in ``User`` asking, or None for the public site (the applicant).
+    :return: ``{"filename": str, "pdf": bytes, "number": str}`` — ``number`` is the registry number
+        printed on the document — or None when this plugin cannot make it (the caller then offers its own
+        printable page).
+    """

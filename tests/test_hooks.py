@@ -298,3 +298,44 @@ def test_plugins_setting_enables_only_named_plugins(app_config):
 def test_unknown_plugin_name_fails_clearly(app_config):
     with pytest.raises(RuntimeError, match="unknown plugins: fax"):
         make_app(dict(app_config, PLUGINS="phone,fax"))
+
+
+def test_hook_case_document(app_config, users, make_beneficiary):
+    """firstresult: a plugin that cannot make the document returns None and the next one answers;
+    the public site's download serves what the answering plugin made."""
+    import datetime as dt
+
+    asked = []
+
+    class CannotMake:
+        @hookimpl(tryfirst=True)
+        def case_document(self, case, kind, actor):
+            asked.append(("first", case.reference, kind, actor))
+            return None
+
+    class Receipts:
+        @hookimpl(tryfirst=True)
+        def case_document(self, case, kind):  # a subset of the arguments
+            if kind != "acknowledgement":
+                return None
+            return {"filename": f"receipt-{case.reference}.pdf", "pdf": b"%PDF-1.7 receipt", "number": case.reference}
+
+    app = make_app(app_config, Receipts(), CannotMake())
+    ben = make_beneficiary()
+    with app.app_context(), database.connection_context():
+        from portal.models import Beneficiary, Case
+
+        case = Case.create(reference="1448-000777", beneficiary=Beneficiary.get_by_id(ben), request_type="rent",
+                           status="submitted", channel="website", submitted_at=dt.datetime(2026, 11, 20, 8, 0))
+        hook = app.extensions["portal_pm"].hook
+        assert hook.case_document(case=case, kind="acknowledgement", actor=None)["number"] == "1448-000777"
+        assert asked == [("first", "1448-000777", "acknowledgement", None)]
+        # nobody has a rejection letter for this request (the letters plugin issues those only on decision)
+        assert hook.case_document(case=case, kind="decision_rejected", actor=None) is None
+    # the website serves it to the applicant whose session holds the request
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["website_done"] = case.id
+    r = client.get("/site/apply/acknowledgement.pdf")
+    assert r.status_code == 200 and r.data == b"%PDF-1.7 receipt"
+    assert r.headers["Content-Disposition"] == "attachment; filename=receipt-1448-000777.pdf"

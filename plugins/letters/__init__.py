@@ -93,6 +93,18 @@ def case_status_changed(case, old, new, actor):
 
 
 @hookimpl
+def case_document(case, kind, actor):
+    """The request's letter of this purpose as a PDF (an acknowledgement is issued on first demand)."""
+    from . import service
+
+    letter = service.case_document(case, kind, actor=actor)
+    if letter is None:
+        return None
+    return {"filename": f"letter-{letter.hijri_year}-{letter.sequence:06d}.pdf", "pdf": service.letter_pdf(letter),
+            "number": letter.number}
+
+
+@hookimpl
 def openapi_paths():
     error = {"$ref": "#/components/schemas/Error"}
     letter = {"type": "object", "properties": {

@@ -206,13 +206,16 @@ def merge_fields(*, beneficiary=None, case=None, officer=None, extra: dict | Non
         if getattr(case, "quantity", None):
             put("quantity", Markup("<bdi>%s</bdi>") % case.quantity)
         put("conditions", getattr(case, "conditions", ""))
-        if case.submitted_at:
-            put("submitted_date", date_words(case.submitted_at.date()))
+        # The day the charity received the request (an incomplete one has no submission time yet), and
+        # the reply it promised: the committee's due date, else received + the committee's days. Saudi days.
+        received = case.submitted_at or case.created_at
+        if received:
+            put("submitted_date", date_words(dates.saudi_date(received)))
         due = case.committee_due_at
-        if due is None and case.submitted_at:
-            due = case.submitted_at + dt.timedelta(days=int(current_app.config.get("COMMITTEE_DAYS", 14)))
+        if due is None and received:
+            due = received + dt.timedelta(days=int(current_app.config.get("COMMITTEE_DAYS", 14)))
         if due is not None:
-            put("expected_reply_date", date_words(due.date() if isinstance(due, dt.datetime) else due))
+            put("expected_reply_date", date_words(dates.saudi_date(due)))
         if case.assigned_researcher_id:
             put("researcher_name", case.assigned_researcher.full_name)
     if officer is not None:

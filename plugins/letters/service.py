@@ -357,6 +357,41 @@ def reissue_letter(letter: Letter, *, actor=None, base_url: str | None = None) -
                             extra=extra, recipient=custom, replaces=fresh, base_url=base_url)
 
 
+# Documents the public site may ask for before any officer issued them (``case_document``).
+ON_DEMAND_PURPOSES = ("acknowledgement",)
+
+
+def _valid_letter_for(case, purpose: str) -> Letter | None:
+    return (Letter.select().join(LetterTemplate)
+            .where(Letter.case == case.id, LetterTemplate.purpose == purpose, Letter.status == "valid")
+            .order_by(Letter.issued_at.desc(), Letter.id.desc()).first())
+
+
+def case_document(case, kind: str, *, actor=None, base_url: str | None = None) -> Letter | None:
+    """The request's valid letter of this purpose; an acknowledgement is issued the first time it is
+    asked for. Two downloads racing get the same letter: on SQLite the numbering transaction holds the
+    write lock from BEGIN, on PostgreSQL the request's row is locked before looking. None when the
+    template is missing or cannot be filled (a merge field without data)."""
+    letter = _valid_letter_for(case, kind)
+    if letter is not None or kind not in ON_DEMAND_PURPOSES:
+        return letter
+    template = template_for_purpose(kind)
+    if template is None:
+        return None
+    from portal.models import Case
+
+    try:
+        with _issuing_transaction():
+            if is_postgres():
+                Case.select(Case.id).where(Case.id == case.id).for_update().execute()
+            letter = _valid_letter_for(case, kind)
+            if letter is None:
+                letter = issue_letter(template=template, case=case, actor=actor, base_url=base_url)
+    except IssueError:
+        return None
+    return letter
+
+
 def letter_pdf(letter: Letter) -> bytes:
     return read_stored(letter.pdf_sha256)
 

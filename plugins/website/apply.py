@@ -17,7 +17,9 @@ from portal.validators import ValidationError, clean_mobile, clean_national_id
 from portal.workflow.errors import WorkflowError
 
 from . import antiabuse, drafts, tracking, workflow_bridge
-from .views import _limit, bp, first_error, lang, stamp_context
+from .views import (
+    _limit, acknowledgement_pdf_available, acknowledgement_pdf_response, bp, first_error, lang, stamp_context,
+)
 
 STEPS = ("applicant", "household", "request", "documents", "declaration", "review")
 STEP_LABELS = {
@@ -440,8 +442,18 @@ def acknowledgement():
     return render("website/apply/acknowledgement.html", case=case, ack=acknowledgement_context(case))
 
 
+@bp.get("/site/apply/acknowledgement.pdf")
+def acknowledgement_pdf():
+    case_id = session.get("website_done")
+    case = Case.select(Case, Beneficiary).join(Beneficiary).where(Case.id == case_id).first() if case_id else None
+    if case is None:
+        return redirect(url_for("website.apply_start"))
+    return acknowledgement_pdf_response(case, "website.acknowledgement")
+
+
 def acknowledgement_context(case):
     return {
+        "pdf": acknowledgement_pdf_available(),
         "expected": tracking.expected_reply_date(case),
         "plain_status": tracking.PUBLIC_STATUS.get(case.status, ""),
         "missing": workflow_bridge.missing_documents(case),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import hmac
 import secrets
 import time
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,7 +20,7 @@ from portal.auth import roles_required
 from portal.db import database, utcnow
 from portal.limiter import limiter
 from portal.models import Beneficiary, Case, Document
-from portal.plugins import channels, hook
+from portal.plugins import channels, get_pm, hook
 from portal.templating import render
 from portal.text import clean_text
 from portal.timeline import log_entry
@@ -282,6 +283,25 @@ def track():
                   first=first_error(errors, ("reference", "proof"))), status
 
 
+def acknowledgement_pdf_response(case, fallback_endpoint: str):
+    """The acknowledgement as a PDF from whichever plugin answers ``case_document`` (the letters plugin:
+    an outgoing letter with its registry number, issued once); without one, the printable page."""
+    document = hook().case_document(case=case, kind="acknowledgement", actor=None)
+    if not document:
+        return redirect(url_for(fallback_endpoint))
+    # send_file encodes any file name for the header (RFC 6266: an ASCII fallback and filename*=UTF-8'').
+    response = send_file(io.BytesIO(document["pdf"]), mimetype="application/pdf", as_attachment=True,
+                         download_name=document["filename"], max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def acknowledgement_pdf_available() -> bool:
+    """Whether an enabled plugin makes case documents (the done and tracking pages offer the PDF then)."""
+    return bool(get_pm().hook.case_document.get_hookimpls())
+
+
 def status_context(case):
     from . import workflow_bridge
 
@@ -299,6 +319,7 @@ def status_context(case):
         "otp_pending": bool(otp and otp.get("case") == case.id),
         "can_upload": case.status in ("draft", "submitted", "incomplete", "in_research", "awaiting_committee"),
         "document_kinds": workflow_bridge.document_kind_choices(case, lang()),
+        "acknowledgement_pdf": case.status != "draft" and acknowledgement_pdf_available(),
     }
 
 
@@ -312,6 +333,14 @@ def track_status():
         return render("website/track_inquiry.html", inquiry=inquiry, kinds=inquiries.KIND_LABELS,
                       statuses=inquiries.STATUS_LABELS)
     return render("website/track_status.html", **status_context(case), upload_errors={})
+
+
+@bp.get("/site/track/acknowledgement.pdf")
+def track_acknowledgement_pdf():
+    case, _inquiry = _tracked()
+    if case is None or case.status == "draft":
+        return redirect(url_for("website.track"))
+    return acknowledgement_pdf_response(case, "website.track_status")
 
 
 @bp.post("/site/track/leave")

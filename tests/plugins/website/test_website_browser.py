@@ -31,6 +31,14 @@ def phone(browser, live_server, types):
     context.close()
 
 
+def pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
 def no_horizontal_scroll(page):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"{page.url} is {width}px wide"
@@ -109,7 +117,14 @@ def test_apply_track_on_a_phone(phone, tmp_path, app):
     assert "الرد المتوقع بحلول" in page.inner_text("main")
     no_horizontal_scroll(page)
 
-    # the acknowledgement, printable
+    # the acknowledgement as a PDF letter from the letters plugin, then printable
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="تحميل إشعار الاستلام (PDF)").click()
+    download = download_info.value
+    saved = tmp_path / "ack.pdf"
+    download.save_as(saved)
+    assert download.suggested_filename.endswith(".pdf") and saved.read_bytes().startswith(b"%PDF-")
+    assert reference in pdf_text(saved.read_bytes())
     page.get_by_role("link", name="إشعار الاستلام للطباعة").click()
     wait_for_page(page, "**/site/apply/acknowledgement")
     assert reference in page.inner_text("main") and "إشعار استلام" in page.inner_text("h1")
