@@ -27,7 +27,7 @@ from portal.timeline import log_entry
 from portal.uploads import path_for, read_stored, store_bytes
 from portal.validators import ValidationError
 
-from . import render
+from . import render, signing
 from .builtin import BUILTIN
 from .models import IncomingLetter, Letter, LetterBatch, LetterTemplate, LetterTemplateVersion
 
@@ -253,13 +253,34 @@ def _compose(version, context, **kwargs):
 _warm = {"done": False}
 
 
+def _prepare_signing():
+    """The signing certificate when signing is configured (None otherwise). A certificate that cannot be
+    used stops the letter before a number is taken."""
+    try:
+        return signing.prepare()
+    except signing.SigningProblem as exc:
+        raise IssueError(_l("The letter was not issued: letters are signed digitally and the signing certificate "
+                            "cannot be used (%(problem)s). An administrator can see the details on the letters "
+                            "status page.", problem=exc.message)) from None
+
+
+def _sign(pdf: bytes, number: str, prepared) -> bytes:
+    try:
+        return signing.sign_pdf(pdf, number, prepared)
+    except Exception as exc:  # pyHanko's errors have no common base; the transaction is rolled back
+        current_app.logger.exception("signing letter %s failed", number)
+        raise IssueError(_l("The letter was not issued: signing its PDF failed (%(error)s).",
+                            error=str(exc)[:200])) from None
+
+
 def issue_letter(*, template: LetterTemplate, beneficiary=None, case=None, actor=None, extra: dict | None = None,
                  recipient: str = "", replaces: Letter | None = None, batch: LetterBatch | None = None,
                  base_url: str | None = None) -> Letter:
     """Render, number and store one letter in one transaction; put it on the timeline.
 
     ``extra``: already cleaned extra-field values (``clean_extras``). Raises IssueError with nothing
-    written when a merge field has no data or the template is broken."""
+    written when a merge field has no data, the template is broken, or signing is configured and the
+    certificate cannot be used. When signing is configured the PDF is signed before it is stored."""
     if case is not None and beneficiary is None:
         beneficiary = case.beneficiary
     version = current_version(template)
@@ -271,6 +292,7 @@ def issue_letter(*, template: LetterTemplate, beneficiary=None, case=None, actor
     # A dry run first: a missing field must not cost a registry number or a write lock.
     draft = _compose(version, context, number=PLACEHOLDER_NUMBER, issued_on=today, recipient=recipient,
                      verify_url=verify_url(PLACEHOLDER_NUMBER, "x", base_url))
+    prepared = _prepare_signing()
     if not _warm["done"]:  # the first render of a process loads the fonts: do it outside the lock
         render.html_to_pdf(render.document_html(draft))
         _warm["done"] = True
@@ -282,6 +304,8 @@ def issue_letter(*, template: LetterTemplate, beneficiary=None, case=None, actor
         doc = _compose(version, context, number=number, issued_on=today, recipient=recipient,
                        verify_url=verify_url(number, code, base_url))
         pdf, pages = render.html_to_pdf(render.document_html(doc))
+        if prepared is not None:  # signed before it is stored: the stored PDF is the signed one
+            pdf = _sign(pdf, number, prepared)
         stored = store_bytes(pdf, f"{number}.pdf", "pdf", pages)
         who = recipient or (beneficiary.full_name if beneficiary else "")
         letter = Letter.create(

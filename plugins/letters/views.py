@@ -28,7 +28,7 @@ from portal.uploads import UploadError, path_for, read_stored, store_upload
 from portal.validators import ValidationError
 
 from . import render as letter_render
-from . import service
+from . import service, signing
 from .models import IncomingLetter, Letter, LetterBatch, LetterTemplate, LetterTemplateVersion
 
 bp = Blueprint("letters", __name__, template_folder="templates")
@@ -792,7 +792,7 @@ def status():
     counts = dict(IncomingLetter.select(IncomingLetter.ocr_status, fn.COUNT(IncomingLetter.id))
                   .group_by(IncomingLetter.ocr_status).tuples())
     return render("letters/status.html", tesseract=service.tesseract_status(), weasyprint=weasyprint.__version__,
-                  counts=counts, fonts=letter_render.font_status())
+                  counts=counts, fonts=letter_render.font_status(), signing=signing.status())
 
 
 # --- API -----------------------------------------------------------------------------------------------
