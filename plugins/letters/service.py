@@ -264,6 +264,18 @@ def _prepare_signing():
                             "status page.", problem=exc.message)) from None
 
 
+def signing_problem():
+    """What the issue form warns about before anything is filled in: None when letters can be issued
+    (signing not configured, or a usable certificate)."""
+    try:
+        signing.prepare()
+    except signing.SigningProblem as exc:
+        return _l("No letter can be issued now: letters are signed digitally and the signing certificate cannot be "
+                  "used (%(problem)s). An administrator can see the details on the letters status page.",
+                  problem=exc.message)
+    return None
+
+
 def _sign(pdf: bytes, number: str, prepared) -> bytes:
     try:
         return signing.sign_pdf(pdf, number, prepared)

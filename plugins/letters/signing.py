@@ -56,7 +56,6 @@ class LoadedCertificate:
     issuer: str
     not_before: dt.datetime  # aware, UTC
     not_after: dt.datetime  # aware, UTC
-    serial: str
     sha256: str
     self_signed: bool
 
@@ -180,7 +179,7 @@ def _load(cfg: Settings, data: bytes) -> LoadedCertificate:
     return LoadedCertificate(
         signer=signer, subject=cert.subject.rfc4514_string(), issuer=cert.issuer.rfc4514_string(),
         not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
-        serial=format(cert.serial_number, "X"), sha256=cert.fingerprint(hashes.SHA256()).hex(),
+        sha256=cert.fingerprint(hashes.SHA256()).hex(),
         self_signed=cert.subject == cert.issuer,
     )
 

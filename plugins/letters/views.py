@@ -276,7 +276,7 @@ def _issue_context(form: dict, errors: dict, status_message: str = ""):
             fields = []
     ben, case = find_subject(form.get("ref", ""))
     return {"templates": all_templates, "chosen": chosen, "extra": fields, "form": form, "errors": errors,
-            "ben": ben, "case": case, "message": status_message}
+            "ben": ben, "case": case, "message": status_message or service.signing_problem() or ""}
 
 
 @bp.get("/letters/issue")

@@ -136,6 +136,7 @@ def test_issued_letter_is_signed_before_it_is_stored(signing_config, app, client
     assert f"{letter.hijri_year}-{letter.sequence:06d}" in text
     for words in ("قرار لجنة البحث", "الموافقة على طلبكم", "سارة عبدالله سعد الحربي"):
         assert words in text, words
+    assert "لا يمكن إصدار أي خطاب الآن" not in text_of(client.get("/letters/issue"))
     # the public verification page still works for a signed letter
     auth.logout()
     page = client.get(f"/letters/verify/{letter.number}?c={letter.verify_code}")
@@ -286,6 +287,8 @@ def test_unusable_certificate_refuses_to_issue(app_config, app, client, auth, ma
     app.config.update(LETTERS_SIGNING_P12=str(path), LETTERS_SIGNING_P12_PASSWORD=password)
     make_case()
     auth.login("officer")
+    form = text_of(client.get("/letters/issue"))  # the officer is warned before filling anything in
+    assert "لا يمكن إصدار أي خطاب الآن" in form and message in form
     before = stored_pdfs(app)
     response = issue(client, template="decision_approved", ref="1448-000001")
     assert response.status_code == 422
@@ -355,6 +358,29 @@ def test_batch_with_unusable_certificate_reports_each_letter(app_config, app, cl
         assert (batch.status, batch.done, batch.failed) == ("done", 0, 2)
         assert all("كلمة مرور الشهادة غير صحيحة" in e["message"] for e in batch.errors)
         assert nothing_issued()
+
+
+def test_signing_failure_rolls_the_number_back(signing_config, app, client, auth, make_case, monkeypatch):
+    from plugins.letters import signing
+
+    make_case()
+    auth.login("officer")
+    assert issue(client, template="decision_approved", ref="1448-000001").status_code == 303
+
+    def broken(pdf, number, prepared):
+        raise RuntimeError("the token is not responding")
+
+    before = stored_pdfs(app)
+    with monkeypatch.context() as patch:
+        patch.setattr(signing, "sign_pdf", broken)
+        response = issue(client, template="decision_approved", ref="1448-000001")
+    assert response.status_code == 422
+    assert "تعذّر توقيع ملف PDF" in text_of(response) and "the token is not responding" in text_of(response)
+    assert stored_pdfs(app) == before
+    assert issue(client, template="decision_approved", ref="1448-000001").status_code == 303
+    with app.app_context(), database.connection_context():
+        # the failed attempt took the number 2 inside its transaction and gave it back
+        assert [row.sequence for row in _letters().select().order_by(_letters().id)] == [1, 2]
 
 
 # --- settings and the per-process cache ----------------------------------------------------------------
