@@ -311,21 +311,26 @@ def _handle_cti_once(ev: dict) -> PhoneCall:
     return call
 
 
-def ringing_calls(user: User, within_minutes: int = 3) -> list[PhoneCall]:
-    """Calls ringing now that this user should see: addressed to them, or to nobody in particular."""
+def ringing_calls(user: User, within_minutes: int = 3, exclude=(), limit: int = 5) -> list[PhoneCall]:
+    """Inbound calls ringing now that this user should see: addressed to them, or to nobody in particular.
+
+    One query on the ``(state, started_at)`` index, whatever the size of the call log; ``exclude`` are
+    call ids the user dismissed."""
     since = utcnow() - dt.timedelta(minutes=within_minutes)
-    calls = list(
-        PhoneCall.select().where((PhoneCall.state == "ringing") & (PhoneCall.started_at >= since)
-                                 & (PhoneCall.direction == "in"))
-        .order_by(PhoneCall.started_at.desc()).limit(5)
-    )
+    query = PhoneCall.select().where((PhoneCall.state == "ringing") & (PhoneCall.started_at >= since)
+                                     & (PhoneCall.direction == "in"))
+    exclude = [int(i) for i in exclude]
+    if exclude:
+        query = query.where(PhoneCall.id.not_in(exclude))
+    # A few more than shown: calls addressed to other users are left out below.
+    calls = list(query.order_by(PhoneCall.started_at.desc(), PhoneCall.id.desc()).limit(limit * 4))
     names = {user.username.lower(), user.full_name.strip(), (user.phone or "").strip()} - {""}
     out = []
     for call in calls:
         targets = {t.strip() for t in (call.notify_users or "").split("\n") if t.strip()}
         if not targets or targets & names or {t.lower() for t in targets} & names:
             out.append(call)
-    return out
+    return out[:limit]
 
 
 # --- manual logging --------------------------------------------------------------------------------
