@@ -192,12 +192,19 @@ def _notice_context(user) -> dict:
 def _here() -> str:
     """Where the no-JavaScript dismiss button comes back to: the page the notice is drawn on."""
     if request.endpoint not in ("phone.notice", "phone.dismiss"):
-        return request.full_path if request.query_string else request.path
+        if request.method == "GET":
+            return request.full_path if request.query_string else request.path
+        # A page drawn as the answer to a form post (a form with errors): back to the form's page.
+        return _local_path(_path_of(request.referrer)) or url_for("dashboard.index")
     page = request.form.get("next") or ""
-    if not page and request.headers.get("HX-Current-URL"):  # a poll: htmx says which page it polls from
-        parts = urlsplit(request.headers["HX-Current-URL"])
-        page = parts.path + ("?" + parts.query if parts.query else "")
+    if not page:  # a poll: htmx says which page it polls from
+        page = _path_of(request.headers.get("HX-Current-URL"))
     return _local_path(page) or url_for("dashboard.index")
+
+
+def _path_of(url: str | None) -> str:
+    parts = urlsplit(url or "")
+    return parts.path + ("?" + parts.query if parts.query else "")
 
 
 def _local_path(target: str | None) -> str | None:

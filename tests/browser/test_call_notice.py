@@ -27,6 +27,14 @@ def sign_in(page: Page, live_server, username="officer"):
     expect(page.locator("nav.menu")).to_be_visible()
 
 
+def set_visibility(page: Page, state: str):
+    """What the browser does when the officer switches tabs (headless Chromium is always "visible")."""
+    page.evaluate("""state => {
+        Object.defineProperty(document, 'visibilityState', {value: state, configurable: true});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""", state)
+
+
 def pbx(page: Page, live_server, event: str, call_id: str, number: str, **extra):
     """Post one CTI event as the PBX would (the webhook needs no session and no CSRF token)."""
     response = page.request.post(live_server(f"/api/v1/cti/{TOKEN}"), data={
@@ -70,14 +78,12 @@ def test_incoming_call_notice_follows_the_officer(page: Page, live_server, users
     expect(page.locator(CARD)).not_to_contain_text("050 123 4567")
 
     # A hidden tab does not poll; shown again, it polls at once.
-    page.evaluate("""() => { Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
-                             document.dispatchEvent(new Event('visibilitychange')); }""")
+    set_visibility(page, "hidden")
     before = len(polls)
     page.wait_for_timeout(4_000)  # longer than one polling interval
     assert len(polls) == before, polls[before:]
     with page.expect_request(lambda r: "/phone/notice?" in r.url, timeout=1_500):
-        page.evaluate("""() => { Object.defineProperty(document, 'visibilityState', {value: 'visible', configurable: true});
-                                 document.dispatchEvent(new Event('visibilitychange')); }""")
+        set_visibility(page, "visible")
 
     # Dismiss (htmx): the card goes, the page stays, and the next polls do not bring it back.
     page.locator(CARD).get_by_role("button").click()

@@ -144,8 +144,8 @@ def test_poll_answers_the_fragment_or_204_when_nothing_changed(client, auth, cal
         response = client.get("/phone/notice", query_string={"shown": garbage}, headers=HTMX)
         assert response.status_code == 200 and cards(response.get_data(as_text=True)) == 1, garbage
     # The no-JavaScript dismiss button of a polled notice comes back to the page htmx polled from.
-    html = client.get("/phone/notice", headers={**HTMX, "HX-Current-URL": f"http://localhost/beneficiaries/{caller}?tab=2"}
-                      ).get_data(as_text=True)
+    polled_from = {**HTMX, "HX-Current-URL": f"http://localhost/beneficiaries/{caller}?tab=2"}
+    html = client.get("/phone/notice", headers=polled_from).get_data(as_text=True)
     assert f'name="next" value="/beneficiaries/{caller}?tab=2"' in html
     # Without htmx the address leads to the Calls page's list of ringing calls.
     response = client.get("/phone/notice")
@@ -193,6 +193,20 @@ def test_dismiss_with_htmx_answers_the_notice_without_the_call(client, auth, cal
     assert response.status_code == 200 and "<html" not in html and cards(html) == 0
     assert 'name="shown" value=""' in html
     assert client.get("/phone/notice?shown=", headers=HTMX).status_code == 204  # stays dismissed
+
+
+def test_notice_on_a_page_answering_a_form_post_comes_back_to_the_form(client, auth, caller):
+    auth.login("officer")
+    ring(client)
+    response = client.post("/phone/calls/new", data={"direction": "in", "number": "12", "topic": ""},
+                           headers={"Referer": "http://localhost/phone/calls/new?number=05"})
+    assert response.status_code == 422
+    notice = notice_of(response.get_data(as_text=True))
+    assert cards(notice) == 1 and 'name="next" value="/phone/calls/new?number=05"' in notice
+    response = client.post("/phone/calls/new", data={"direction": "in", "number": "12", "topic": ""},
+                           headers={"Referer": "https://evil.example/phish"})
+    notice = notice_of(response.get_data(as_text=True))
+    assert 'name="next" value="/phish"' in notice and "evil.example" not in notice  # only ever a path here
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x", ""])
