@@ -405,8 +405,9 @@ def find_beneficiary(text: str):
 
 # --- screen-pop ------------------------------------------------------------------------------------
 
-def screen_pop(number: str, limit: int = 5) -> dict:
-    """Who is calling: the beneficiaries with this mobile, their open requests and last contacts."""
+def screen_pop(number: str, limit: int = 5, skip_entry: int | None = None) -> dict:
+    """Who is calling: the beneficiaries with this mobile, their open requests and last contacts
+    (``skip_entry``: the ringing call's own timeline entry, which is not an earlier contact)."""
     matches = match_beneficiaries(number)
     ids = [b.id for b in matches]
     cases: dict[int, list] = {i: [] for i in ids}
@@ -416,9 +417,11 @@ def screen_pop(number: str, limit: int = 5) -> dict:
                      .order_by(Case.id.desc())):
             cases[case.beneficiary_id].append(case)
         for ben_id in ids:  # at most ten people share a number; five rows each
+            query = TimelineEntry.select().where(TimelineEntry.beneficiary == ben_id)
+            if skip_entry is not None:
+                query = query.where(TimelineEntry.id != skip_entry)
             recent[ben_id] = list(
-                TimelineEntry.select().where(TimelineEntry.beneficiary == ben_id)
-                .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc()).limit(limit))
+                query.order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc()).limit(limit))
     earlier = (PhoneCall.select().where((PhoneCall.number == number) & PhoneCall.beneficiary.is_null())
                .count()) if number and not ids else 0
     return {"number": number, "matches": matches, "cases": cases, "recent": recent, "unmatched_calls": earlier}

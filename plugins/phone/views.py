@@ -163,7 +163,8 @@ def lookup():
 def incoming():
     """The incoming-call notice, polled by htmx every few seconds."""
     ringing = svc.ringing_calls(current_user._get_current_object())
-    pops = {c.id: svc.screen_pop(c.number) if c.number.startswith("+") else None for c in ringing}
+    pops = {c.id: svc.screen_pop(c.number, skip_entry=c.entry_id) if c.number.startswith("+") else None
+            for c in ringing}
     return render("phone/incoming.html", block="incoming", ringing=ringing, pops=pops, poll_seconds=POLL_SECONDS)
 
 
@@ -184,7 +185,8 @@ def _dismissed() -> list[int]:
 
 def _notice_context(user) -> dict:
     ringing = svc.ringing_calls(user, exclude=_dismissed())
-    pops = {c.id: svc.screen_pop(c.number) if c.number.startswith("+") else None for c in ringing}
+    pops = {c.id: svc.screen_pop(c.number, skip_entry=c.entry_id) if c.number.startswith("+") else None
+            for c in ringing}
     return {"ringing": ringing, "pops": pops, "shown": ",".join(str(c.id) for c in ringing),
             "poll_seconds": POLL_SECONDS, "back": _here()}
 

@@ -61,6 +61,7 @@ def test_notice_shows_on_profile_case_and_other_plugin_pages_while_ringing(clien
         assert cards(notice) == 1, url
         assert "050 123 4567" in notice and "هند" in notice and f'href="/beneficiaries/{caller}"' in notice, url
         assert "1448-000031" in notice and "خطاب سابق عن الإيجار" in notice, url
+        assert "مكالمة واردة من" not in notice, url  # the ringing call's own entry is no earlier contact
         assert 'hx-get="/phone/notice"' in notice and 'aria-live="polite"' in notice, url
     # The dashboard shows it once: the notice replaced the dashboard's own incoming-calls panel.
     dashboard = client.get("/").get_data(as_text=True)
