@@ -183,8 +183,9 @@ def _dismissed() -> list[int]:
     return [i for i in kept.get("calls") or [] if isinstance(i, int)][-DISMISSED_KEEP:]
 
 
-def _notice_context(user) -> dict:
-    ringing = svc.ringing_calls(user, exclude=_dismissed())
+def _notice_context(user, ringing=None) -> dict:
+    if ringing is None:
+        ringing = svc.ringing_calls(user, exclude=_dismissed())
     pops = {c.id: svc.screen_pop(c.number, skip_entry=c.entry_id) if c.number.startswith("+") else None
             for c in ringing}
     return {"ringing": ringing, "pops": pops, "shown": ",".join(str(c.id) for c in ringing),
@@ -239,7 +240,7 @@ def notice():
     ringing = svc.ringing_calls(user, exclude=_dismissed())
     if request.args.get("shown") == ",".join(str(c.id) for c in ringing):
         return "", 204  # nothing changed: no screen-pop queries, nothing swapped, nothing re-announced
-    return render_block("phone/_notice.html", "calls", **_notice_context(user))
+    return render_block("phone/_notice.html", "calls", **_notice_context(user, ringing))
 
 
 @bp.post("/phone/notice/<int:call_id>/dismiss")
