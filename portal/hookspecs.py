@@ -107,6 +107,25 @@ def dashboard_widgets(user, request):
 
 
 @hookspec
+def page_notices(user, request):
+    """Notices for the signed-in user on every staff page: an incoming call, a "new message" badge, a
+    banner about planned maintenance.
+
+    The core's layout (``templates/base.html``) draws them in one region at the start of ``<main>``, shown
+    as a stack in the inline-end bottom corner, on every full page it renders for a signed-in user. It is
+    not called for the sign-in page, the public website (which has its own layout) or htmx fragments.
+    Boosted navigation renders the whole page again, so a fragment that polls starts afresh on each page.
+
+    :param user: the current ``User``.
+    :param request: the current Flask request (``request.endpoint`` tells which page is being drawn, so a
+        plugin can leave out a notice that page already shows).
+    :return: a list of ``markupsafe.Markup`` fragments (plain strings are escaped), or None. A fragment
+        that changes in place carries its own ``id`` and ``aria-live``; the class ``notice-card`` gives it
+        the core's card look.
+    """
+
+
+@hookspec
 def register_commands(cli):
     """Add click commands to the ``portal`` command line.
 

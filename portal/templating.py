@@ -86,6 +86,20 @@ def channel_label(key: str) -> str:
     return info["label_ar"] if str(get_locale()) == "ar" else info["label_en"]
 
 
+def page_notices() -> list[Markup]:
+    """The ``page_notices`` hook's fragments for the signed-in user (none for a visitor).
+
+    Called by ``base.html`` only, so htmx fragments and pages of other layouts never run the hook."""
+    if not current_user.is_authenticated:
+        return []
+    fragments = []
+    for group in hook().page_notices(user=current_user._get_current_object(), request=request):
+        for fragment in group or ():
+            if fragment:
+                fragments.append(escape(fragment))  # Markup passes unchanged; a plain string is escaped
+    return fragments
+
+
 class _MemoryBytecodeCache(BytecodeCache):
     """Compiled templates shared by every app in the process (checked against the source's checksum)."""
 
@@ -111,6 +125,7 @@ def init_app(app):
     app.jinja_env.filters["phone"] = phone_filter
     app.jinja_env.filters["untrusted"] = safe_text
     app.jinja_env.globals["channel_label"] = channel_label
+    app.jinja_env.globals["page_notices"] = page_notices
     app.jinja_env.add_extension("jinja2.ext.do")
     from . import labels
 

@@ -216,6 +216,43 @@ def test_hook_dashboard_widgets(app_config, users):
     assert '<section class="panel" id="pigeon-widget">manager</section>' in client.get("/").get_data(as_text=True)
 
 
+def test_hook_page_notices(app_config, users, make_beneficiary):
+    seen = []
+
+    class Plugin:
+        @hookimpl
+        def page_notices(self, user, request):
+            seen.append(request.endpoint)
+            if not user.has_role("officer"):
+                return None
+            return [Markup('<p class="notice-card" id="pigeon-notice">') + user.username + " @ " + str(request.endpoint)
+                    + Markup("</p>"), "<b>not markup</b>", ""]
+
+    app = make_app(app_config, Plugin())
+    ben = make_beneficiary()
+    client = app.test_client()
+    login_page = client.get("/login").get_data(as_text=True)
+    assert "pigeon-notice" not in login_page and "page-notices" not in login_page and seen == []
+    client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
+    for url, endpoint in (("/", "dashboard.index"), (f"/beneficiaries/{ben}", "beneficiaries.profile"),
+                          ("/no-such-page", None)):
+        page = client.get(url).get_data(as_text=True)
+        region = page.split('<main id="main">')[1].split('<div class="page-notices">')[1]
+        assert region.startswith(f'<p class="notice-card" id="pigeon-notice">officer @ {endpoint}</p>'
+                                 "&lt;b&gt;not markup&lt;/b&gt;"), (url, region[:200])
+    # htmx fragments (here a page of the timeline) do not carry the notices, and do not call the hook.
+    calls = len(seen)
+    fragment = client.get(f"/beneficiaries/{ben}/timeline", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and "pigeon-notice" not in fragment and len(seen) == calls
+    # Boosted navigation gets the whole page, notices included.
+    boosted = client.get("/", headers={"HX-Request": "true", "HX-Boosted": "true"}).get_data(as_text=True)
+    assert 'id="pigeon-notice">officer @ dashboard.index' in boosted
+    client.post("/logout")
+    client.post("/login", data={"username": "manager", "password": "correct-horse-battery"})
+    page = client.get("/").get_data(as_text=True)
+    assert "pigeon-notice" not in page and "page-notices" not in page and seen[-1] == "dashboard.index"
+
+
 def test_hook_register_commands(app_config):
     import click
 

@@ -60,14 +60,18 @@ def menu_links(user, request):
     return [{"href": url_for("phone.index"), "label": _("Calls"), "active": endpoint.startswith("phone.")}]
 
 
-@hookimpl
-def dashboard_widgets(user, request):
-    if not user.has_role(*PHONE_ROLES):
-        return []
-    from flask import render_template
-    from markupsafe import Markup
+# Pages that list the ringing calls themselves: the notice would show each call twice there.
+PAGES_WITH_OWN_LIST = ("phone.index", "phone.incoming")
 
-    return [Markup(render_template("phone/_dashboard_widget.html"))]
+
+@hookimpl
+def page_notices(user, request):
+    """The incoming-call notice with the caller's screen-pop, on every staff page (the dashboard too)."""
+    if not user.has_role(*PHONE_ROLES) or request.endpoint in PAGES_WITH_OWN_LIST:
+        return []
+    from .views import call_notice
+
+    return [call_notice(user)]
 
 
 @hookimpl

@@ -311,21 +311,26 @@ def _handle_cti_once(ev: dict) -> PhoneCall:
     return call
 
 
-def ringing_calls(user: User, within_minutes: int = 3) -> list[PhoneCall]:
-    """Calls ringing now that this user should see: addressed to them, or to nobody in particular."""
+def ringing_calls(user: User, within_minutes: int = 3, exclude=(), limit: int = 5) -> list[PhoneCall]:
+    """Inbound calls ringing now that this user should see: addressed to them, or to nobody in particular.
+
+    One query on the ``(state, started_at)`` index, whatever the size of the call log; ``exclude`` are
+    call ids the user dismissed."""
     since = utcnow() - dt.timedelta(minutes=within_minutes)
-    calls = list(
-        PhoneCall.select().where((PhoneCall.state == "ringing") & (PhoneCall.started_at >= since)
-                                 & (PhoneCall.direction == "in"))
-        .order_by(PhoneCall.started_at.desc()).limit(5)
-    )
+    query = PhoneCall.select().where((PhoneCall.state == "ringing") & (PhoneCall.started_at >= since)
+                                     & (PhoneCall.direction == "in"))
+    exclude = [int(i) for i in exclude]
+    if exclude:
+        query = query.where(PhoneCall.id.not_in(exclude))
+    # A few more than shown: calls addressed to other users are left out below.
+    calls = list(query.order_by(PhoneCall.started_at.desc(), PhoneCall.id.desc()).limit(limit * 4))
     names = {user.username.lower(), user.full_name.strip(), (user.phone or "").strip()} - {""}
     out = []
     for call in calls:
         targets = {t.strip() for t in (call.notify_users or "").split("\n") if t.strip()}
         if not targets or targets & names or {t.lower() for t in targets} & names:
             out.append(call)
-    return out
+    return out[:limit]
 
 
 # --- manual logging --------------------------------------------------------------------------------
@@ -400,8 +405,9 @@ def find_beneficiary(text: str):
 
 # --- screen-pop ------------------------------------------------------------------------------------
 
-def screen_pop(number: str, limit: int = 5) -> dict:
-    """Who is calling: the beneficiaries with this mobile, their open requests and last contacts."""
+def screen_pop(number: str, limit: int = 5, skip_entry: int | None = None) -> dict:
+    """Who is calling: the beneficiaries with this mobile, their open requests and last contacts
+    (``skip_entry``: the ringing call's own timeline entry, which is not an earlier contact)."""
     matches = match_beneficiaries(number)
     ids = [b.id for b in matches]
     cases: dict[int, list] = {i: [] for i in ids}
@@ -411,9 +417,11 @@ def screen_pop(number: str, limit: int = 5) -> dict:
                      .order_by(Case.id.desc())):
             cases[case.beneficiary_id].append(case)
         for ben_id in ids:  # at most ten people share a number; five rows each
+            query = TimelineEntry.select().where(TimelineEntry.beneficiary == ben_id)
+            if skip_entry is not None:
+                query = query.where(TimelineEntry.id != skip_entry)
             recent[ben_id] = list(
-                TimelineEntry.select().where(TimelineEntry.beneficiary == ben_id)
-                .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc()).limit(limit))
+                query.order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc()).limit(limit))
     earlier = (PhoneCall.select().where((PhoneCall.number == number) & PhoneCall.beneficiary.is_null())
                .count()) if number and not ids else 0
     return {"number": number, "matches": matches, "cases": cases, "recent": recent, "unmatched_calls": earlier}

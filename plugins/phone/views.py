@@ -6,12 +6,17 @@ import datetime as dt
 import hmac
 import re
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 from peewee import JOIN
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -158,8 +163,97 @@ def lookup():
 def incoming():
     """The incoming-call notice, polled by htmx every few seconds."""
     ringing = svc.ringing_calls(current_user._get_current_object())
-    pops = {c.id: svc.screen_pop(c.number) if c.number.startswith("+") else None for c in ringing}
+    pops = {c.id: svc.screen_pop(c.number, skip_entry=c.entry_id) if c.number.startswith("+") else None
+            for c in ringing}
     return render("phone/incoming.html", block="incoming", ringing=ringing, pops=pops, poll_seconds=POLL_SECONDS)
+
+
+# --- the incoming-call notice on every staff page (page_notices hook) ----------------------------------
+
+DISMISSED_KEY = "phone_dismissed_calls"
+DISMISSED_KEEP = 20  # a call rings for a few minutes: the last twenty dismissals are plenty
+
+
+def _dismissed() -> list[int]:
+    """The calls this user dismissed, kept in the session with the user's id: signing out and in as
+    someone else on the same browser starts with none."""
+    kept = session.get(DISMISSED_KEY) or {}
+    if not isinstance(kept, dict) or kept.get("user") != current_user.get_id():
+        return []
+    return [i for i in kept.get("calls") or [] if isinstance(i, int)][-DISMISSED_KEEP:]
+
+
+def _notice_context(user, ringing=None) -> dict:
+    if ringing is None:
+        ringing = svc.ringing_calls(user, exclude=_dismissed())
+    pops = {c.id: svc.screen_pop(c.number, skip_entry=c.entry_id) if c.number.startswith("+") else None
+            for c in ringing}
+    return {"ringing": ringing, "pops": pops, "shown": ",".join(str(c.id) for c in ringing),
+            "poll_seconds": POLL_SECONDS, "back": _here()}
+
+
+def _here() -> str:
+    """Where the no-JavaScript dismiss button comes back to: the page the notice is drawn on."""
+    if request.endpoint not in ("phone.notice", "phone.dismiss"):
+        if request.method == "GET":
+            return request.full_path if request.query_string else request.path
+        # A page drawn as the answer to a form post (a form with errors): back to the form's page.
+        return _local_path(_path_of(request.referrer)) or url_for("dashboard.index")
+    page = request.form.get("next") or ""
+    if not page:  # a poll: htmx says which page it polls from
+        page = _path_of(request.headers.get("HX-Current-URL"))
+    return _local_path(page) or url_for("dashboard.index")
+
+
+def _path_of(url: str | None) -> str:
+    parts = urlsplit(url or "")
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
+def _local_path(target: str | None) -> str | None:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def call_notice(user) -> Markup:
+    """The notice as drawn on a full page: the polling container with the calls ringing now."""
+    return Markup(render_template("phone/_notice.html", **_notice_context(user)))
+
+
+@bp.get("/phone/notice")
+def notice():
+    """What the notice's container polls: its calls, or 204 when they are still the ones shown."""
+    if not current_user.is_authenticated:
+        # Signed out in another tab or timed out: stop polling (htmx's 286) instead of drawing the sign-in page.
+        if request.htmx:
+            return "", 286
+        return current_app.login_manager.unauthorized()
+    if not current_user.has_role(*PHONE_ROLES):
+        abort(403)
+    if not request.htmx:
+        return redirect(url_for("phone.incoming"))
+    user = current_user._get_current_object()
+    ringing = svc.ringing_calls(user, exclude=_dismissed())
+    if request.args.get("shown") == ",".join(str(c.id) for c in ringing):
+        return "", 204  # nothing changed: no screen-pop queries, nothing swapped, nothing re-announced
+    return render_block("phone/_notice.html", "calls", **_notice_context(user, ringing))
+
+
+@bp.post("/phone/notice/<int:call_id>/dismiss")
+@roles_required(*PHONE_ROLES)
+def dismiss(call_id):
+    """Hide one ringing call from this user's notice (the Calls page still lists it)."""
+    if not PhoneCall.select().where(PhoneCall.id == call_id).exists():
+        abort(404)
+    kept = [i for i in _dismissed() if i != call_id] + [call_id]
+    session[DISMISSED_KEY] = {"user": current_user.get_id(), "calls": kept[-DISMISSED_KEEP:]}
+    if request.htmx and not request.htmx.boosted:
+        return render_block("phone/_notice.html", "calls", **_notice_context(current_user._get_current_object()))
+    return redirect(_local_path(request.form.get("next")) or url_for("dashboard.index"), 303)
 
 
 def _beneficiary_choice(form: CallForm, raw: str):

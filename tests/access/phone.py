@@ -8,6 +8,10 @@ ACCESS = {
     "phone.index": rule("GET", "/phone/", PHONE),
     "phone.lookup": rule("GET", "/phone/lookup?number=0501234567", PHONE),
     "phone.incoming": rule("GET", "/phone/incoming", PHONE),
+    # The notice on every page polls this; an htmx poll of a visitor gets 286 (stop polling), tested in
+    # tests/plugins/phone/test_phone_notice.py; a plain request is sent to sign in.
+    "phone.notice": rule("GET", "/phone/notice", PHONE),
+    "phone.dismiss": rule("POST", "/phone/notice/{call}/dismiss", PHONE),
     "phone.new_call": rule("GET", "/phone/calls/new", PHONE),
     "phone.call_detail": rule("GET", "/phone/calls/{call}", PHONE),
     "phone.link_number": rule("POST", "/phone/numbers/link", PHONE),

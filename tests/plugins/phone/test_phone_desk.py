@@ -1,5 +1,5 @@
 """The phone desk: screen-pop, logging a call by hand, linking unknown numbers, the call log,
-the timeline rendering of calls, the menu and the dashboard notice."""
+the timeline rendering of calls, the menu and the incoming-call notice on the dashboard."""
 import pytest
 from playhouse.test_utils import count_queries
 
@@ -212,7 +212,7 @@ def test_call_log_pages(client, auth, in_db):
 def test_menu_and_dashboard_for_officers_only(client, auth):
     auth.login("officer")
     page = client.get("/?lang=en").get_data(as_text=True)
-    assert "/phone/" in page and 'hx-get="/phone/incoming"' in page
+    assert "/phone/" in page and page.count('hx-get="/phone/notice"') == 1 and 'id="incoming"' not in page
     auth.logout()
     auth.login("researcher")
     page = client.get("/?lang=en").get_data(as_text=True)
