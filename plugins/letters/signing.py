@@ -14,6 +14,7 @@ the password stay the same.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import io
@@ -242,7 +243,22 @@ def sign_pdf(pdf: bytes, number: str, prepared: tuple[Settings, LoadedCertificat
         certify=True, docmdp_permissions=fields.MDPPerm.NO_CHANGES,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    return signers.sign_pdf(writer, meta, signer=loaded.signer).getvalue()
+    pdf_signer = signers.PdfSigner(meta, signer=loaded.signer)
+    return _run_coroutine(lambda: pdf_signer.async_sign_pdf(writer)).getvalue()
+
+
+def _run_coroutine(make):
+    """Run pyHanko's coroutine to the end. pyHanko's synchronous API calls ``asyncio.run``, which fails
+    in a thread whose event loop is already running (an async server, a gevent/eventlet worker, a test
+    runner driving a browser); there the coroutine runs in a short-lived thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="letters-sign") as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 def status() -> dict:

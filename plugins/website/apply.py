@@ -424,10 +424,17 @@ def submit(draft):
     return redirect(url_for("website.apply_done"))
 
 
+def _applied_case():
+    """The request this browser has just sent (kept in its session), with its beneficiary."""
+    case_id = session.get("website_done")
+    if not case_id:
+        return None
+    return Case.select(Case, Beneficiary).join(Beneficiary).where(Case.id == case_id).first()
+
+
 @bp.get("/site/apply/done")
 def apply_done():
-    case_id = session.get("website_done")
-    case = Case.select(Case, Beneficiary).join(Beneficiary).where(Case.id == case_id).first() if case_id else None
+    case = _applied_case()
     if case is None:
         return redirect(url_for("website.apply_start"))
     return render("website/apply/done.html", case=case, ack=acknowledgement_context(case))
@@ -435,8 +442,7 @@ def apply_done():
 
 @bp.get("/site/apply/acknowledgement")
 def acknowledgement():
-    case_id = session.get("website_done")
-    case = Case.select(Case, Beneficiary).join(Beneficiary).where(Case.id == case_id).first() if case_id else None
+    case = _applied_case()
     if case is None:
         return redirect(url_for("website.apply_start"))
     return render("website/apply/acknowledgement.html", case=case, ack=acknowledgement_context(case))
@@ -444,8 +450,7 @@ def acknowledgement():
 
 @bp.get("/site/apply/acknowledgement.pdf")
 def acknowledgement_pdf():
-    case_id = session.get("website_done")
-    case = Case.select(Case, Beneficiary).join(Beneficiary).where(Case.id == case_id).first() if case_id else None
+    case = _applied_case()
     if case is None:
         return redirect(url_for("website.apply_start"))
     return acknowledgement_pdf_response(case, "website.acknowledgement")

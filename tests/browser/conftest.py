@@ -94,6 +94,18 @@ def wait_for_page(page, url_glob: str) -> None:
     htmx_settled(page)
 
 
+def sign_in(page, live_server, username="officer"):
+    """Sign in through the login form and wait for the staff menu."""
+    from conftest import PASSWORD
+    from playwright.sync_api import expect
+
+    page.goto(live_server("/login"))
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("nav.menu")).to_be_visible()
+
+
 class LiveServer:
     """A werkzeug server running ``app`` on 127.0.0.1 in a background thread."""
 

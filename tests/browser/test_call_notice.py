@@ -4,8 +4,7 @@ the dismiss button works with htmx, and nothing breaks the Content-Security-Poli
 from __future__ import annotations
 
 import pytest
-from browser.conftest import htmx_settled, wait_for_page
-from conftest import PASSWORD
+from browser.conftest import htmx_settled, sign_in, wait_for_page
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
@@ -19,12 +18,6 @@ def app_config(app_config):
     return {**app_config, "PHONE_CTI_TOKEN": TOKEN}
 
 
-def sign_in(page: Page, live_server, username="officer"):
-    page.goto(live_server("/login"))
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("nav.menu")).to_be_visible()
 
 
 def set_visibility(page: Page, state: str):

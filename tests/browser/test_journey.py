@@ -7,7 +7,7 @@ import datetime as dt
 import re
 
 import pytest
-from conftest import PASSWORD
+from browser.conftest import sign_in
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from playwright.sync_api import Page, expect
@@ -63,12 +63,6 @@ def no_horizontal_scroll(page: Page) -> bool:
     )
 
 
-def sign_in(page: Page, live_server, username="officer"):
-    page.goto(live_server("/login"))
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("nav.menu")).to_be_visible()
 
 
 def channels_on_timeline(page: Page) -> list[str]:

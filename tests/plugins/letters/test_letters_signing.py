@@ -81,13 +81,16 @@ def signature_status(pdf: bytes, cert):
     """pyHanko's verdict on the document's only signature, the test certificate being the trust root."""
     from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
+
+    from plugins.letters.signing import _run_coroutine
 
     signatures = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
     assert len(signatures) == 1
     context = ValidationContext(trust_roots=[translate_pyca_cryptography_cert_to_asn1(cert)])
-    return signatures[0], validate_pdf_signature(signatures[0], context)
+    # the browser tests leave an event loop running in this thread: validate the way the signer signs
+    return signatures[0], _run_coroutine(lambda: async_validate_pdf_signature(signatures[0], context))
 
 
 def assert_signed(pdf: bytes, cert, number: str):
@@ -438,3 +441,24 @@ def test_certificate_loaded_once_and_reloaded_when_the_file_changes(signing_conf
     with app.app_context(), database.connection_context():
         numbers = [row.number for row in _letters().select().order_by(_letters().id)]
     assert [int(re.search(r"(\d+)$", n).group(1)) for n in numbers] == [1, 2, 3]
+
+
+def test_signing_works_inside_a_running_event_loop():
+    """pyHanko's sync API calls asyncio.run, which fails where a loop already runs (async servers,
+    gevent workers, a browser-driving test runner): the signer then runs in a thread of its own."""
+    import asyncio
+
+    from plugins.letters.signing import _run_coroutine
+
+    async def answer():
+        return 42
+
+    async def inside_a_loop():
+        return _run_coroutine(answer)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert _run_coroutine(answer) == 42
+    # a thread of its own, so the check holds whether or not this test's thread already runs a loop
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(lambda: asyncio.run(inside_a_loop())).result() == 42
