@@ -28,9 +28,6 @@ def render(template: str, block: str | None = None, **context):
     return render_template(template, **context)
 
 
-SAUDI_OFFSET = dt.timedelta(hours=3)  # Saudi Arabia keeps UTC+3 all year
-
-
 def date_filter(value, with_time: bool = False):
     """``<time>`` with the Hijri date first and the Gregorian beside it.
 
@@ -43,7 +40,7 @@ def date_filter(value, with_time: bool = False):
         value = dt.date.fromisoformat(value[:10])
     time_part = ""
     if isinstance(value, dt.datetime):
-        local = (value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value) + SAUDI_OFFSET
+        local = (value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value) + dates.SAUDI_OFFSET
         day = local.date()
         iso = local.replace(microsecond=0).isoformat() + "+03:00"
         if with_time:

@@ -9,12 +9,12 @@ import re
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from portal.dates import saudi_date
 from portal.models import Beneficiary, Case
 from portal.text import fold_digits, only_digits
 
 from .models import Inquiry
 
-SAUDI_OFFSET = dt.timedelta(hours=3)  # stored times are UTC; Saudi Arabia has no daylight saving
 CASE_REF = re.compile(r"^\d{4}-\d{6}$")
 INQUIRY_REF = re.compile(r"^Q\d{4}-\d{6}$")
 
@@ -79,9 +79,9 @@ def expected_reply_date(case: Case) -> dt.date | None:
     if case.status not in ("submitted", "incomplete", "in_research", "awaiting_committee"):
         return None
     if case.committee_due_at:
-        return (case.committee_due_at + SAUDI_OFFSET).date()
+        return saudi_date(case.committee_due_at)
     start = case.submitted_at or case.created_at
-    return (start + dt.timedelta(days=int(current_app.config["COMMITTEE_DAYS"])) + SAUDI_OFFSET).date()
+    return saudi_date(start + dt.timedelta(days=int(current_app.config["COMMITTEE_DAYS"])))
 
 
 def public_steps(case: Case) -> list[tuple]:

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..audit import audit
-from ..dates import format_gregorian, format_hijri, hijri_year
+from ..dates import format_gregorian, format_hijri, hijri_year, saudi_date
 from ..db import database, utcnow
 from ..labels import DOCUMENT_KIND
 from ..models import Beneficiary, Case, Document, User
@@ -33,7 +33,6 @@ from .models import (
     RequiredDocument,
 )
 
-SAUDI_OFFSET = dt.timedelta(hours=3)
 ID_KINDS = ("national_id", "iqama")  # either satisfies a checklist line asking for the ID
 DECLARABLE_STATUSES = ("draft", "submitted", "incomplete", "in_research")
 
@@ -52,7 +51,7 @@ DEFAULT_DECLARATION_EN = (
 
 def today_sa(now: dt.datetime | None = None) -> dt.date:
     """Today's date in Saudi Arabia (UTC+3, no daylight saving)."""
-    return ((now or utcnow()) + SAUDI_OFFSET).date()
+    return saudi_date(now or utcnow())
 
 
 # --- request types -------------------------------------------------------------------------------
@@ -468,5 +467,5 @@ def mark_incomplete(case: Case, *, actor: User | None = None, expected_version: 
 
 def expected_reply_text(due: dt.datetime) -> tuple[str, str]:
     """The committee's reply date in Hijri and Gregorian (Arabic), e.g. for messages."""
-    day = (due + SAUDI_OFFSET).date()
+    day = saudi_date(due)
     return format_hijri(day, "ar"), format_gregorian(day, "ar")
