@@ -53,6 +53,15 @@ def _defaults(app: Flask) -> dict:
         "COMMITTEE_DAYS": 14,
         "HUEY_IMMEDIATE": False,
         "RATELIMIT_LOGIN": "10 per minute",
+        "SESSION_IDLE_MINUTES": 30,
+        "REMEMBER_DAYS": 14,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_LOCKOUT_MINUTES": 15,
+        "PASSWORD_MIN_LENGTH": 10,
+        "API_TOKEN_DAYS": 90,
+        "TRUSTED_PROXIES": 0,
+        "WORKERS": None,
+        "HSTS_SECONDS": 31536000,
         "BABEL_DEFAULT_LOCALE": "ar",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Riyadh",
         "WTF_CSRF_TIME_LIMIT": None,
@@ -134,6 +143,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     limiter.init_app(app)
+    limiter.warn_about_workers(app)
     jobs.init_app(app)
     templating.init_app(app)
     auth.init_app(app)
@@ -155,9 +165,22 @@ def create_app(test_config: dict | None = None) -> Flask:
             if blueprint is not None:
                 app.register_blueprint(blueprint)
 
+    proxies = int(app.config["TRUSTED_PROXIES"] or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client address (rate limits, audit) and the scheme come from the last ``proxies`` hops of
+        # X-Forwarded-For / X-Forwarded-Proto; with 0 (the default) those headers are ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
     @app.after_request
     def _headers(response):
         response.headers.add("Vary", "HX-Request")
+        if app.config["HTTPS"] and app.config["HSTS_SECONDS"]:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={int(app.config['HSTS_SECONDS'])}")
+        if not auth._is_asset_request():
+            # Staff pages, the API and downloads hold personal data: never kept by browsers or proxies.
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -170,7 +193,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.before_request
     def _request_start():
-        g.audit_ip = request.headers.get("X-Real-IP") if app.config.get("TRUST_PROXY") else request.remote_addr
+        g.audit_ip = request.remote_addr or ""  # the real client address when PORTAL_TRUSTED_PROXIES is set
         # Flask-Babel caches the locale on the app context; a request that shares one (a test client
         # inside ``with app.app_context()``) must still choose its own language.
         from flask_babel import refresh

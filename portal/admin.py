@@ -56,10 +56,17 @@ def edit_user(user_id):
         form = _form_data()
         values, errors = users_service.validate_user(form, existing=user)
         values["is_active"] = bool(form.get("is_active"))
+        if form.get("reset_two_step") and user.totp_secret:
+            values["totp_secret"], values["totp_last_step"] = "", 0
         if user.id == current_user.id and (not values["is_active"] or "admin" not in values["roles"].split(",")):
             errors["roles"] = _("You cannot remove your own administrator access.")
         if not errors:
+            ended = users_service.ends_sessions(user, values)
             users_service.update_user(user, values, actor=current_user._get_current_object())
+            if ended and user.id == current_user.id:
+                from .auth import refresh_session
+
+                refresh_session(user.id)
             flash(_("The account was updated."), "success")
             return redirect(url_for("admin.users"))
     else:

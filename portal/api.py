@@ -39,13 +39,45 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(user: User, name: str = "") -> str:
-    """Create a token for ``user``; the plain token is returned once and only its hash is stored."""
+MAX_TOKEN_DAYS = 366
+
+
+def create_token(user: User, name: str = "", days: int | None = None) -> str:
+    """Create a token for ``user`` valid ``days`` days (``PORTAL_API_TOKEN_DAYS`` by default); the plain
+    token is returned once and only its hash is stored."""
+    days = int(current_app.config["API_TOKEN_DAYS"] if days is None else days)
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ValueError(f"a token lasts 1 to {MAX_TOKEN_DAYS} days")
+    name = clean_text(name)[:100]
     token = "sila_" + secrets.token_urlsafe(32)
+    expires = utcnow() + dt.timedelta(days=days)
     with database.atomic():
-        ApiToken.create(user=user, name=name, prefix=token[:12], token_hash=_hash(token))
-        audit("create", "api_token", user.id, {"name": name, "prefix": token[:12]}, actor=user)
+        row = ApiToken.create(user=user, name=name, prefix=token[:12], token_hash=_hash(token), expires_at=expires)
+        audit("create", "api_token", row.id, {"name": name, "prefix": token[:12], "user": user.username,
+                                             "expires_at": expires.isoformat(timespec="seconds")}, actor=user)
     return token
+
+
+def revoke_token(row: ApiToken, actor=None) -> bool:
+    """Revoke ``row``; False when it already was."""
+    with database.atomic():
+        done = ApiToken.update(revoked_at=utcnow()).where(
+            (ApiToken.id == row.id) & ApiToken.revoked_at.is_null()).execute()
+        if done:
+            audit("revoke", "api_token", row.id, {"name": row.name, "prefix": row.prefix}, actor=actor)
+    return bool(done)
+
+
+def token_state(row: ApiToken, now=None) -> str:
+    now = now or utcnow()
+    if row.revoked_at is not None:
+        return "revoked"
+    if row.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+LAST_USED_EVERY = dt.timedelta(minutes=1)
 
 
 def error(status: int, message: str, fields: dict | None = None):
@@ -64,14 +96,19 @@ def token_required(*roles):
             if scheme.lower() != "bearer" or not token.strip():
                 return error(401, _("A bearer token is required."))
             row = (ApiToken.select(ApiToken, User).join(User)
-                   .where((ApiToken.token_hash == _hash(token.strip())) & ApiToken.revoked_at.is_null())
-                   .first())
+                   .where(ApiToken.token_hash == _hash(token.strip())).first())
             if row is None or not row.user.is_active:
                 return error(401, _("The token is not valid."))
+            now = utcnow()
+            state = token_state(row, now)
+            if state == "revoked":
+                return error(401, _("The token was revoked."))
+            if state == "expired":
+                return error(401, _("The token has expired. Ask an administrator for a new one."))
             if not row.user.has_role(*roles):
                 return error(403, _("This token's user is not allowed to do this."))
-            now = utcnow()
-            if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
+            # At most one write a minute per token, not one per request.
+            if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
                 ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
             g.api_user = row.user
             return view(*args, **kwargs)

@@ -1,12 +1,17 @@
 """Sign-in, sign-out, password hashing (argon2id) and role checks."""
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import time
 from urllib.parse import urlsplit
+
+import pyotp
+import segno
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -16,9 +21,10 @@ from wtforms.validators import DataRequired
 
 from . import login_manager
 from .audit import audit
-from .db import utcnow
+from .db import database, utcnow
 from .limiter import limiter
-from .models import User
+from .models import LoginFailure, User
+from .passwords import password_problem
 from .templating import render
 from .validators import max_length
 
@@ -80,46 +86,309 @@ def _safe_next(target: str | None) -> str:
     return url_for("dashboard.index")
 
 
+# --- sessions -------------------------------------------------------------------------------------
+
+PENDING_KEY = "_two_step"  # a password accepted, the TOTP code still to come
+SEEN_KEY = "_seen"  # last activity (epoch seconds), for the idle timeout
+MAX_REMEMBER_DAYS = 14
+TWO_STEP_SECONDS = 300
+
+
+def remember_days() -> int:
+    return max(0, min(int(current_app.config["REMEMBER_DAYS"]), MAX_REMEMBER_DAYS))
+
+
+def parse_session_id(value) -> tuple[int, int, int] | None:
+    """``"id.version.signed_in_at"`` -> the three numbers; anything else (an old plain id) -> None."""
+    parts = str(value or "").split(".")
+    if len(parts) != 3 or not all(p.isdigit() and len(p) <= 12 for p in parts):
+        return None
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+def load_session_user(value) -> User | None:
+    parsed = parse_session_id(value)
+    if parsed is None:
+        return None
+    user_id, version, signed_in_at = parsed
+    # A sign-in lasts at most the remember-me period, remembered or not.
+    if time.time() - signed_in_at > max(remember_days(), 1) * 86400:
+        return None
+    user = User.get_or_none(User.id == user_id)
+    if user is None or not user.is_active or user.session_version != version:
+        return None
+    user._session_id = str(value)
+    return user
+
+
+def start_session(user: User, remember: bool) -> None:
+    """Sign ``user`` in on this browser (after the password and, when enrolled, the TOTP code)."""
+    remember = bool(remember) and remember_days() > 0
+    user._session_id = None  # a new "id.version.time" for the session and the cookie
+    login_user(user, remember=remember, duration=dt.timedelta(days=remember_days() or 1))
+    # A remembered session's cookie outlives the browser, so its idle clock does too.
+    session.permanent = remember
+    session[SEEN_KEY] = int(time.time())
+    session.pop(PENDING_KEY, None)
+
+
+def refresh_session(user_id: int) -> None:
+    """After a change that ended the user's sessions, keep this browser signed in with the new version."""
+    remembered = bool(session.permanent)
+    start_session(User.get_by_id(user_id), remember=remembered)
+
+
+def end_session_everywhere(user: User) -> None:
+    User.update(session_version=User.session_version + 1).where(User.id == user.id).execute()
+
+
+# --- failed sign-ins ------------------------------------------------------------------------------
+
+def _failure_window() -> dt.timedelta:
+    return dt.timedelta(minutes=int(current_app.config["LOGIN_LOCKOUT_MINUTES"]))
+
+
+def account_locked(username: str) -> bool:
+    limit = int(current_app.config["LOGIN_MAX_FAILURES"])
+    if limit <= 0:
+        return False
+    since = utcnow() - _failure_window()
+    recent = (LoginFailure.select().where((LoginFailure.username == username) & (LoginFailure.at > since))
+              .limit(limit).count())
+    return recent >= limit
+
+
+def record_failure(username: str, user: User | None, reason: str) -> None:
+    """Store the failure (every worker sees it) and audit it; the username is recorded as typed."""
+    with database.atomic():
+        LoginFailure.delete().where((LoginFailure.username == username)
+                                    & (LoginFailure.at <= utcnow() - _failure_window())).execute()
+        LoginFailure.create(username=username, ip=(g.get("audit_ip") or "")[:64])
+        audit("login_failed", "user", user.id if user else "", {"username": username, "reason": reason},
+              actor=user)
+
+
+def clear_failures(username: str) -> None:
+    LoginFailure.delete().where(LoginFailure.username == username).execute()
+
+
+def _locked_message() -> str:
+    return _("Too many failed attempts to sign in with this username. Try again in %(n)s minutes.",
+             n=int(current_app.config["LOGIN_LOCKOUT_MINUTES"]))
+
+
+# --- routes ---------------------------------------------------------------------------------------
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 def login():
     form = LoginForm()
-    error = None
+    error, status = None, 200
     if form.validate_on_submit():
-        user = User.get_or_none(User.username == form.username.data.strip().lower())
-        if user is None:
+        username = form.username.data.strip().lower()
+        user = User.get_or_none(User.username == username)
+        if account_locked(username):
+            # The same answer whether the account exists or not: failures are counted per typed name.
+            audit("login_failed", "user", user.id if user else "", {"username": username, "reason": "locked"},
+                  actor=user)
+            error, status = _locked_message(), 429
+        elif user is None:
             try:
                 hasher.verify(_DUMMY_HASH, form.password.data)
             except VerificationError:
                 pass
-            error = _("Wrong username or password.")
+            record_failure(username, None, "unknown_user")
+            error, status = _("Wrong username or password."), 401
         elif not check_password(user, form.password.data) or not user.is_active:
-            error = _("Wrong username or password.")
+            record_failure(username, user, "password" if user.is_active else "inactive")
+            error, status = _("Wrong username or password."), 401
+        elif user.totp_secret:
+            session[PENDING_KEY] = {"user": user.id, "version": user.session_version, "at": int(time.time()),
+                                    "remember": bool(form.remember.data),
+                                    "next": _safe_next(request.args.get("next"))}
+            return redirect(url_for("auth.login_two_step"))
         else:
-            login_user(user, remember=form.remember.data)
-            User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
-            audit("login", "user", user.id, actor=user)
-            return redirect(_safe_next(request.args.get("next")))
-    return render("auth/login.html", form=form, error=error), (401 if error else 200)
+            return _signed_in(user, form.remember.data, _safe_next(request.args.get("next")))
+    return render("auth/login.html", form=form, error=error), status
+
+
+def _signed_in(user: User, remember: bool, target: str):
+    clear_failures(user.username)
+    start_session(user, remember)
+    User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
+    audit("login", "user", user.id, actor=user)
+    return redirect(target)
+
+
+def totp_step(secret: str, code: str, after: int = 0) -> int | None:
+    """The time step ``code`` belongs to (now, or one step either side for clock drift), if later than ``after``."""
+    code = "".join(ch for ch in (code or "") if not ch.isspace())
+    if len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    now = int(time.time()) // totp.interval
+    for step in (now - 1, now, now + 1):
+        if step > after and secrets_equal(totp.at(step * totp.interval), code):
+            return step
+    return None
+
+
+def secrets_equal(a: str, b: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+@bp.route("/login/two-step", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def login_two_step():
+    pending = session.get(PENDING_KEY)
+    user = User.get_or_none(User.id == pending["user"]) if isinstance(pending, dict) else None
+    if (user is None or not user.is_active or not user.totp_secret
+            or user.session_version != pending.get("version")
+            or time.time() - pending.get("at", 0) > TWO_STEP_SECONDS):
+        session.pop(PENDING_KEY, None)
+        flash(_("Please sign in again."), "info")
+        return redirect(url_for("auth.login"))
+    error, status = None, 200
+    if request.method == "POST":
+        if account_locked(user.username):
+            audit("login_failed", "user", user.id, {"username": user.username, "reason": "locked"}, actor=user)
+            error, status = _locked_message(), 429
+        else:
+            step = totp_step(user.totp_secret, request.form.get("code", ""), after=user.totp_last_step)
+            # The conditional update makes a code usable once, even by two requests at the same moment.
+            if step is not None and User.update(totp_last_step=step).where(
+                    (User.id == user.id) & (User.totp_last_step < step)).execute():
+                return _signed_in(user, pending.get("remember"), pending.get("next") or url_for("dashboard.index"))
+            record_failure(user.username, user, "two_step_code")
+            error, status = _("The code is not right or has expired. Enter the code your app shows now."), 401
+    return render("auth/two_step.html", error=error), status
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    user = current_user._get_current_object()
+    end_session_everywhere(user)
+    audit("logout", "user", user.id, actor=user)
     logout_user()
+    session.pop(SEEN_KEY, None)
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    from .users_service import update_user
+
+    errors = {}
+    user = current_user._get_current_object()
+    if request.method == "POST":
+        current = request.form.get("current_password", "")
+        new = request.form.get("new_password", "")
+        if not current or not check_password(user, current):
+            errors["current_password"] = _("The current password is not right.")
+        problem = password_problem(new, user.username)
+        if problem:
+            errors["new_password"] = problem
+        elif new != request.form.get("confirm_password", ""):
+            errors["confirm_password"] = _("The two new passwords differ.")
+        elif current and new == current:
+            errors["new_password"] = _("Choose a password different from the current one.")
+        if not errors:
+            update_user(user, {"password": new}, actor=user)
+            refresh_session(user.id)
+            flash(_("Your password was changed. Every other device was signed out."), "success")
+            return redirect(url_for("auth.change_password"))
+    return render("auth/password.html", errors=errors, min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+                  two_step=user.has_role("admin")), (422 if errors else 200)
+
+
+ENROL_KEY = "_totp_enrol"
+
+
+def _qr_data_uri(uri: str) -> str:
+    return segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+
+
+@bp.route("/account/two-step", methods=["GET", "POST"])
+@roles_required("admin")
+def two_step():
+    from .users_service import update_user
+
+    user = current_user._get_current_object()
+    error = None
+    if request.method == "POST":
+        action = request.form.get("action")
+        if action == "enable" and not user.totp_secret:
+            secret = session.get(ENROL_KEY)
+            step = totp_step(secret, request.form.get("code", "")) if secret else None
+            if step is None:
+                error = _("The code is not right or has expired. Enter the code your app shows now.")
+            else:
+                update_user(user, {"totp_secret": secret, "totp_last_step": step}, actor=user)
+                session.pop(ENROL_KEY, None)
+                refresh_session(user.id)
+                flash(_("Two-step sign-in is on. You will be asked for a code at every sign-in."), "success")
+                return redirect(url_for("auth.two_step"))
+        elif action == "disable" and user.totp_secret:
+            if totp_step(user.totp_secret, request.form.get("code", "")) is None:
+                error = _("The code is not right or has expired. Enter the code your app shows now.")
+            else:
+                update_user(user, {"totp_secret": "", "totp_last_step": 0}, actor=user)
+                refresh_session(user.id)
+                flash(_("Two-step sign-in is off."), "success")
+                return redirect(url_for("auth.two_step"))
+        else:
+            abort(400)
+    qr = secret = None
+    if not user.totp_secret:
+        secret = session.get(ENROL_KEY) or pyotp.random_base32()
+        session[ENROL_KEY] = secret
+        uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=_("Sila"))
+        qr = _qr_data_uri(uri)
+    return render("auth/two_step_setup.html", enabled=bool(user.totp_secret), qr=qr, secret=secret,
+                  error=error), (422 if error else 200)
+
+
+def _is_asset_request() -> bool:
+    endpoint = request.endpoint or ""
+    return endpoint == "static" or endpoint.endswith(".static") or request.blueprint == "assets"
 
 
 def init_app(app):
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"
+    days = max(0, min(int(app.config["REMEMBER_DAYS"]), MAX_REMEMBER_DAYS))
+    app.config["REMEMBER_COOKIE_DURATION"] = dt.timedelta(days=days or 1)
+    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(days=days or 1)
 
     @login_manager.user_loader
     def load_user(user_id):
-        try:
-            user = User.get_or_none(User.id == int(user_id))
-        except (TypeError, ValueError):
+        return load_session_user(user_id)
+
+    @app.before_request
+    def _idle_timeout():
+        if request.blueprint == "api" or _is_asset_request() or "_user_id" not in session:
             return None
-        return user if user and user.is_active else None
+        if not current_user.is_authenticated:
+            return None
+        now = int(time.time())
+        idle = int(app.config["SESSION_IDLE_MINUTES"]) * 60
+        seen = session.get(SEEN_KEY)
+        if idle > 0 and isinstance(seen, int) and now - seen > idle:
+            logout_user()
+            session.pop(SEEN_KEY, None)
+            flash(_("You were signed out after %(n)s minutes without activity. Please sign in again.",
+                    n=int(app.config["SESSION_IDLE_MINUTES"])), "warning")
+            target = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+            response = redirect(target)
+            if request.headers.get("HX-Request"):
+                response.headers["HX-Redirect"] = target
+            return response
+        if not isinstance(seen, int) or now - seen >= 10:
+            session[SEEN_KEY] = now
+        return None

@@ -1,4 +1,5 @@
-"""The ``portal`` command: migrate, demo, run, worker, user create, token create, plugin commands."""
+"""The ``portal`` command: migrate, demo, run, worker, user create/password/reset-two-step, token
+create/list/revoke, plugin commands."""
 from __future__ import annotations
 
 import secrets
@@ -82,18 +83,72 @@ def register(app) -> None:
             values, errors = validate_user({"username": username, "full_name": full_name or username,
                                             "roles": list(roles), "branch": branch, "password": password})
             if errors:
-                from flask_babel import force_locale
-
                 # The command line speaks English (its other output does); the services' messages are
                 # lazy and would otherwise follow the default UI language.
-                with force_locale("en"):
-                    for key, message in errors.items():
-                        click.echo(f"{key}: {message}", err=True)
+                _english_errors(errors)
                 raise SystemExit(2)
             user = create_user(values)
         click.echo(f"Created user {user.username} ({user.roles}).")
         if generate:
             click.echo(f"Password: {password}")
+
+    def _english_errors(errors: dict) -> None:
+        from flask_babel import force_locale
+
+        with force_locale("en"):
+            for key, message in errors.items():
+                click.echo(f"{key}: {message}", err=True)
+
+    def _get_user(username):
+        from .models import User
+
+        user = User.get_or_none(User.username == username.strip().lower())
+        if user is None:
+            click.echo(f"No user named {username}.", err=True)
+            raise SystemExit(2)
+        return user
+
+    @user_group.command("password")
+    @click.argument("username")
+    @click.option("--password", default=None, help="Omit to be asked, or to generate one with --generate.")
+    @click.option("--generate", is_flag=True, help="Generate a strong password and print it.")
+    @with_appcontext
+    def user_password(username, password, generate):
+        """Set a new password; the user is signed out everywhere and any sign-in lockout is lifted."""
+        from .auth import clear_failures
+        from .passwords import password_problem
+        from .users_service import update_user
+
+        if generate:
+            password = secrets.token_urlsafe(12)
+        elif password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        with database.connection_context():
+            user = _get_user(username)
+            problem = password_problem(password, user.username)
+            if problem:
+                _english_errors({"password": problem})
+                raise SystemExit(2)
+            update_user(user, {"password": password})
+            clear_failures(user.username)
+        click.echo(f"Password of {user.username} changed; their sessions have ended.")
+        if generate:
+            click.echo(f"Password: {password}")
+
+    @user_group.command("reset-two-step")
+    @click.argument("username")
+    @with_appcontext
+    def user_reset_two_step(username):
+        """Turn off a user's two-step sign-in (a lost phone); they sign in with the password and enrol again."""
+        from .users_service import update_user
+
+        with database.connection_context():
+            user = _get_user(username)
+            if not user.totp_secret:
+                click.echo(f"{user.username} has no two-step sign-in.")
+                return
+            update_user(user, {"totp_secret": "", "totp_last_step": 0})
+        click.echo(f"Two-step sign-in of {user.username} turned off; their sessions have ended.")
 
     @cli.group("token")
     def token_group():
@@ -101,19 +156,71 @@ def register(app) -> None:
 
     @token_group.command("create")
     @click.option("--user", "username", required=True)
-    @click.option("--name", default="", help="What the token is for.")
+    @click.option("--name", required=True, help="What the token is for (shown by `token list`).")
+    @click.option("--days", type=click.IntRange(1, 366), default=None,
+                  help="Days until it expires (default PORTAL_API_TOKEN_DAYS, 90).")
     @with_appcontext
-    def token_create(username, name):
+    def token_create(username, name, days):
         """Create an API token for a user; it is printed once."""
         from .api import create_token
-        from .models import User
 
         with database.connection_context():
-            user = User.get_or_none(User.username == username.lower())
-            if user is None:
-                click.echo(f"No user named {username}.", err=True)
+            user = _get_user(username)
+            if not name.strip():
+                click.echo("name: give the token a name.", err=True)
                 raise SystemExit(2)
-            click.echo(create_token(user, name))
+            click.echo(create_token(user, name, days))
+
+    @token_group.command("list")
+    @click.option("--user", "username", default=None, help="Only this user's tokens.")
+    @click.option("--all", "show_all", is_flag=True, help="Include revoked and expired tokens.")
+    @with_appcontext
+    def token_list(username, show_all):
+        """Tokens with their id, prefix, name, user, expiry, last use and state."""
+        from .api import token_state
+        from .db import utcnow
+        from .models import ApiToken, User
+
+        def when(value):
+            return value.strftime("%Y-%m-%d %H:%M") if value else "never"
+
+        with database.connection_context():
+            query = ApiToken.select(ApiToken, User).join(User).order_by(ApiToken.id)
+            if username:
+                query = query.where(ApiToken.user == _get_user(username))
+            now = utcnow()
+            rows = [r for r in query if show_all or token_state(r, now) == "active"]
+            if not rows:
+                click.echo("No tokens.")
+                return
+            click.echo(f"{'id':>4}  {'prefix':<12}  {'user':<16}  {'expires (UTC)':<16}  {'last used (UTC)':<16}  "
+                       f"{'state':<7}  name")
+            for r in rows:
+                click.echo(f"{r.id:>4}  {r.prefix:<12}  {r.user.username:<16}  {when(r.expires_at):<16}  "
+                           f"{when(r.last_used_at):<16}  {token_state(r, now):<7}  {r.name}")
+
+    @token_group.command("revoke")
+    @click.argument("token_id")
+    @with_appcontext
+    def token_revoke(token_id):
+        """Revoke a token by its id or its prefix (from `token list`)."""
+        from .api import revoke_token
+        from .models import ApiToken
+
+        with database.connection_context():
+            row = None
+            if token_id.isdigit() and len(token_id) < 12:
+                row = ApiToken.get_or_none(ApiToken.id == int(token_id))
+            if row is None:
+                matches = list(ApiToken.select().where(ApiToken.prefix == token_id[:12]).limit(2))
+                row = matches[0] if len(matches) == 1 else None
+            if row is None:
+                click.echo(f"No token {token_id}.", err=True)
+                raise SystemExit(2)
+            if not revoke_token(row):
+                click.echo(f"Token {row.id} ({row.prefix}) was already revoked.")
+                return
+        click.echo(f"Revoked token {row.id} ({row.prefix}, {row.name}).")
 
     app.extensions["portal_pm"].hook.register_commands(cli=cli)
 

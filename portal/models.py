@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from peewee import (
+    BigIntegerField,
     BooleanField,
     CharField,
     DateField,
@@ -57,6 +58,12 @@ class User(BaseModel):
     is_active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
     last_login_at = DateTimeField(null=True)
+    # Bumped on sign-out, password, role or activation changes: every session and remember cookie
+    # carrying an older number stops working.
+    session_version = IntegerField(default=1)
+    totp_secret = CharField(max_length=64, default="")  # base32; empty = no two-step sign-in
+    totp_last_step = BigIntegerField(default=0)  # the last accepted TOTP time step (no replay)
+    password_changed_at = DateTimeField(null=True)
 
     @property
     def role_set(self) -> set[str]:
@@ -75,7 +82,15 @@ class User(BaseModel):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session and the remember cookie carry: "id.session_version.signed_in_at".
+
+        A user loaded from a session answers that session's value (set by the user loader), so the
+        result is stable for a session; a fresh object starts a new one at sign-in."""
+        if getattr(self, "_session_id", None) is None:
+            import time
+
+            self._session_id = f"{self.id}.{self.session_version}.{int(time.time())}"
+        return self._session_id
 
 
 class Counter(BaseModel):
@@ -241,9 +256,20 @@ class ApiToken(BaseModel):
     created_at = DateTimeField(default=utcnow)
     last_used_at = DateTimeField(null=True)
     revoked_at = DateTimeField(null=True)
+    expires_at = DateTimeField()
+
+
+class LoginFailure(BaseModel):
+    """A failed sign-in for a typed username (known or not), for per-account throttling across workers."""
+    username = CharField(max_length=60)
+    ip = CharField(max_length=64, default="")
+    at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("username", "at"), False),)
 
 
 CORE_MODELS = [
     Branch, User, Counter, Beneficiary, HouseholdMember, Case, Document, TimelineEntry, Attachment,
-    AuditEvent, ApiToken,
+    AuditEvent, ApiToken, LoginFailure,
 ]

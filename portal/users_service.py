@@ -7,12 +7,13 @@ from flask_babel import lazy_gettext as _l
 
 from .audit import audit
 from .db import database
+from .db import utcnow
 from .models import ROLES, Branch, User
+from .passwords import password_problem
 from .text import clean_text
 from .validators import ValidationError, clean_mobile
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
-MIN_PASSWORD = 10
 
 
 def validate_user(data: dict, existing: User | None = None) -> tuple[dict, dict]:
@@ -56,8 +57,9 @@ def validate_user(data: dict, existing: User | None = None) -> tuple[dict, dict]
         errors["branch"] = _l("A branch delegate needs a branch.")
     password = data.get("password") or ""
     if existing is None or password:
-        if len(password) < MIN_PASSWORD:
-            errors["password"] = _l("The password needs at least %(n)s characters.", n=MIN_PASSWORD)
+        problem = password_problem(password, values.get("username") or (existing.username if existing else ""))
+        if problem:
+            errors["password"] = problem
         values["password"] = password
     return values, errors
 
@@ -73,13 +75,39 @@ def create_user(values: dict, actor=None) -> User:
     return user
 
 
+def ends_sessions(user: User, values: dict) -> bool:
+    """A new password, other roles, deactivation or removed two-step sign-in end the user's sessions."""
+    return bool(
+        values.get("password") or values.get("password_hash")
+        or ("roles" in values and set(filter(None, values["roles"].split(","))) != user.role_set)
+        or ("is_active" in values and not values["is_active"] and user.is_active)
+        or ("totp_secret" in values and values["totp_secret"] != user.totp_secret)
+    )
+
+
 def update_user(user: User, values: dict, actor=None) -> None:
+    """Save changed account fields; a change in ``ends_sessions`` signs the user out everywhere."""
     from .auth import hash_password
 
     values = dict(values)
     password = values.pop("password", None)
     if password:
         values["password_hash"] = hash_password(password)
+        values["password_changed_at"] = utcnow()
+    ended = ends_sessions(user, values)
     with database.atomic():
-        User.update(**values).where(User.id == user.id).execute()
-        audit("update", "user", user.id, {"fields": sorted(k for k in values if k != "password_hash")}, actor=actor)
+        query = User.update(**values)
+        if ended:
+            query = User.update(session_version=User.session_version + 1, **values)
+        query.where(User.id == user.id).execute()
+        details = {"fields": sorted(k for k in values if k not in ("password_hash", "totp_secret"))}
+        if "totp_secret" in values:
+            details["fields"] = sorted(details["fields"] + ["two_step"])
+        if ended:
+            details["sessions_ended"] = True
+        audit("update", "user", user.id, details, actor=actor)
+
+
+def end_sessions(user_id: int) -> None:
+    """Sign the user out on every device (sessions and remember cookies carry the old version)."""
+    User.update(session_version=User.session_version + 1).where(User.id == user_id).execute()

@@ -10,6 +10,10 @@ ACCESS = {
     "assets.set_language": rule("POST", "/language", STAFF, anonymous="ok"),
     "auth.login": rule("GET", "/login", STAFF, anonymous="ok"),
     "auth.logout": rule("POST", "/logout", STAFF, signs_out=True),
+    # Without a password just accepted (a pending two-step sign-in) everyone is sent back to /login.
+    "auth.login_two_step": rule("GET", "/login/two-step", STAFF, signs_out=True),
+    "auth.change_password": rule("GET", "/account/password", STAFF),
+    "auth.two_step": rule("GET", "/account/two-step", ("admin",)),
     "dashboard.index": rule("GET", "/", STAFF),
     "beneficiaries.index": rule("GET", "/beneficiaries/", STAFF),
     "beneficiaries.create": rule("GET", "/beneficiaries/new", EDIT),
