@@ -1,4 +1,5 @@
-"""The ``portal`` command: migrate, demo, run, worker, user create, token create, plugin commands."""
+"""The ``portal`` command: migrate, demo, run, worker, user create, token create, backup, restore, plugin
+commands."""
 from __future__ import annotations
 
 import secrets
@@ -114,6 +115,10 @@ def register(app) -> None:
                 click.echo(f"No user named {username}.", err=True)
                 raise SystemExit(2)
             click.echo(create_token(user, name))
+
+    from .backup import register_commands as register_backup_commands
+
+    register_backup_commands(cli)
 
     app.extensions["portal_pm"].hook.register_commands(cli=cli)
 
