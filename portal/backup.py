@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import re
@@ -82,6 +83,11 @@ def _upload_files(root: Path) -> list[Path]:
             if not name.startswith("."):
                 found.append((Path(dirpath) / name).relative_to(root))
     return found
+
+
+def _sqlite_uri(path, mode: str) -> str:
+    """An SQLite URI that opens an existing file only (``mode=ro``/``rw`` never creates one)."""
+    return Path(path).absolute().as_uri() + f"?mode={mode}"
 
 
 def _is_data_table(name: str) -> bool:
@@ -181,7 +187,10 @@ class BackupResult:
 
 def _dump_sqlite(url: str, target: Path) -> tuple[dict, dict]:
     """Online copy of the SQLite database; (counts, migrations) read from the copy itself."""
-    source = sqlite3.connect(sqlite_path(url), timeout=30)
+    path = sqlite_path(url)
+    if path == ":memory:" or not Path(path).is_file():
+        raise BackupError(f"There is no SQLite database at {path}; check PORTAL_DATABASE_URL.")
+    source = sqlite3.connect(_sqlite_uri(path, "rw"), uri=True, timeout=30)
     copy = sqlite3.connect(target)
     try:
         source.backup(copy)
@@ -265,8 +274,6 @@ def create_backup(path: Path, *, overwrite: bool = False) -> BackupResult:
             data = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mtime, info.mode = len(data), int(dt.datetime.now().timestamp()), 0o600
-            import io
-
             tar.addfile(info, io.BytesIO(data))
             _add_file(tar, tmp / member, member, files[member])
             for rel in uploads:
@@ -459,7 +466,7 @@ def _check_migrations(manifest: dict) -> None:
 
 
 def _check_sqlite_copy(staged: Staged) -> None:
-    conn = sqlite3.connect(f"file:{staged.database_file}?mode=ro", uri=True)
+    conn = sqlite3.connect(_sqlite_uri(staged.database_file, "ro"), uri=True)
     try:
         result = conn.execute("PRAGMA integrity_check").fetchone()[0]
         if result != "ok":
@@ -481,7 +488,7 @@ def _check_sqlite_copy(staged: Staged) -> None:
 def _restore_sqlite(staged: Staged, url: str) -> None:
     path = sqlite_path(url)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(f"file:{staged.database_file}?mode=ro", uri=True)
+    source = sqlite3.connect(_sqlite_uri(staged.database_file, "ro"), uri=True)
     target = sqlite3.connect(path, timeout=30)
     try:
         # The backup API writes the whole copy in one write transaction of the target: readers see the

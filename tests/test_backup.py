@@ -17,6 +17,7 @@ import os
 import tarfile
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import IN_CI, PG_URL, luhn_id
@@ -149,9 +150,7 @@ class Target:
             self.admin = _admin_url(source_url, "postgres")
             with psycopg.connect(self.admin, autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{self.created_db}"')
-            self.url = _admin_url(source_url, self.created_db)
-            if source_url.startswith("postgresql://") and "?" not in source_url:
-                self.url = source_url.rsplit("/", 1)[0] + "/" + self.created_db
+            self.url = urlsplit(source_url)._replace(path=f"/{self.created_db}").geturl()
         self.app = None
 
     def make_app(self, **extra):
