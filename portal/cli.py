@@ -1,5 +1,5 @@
 """The ``portal`` command: migrate, demo, run, worker, user create/password/reset-two-step, token
-create/list/revoke, plugin commands."""
+create/list/revoke, backup, restore, plugin commands."""
 from __future__ import annotations
 
 import secrets
@@ -221,6 +221,10 @@ def register(app) -> None:
                 click.echo(f"Token {row.id} ({row.prefix}) was already revoked.")
                 return
         click.echo(f"Revoked token {row.id} ({row.prefix}, {row.name}).")
+
+    from .backup import register_commands as register_backup_commands
+
+    register_backup_commands(cli)
 
     app.extensions["portal_pm"].hook.register_commands(cli=cli)
 

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
 from pathlib import Path
 
 import click
 from flask import current_app
-from peewee import DatabaseProxy, Model, SqliteDatabase
+import peewee
+from peewee import DatabaseProxy, Model
 from playhouse.db_url import connect as db_url_connect
 from playhouse.migrations import Runner
 
@@ -26,20 +29,73 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
+# SQLite under concurrent writers (``portal run`` serves each request in a thread of its own, gunicorn adds
+# processes). How long a writer waits for the write lock before SQLite gives up, and how many times more a
+# refused BEGIN or a single statement outside a transaction is tried (nothing of it has happened then, so
+# trying again is safe).
+SQLITE_BUSY_TIMEOUT_S = 15
+SQLITE_LOCK_RETRIES = 3
+
+
+def is_locked_error(exc: BaseException) -> bool:
+    message = str(exc).lower()
+    return "database is locked" in message or "database table is locked" in message
+
+
+def _retry_locked(call):
+    for attempt in range(SQLITE_LOCK_RETRIES + 1):
+        try:
+            return call()
+        except peewee.OperationalError as exc:
+            if attempt == SQLITE_LOCK_RETRIES or not is_locked_error(exc):
+                raise
+            time.sleep(random.uniform(0.05, 0.25) * (attempt + 1))
+
+
+class SqliteDatabase(peewee.SqliteDatabase):
+    """SQLite for many writers at once.
+
+    - Every top-level transaction (``database.atomic()``) starts with ``BEGIN IMMEDIATE``: it takes the write
+      lock up front, waiting up to the busy timeout for it. A plain ``BEGIN`` starts as a reader; when it
+      later writes after another connection has committed, SQLite cannot let it wait (its snapshot is stale)
+      and answers "database is locked" at once: that is how concurrent applicants were lost.
+    - A ``BEGIN`` still refused after the busy timeout, and a statement outside any transaction refused the
+      same way, are tried again a few times after a short random pause. A statement inside a transaction is
+      never retried on its own: the transaction fails as a whole and writes nothing.
+    """
+
+    def __init__(self, database, **kwargs):
+        kwargs.setdefault("lock_type", "IMMEDIATE")
+        kwargs.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
+        super().__init__(database, **kwargs)
+
+    def begin(self, lock_type=None):
+        return _retry_locked(lambda: super(SqliteDatabase, self).begin(lock_type))
+
+    def execute_sql(self, sql, params=None):
+        if self.in_transaction():
+            return super().execute_sql(sql, params)
+        return _retry_locked(lambda: super(SqliteDatabase, self).execute_sql(sql, params))
+
+
+def sqlite_path(url: str) -> str:
+    return url.split(":///", 1)[1] if ":///" in url else ":memory:"
+
+
 def make_database(url: str):
-    """Build a peewee Database from a URL; SQLite gets WAL, foreign keys and a busy timeout."""
+    """Build a peewee Database from a URL; SQLite gets WAL, foreign keys, a busy timeout and immediate
+    write transactions (see ``SqliteDatabase``)."""
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[1] if ":///" in url else ":memory:"
         return SqliteDatabase(
-            path,
+            sqlite_path(url),
             pragmas={
+                # First, so that the pragmas after it already wait for a lock instead of failing.
+                "busy_timeout": SQLITE_BUSY_TIMEOUT_S * 1000,
                 "journal_mode": "wal",
                 "foreign_keys": 1,
-                "busy_timeout": 5000,
                 "synchronous": "normal",
                 "cache_size": -16000,
             },
-            timeout=10,
         )
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         # psycopg 3: maintained, binary wheels, used by peewee 4 without extra packages.
@@ -48,7 +104,7 @@ def make_database(url: str):
 
 
 def is_postgres() -> bool:
-    return not isinstance(database.obj, SqliteDatabase)
+    return not isinstance(database.obj, peewee.SqliteDatabase)
 
 
 def migration_sources(pm) -> list[tuple[str, Path]]:

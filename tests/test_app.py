@@ -38,7 +38,7 @@ def test_sqlite_pragmas(app):
             pytest.skip("SQLite only")
         assert database.obj.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert database.obj.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
-        assert database.obj.execute_sql("PRAGMA busy_timeout").fetchone()[0] == 5000
+        assert database.obj.execute_sql("PRAGMA busy_timeout").fetchone()[0] == 15000
 
 
 def test_migrations_are_idempotent(app, runner):
