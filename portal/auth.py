@@ -18,7 +18,7 @@ from . import login_manager
 from .audit import audit
 from .db import utcnow
 from .limiter import limiter
-from .models import User
+from .models import PERMISSIONS, User
 from .templating import render
 from .validators import max_length
 
@@ -59,6 +59,11 @@ def roles_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def permission_required(permission: str):
+    """Allow the view to users given ``permission`` (``portal.models.PERMISSIONS``)."""
+    return roles_required(*PERMISSIONS[permission])
 
 
 STAFF_ROLES = ("admin", "officer", "researcher", "committee", "delegate", "manager")
