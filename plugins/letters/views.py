@@ -187,6 +187,7 @@ def letter(letter_id):
     if row is None:
         abort(404)
     reissues = list(Letter.select().where(Letter.replaces == row))
+    audit("read", "letter", row.id, {"number": row.number, "page": True})
     return render("letters/letter.html", letter=row, reissues=reissues,
                   verify=service.verify_url(row.number, row.verify_code))
 
@@ -491,6 +492,8 @@ def incoming_page(letter_id, page):
     png = service.page_png(row, page, size)
     if png is None:
         abort(404)
+    if size == "full":  # thumbnails are drawn on the letter's page, which is audited itself
+        audit("read", "incoming_letter", row.id, {"page": page})
     response = send_file(io.BytesIO(png), mimetype="image/png", max_age=3600)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
