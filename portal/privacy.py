@@ -22,7 +22,7 @@ from .models import (
     CONSENT_CHANNELS, CONSENT_KINDS, Attachment, Beneficiary, Case, ConsentChange, CorrectionRequest, Document,
     Erasure, HouseholdMember, TimelineEntry,
 )
-from .plugins import hook
+from .plugins import channel_map, hook
 from .text import clean_text
 
 # Fields a beneficiary may ask to correct (the rest are the charity's own records).
@@ -110,6 +110,12 @@ def request_correction(ben: Beneficiary, data: dict, actor) -> CorrectionRequest
     channel = data.get("channel", "")
     if channel not in CONSENT_CHANNELS:
         errors["channel"] = _l("Choose how the beneficiary told us.")
+    if not errors:
+        limit = getattr(Beneficiary._meta.fields[field], "max_length", None)
+        if limit and len(value) > limit:
+            errors["requested_value"] = _l("Too long: at most %(n)s characters.", n=limit)
+        elif field == "preferred_channel" and value not in channel_map():
+            errors["requested_value"] = _l("Unknown channel.")
     if not errors:
         res = service.validate({field: value}, existing=ben, partial=True)
         if res.errors:
@@ -262,7 +268,6 @@ def collect(ben: Beneficiary) -> tuple[dict, list[tuple[str, bytes]]]:
 def timeline_pdf(ben: Beneficiary, document: dict) -> bytes:
     """The timeline as an Arabic PDF (Hijri beside Gregorian), from the collected entries."""
     from .pdf import font_faces, html_to_pdf
-    from .plugins import channel_map
 
     channels = channel_map()
     entries = []

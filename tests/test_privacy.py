@@ -405,3 +405,51 @@ def test_privacy_page_in_both_languages_and_links_by_role(client, auth, rich_fil
     assert f"/beneficiaries/{rich_file}/privacy" in profile and "export.zip" not in profile
     text = text_of(client.get(f"/beneficiaries/{rich_file}/privacy?lang=en"))
     assert "Erase this file" not in text and "Record a correction request" in text
+
+
+@pytest.mark.parametrize(("field", "value"), [("preferred_channel", "pigeon"), ("preferred_channel", "x" * 40),
+                                              ("nationality", "x" * 61)])
+def test_correction_values_are_checked_against_the_column(app, client, auth, make_beneficiary, field, value):
+    ben = make_beneficiary()
+    auth.login("officer")
+    response = client.post(f"/beneficiaries/{ben}/corrections?lang=en", data={
+        "field": field, "requested_value": value, "channel": "phone"})
+    assert response.status_code == 422 and 'id="e-requested_value"' in response.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        assert not _models().CorrectionRequest.select().exists()
+
+
+def test_delegate_sees_only_files_of_their_branch(app, client, auth, make_beneficiary):
+    other = make_beneficiary(branch="MKK")
+    auth.login("delegate")
+    assert client.get(f"/beneficiaries/{other}/privacy").status_code == 403
+    response = client.post(f"/beneficiaries/{other}/corrections", data={
+        "field": "city", "requested_value": "جدة", "channel": "phone"})
+    assert response.status_code == 403
+    response = client.post(f"/beneficiaries/{other}/consent", data={"kind": "data", "granted": "yes",
+                                                                     "channel": "phone"})
+    assert response.status_code == 403
+    with app.app_context(), database.connection_context():
+        assert not _models().CorrectionRequest.select().exists() and not _models().ConsentChange.select().exists()
+
+
+def test_privacy_forms_need_the_csrf_token(app_config, users, make_beneficiary):
+    from portal import create_app
+
+    app = create_app(dict(app_config, WTF_CSRF_ENABLED=True))
+    ben = make_beneficiary()
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/login", data={"username": "admin", "password": "correct-horse-battery", "csrf_token": token})
+    with app.app_context(), database.connection_context():
+        number = _models().Beneficiary.get_by_id(ben).file_number
+    assert client.post(f"/beneficiaries/{ben}/erase", data={"confirm": number}).status_code == 400
+    assert client.post(f"/beneficiaries/{ben}/consent", data={"kind": "data", "granted": "yes",
+                                                               "channel": "phone"}).status_code == 400
+    html = client.get(f"/beneficiaries/{ben}/privacy").get_data(as_text=True)
+    assert html.count('name="csrf_token"') >= 3
+    with app.app_context(), database.connection_context():
+        assert _models().Beneficiary.get_by_id(ben).erased_at is None
