@@ -51,6 +51,9 @@ def _defaults(app: Flask) -> dict:
         "TIMELINE_PAGE_SIZE": 20,
         "SEARCH_LIMIT": 50,
         "COMMITTEE_DAYS": 14,
+        "PRIVACY_RETENTION_YEARS": 10,
+        "AUDIT_PAGE_SIZE": 50,
+        "AUDIT_EXPORT_LIMIT": 100000,
         "HUEY_IMMEDIATE": False,
         "RATELIMIT_LOGIN": "10 per minute",
         "SESSION_IDLE_MINUTES": 30,
@@ -139,7 +142,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from . import (
-        admin, api, assets, auth, beneficiaries, dashboard, jobs, limiter, templating, timeline,
+        admin, api, assets, audit_views, auth, beneficiaries, dashboard, jobs, limiter, privacy_views, templating,
+        timeline,
     )
 
     limiter.init_app(app)
@@ -153,6 +157,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(beneficiaries.bp)
     app.register_blueprint(timeline.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(audit_views.bp)
+    app.register_blueprint(privacy_views.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
 

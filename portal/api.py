@@ -191,7 +191,9 @@ def list_beneficiaries():
         limit = min(max(int(request.args.get("limit", 50)), 1), 200)
     except ValueError:
         return error(422, _("Some fields are not valid."), {"limit": _("Must be an integer.")})
-    rows = list(service.search_query(request.args.get("q", ""), g.api_user).limit(limit))
+    q = request.args.get("q", "")
+    rows = list(service.search_query(q, g.api_user).limit(limit))
+    audit("read", "beneficiary_list", "", {"via": "api", "q": q[:100], "results": [b.id for b in rows]})
     return jsonify({"beneficiaries": [beneficiary_json(b) for b in rows]})
 
 
@@ -239,6 +241,7 @@ def get_timeline(ben_id):
         return error(422, _("Some fields are not valid."), {"limit": _("Must be an integer.")})
     entries, next_cursor = entries_page(beneficiary=ben, channel=channel, before=request.args.get("before"),
                                         limit=limit)
+    audit("read", "timeline", ben.id, {"via": "api"})
     return jsonify({"entries": [entry_json(e) for e in entries], "next": next_cursor})
 
 

@@ -23,7 +23,7 @@ from . import login_manager
 from .audit import audit
 from .db import database, utcnow
 from .limiter import limiter
-from .models import LoginFailure, User
+from .models import PERMISSIONS, LoginFailure, User
 from .passwords import password_problem
 from .templating import render
 from .validators import max_length
@@ -65,6 +65,11 @@ def roles_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def permission_required(permission: str):
+    """Allow the view to users given ``permission`` (``portal.models.PERMISSIONS``)."""
+    return roles_required(*PERMISSIONS[permission])
 
 
 STAFF_ROLES = ("admin", "officer", "researcher", "committee", "delegate", "manager")

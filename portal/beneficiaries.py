@@ -37,6 +37,8 @@ def index():
     limit = current_app.config["SEARCH_LIMIT"]
     results = list(service.search_query(q, current_user).limit(limit + 1))
     more = len(results) > limit
+    if q.strip():  # a look-up (by name, ID, mobile, reference) tells who is on file: audited
+        audit("read", "beneficiary_list", "", {"q": q[:100], "results": [b.id for b in results[:limit]]})
     return render("beneficiaries/index.html", block="results", q=q, results=results[:limit], more=more)
 
 

@@ -182,7 +182,19 @@ def create(values: dict, actor=None) -> Beneficiary:
             file_number=f"{number:06d}", name_search=_search_name(values), created_by=actor, **values,
         )
         audit("create", "beneficiary", ben.id, {"file_number": ben.file_number}, actor=actor)
+        _record_consents(ben, {k: v for k, v in values.items() if k in ("consent_data", "consent_contact") and v},
+                         actor)
     return ben
+
+
+def _record_consents(ben: Beneficiary, changed: dict, actor) -> None:
+    """Consent given or withdrawn on the file form: one history row each (channel "record")."""
+    from .models import ConsentChange
+
+    for key in ("consent_data", "consent_contact"):
+        if key in changed:
+            ConsentChange.create(beneficiary=ben, kind=key.removeprefix("consent_"), granted=bool(changed[key]),
+                                 channel="record", recorded_by=actor)
 
 
 def update(ben: Beneficiary, values: dict, version: int, actor=None) -> Beneficiary:
@@ -195,11 +207,12 @@ def update(ben: Beneficiary, values: dict, version: int, actor=None) -> Benefici
         updates["updated_at"] = utcnow()
         rows = (
             Beneficiary.update(**updates)
-            .where((Beneficiary.id == ben.id) & (Beneficiary.version == version))
+            .where((Beneficiary.id == ben.id) & (Beneficiary.version == version) & Beneficiary.erased_at.is_null())
             .execute()
         )
         if rows != 1:
             raise Conflict()
+        _record_consents(ben, changed, actor)
         audit("update", "beneficiary", ben.id,
               {"fields": sorted(k for k in changed if k != "national_id"), "version": version + 1}, actor=actor)
     return Beneficiary.get_by_id(ben.id)

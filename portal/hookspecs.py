@@ -169,3 +169,37 @@ def case_document(case, kind, actor):
         printed on the document — or None when this plugin cannot make it (the caller then offers its own
         printable page).
     """
+
+
+@hookspec
+def beneficiary_data(beneficiary):
+    """Everything this plugin holds about one beneficiary, for the data-protection export (PDPL): the
+    core puts it in the export ZIP as ``plugins/<name>.json`` and the files under ``files/<name>/``.
+
+    Called by ``portal.privacy.export_zip`` inside a request of a user given the ``privacy.export`` right.
+
+    :param beneficiary: the ``Beneficiary``.
+    :return: ``{"name": str, "data": <JSON-able value>, "files": [{"name": str, "content": bytes}, ...]}``
+        — ``name`` a short machine key (the plugin's, e.g. ``"letters"``), ``data`` dicts/lists/strings/
+        numbers (dates and decimals become strings), ``files`` the documents themselves (``name`` a file
+        name, without folders) — or None when the plugin holds nothing about this person.
+    """
+
+
+@hookspec
+def anonymise_beneficiary(beneficiary, retain_until, actor):
+    """Erase (anonymise) what this plugin holds about one beneficiary: remove identifying data (names,
+    ID numbers, phone numbers, addresses, free text) and keep what the law requires (registry numbers,
+    dates, decisions, amounts). Called by ``portal.privacy.erase`` inside the erasure's one transaction:
+    raising aborts the whole erasure and nothing is written.
+
+    :param beneficiary: the ``Beneficiary`` (still holding its identifying fields when the hook runs).
+    :param retain_until: a ``datetime.date``: files the law requires to keep (a decision's evidence) stay
+        until then; None when nothing has to be retained.
+    :param actor: the ``User`` doing the erasure.
+    :return: ``{"name": str, "anonymised": int, "kept": [str, ...], "delete_files": [sha256, ...]}`` or
+        None: ``anonymised`` how many rows were changed, ``kept`` short notes of what was retained (e.g.
+        letter numbers), ``delete_files`` the content addresses (``portal.uploads``) no row of the plugin
+        refers to any more; the core deletes them after the transaction commits, unless a core row still
+        refers to them.
+    """

@@ -54,3 +54,16 @@ OUTREACH_KIND = {
 LIBRARY_KIND = {"bylaws": _l("Basic bylaws"), "research_guide": _l("Social research services guide"),
                 "support_policy": _l("Beneficiary support policy guide"),
                 "request_form": _l("Beneficiary support request form"), "other": _l("Other")}
+CONSENT_KIND = {"data": _l("Processing of their data"), "contact": _l("Being contacted with news and programmes")}
+CONSENT_CHANNEL = {
+    "in_person": _l("In person"), "phone": _l("Phone"), "paper": _l("Signed paper"), "website": _l("Website"),
+    "whatsapp": _l("WhatsApp"), "email": _l("Email"), "letter": _l("Letter"), "record": _l("Saved on the file form"),
+}
+CORRECTION_STATUS = {"pending": _l("Awaiting review"), "applied": _l("Applied"), "rejected": _l("Refused")}
+BENEFICIARY_FIELD = {
+    "first_name": _l("First name"), "father_name": _l("Father's name"), "grandfather_name": _l("Grandfather's name"),
+    "family_name": _l("Family name"), "national_id": _l("National ID or iqama number"),
+    "id_expiry": _l("ID expiry date"), "nationality": _l("Nationality"), "gender": _l("Gender"),
+    "birth_date": _l("Birth date"), "mobile": _l("Mobile"), "email": _l("Email"), "district": _l("District"),
+    "city": _l("City"), "national_address": _l("National address"), "preferred_channel": _l("Preferred channel"),
+}

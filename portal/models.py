@@ -18,6 +18,14 @@ from peewee import (
 from .db import BaseModel, utcnow
 
 ROLES = ("admin", "officer", "researcher", "committee", "delegate", "manager")
+# Rights given to roles (a user has a right when they hold any of its roles); checked by
+# ``portal.auth.permission_required`` and ``User.can``.
+PERMISSIONS = {
+    "privacy.export": ("admin", "manager"),  # download everything held about a beneficiary (PDPL)
+    "privacy.erase": ("admin", "manager"),  # anonymise a beneficiary's file
+    "privacy.review": ("officer", "admin", "manager"),  # apply or refuse a correction request
+    "audit.read": ("admin", "manager"),  # read and export the audit log
+}
 GENDERS = ("m", "f")
 CATEGORIES = (
     "widow", "orphan", "elderly", "disability", "low_income", "divorced", "sick", "unemployed", "other",
@@ -71,6 +79,9 @@ class User(BaseModel):
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.role_set & set(roles))
+
+    def can(self, permission: str) -> bool:
+        return self.has_role(*PERMISSIONS[permission])
 
     @property
     def branch_limited(self) -> bool:
@@ -129,6 +140,7 @@ class Beneficiary(BaseModel):
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    erased_at = DateTimeField(null=True)  # set when the file was anonymised (portal.privacy.erase)
 
     @property
     def full_name(self) -> str:
@@ -247,6 +259,9 @@ class AuditEvent(BaseModel):
     ip = CharField(max_length=64, default="")
     at = DateTimeField(default=utcnow, index=True)
 
+    class Meta:
+        indexes = ((("object_type", "object_id"), False),)  # migration 0006
+
 
 class ApiToken(BaseModel):
     user = ForeignKeyField(User, backref="api_tokens", on_delete="CASCADE")
@@ -269,7 +284,51 @@ class LoginFailure(BaseModel):
         indexes = ((("username", "at"), False),)
 
 
+CONSENT_KINDS = ("data", "contact")
+CONSENT_CHANNELS = ("in_person", "phone", "paper", "website", "whatsapp", "email", "letter")
+CORRECTION_STATUSES = ("pending", "applied", "rejected")
+
+
+class ConsentChange(BaseModel):
+    """One change of a beneficiary's consent (to keeping their data, to being contacted): when, how, by whom."""
+
+    beneficiary = ForeignKeyField(Beneficiary, backref="consent_changes", on_delete="CASCADE")
+    kind = CharField(max_length=10)  # CONSENT_KINDS
+    granted = BooleanField()
+    channel = CharField(max_length=20)  # CONSENT_CHANNELS, or "record" for a change saved on the file form
+    note = CharField(max_length=300, default="")
+    recorded_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    at = DateTimeField(default=utcnow, index=True)
+
+
+class CorrectionRequest(BaseModel):
+    """The beneficiary asks to correct a field of their file; an officer reviews, then it is applied or refused."""
+
+    beneficiary = ForeignKeyField(Beneficiary, backref="correction_requests", on_delete="CASCADE")
+    field = CharField(max_length=30)
+    current_value = CharField(max_length=2000, default="")  # what the file said when the request was recorded
+    requested_value = CharField(max_length=2000, default="")
+    reason = CharField(max_length=1000, default="")
+    channel = CharField(max_length=20)  # CONSENT_CHANNELS: how the request reached the charity
+    status = CharField(max_length=10, default="pending", index=True)
+    requested_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    requested_at = DateTimeField(default=utcnow)
+    reviewed_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    reviewed_at = DateTimeField(null=True)
+    review_note = CharField(max_length=1000, default="")
+
+
+class Erasure(BaseModel):
+    """The record that a beneficiary's file was anonymised: when, by whom, what was kept and until when."""
+
+    beneficiary = ForeignKeyField(Beneficiary, backref="+", unique=True, on_delete="CASCADE")
+    actor = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    at = DateTimeField(default=utcnow)
+    retain_until = DateField(null=True)
+    summary = JSONField(null=True)
+
+
 CORE_MODELS = [
     Branch, User, Counter, Beneficiary, HouseholdMember, Case, Document, TimelineEntry, Attachment,
-    AuditEvent, ApiToken, LoginFailure,
+    AuditEvent, ApiToken, LoginFailure, ConsentChange, CorrectionRequest, Erasure,
 ]

@@ -182,6 +182,7 @@ def timeline_context(ben: Beneficiary):
 def timeline(ben_id):
     ben = visible_beneficiary(ben_id)
     ctx = timeline_context(ben)
+    audit("read", "timeline", ben.id)
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         block = "timeline_more" if request.args.get("before") else "timeline"
         return render_block("beneficiaries/_timeline.html", block, ben=ben, **ctx)

@@ -376,3 +376,61 @@ def test_hook_case_document(app_config, users, make_beneficiary):
     r = client.get("/site/apply/acknowledgement.pdf")
     assert r.status_code == 200 and r.data == b"%PDF-1.7 receipt"
     assert r.headers["Content-Disposition"] == "attachment; filename=receipt-1448-000777.pdf"
+
+
+def test_hook_beneficiary_data(app_config, users, make_beneficiary):
+    """A plugin's data and files land in the export ZIP under its name."""
+    import io
+    import json
+    import zipfile
+
+    class Ledger:
+        @hookimpl
+        def beneficiary_data(self, beneficiary):
+            return {"name": "ledger", "data": {"visits": [{"file": beneficiary.file_number, "on": "2026-11-01"}]},
+                    "files": [{"name": "../../card.txt", "content": b"visit card"}]}
+
+    class Silent:
+        @hookimpl
+        def beneficiary_data(self, beneficiary):
+            return None
+
+    app = make_app(app_config, Ledger(), Silent())
+    ben = make_beneficiary()
+    client = app.test_client()
+    client.post("/login", data={"username": "admin", "password": "correct-horse-battery"})
+    response = client.get(f"/beneficiaries/{ben}/export.zip")
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    doc = json.loads(archive.read("beneficiary.json"))
+    assert doc["plugins"]["ledger"]["visits"][0]["on"] == "2026-11-01"
+    files = [n for n in archive.namelist() if n.startswith("files/ledger/")]
+    assert len(files) == 1 and ".." not in files[0] and archive.read(files[0]) == b"visit card"
+
+
+def test_hook_anonymise_beneficiary(app_config, users, make_beneficiary, tmp_path):
+    """Plugins erase their own data inside the erasure's transaction; their unused files are deleted after it."""
+    from portal.models import Beneficiary, Erasure
+    from portal.uploads import path_for, store_bytes
+
+    seen = {}
+
+    class Ledger:
+        @hookimpl
+        def anonymise_beneficiary(self, beneficiary, retain_until, actor):
+            seen.update(name=beneficiary.first_name, retain_until=retain_until, actor=actor.username)
+            return {"name": "ledger", "anonymised": 3, "kept": ["LEDGER-1"], "delete_files": [seen["sha"]]}
+
+    app = make_app(app_config, Ledger())
+    ben = make_beneficiary()
+    with app.test_request_context(), database.connection_context():
+        seen["sha"] = store_bytes(b"%PDF-1.4 ledger", "l.pdf", "pdf").sha256
+        number = Beneficiary.get_by_id(ben).file_number
+    client = app.test_client()
+    client.post("/login", data={"username": "manager", "password": "correct-horse-battery"})
+    assert client.post(f"/beneficiaries/{ben}/erase", data={"confirm": number}).status_code == 302
+    assert seen["name"] == "سارة" and seen["retain_until"] is None and seen["actor"] == "manager"
+    with app.test_request_context(), database.connection_context():
+        summary = Erasure.get().summary
+        assert summary["plugins"]["ledger"] == {"anonymised": 3, "kept": ["LEDGER-1"]}
+        assert not path_for(seen["sha"]).exists()

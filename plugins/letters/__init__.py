@@ -98,7 +98,7 @@ def case_document(case, kind, actor):
     from . import service
 
     letter = service.case_document(case, kind, actor=actor)
-    if letter is None:
+    if letter is None or not letter.pdf_sha256:
         return None
     return {"filename": f"letter-{letter.hijri_year}-{letter.sequence:06d}.pdf", "pdf": service.letter_pdf(letter),
             "number": letter.number}
@@ -136,3 +136,17 @@ def openapi_paths():
                           "401": json(error, "Missing or invalid token"), "404": json(error, "Not found")},
         }},
     }
+
+
+@hookimpl
+def beneficiary_data(beneficiary):
+    from . import privacy
+
+    return privacy.beneficiary_data(beneficiary)
+
+
+@hookimpl
+def anonymise_beneficiary(beneficiary, retain_until, actor):
+    from . import privacy
+
+    return privacy.anonymise_beneficiary(beneficiary, retain_until)

@@ -429,6 +429,8 @@ def case_document(case, kind: str, *, actor=None, base_url: str | None = None) -
 
 
 def letter_pdf(letter: Letter) -> bytes:
+    if not letter.pdf_sha256:  # deleted with the beneficiary's file (portal.privacy.erase); the registry row stays
+        raise IssueError(_l("The copy of this letter was deleted when the beneficiary's file was erased."))
     return read_stored(letter.pdf_sha256)
 
 

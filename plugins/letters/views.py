@@ -187,6 +187,7 @@ def letter(letter_id):
     if row is None:
         abort(404)
     reissues = list(Letter.select().where(Letter.replaces == row))
+    audit("read", "letter", row.id, {"number": row.number, "page": True})
     return render("letters/letter.html", letter=row, reissues=reissues,
                   verify=service.verify_url(row.number, row.verify_code))
 
@@ -195,7 +196,7 @@ def letter(letter_id):
 @roles_required(*READ)
 def letter_pdf(letter_id):
     row = Letter.get_or_none(Letter.id == letter_id)
-    if row is None:
+    if row is None or not row.pdf_sha256:
         abort(404)
     audit("read", "letter", row.id, {"number": row.number})
     return Response(service.letter_pdf(row), mimetype="application/pdf",
@@ -475,6 +476,8 @@ def incoming_letter(letter_id):
 @roles_required(*DOWNLOAD)
 def incoming_file(letter_id):
     row = _incoming_or_404(letter_id)
+    if not row.file_sha256:  # deleted with the beneficiary's file
+        abort(404)
     audit("read", "incoming_letter", row.id, {"download": True})
     extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png", "image/tiff": "tif"}
     return send_file(path_for(row.file_sha256), mimetype=row.content_type, as_attachment=True,
@@ -485,12 +488,14 @@ def incoming_file(letter_id):
 @roles_required(*READ)
 def incoming_page(letter_id, page):
     row = _incoming_or_404(letter_id)
-    if page < 1 or page > row.page_count:
+    if page < 1 or page > row.page_count or not row.file_sha256:
         abort(404)
     size = "thumb" if request.args.get("size") == "thumb" else "full"
     png = service.page_png(row, page, size)
     if png is None:
         abort(404)
+    if size == "full":  # thumbnails are drawn on the letter's page, which is audited itself
+        audit("read", "incoming_letter", row.id, {"page": page})
     response = send_file(io.BytesIO(png), mimetype="image/png", max_age=3600)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
@@ -866,7 +871,7 @@ def letter_json(row: Letter) -> dict:
 @token_required(*READ)
 def api_pdf(number):
     row = Letter.get_or_none(Letter.number == fold_digits(number))
-    if row is None:
+    if row is None or not row.pdf_sha256:
         return api_error(404, _("Not found."))
     audit("read", "letter", row.id, {"number": row.number, "via": "api"})
     return Response(service.letter_pdf(row), mimetype="application/pdf",

@@ -119,3 +119,17 @@ def openapi_paths():
             }
         }
     }
+
+
+@hookimpl
+def beneficiary_data(beneficiary):
+    from . import privacy
+
+    return privacy.beneficiary_data(beneficiary)
+
+
+@hookimpl
+def anonymise_beneficiary(beneficiary, retain_until, actor):
+    from . import privacy
+
+    return privacy.anonymise_beneficiary(beneficiary, retain_until)

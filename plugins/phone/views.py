@@ -154,6 +154,10 @@ def lookup():
     typed = request.args.get("number", "")
     number, anonymous = svc.normalize_number(typed) if typed.strip() else ("", False)
     pop = svc.screen_pop(number) if number.startswith("+") else None
+    if number:
+        from portal.audit import audit
+
+        audit("read", "phone_lookup", "", {"number": number})
     return render("phone/lookup.html", block="screen_pop", typed=typed, pop=pop, anonymous=anonymous,
                   pick=request.args.get("pick") == "1", chosen=request.args.get("beneficiary", ""))
 
@@ -338,6 +342,9 @@ def call_detail(call_id):
         form = CallNoteForm(data={"topic": data.get("topic", ""), "outcome": data.get("outcome", "answered"),
                                   "notes": entry.body, "follow_up_due": entry.follow_up_due.isoformat()
                                   if entry.follow_up_due else ""})
+        from portal.audit import audit
+
+        audit("read", "phone_call", call.id, {"beneficiary": call.beneficiary_id})
         return _detail_page(call, entry, form, str(call.beneficiary_id or ""))
     form = CallNoteForm()
     chosen_raw = request.form.get("beneficiary", "")

@@ -103,3 +103,17 @@ def dashboard_widgets(user, request):
                .where(Sender.beneficiary.is_null() & (Message.direction == "in")).distinct().count())
     failed = WebhookDelivery.select().where(WebhookDelivery.state == "failed").count() if user.has_role("admin") else 0
     return [Markup(render_template("social/_widget.html", waiting=waiting, failed=failed))]
+
+
+@hookimpl
+def beneficiary_data(beneficiary):
+    from . import privacy
+
+    return privacy.beneficiary_data(beneficiary)
+
+
+@hookimpl
+def anonymise_beneficiary(beneficiary, retain_until, actor):
+    from . import privacy
+
+    return privacy.anonymise_beneficiary(beneficiary, retain_until)

@@ -168,6 +168,9 @@ def _conversation(sender: Sender, **extra):
 @roles_required(*CONTACT_ROLES)
 def sender(sender_id):
     sender = _sender_or_404(sender_id)
+    from portal.audit import audit
+
+    audit("read", "social_sender", sender.id, {"beneficiary": sender.beneficiary_id})
     return render("social/sender.html", block="candidates" if request.args.get("q") is not None else None,
                   **_conversation(sender))
 
@@ -235,6 +238,9 @@ def media(attachment_id):
     else:
         visible_beneficiary(entry.beneficiary_id)
     inline = att.content_type.startswith("image/")
+    from portal.audit import audit
+
+    audit("read", "media", att.id, {"entry": entry.id, "beneficiary": entry.beneficiary_id})
     response = send_file(path_for(att.sha256), mimetype=att.content_type, as_attachment=not inline,
                          download_name=att.file_name, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"

@@ -93,3 +93,17 @@ def render_timeline_entry(entry, request):
 
     return Markup(render_template("website/staff/_entry.html", entry=entry, data=entry.data, labels=labels,
                                   housing=HOUSING))
+
+
+@hookimpl
+def beneficiary_data(beneficiary):
+    from . import privacy
+
+    return privacy.beneficiary_data(beneficiary)
+
+
+@hookimpl
+def anonymise_beneficiary(beneficiary, retain_until, actor):
+    from . import privacy
+
+    return privacy.anonymise_beneficiary(beneficiary, retain_until)

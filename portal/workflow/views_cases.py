@@ -515,6 +515,9 @@ def request_form(ref):
     ben = case.beneficiary
     rtype = intake.get_request_type(case.request_type)
     qs = intake.questions(rtype) if rtype else []
+    from ..audit import audit
+
+    audit("read", "request_form", case.id, {"reference": case.reference})
     return render("cases/request_form.html", case=case, ben=ben, rtype=rtype, questions=qs,
                   household=list(ben.household), checklist=intake.evaluate_checklist(case),
                   declaration_text=intake.current_declaration_text(),
@@ -526,6 +529,9 @@ def request_form(ref):
 def blank_request_form(ben_id):
     """The request form pre-filled with the beneficiary's data, before a request is opened."""
     ben = visible_beneficiary(ben_id)
+    from ..audit import audit
+
+    audit("read", "request_form", "", {"beneficiary": ben.id})
     return render("cases/request_form.html", case=None, ben=ben, rtype=None, questions=[],
                   household=list(ben.household), checklist=None,
                   declaration_text=intake.current_declaration_text(),
