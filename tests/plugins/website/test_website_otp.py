@@ -247,3 +247,17 @@ def test_inquiry_is_tracked_with_the_full_mobile_not_four_digits(app, client, ty
     visitor = app.test_client()
     assert track(visitor, ref, "0501234567").status_code == 302
     assert ref in text_of(visitor.get("/site/track/status"))
+
+
+def test_bad_ids_are_answered_in_both_languages(app, client, case_ref):
+    short = track(client, case_ref, "12345")
+    assert short.status_code == 422 and "رقم الهوية من 10 أرقام" in text_of(short)
+    assert 'value="12345"' in short.get_data(as_text=True)  # the form keeps what was typed
+    en = client.post("/site/track?lang=en", data={"reference": case_ref, "national_id": "12345"})
+    assert en.status_code == 422 and "The ID number has 10 digits." in text_of(en)
+    wrong = track(client, case_ref, "1234567897")
+    assert wrong.status_code == 404 and "لم نجد طلباً بهذه البيانات" in text_of(wrong)
+    wrong_en = client.post("/site/track?lang=en", data={"reference": case_ref, "national_id": "1234567897"})
+    assert wrong_en.status_code == 404 and "We could not find a request with these details" in text_of(wrong_en)
+    empty = client.post("/site/track?lang=en", data={"reference": case_ref, "national_id": ""})
+    assert empty.status_code == 422 and "Enter your ID number." in text_of(empty)
