@@ -20,6 +20,12 @@ DEFAULTS = {
     "WEBSITE_FORM_LIMIT": "30 per hour",
     "WEBSITE_RESPONSE_DAYS": {"inquiry": 3, "complaint": 5, "suggestion": 10},
     "WEBSITE_DRAFT_DAYS": 30,
+    "WEBSITE_TRACK_MAX_FAILURES": 5,
+    "WEBSITE_TRACK_ADDRESS_MAX_FAILURES": 20,
+    "WEBSITE_TRACK_LOCK_MINUTES": 30,
+    "WEBSITE_OTP_MINUTES": 10,
+    "WEBSITE_OTP_TRIES": 3,
+    "WEBSITE_OTP_RESEND_SECONDS": 60,
     "WEBSITE_PHONE": "",
     "WEBSITE_EMAIL": "",
     "WEBSITE_ADDRESS": "",
@@ -54,10 +60,12 @@ def menu_links(user, request):
         return []
     endpoint = request.endpoint or ""
     links = [{"href": url_for("website.inbox"), "label": _("Website messages"),
-              "active": endpoint in ("website.inbox", "website.inquiry_detail", "website.volunteers")}]
+              "active": endpoint in ("website.inbox", "website.inquiry_detail", "website.volunteers")},
+             {"href": url_for("website.applications"), "label": _("Website applications"),
+              "active": endpoint in ("website.applications", "website.application_detail")}]
     if user.has_role("admin"):
         links.append({"href": url_for("website.pages"), "label": _("Website pages"),
-                      "active": endpoint.startswith("website.") and not links[0]["active"]})
+                      "active": endpoint.startswith("website.") and not (links[0]["active"] or links[1]["active"])})
     return links
 
 
@@ -69,11 +77,13 @@ def dashboard_widgets(user, request):
 
     from portal.db import utcnow
 
-    from .models import Inquiry
+    from .models import Inquiry, PendingApplication
 
     open_count = Inquiry.select().where(Inquiry.status == "open").count()
     overdue = Inquiry.select().where((Inquiry.status == "open") & (Inquiry.due_at < utcnow())).count()
-    return [Markup(render_template("website/staff/_widget.html", open_count=open_count, overdue=overdue))]
+    pending = PendingApplication.select().where(PendingApplication.status == "pending").count()
+    return [Markup(render_template("website/staff/_widget.html", open_count=open_count, overdue=overdue,
+                                   pending=pending))]
 
 
 @hookimpl
@@ -83,7 +93,7 @@ def render_timeline_entry(entry, request):
     if entry.channel not in ("website", "volunteering") or not isinstance(entry.data, dict):
         return None
     kind = entry.data.get("kind")
-    if kind not in ("website_application", "inquiry", "volunteer"):
+    if kind not in ("website_application", "website_application_pending", "inquiry", "volunteer"):
         return None
     from flask import render_template
 

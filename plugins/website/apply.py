@@ -2,6 +2,8 @@
 saved after every step, resumable with a code, submitted once."""
 from __future__ import annotations
 
+import time
+
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,6 +19,7 @@ from portal.validators import ValidationError, clean_mobile, clean_national_id
 from portal.workflow.errors import WorkflowError
 
 from . import antiabuse, drafts, tracking, workflow_bridge
+from .models import PendingApplication
 from .views import (
     _limit, acknowledgement_pdf_available, acknowledgement_pdf_response, bp, first_error, lang, stamp_context,
 )
@@ -251,9 +254,6 @@ def handle_applicant(draft, form, action):
     values, errors = validate_applicant(form)
     if problem or errors:
         return _show(draft, "applicant", 422, form=form, errors=errors, problem=problem)
-    existing = workflow_bridge.open_case_for(values["national_id"])
-    if existing is not None:
-        return _show(draft, "applicant", 409, form=form, errors={}, existing=existing)
     if draft is None:
         draft, _code = drafts.create(values["national_id"], {"applicant": values})
         drafts.save(draft, "applicant", values, step="household")
@@ -416,12 +416,28 @@ def submit(draft):
     except WorkflowError as exc:
         return _show(draft, "review", 422, errors={k: str(v) for k, v in exc.fields.items()} or
                      {"__all__": str(exc.message)})
-    if result.existing is not None:
-        return _show(draft, "review", 409, existing=result.existing)
-    session["website_done"] = result.case.id
-    session["website_track"] = {"case": result.case.id, "inquiry": None, "at": __import__("time").time()}
+    if result.busy or (result.case is None and result.pending is None):
+        return _show(draft, "review", 409, errors={"__all__": _(
+            "Another application with this ID number was being recorded at the same moment, so yours could "
+            "not be recorded. Please send it again in a minute.")})
+    session.pop("website_done", None)
+    session.pop("website_pending", None)
+    session.pop("website_track", None)
+    if result.pending is not None:
+        session["website_pending"] = {"id": result.pending.id, "sent": result.message_sent}
+    else:
+        session["website_done"] = result.case.id
+        session["website_track"] = {"case": result.case.id, "inquiry": None, "at": time.time()}
     drafts.forget()
     return redirect(url_for("website.apply_done"))
+
+
+def _pending():
+    """The application this browser has just sent that waits for an officer (what was typed only)."""
+    info = session.get("website_pending")
+    if not info:
+        return None, False
+    return PendingApplication.get_or_none(PendingApplication.id == info.get("id")), bool(info.get("sent"))
 
 
 def _applied_case():
@@ -434,6 +450,10 @@ def _applied_case():
 
 @bp.get("/site/apply/done")
 def apply_done():
+    pending, sent = _pending()
+    if pending is not None:
+        return render("website/apply/done_pending.html", pending=pending, sent=sent,
+                      ack=pending_acknowledgement_context(pending))
     case = _applied_case()
     if case is None:
         return redirect(url_for("website.apply_start"))
@@ -442,6 +462,10 @@ def apply_done():
 
 @bp.get("/site/apply/acknowledgement")
 def acknowledgement():
+    pending, _sent = _pending()
+    if pending is not None:
+        return render("website/apply/acknowledgement_pending.html", pending=pending,
+                      ack=pending_acknowledgement_context(pending))
     case = _applied_case()
     if case is None:
         return redirect(url_for("website.apply_start"))
@@ -450,10 +474,26 @@ def acknowledgement():
 
 @bp.get("/site/apply/acknowledgement.pdf")
 def acknowledgement_pdf():
+    pending, _sent = _pending()
+    if pending is not None:  # no letter before an officer confirms: it would carry the file's name
+        return redirect(url_for("website.acknowledgement"))
     case = _applied_case()
     if case is None:
         return redirect(url_for("website.apply_start"))
     return acknowledgement_pdf_response(case, "website.acknowledgement")
+
+
+def pending_acknowledgement_context(pending):
+    """Only what the applicant typed: their name, the last digits of the ID they typed, the type."""
+    data = pending.data or {}
+    typed = data.get("applicant") or {}
+    req = data.get("request") or {}
+    return {
+        "name": " ".join(typed.get(k, "") for k in NAME_FIELDS if typed.get(k)),
+        "masked_id": "******" + (typed.get("national_id") or "")[-4:],
+        "type_name": workflow_bridge.request_type_name(req.get("request_type", ""), lang()),
+        "received": pending.created_at,
+    }
 
 
 def acknowledgement_context(case):

@@ -88,4 +88,52 @@ class ApplicationDraft(BaseModel):
     case = ForeignKeyField(Case, null=True, backref="+", on_delete="SET NULL")
 
 
-MODELS = [SitePage, FaqItem, Inquiry, Volunteer, ApplicationDraft]
+class PendingApplication(BaseModel):
+    """An online application whose national ID matches a file already held: it waits for an officer
+    to confirm it joins that file (or to reject it). ``data`` is the draft as the applicant typed it."""
+
+    draft = ForeignKeyField(ApplicationDraft, unique=True, backref="+", on_delete="CASCADE")
+    national_id = CharField(max_length=10, index=True)
+    beneficiary = ForeignKeyField(Beneficiary, null=True, backref="+", on_delete="SET NULL")
+    data = JSONField(default=dict)
+    status = CharField(max_length=20, default="pending", index=True)  # pending, confirmed, rejected
+    case = ForeignKeyField(Case, null=True, backref="+", on_delete="SET NULL")
+    decided_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    decided_at = DateTimeField(null=True)
+    reason = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+
+
+class TrackingToken(BaseModel):
+    """The unguessable part of a request's tracking link; only its sha256 is kept."""
+
+    case = ForeignKeyField(Case, unique=True, backref="+", on_delete="CASCADE")
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class TrackingChallenge(BaseModel):
+    """A one-time code sent to the registered mobile after the reference and the national ID matched.
+    ``code_hash`` is an HMAC of the code; the challenge is bound to the browser by ``nonce_hash``."""
+
+    case = ForeignKeyField(Case, backref="+", on_delete="CASCADE")
+    code_hash = CharField(max_length=64)
+    nonce_hash = CharField(max_length=64, unique=True)
+    attempts = IntegerField(default=0)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class TrackingLock(BaseModel):
+    """Failed tracking attempts per key (a reference, or an address kept as an HMAC) and the lockout
+    they lead to. Kept in the database so every worker sees the same count."""
+
+    key = CharField(max_length=64, unique=True)
+    failures = IntegerField(default=0)
+    window_start = DateTimeField(default=utcnow)
+    locked_until = DateTimeField(null=True)
+
+
+MODELS = [SitePage, FaqItem, Inquiry, Volunteer, ApplicationDraft, PendingApplication, TrackingToken,
+          TrackingChallenge, TrackingLock]

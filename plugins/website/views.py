@@ -2,10 +2,7 @@
 (officers' queue of inquiries, volunteers, page and FAQ editing)."""
 from __future__ import annotations
 
-import hashlib
 import io
-import hmac
-import secrets
 import time
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, session, url_for
@@ -22,10 +19,11 @@ from portal.limiter import limiter
 from portal.models import Beneficiary, Case, Document
 from portal.plugins import channels, get_pm, hook
 from portal.templating import render
-from portal.text import clean_text
+from portal.text import clean_text, only_digits
 from portal.timeline import log_entry
 from portal.uploads import UploadError, store_upload
 from portal.validators import ValidationError, clean_mobile
+from portal.workflow.errors import WorkflowError
 
 from . import antiabuse, content, inquiries, tracking
 from .models import INQUIRY_KINDS, PAGE_SLUGS, FaqItem, Inquiry, SitePage, Volunteer
@@ -36,9 +34,6 @@ bp = Blueprint("website", __name__, template_folder="templates", static_folder="
 QUEUE_ROLES = ("officer", "admin", "manager")
 ANSWER_ROLES = ("officer", "admin")
 TRACK_SESSION_MINUTES = 30
-OTP_MINUTES = 10
-OTP_TRIES = 5
-OTP_RESEND_SECONDS = 60
 AVAILABILITY = ("weekdays", "weekends", "evenings", "ramadan", "any")
 
 # How to reach the association on each channel (shown on the home and contact pages).
@@ -253,34 +248,144 @@ def _tracked():
     return None, None
 
 
+def _address() -> str:
+    return request.remote_addr or ""
+
+
+def _locked_response(template_kw, minutes):
+    return render("website/track.html", block="track_form", locked=minutes, **template_kw), 429
+
+
+def _open_tracking(case=None, inquiry=None):
+    for key in ("website_upload", "website_challenge"):
+        session.pop(key, None)
+    session["website_track"] = {"case": case.id if case else None, "inquiry": inquiry.id if inquiry else None,
+                                "at": time.time()}
+    return redirect(url_for("website.track_status"))
+
+
+def _code_text(code):
+    return _("Your Sila code to see your request: %(code)s. It expires in %(n)s minutes. Do not share it.",
+             code="\u2068" + code + "\u2069", n=current_app.config["WEBSITE_OTP_MINUTES"])
+
+
 @bp.route("/site/track", methods=["GET", "POST"])
 @limiter.limit(_limit("WEBSITE_TRACK_LIMIT"), methods=["POST"])
 def track():
-    form = request.form.to_dict() if request.method == "POST" else {"reference": request.args.get("reference", "")}
+    """Step one of tracking: the reference (or the tracking link's token) and the full national ID.
+    A request then needs the one-time code sent to its registered mobile when a sender answers."""
+    form = request.form.to_dict() if request.method == "POST" else {}
+    token = (form.get("token") or "")[:64]
     errors, not_found = {}, False
+    kw = {"form": form, "token": token}
     if request.method == "POST":
-        ref = tracking.normalize_reference(form.get("reference"))
-        proof = clean_text(form.get("proof"))
-        if not ref:
+        token_case = tracking.case_for_token(token) if token else None
+        ref = token_case.reference if token_case else tracking.normalize_reference(form.get("reference"))
+        typed_id = only_digits(clean_text(form.get("national_id")))
+        if token and token_case is None:
+            ref = "token:" + token
+        elif not ref:
             errors["reference"] = _("Enter the reference number.")
         elif not tracking.reference_format_ok(ref):
             errors["reference"] = _("A request reference looks like 1448-000123 (an inquiry's like Q1448-000012).")
-        if not proof:
-            errors["proof"] = _("Enter your ID number or the last four digits of your mobile.")
+        try:
+            mobile = clean_mobile(form.get("national_id")) if typed_id else ""
+        except ValidationError:
+            mobile = ""
+        if not typed_id:
+            errors["national_id"] = _("Enter your ID number.")
+        elif len(typed_id) != 10 and not mobile:
+            errors["national_id"] = _("The ID number has 10 digits.")
         if not errors:
-            case = tracking.find_case(ref, proof)
-            inquiry = None if case else tracking.find_inquiry(ref, proof)
+            keys = [tracking.reference_key(ref), tracking.address_key(_address())]
+            minutes = tracking.locked_minutes(keys)
+            if minutes:
+                return _locked_response({**kw, "errors": {}, "not_found": False, "first": None}, minutes)
+            case = tracking.find_case(ref, typed_id) if token_case is None else (
+                token_case if tracking._same(typed_id, token_case.beneficiary.national_id) else None)
+            inquiry = None
+            if case is None and token_case is None:
+                inquiry = tracking.find_inquiry(ref, typed_id, mobile)
             if case is None and inquiry is None:
+                minutes = tracking.record_failure(keys)
+                if minutes:
+                    return _locked_response({**kw, "errors": {}, "not_found": False, "first": None}, minutes)
                 not_found = True
+            elif inquiry is not None:
+                tracking.clear_failures(keys[0][0])
+                return _open_tracking(inquiry=inquiry)
             else:
-                session.pop("website_upload", None)
-                session.pop("website_otp", None)
-                session["website_track"] = {"case": case.id if case else None,
-                                            "inquiry": inquiry.id if inquiry else None, "at": time.time()}
-                return redirect(url_for("website.track_status"))
+                tracking.clear_failures(keys[0][0])
+                if tracking.recent_challenge(case):
+                    flash(_("We already sent you a code a moment ago. Please wait a minute before asking again."),
+                          "info")
+                    return render("website/track.html", block="track_form", errors={}, not_found=False,
+                                  first=None, **kw), 429
+                nonce = tracking.start_challenge(case, _code_text)
+                if nonce is None:  # no sender could deliver a code: the reference and the ID are the proof
+                    return _open_tracking(case=case)
+                session.pop("website_track", None)
+                session["website_challenge"] = nonce
+                return redirect(url_for("website.track_code"))
     status = 422 if errors else (404 if not_found else 200)
-    return render("website/track.html", block="track_form", form=form, errors=errors, not_found=not_found,
-                  first=first_error(errors, ("reference", "proof"))), status
+    return render("website/track.html", block="track_form", errors=errors, not_found=not_found,
+                  first=first_error(errors, ("reference", "national_id")), **kw), status
+
+
+@bp.get("/site/track/t/<token>")
+def track_token(token):
+    """A tracking link: the token stands for the reference; the ID number (and the code) are still asked."""
+    valid = tracking.case_for_token(token) is not None
+    response = render("website/track.html", form={}, errors={}, not_found=False, first=None,
+                      token=token[:64] if valid else "", bad_link=not valid)
+    response = current_app.make_response(response)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/site/track/code", methods=["GET", "POST"])
+@limiter.limit(_limit("WEBSITE_TRACK_LIMIT"), methods=["POST"])
+def track_code():
+    """Step two: the one-time code sent to the registered mobile (few tries, short expiry, used once)."""
+    challenge = tracking.challenge_for(session.get("website_challenge"))
+    if not tracking.challenge_alive(challenge):
+        session.pop("website_challenge", None)
+        if request.method == "POST" or challenge is not None:
+            flash(_("The code expired or was already used. Enter your reference and ID number again to get a "
+                    "new code."), "info")
+        return redirect(url_for("website.track"))
+    errors = {}
+    if request.method == "POST":
+        case = Case.select(Case, Beneficiary).join(Beneficiary).where(Case.id == challenge.case_id).first()
+        keys = [tracking.reference_key(case.reference), tracking.address_key(_address())]
+        minutes = tracking.locked_minutes(keys)
+        if minutes:
+            session.pop("website_challenge", None)
+            return _locked_response({"form": {}, "token": "", "errors": {}, "not_found": False, "first": None},
+                                    minutes)
+        typed = clean_text(request.form.get("code"))
+        if not only_digits(typed):
+            errors["code"] = _("Enter the code we sent to your mobile.")
+        else:
+            result = tracking.check_code(challenge, typed)
+            if result == tracking.CodeResult.OK:
+                tracking.clear_failures(keys[0][0])
+                audit("read", "website_tracking", case.id, {"proof": "national_id+code"})
+                return _open_tracking(case=case)
+            minutes = tracking.record_failure(keys)
+            if minutes:
+                session.pop("website_challenge", None)
+                return _locked_response({"form": {}, "token": "", "errors": {}, "not_found": False,
+                                         "first": None}, minutes)
+            if not tracking.challenge_alive(tracking.challenge_for(session.get("website_challenge"))):
+                session.pop("website_challenge", None)
+                flash(_("The code expired or was already used. Enter your reference and ID number again to get "
+                        "a new code."), "info")
+                return redirect(url_for("website.track"))
+            errors["code"] = _("The code is not right.")
+    return render("website/track_code.html", errors=errors, first="code" if errors else None,
+                  minutes=current_app.config["WEBSITE_OTP_MINUTES"]), (422 if errors else 200)
 
 
 def acknowledgement_pdf_response(case, fallback_endpoint: str):
@@ -308,15 +413,11 @@ def status_context(case):
     related = list(Inquiry.select().where(
         (Inquiry.case == case) | ((Inquiry.beneficiary == case.beneficiary_id) & Inquiry.case.is_null())
     ).order_by(Inquiry.id.desc()))
-    upload = session.get("website_upload")
-    otp = session.get("website_otp")
     return {
         "case": case, "plain_status": tracking.PUBLIC_STATUS.get(case.status, ""),
         "steps": tracking.public_steps(case), "expected": tracking.expected_reply_date(case),
         "missing": workflow_bridge.missing_documents(case), "related": related,
         "request_type_name": workflow_bridge.request_type_name(case.request_type, lang()),
-        "upload_allowed": bool(upload and upload == case.id),
-        "otp_pending": bool(otp and otp.get("case") == case.id),
         "can_upload": case.status in ("draft", "submitted", "incomplete", "in_research", "awaiting_committee"),
         "document_kinds": workflow_bridge.document_kind_choices(case, lang()),
         "acknowledgement_pdf": case.status != "draft" and acknowledgement_pdf_available(),
@@ -345,41 +446,9 @@ def track_acknowledgement_pdf():
 
 @bp.post("/site/track/leave")
 def track_leave():
-    for key in ("website_track", "website_upload", "website_otp"):
+    for key in ("website_track", "website_upload", "website_challenge"):
         session.pop(key, None)
     return redirect(url_for("website.track"))
-
-
-def _otp_hash(code: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
-
-
-@bp.post("/site/track/upload/start")
-@limiter.limit(_limit("WEBSITE_TRACK_LIMIT"))
-def track_upload_start():
-    """Open the upload form: with a one-time code to the registered mobile when a sender can deliver
-    it; otherwise the tracking pair (already checked, rate-limited) is the proof."""
-    case, _inq = _tracked()
-    if case is None:
-        return redirect(url_for("website.track"))
-    pending = session.get("website_otp")
-    if pending and pending.get("case") == case.id and time.time() < pending.get("sent", 0) + OTP_RESEND_SECONDS:
-        flash(_("We already sent you a code a moment ago. Please wait a minute before asking again."), "info")
-        return redirect(url_for("website.track_status") + "#upload")
-    code = f"{secrets.randbelow(10**6):06d}"
-    delivery = hook().send_message(
-        beneficiary=case.beneficiary, text=_("Your Sila code to upload documents: %(code)s", code=code),
-        purpose="one_time_code", channel=None, context={"reference": case.reference, "code": code},
-    )
-    if delivery:
-        session["website_otp"] = {"case": case.id, "hash": _otp_hash(code), "exp": time.time() + OTP_MINUTES * 60,
-                                  "tries": 0, "sent": time.time()}
-        session.pop("website_upload", None)
-        flash(_("We sent a code to your registered mobile. Enter it with your documents."), "info")
-    else:
-        session["website_upload"] = case.id
-    return redirect(url_for("website.track_status") + "#upload")
 
 
 @bp.post("/site/track/upload")
@@ -395,19 +464,6 @@ def track_upload():
     if not ctx["can_upload"]:
         flash(_("This request no longer takes documents from the website."), "info")
         return redirect(url_for("website.track_status"))
-    if not ctx["upload_allowed"]:
-        otp = session.get("website_otp")
-        if not otp or otp.get("case") != case.id:
-            return redirect(url_for("website.track_status"))
-        typed = clean_text(request.form.get("code"))
-        if time.time() > otp["exp"] or otp["tries"] >= OTP_TRIES:
-            session.pop("website_otp", None)
-            flash(_("The code expired. Ask for a new one."), "info")
-            return redirect(url_for("website.track_status"))
-        if not hmac.compare_digest(_otp_hash(typed), otp["hash"]):
-            otp["tries"] += 1
-            session["website_otp"] = otp
-            errors["code"] = _("The code is not right.")
     kind = request.form.get("kind", "")
     valid_kinds = {k for k, _label in ctx["document_kinds"]}
     if kind not in valid_kinds:
@@ -432,8 +488,6 @@ def track_upload():
                   data={"kind": "document_upload", "document": doc.id, "document_kind": kind})
         audit("create", "document", doc.id, {"case": case.id, "channel": "website"})
         workflow_bridge.documents_added(case)
-    session.pop("website_otp", None)
-    session["website_upload"] = case.id
     flash(_("Thank you: the document was received."), "success")
     return redirect(url_for("website.track_status"))
 
@@ -500,6 +554,83 @@ def inquiry_detail(inquiry_id):
 def volunteers():
     rows = list(Volunteer.select().order_by(Volunteer.id.desc()).limit(500))
     return render("website/staff/volunteers.html", rows=rows, availability=availability_labels())
+
+
+# ---------------------------------------------------------------- staff: applications waiting for confirmation
+
+PENDING_STATUSES = {"pending": _l("Waiting for confirmation"), "confirmed": _l("Confirmed"),
+                    "rejected": _l("Rejected")}
+
+
+@bp.get("/website/applications")
+@roles_required(*QUEUE_ROLES)
+def applications():
+    from .models import PendingApplication
+
+    show = request.args.get("show", "pending")
+    query = PendingApplication.select()
+    if show == "pending":
+        query = query.where(PendingApplication.status == "pending").order_by(PendingApplication.id)
+    else:
+        show = "all"
+        query = query.order_by(PendingApplication.id.desc())
+    rows = list(query.limit(200))
+    audit("read", "website_application", "list", {"show": show})
+    return render("website/staff/applications.html", rows=rows, show=show, statuses=PENDING_STATUSES)
+
+
+@bp.route("/website/applications/<int:pending_id>", methods=["GET", "POST"])
+@roles_required(*QUEUE_ROLES)
+def application_detail(pending_id):
+    """What the applicant typed beside the file with the same ID; officers and admins confirm that it
+    joins the file (the registered mobile then gets the reference) or reject it."""
+    from . import workflow_bridge
+    from .apply import HOUSING
+    from .models import PendingApplication
+    from portal import labels
+
+    pending = PendingApplication.get_or_none(PendingApplication.id == pending_id)
+    if pending is None:
+        abort(404)
+    errors, form = {}, {}
+    if request.method == "POST":
+        if not current_user.has_role(*ANSWER_ROLES):
+            abort(403)
+        form = request.form.to_dict()
+        action = form.get("action")
+        reason = clean_text(form.get("reason"))
+        if action not in ("confirm", "reject"):
+            errors["action"] = _("Choose confirm or reject.")
+        elif action == "reject" and not reason:
+            errors["reason"] = _("Write why the application does not belong to this file.")
+        elif len(reason) > 2000:
+            errors["reason"] = _("Too long: at most %(n)s characters.", n=2000)
+        if not errors:
+            actor = current_user._get_current_object()
+            try:
+                if action == "confirm":
+                    case = workflow_bridge.confirm_pending(pending.id, actor)
+                    flash(_("The application joined the file as request %(ref)s.", ref=case.reference), "success")
+                else:
+                    workflow_bridge.reject_pending(pending.id, actor, reason)
+                    flash(_("The application was rejected; nothing joined the file."), "success")
+            except workflow_bridge.AlreadyDecided:
+                errors["action"] = _("Another officer already decided on this application.")
+            except WorkflowError as exc:
+                errors["action"] = str(exc.message)
+            else:
+                return redirect(url_for("website.application_detail", pending_id=pending.id))
+        pending = PendingApplication.get_by_id(pending.id)
+    audit("read", "website_application", pending.id)
+    data = pending.data or {}
+    return render("website/staff/application.html", pending=pending, data=data, typed=data.get("applicant") or {},
+                  household=data.get("household") or {}, req=data.get("request") or {},
+                  documents=data.get("documents") or {}, ben=pending.beneficiary,
+                  open_case=workflow_bridge.open_case_for(pending.national_id) if pending.status == "pending" else None,
+                  type_name=workflow_bridge.request_type_name((data.get("request") or {}).get("request_type", ""),
+                                                              lang()),
+                  statuses=PENDING_STATUSES, labels=labels, housing=HOUSING, form=form, errors=errors,
+                  can_decide=current_user.has_role(*ANSWER_ROLES)), (422 if errors else 200)
 
 
 # ---------------------------------------------------------------- admin: pages and FAQ

@@ -15,7 +15,22 @@ def FIXTURES(app):
                                          "subject": "موضوع", "body": "نص"})
     assert not errors, errors
     inquiry = inquiries.create(values)
-    return {"inquiry": inquiry.id, "faq": item.id}
+    pending = _pending_application()
+    return {"inquiry": inquiry.id, "faq": item.id, "pending": pending.id}
+
+
+def _pending_application():
+    """An application whose ID matches a file: what the staff screens confirm or reject."""
+    import datetime as dt
+
+    from plugins.website.models import ApplicationDraft, PendingApplication
+    from portal.models import Beneficiary
+
+    ben = Beneficiary.select().first()
+    draft = ApplicationDraft.create(code_hash="0" * 64, national_id=ben.national_id,
+                                    expires_at=dt.datetime(2100, 1, 1), submitted_at=dt.datetime(2026, 1, 1),
+                                    data={"applicant": {"first_name": "متقدم", "national_id": ben.national_id}})
+    return PendingApplication.create(draft=draft, national_id=ben.national_id, beneficiary=ben, data=draft.data)
 
 
 def public(method, url):
@@ -38,7 +53,8 @@ ACCESS = {
     "website.track_status": public("GET", "/site/track/status"),
     "website.track_leave": public("POST", "/site/track/leave"),
     "website.track_acknowledgement_pdf": public("GET", "/site/track/acknowledgement.pdf"),
-    "website.track_upload_start": public("POST", "/site/track/upload/start"),
+    "website.track_token": public("GET", "/site/track/t/not-a-token"),
+    "website.track_code": public("POST", "/site/track/code"),
     "website.track_upload": public("POST", "/site/track/upload"),
     "website.apply_start": public("GET", "/site/apply"),
     "website.apply_resume": public("POST", "/site/apply/resume"),
@@ -49,6 +65,8 @@ ACCESS = {
     "website.inbox": rule("GET", "/website/inbox", QUEUE),
     "website.inquiry_detail": rule("GET", "/website/inbox/{inquiry}", QUEUE),
     "website.volunteers": rule("GET", "/website/volunteers", QUEUE),
+    "website.applications": rule("GET", "/website/applications", QUEUE),
+    "website.application_detail": rule("GET", "/website/applications/{pending}", QUEUE),
     "website.pages": rule("GET", "/website/pages", ADMIN),
     "website.edit_page": rule("GET", "/website/pages/home/ar", ADMIN),
     "website.faq_admin": rule("GET", "/website/faq", ADMIN),

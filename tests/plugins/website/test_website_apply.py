@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import text_of
+from conftest import PASSWORD, text_of
 from website_helpers import (  # noqa: F401  (fixtures)
     APPLICANT, PDF, app_config, start_application, apply_fully, apply_until_documents, error_ids, outbox, png_bytes, types, upload,
 )
@@ -92,17 +92,28 @@ def test_submitting_the_same_draft_twice_in_the_service_returns_the_first_reques
         assert Case.select().count() == 1
 
 
-def test_an_open_request_is_told_its_reference(app, client, types, outbox):
+def test_an_open_request_is_not_revealed_to_a_second_applicant(app, client, types, outbox):
+    """The ID of someone with an open request: the first step goes on as for anybody; at the end the
+    application waits for an officer and the reference goes only to the registered mobile."""
     apply_fully(client, app)
     case = _case(app)
+    first_step = start_application(app.test_client())
+    assert first_step.status_code == 302 and first_step.headers["Location"].endswith("/site/apply/household")
+    assert case.reference not in first_step.get_data(as_text=True)
     other = app.test_client()
-    r = start_application(other)
-    assert r.status_code == 409
-    assert case.reference in text_of(r)
-    from plugins.website.models import ApplicationDraft
+    r = apply_fully(other, app)
+    assert r.status_code == 302 and r.headers["Location"].endswith("/site/apply/done")
+    done = other.get("/site/apply/done")
+    assert case.reference not in done.get_data(as_text=True)
+    assert "سنتواصل معك على الجوال المسجل" in text_of(done)
+    from plugins.website.models import PendingApplication
+    from portal.models import Case
 
     with app.app_context(), database.connection_context():
-        assert ApplicationDraft.select().count() == 1  # no second draft
+        assert Case.select().count() == 1  # nothing joined the file yet
+        assert PendingApplication.select().where(PendingApplication.status == "pending").count() == 1
+    told = outbox.by_purpose("website_application_pending")
+    assert len(told) == 1 and case.reference in told[0]["text"] and told[0]["beneficiary"] == case.beneficiary_id
 
 
 def test_wrong_check_digit_keeps_the_form_and_ties_the_error(app, client, types):
@@ -225,15 +236,25 @@ def test_skipping_ahead_is_sent_back(app, client, types):
     assert r.status_code == 302 and "/site/apply/household" in r.headers["Location"]
 
 
-def test_an_existing_file_is_used_not_changed(app, client, types, outbox, make_beneficiary):
+def test_an_existing_file_is_used_not_changed_once_an_officer_confirms(app, client, auth, types, outbox,
+                                                                        make_beneficiary):
     ben_id = make_beneficiary(national_id="1000000008", mobile="0509999999")
     apply_fully(client, app)
-    from portal.models import Beneficiary
+    from plugins.website.models import PendingApplication
+    from portal.models import Beneficiary, Case
 
+    assert _case(app) is None  # waits for an officer
+    with app.app_context(), database.connection_context():
+        pending = PendingApplication.get()
+    officer = app.test_client()
+    officer.post("/login", data={"username": "officer", "password": PASSWORD})
+    r = officer.post(f"/website/applications/{pending.id}", data={"action": "confirm"})
+    assert r.status_code == 302
     case = _case(app)
     with app.app_context(), database.connection_context():
-        assert case.beneficiary_id == ben_id
+        assert case.beneficiary_id == ben_id and case.channel == "website"
         assert Beneficiary.get_by_id(ben_id).mobile == "+966509999999"
+        assert Case.select().count() == 1
 
 
 def test_english_and_arabic(app, client, types):

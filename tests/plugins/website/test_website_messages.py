@@ -73,7 +73,9 @@ def test_answer_is_sent_and_shown_on_tracking(app, client, auth, outbox, make_be
         assert out.beneficiary_id == ben_id
     auth.logout()
     visitor = client.application.test_client()
-    visitor.post("/site/track", data={"reference": case.reference, "proof": "4567"})
+    r = visitor.post("/site/track", data={"reference": case.reference, "national_id": "1000000008"})
+    assert r.headers["Location"].endswith("/site/track/code")  # a sender exists: the code to the registered mobile
+    visitor.post("/site/track/code", data={"code": outbox.by_purpose("one_time_code")[-1]["context"]["code"]})
     assert "سيتم التواصل معك خلال يومين" in text_of(visitor.get("/site/track/status"))
 
 
@@ -89,8 +91,10 @@ def test_unmatched_asker_reads_the_answer_with_the_inquiry_number(app, client, a
     assert "not sent" in page or "لم ترسل" in page or "لم يُرسل" in page
     auth.logout()
     visitor = app.test_client()
-    assert visitor.post("/site/track", data={"reference": inquiry.reference, "proof": "1234"}).status_code == 404
-    r = visitor.post("/site/track", data={"reference": inquiry.reference.lower(), "proof": "4567"})
+    assert visitor.post("/site/track", data={"reference": inquiry.reference, "proof": "4567"}).status_code == 422
+    assert visitor.post("/site/track", data={"reference": inquiry.reference,
+                                             "national_id": "0561234568"}).status_code == 404
+    r = visitor.post("/site/track", data={"reference": inquiry.reference.lower(), "national_id": "0561234567"})
     assert r.status_code == 302
     assert "شكراً على اقتراحك" in text_of(visitor.get("/site/track/status"))
 
@@ -147,7 +151,7 @@ def test_form_posted_twice_gives_one_message_per_post_and_csrf_is_required(app_c
     r = client.post("/site/ask", data={"kind": "inquiry", "name": "x", "mobile": "0561234567", "subject": "s",
                                        "body": "b"})
     assert r.status_code == 400
-    for url, data in (("/site/track", {"reference": "1448-000001", "proof": "1234"}),
+    for url, data in (("/site/track", {"reference": "1448-000001", "national_id": "1000000008"}),
                       ("/site/volunteer", {}), ("/site/apply/applicant", {}), ("/site/apply/resume", {})):
         assert client.post(url, data=data).status_code == 400
 

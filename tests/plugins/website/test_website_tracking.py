@@ -41,8 +41,8 @@ def case_factory(app, users, make_beneficiary, types):
     return make
 
 
-def track(client, reference, proof):
-    return client.post("/site/track", data={"reference": reference, "proof": proof})
+def track(client, reference, national_id, **kw):
+    return client.post("/site/track", data={"reference": reference, "national_id": national_id}, **kw)
 
 
 def test_track_with_national_id_shows_plain_status_and_dates(app, client, case_factory):
@@ -58,21 +58,29 @@ def test_track_with_national_id_shows_plain_status_and_dates(app, client, case_f
     assert "سرية" not in text and "تقرير الباحث" not in text  # never internal notes
 
 
-def test_track_with_last_four_mobile_digits_and_eastern_digits(app, client, case_factory):
+def test_track_with_eastern_digits(app, client, case_factory):
     ref = case_factory()
     eastern = ref.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
-    assert track(client, eastern, "٤٥٦٧").status_code == 302
+    assert track(client, eastern, "١٠٠٠٠٠٠٠٠٨").status_code == 302
+
+
+def test_the_last_four_digits_of_the_mobile_are_no_proof(app, client, case_factory):
+    ref = case_factory()
+    r = track(client, ref, "4567")
+    assert r.status_code == 422 and "10" in text_of(r)
+    assert 'aria-describedby="e-national_id' in r.get_data(as_text=True)
+    assert client.get("/site/track/status").status_code == 302
 
 
 def test_wrong_pair_is_as_neutral_as_an_unknown_reference(app, client, case_factory):
     ref = case_factory()
     case_factory(national_id="1234567897", mobile="0557654321")
     other_person = track(client, ref, "1234567897")
-    wrong_digits = track(client, ref, "9999")
+    wrong_id = track(client, ref, "2000000007")
     unknown = track(client, "1448-999999", "1000000008")
-    assert other_person.status_code == wrong_digits.status_code == unknown.status_code == 404
+    assert other_person.status_code == wrong_id.status_code == unknown.status_code == 404
     assert NOT_FOUND in text_of(other_person)
-    assert text_of(other_person) == text_of(unknown) == text_of(wrong_digits)
+    assert text_of(other_person) == text_of(unknown) == text_of(wrong_id)
     assert client.get("/site/track/status").status_code == 302  # nothing unlocked
 
 
@@ -94,7 +102,8 @@ def test_tracking_attempts_are_rate_limited(limited, app, client, case_factory):
 
     ref = case_factory()
     limiter.reset()
-    codes = [track(client, ref, f"{n:04d}").status_code for n in range(100)]
+    # different references (each one below its own lockout): the per-address rate limit answers first
+    codes = [track(client, f"1448-{n:06d}", "2000000007").status_code for n in range(500, 530)]
     assert codes[:10] == [404] * 10
     assert set(codes[10:]) == {429}
     # even the right pair is refused once the limit is reached, with a message in the user's language
@@ -103,8 +112,7 @@ def test_tracking_attempts_are_rate_limited(limited, app, client, case_factory):
     assert "محاولات كثيرة" in text_of(refused)
     assert 'class="site"' in refused.get_data(as_text=True)  # the public layout, not the staff shell
     # another address is not affected
-    other = client.post("/site/track", data={"reference": ref, "proof": "1000000008"},
-                        environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    other = track(client, ref, "1000000008", environ_base={"REMOTE_ADDR": "10.0.0.2"})
     assert other.status_code == 302
     limiter.reset()
 
@@ -116,9 +124,7 @@ def test_incomplete_request_lists_what_is_missing_and_takes_the_upload(app, clie
     track(client, ref, "1000000008")
     page = text_of(client.get("/site/track/status"))
     assert "سجل الأسرة" in page
-    # no sender configured: the tracking pair is the proof
-    r = client.post("/site/track/upload/start")
-    assert r.status_code == 302
+    # no sender configured: the reference and the full ID were the proof; the upload form is open
     r = client.post("/site/track/upload", data={"kind": "national_id", "file": upload(png_bytes(), "id.png")},
                     content_type="multipart/form-data")
     assert r.status_code == 302
@@ -134,11 +140,11 @@ def test_incomplete_request_lists_what_is_missing_and_takes_the_upload(app, clie
 def test_bad_uploads_on_the_tracking_page(app, client, case_factory):
     ref = case_factory(status="incomplete", with_docs=False)
     track(client, ref, "1000000008")
-    # without opening the upload first nothing is accepted
-    r = client.post("/site/track/upload", data={"kind": "family_card", "file": upload(PDF, "a.pdf")},
-                    content_type="multipart/form-data")
-    assert r.status_code == 302
-    client.post("/site/track/upload/start")
+    # without the tracking proof nothing is accepted
+    stranger = app.test_client()
+    r = stranger.post("/site/track/upload", data={"kind": "family_card", "file": upload(PDF, "a.pdf")},
+                      content_type="multipart/form-data")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/site/track")
     big = b"\x89PNG\r\n\x1a\n" + b"0" * (20 * 1024 * 1024)
     r = client.post("/site/track/upload", data={"kind": "family_card", "file": upload(big, "big.png")},
                     content_type="multipart/form-data")
@@ -149,29 +155,6 @@ def test_bad_uploads_on_the_tracking_page(app, client, case_factory):
     r = client.post("/site/track/upload", data={"kind": "passport", "file": upload(PDF, "card.pdf")},
                     content_type="multipart/form-data")
     assert r.status_code == 422
-
-
-def test_upload_needs_a_one_time_code_when_a_sender_exists(app, client, case_factory, outbox):
-    from portal.models import Case, Document
-
-    ref = case_factory(status="incomplete", with_docs=False)
-    track(client, ref, "1000000008")
-    client.post("/site/track/upload/start")
-    client.post("/site/track/upload/start")  # asking again at once does not send a second text
-    codes = outbox.by_purpose("one_time_code")
-    assert len(codes) == 1
-    code = codes[0]["context"]["code"]
-    assert code in codes[0]["text"]
-    wrong = client.post("/site/track/upload", data={"code": "000000" if code != "000000" else "111111",
-                                                    "kind": "family_card", "file": upload(PDF, "c.pdf")},
-                        content_type="multipart/form-data")
-    assert wrong.status_code == 422
-    ok = client.post("/site/track/upload", data={"code": code, "kind": "family_card", "file": upload(PDF, "c.pdf")},
-                     content_type="multipart/form-data")
-    assert ok.status_code == 302
-    with app.app_context(), database.connection_context():
-        case = Case.get(Case.reference == ref)
-        assert Document.select().where(Document.case == case.id).count() == 1
 
 
 def test_leaving_hides_the_request(app, client, case_factory):
