@@ -334,7 +334,7 @@ def two_step():
                 flash(_("Two-step sign-in is on. You will be asked for a code at every sign-in."), "success")
                 return redirect(url_for("auth.two_step"))
         elif action == "disable" and user.totp_secret:
-            if totp_step(user.totp_secret, request.form.get("code", "")) is None:
+            if totp_step(user.totp_secret, request.form.get("code", ""), after=user.totp_last_step) is None:
                 error = _("The code is not right or has expired. Enter the code your app shows now.")
             else:
                 update_user(user, {"totp_secret": "", "totp_last_step": 0}, actor=user)
