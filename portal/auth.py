@@ -161,8 +161,9 @@ def account_locked(username: str) -> bool:
 def record_failure(username: str, user: User | None, reason: str) -> None:
     """Store the failure (every worker sees it) and audit it; the username is recorded as typed."""
     with database.atomic():
-        LoginFailure.delete().where((LoginFailure.username == username)
-                                    & (LoginFailure.at <= utcnow() - _failure_window())).execute()
+        # Failures older than the window count for nothing: the table holds only the current window
+        # (also when someone sprays many different usernames).
+        LoginFailure.delete().where(LoginFailure.at <= utcnow() - _failure_window()).execute()
         LoginFailure.create(username=username, ip=(g.get("audit_ip") or "")[:64])
         audit("login_failed", "user", user.id if user else "", {"username": username, "reason": reason},
               actor=user)

@@ -409,3 +409,14 @@ def test_two_step_setup_is_for_admins_only(app, client, users):
     login(client, "officer")
     assert client.get("/account/two-step").status_code == 403
     assert client.post("/account/two-step", data={"action": "enable", "code": "123456"}).status_code == 403
+
+
+def test_old_failures_are_pruned(app, users):
+    client = app.test_client()
+    for name in ("a1", "a2", "a3"):
+        login(client, username=name, password="wrong-password")
+    with app.app_context(), database.connection_context():
+        LoginFailure.update(at=utcnow() - dt.timedelta(minutes=20)).execute()
+    login(client, username="a4", password="wrong-password")
+    with app.app_context(), database.connection_context():
+        assert [f.username for f in LoginFailure.select()] == ["a4"]
