@@ -166,8 +166,9 @@ def account_locked(username: str) -> bool:
 def record_failure(username: str, user: User | None, reason: str) -> None:
     """Store the failure (every worker sees it) and audit it; the username is recorded as typed."""
     with database.atomic():
-        LoginFailure.delete().where((LoginFailure.username == username)
-                                    & (LoginFailure.at <= utcnow() - _failure_window())).execute()
+        # Failures older than the window count for nothing: the table holds only the current window
+        # (also when someone sprays many different usernames).
+        LoginFailure.delete().where(LoginFailure.at <= utcnow() - _failure_window()).execute()
         LoginFailure.create(username=username, ip=(g.get("audit_ip") or "")[:64])
         audit("login_failed", "user", user.id if user else "", {"username": username, "reason": reason},
               actor=user)
@@ -339,7 +340,7 @@ def two_step():
                 flash(_("Two-step sign-in is on. You will be asked for a code at every sign-in."), "success")
                 return redirect(url_for("auth.two_step"))
         elif action == "disable" and user.totp_secret:
-            if totp_step(user.totp_secret, request.form.get("code", "")) is None:
+            if totp_step(user.totp_secret, request.form.get("code", ""), after=user.totp_last_step) is None:
                 error = _("The code is not right or has expired. Enter the code your app shows now.")
             else:
                 update_user(user, {"totp_secret": "", "totp_last_step": 0}, actor=user)

@@ -17,7 +17,7 @@ def _json(schema, description="OK"):
 
 
 ERRORS = {
-    "401": _json(_ref("Error"), "Missing or invalid bearer token"),
+    "401": _json(_ref("Error"), "Missing, unknown, expired or revoked bearer token"),
     "403": _json(_ref("Error"), "The token's user lacks the role"),
     "422": _json(_ref("Error"), "Invalid input, with per-field messages"),
 }
@@ -88,7 +88,9 @@ def document(app) -> dict:
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "`portal token create --user NAME`"}},
+                                           "description": "`portal token create --user NAME --name WHAT [--days N]`; "
+                                                          "tokens expire (90 days by default) and can be revoked "
+                                                          "(`portal token revoke`)"}},
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {
                     "error": {"type": "string"},

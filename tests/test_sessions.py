@@ -155,7 +155,7 @@ def test_remember_cookie_lasts_at_most_14_days(app, users):
     response = login(client, remember=True)
     cookie = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")][0]
     expires = dt.datetime.strptime(cookie.split("Expires=")[1].split(";")[0], "%a, %d %b %Y %H:%M:%S GMT")
-    assert dt.timedelta(days=13, hours=23) < expires - dt.datetime.utcnow() <= dt.timedelta(days=14)
+    assert dt.timedelta(days=13, hours=23) < expires - utcnow() <= dt.timedelta(days=14)
 
     old = app.test_client()
     old.set_cookie("remember_token", _forged_remember(app, users["officer"], 1, 15))
@@ -378,6 +378,7 @@ def test_another_admin_or_the_cli_turns_two_step_off(app, runner, users):
     client = app.test_client()
     login(client, "admin")
     assert "reset_two_step" in client.get(f"/admin/users/{second.id}").get_data(as_text=True)
+    assert "reset_two_step" not in client.get(f"/admin/users/{users['officer']}").get_data(as_text=True)
     client.post(f"/admin/users/{second.id}", data={"full_name": "مدير ثان", "roles": ["admin"], "is_active": "1",
                                                    "reset_two_step": "1"})
     assert user(app, "admin2").totp_secret == ""
@@ -408,3 +409,14 @@ def test_two_step_setup_is_for_admins_only(app, client, users):
     login(client, "officer")
     assert client.get("/account/two-step").status_code == 403
     assert client.post("/account/two-step", data={"action": "enable", "code": "123456"}).status_code == 403
+
+
+def test_old_failures_are_pruned(app, users):
+    client = app.test_client()
+    for name in ("a1", "a2", "a3"):
+        login(client, username=name, password="wrong-password")
+    with app.app_context(), database.connection_context():
+        LoginFailure.update(at=utcnow() - dt.timedelta(minutes=20)).execute()
+    login(client, username="a4", password="wrong-password")
+    with app.app_context(), database.connection_context():
+        assert [f.username for f in LoginFailure.select()] == ["a4"]
