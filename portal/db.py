@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import current_app, request
 import peewee
 from peewee import DatabaseProxy, Model
 from playhouse.db_url import connect as db_url_connect
@@ -132,6 +132,19 @@ def init_app(app):
     @app.before_request
     def _connect():
         database.connect(reuse_if_open=True)
+
+    @app.errorhandler(peewee.OperationalError)
+    def _busy(exc):
+        """A write lock still refused after the busy timeout and the retries: the transaction rolled back,
+        so answer 503 with Retry-After (the client may send again) instead of a server error."""
+        if not is_locked_error(exc):
+            raise exc
+        from werkzeug.exceptions import ServiceUnavailable
+
+        current_app.logger.warning("database busy: %s %s answered 503 (%s)", request.method, request.path, exc)
+        response = current_app.make_response(current_app.handle_http_exception(ServiceUnavailable()))
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.teardown_request
     def _close(exc):
