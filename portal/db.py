@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import click
-from flask import current_app, request
 import peewee
+from flask import current_app, request
 from peewee import DatabaseProxy, Model
 from playhouse.db_url import connect as db_url_connect
 from playhouse.migrations import Runner
@@ -135,8 +135,8 @@ def init_app(app):
 
     @app.errorhandler(peewee.OperationalError)
     def _busy(exc):
-        """A write lock still refused after the busy timeout and the retries: the transaction rolled back,
-        so answer 503 with Retry-After (the client may send again) instead of a server error."""
+        """A write lock still refused after the busy timeout and the retries: that transaction rolled back;
+        answer 503 with Retry-After (the client may send again) instead of a server error."""
         if not is_locked_error(exc):
             raise exc
         from werkzeug.exceptions import ServiceUnavailable
