@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import click
-from flask import current_app
 import peewee
+from flask import current_app, request
 from peewee import DatabaseProxy, Model
 from playhouse.db_url import connect as db_url_connect
 from playhouse.migrations import Runner
@@ -132,6 +132,19 @@ def init_app(app):
     @app.before_request
     def _connect():
         database.connect(reuse_if_open=True)
+
+    @app.errorhandler(peewee.OperationalError)
+    def _busy(exc):
+        """A write lock still refused after the busy timeout and the retries: that transaction rolled back;
+        answer 503 with Retry-After (the client may send again) instead of a server error."""
+        if not is_locked_error(exc):
+            raise exc
+        from werkzeug.exceptions import ServiceUnavailable
+
+        current_app.logger.warning("database busy: %s %s answered 503 (%s)", request.method, request.path, exc)
+        response = current_app.make_response(current_app.handle_http_exception(ServiceUnavailable()))
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.teardown_request
     def _close(exc):

@@ -154,6 +154,7 @@ def init_app(app):
         405: lambda: _("This action is not allowed here."),
         413: lambda: _("The file is too large."),
         429: lambda: _("Too many attempts. Please wait a minute and try again."),
+        503: lambda: _("The service is busy right now. Please wait a few seconds and try again."),
     }
 
     def error_page(code: int, message: str):

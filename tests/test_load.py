@@ -163,3 +163,25 @@ def test_a_statement_inside_a_transaction_is_not_retried_alone(app, db, monkeypa
             Counter.create(name="second", value=1)  # refused: not tried again on its own
     assert len(calls) == 2
     assert Counter.select().where(Counter.name.in_(["first", "second"])).count() == 0
+
+
+def test_a_lock_that_outlasts_the_retries_answers_503_not_500(app, client):
+    """The refused transaction rolled back; the answer invites a retry (it claims nothing about earlier writes
+    of the same request)."""
+    import peewee
+
+    @app.get("/_test/locked")
+    def locked():
+        raise peewee.OperationalError("database is locked")
+
+    @app.get("/_test/broken")
+    def broken():
+        raise peewee.OperationalError("no such table: nowhere")
+
+    r = client.get("/_test/locked")
+    assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+    assert "الخدمة مشغولة" in r.get_data(as_text=True)
+    r = client.get("/_test/locked?lang=en")
+    assert "The service is busy right now" in r.get_data(as_text=True)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert client.get("/_test/broken").status_code == 500

@@ -7,6 +7,7 @@ end with exactly one request in the database.
 
     python tools/load_apply.py                       # 50 applicants for 60 s on a fresh SQLite instance
     python tools/load_apply.py --applicants 20 --applications 3
+    python tools/load_apply.py --gunicorn 4                  # gunicorn (4 processes of 8 threads), not portal run
     python tools/load_apply.py --url http://127.0.0.1:5000   # an already running server (no DB check)
 
 Without ``--url`` it makes a throwaway instance (default SQLite in a temporary folder, or
@@ -253,8 +254,9 @@ def portal(env: dict, *args: str, **kwargs):
 class Server:
     """``portal run`` (werkzeug, threaded: one thread per connection) on a free port."""
 
-    def __init__(self, env: dict):
+    def __init__(self, env: dict, gunicorn_workers: int = 0):
         self.env = env
+        self.gunicorn_workers = gunicorn_workers
         self.port = free_port()
         self.log = tempfile.TemporaryFile(mode="w+")
         self.proc = None
@@ -264,8 +266,13 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self):
+        if self.gunicorn_workers:
+            command = [sys.executable, "-m", "gunicorn", "--workers", str(self.gunicorn_workers), "--threads", "8",
+                       "--bind", f"127.0.0.1:{self.port}", "portal:create_app()"]
+        else:
+            command = [*PORTAL, "run", "--host", "127.0.0.1", "--port", str(self.port)]
         self.proc = subprocess.Popen(
-            [*PORTAL, "run", "--host", "127.0.0.1", "--port", str(self.port)],
+            command,
             env=self.env, cwd=str(ROOT), stdout=self.log, stderr=subprocess.STDOUT)
         for _ in range(600):
             if self.proc.poll() is not None:
@@ -345,6 +352,8 @@ def main(argv=None) -> int:
                         help="applications per applicant instead of a duration")
     parser.add_argument("--url", default=None, help="an already running server (no database check)")
     parser.add_argument("--database-url", default=None, help="database of the throwaway instance (default SQLite)")
+    parser.add_argument("--gunicorn", type=int, default=0, metavar="N",
+                        help="serve with gunicorn, N worker processes of 8 threads, instead of portal run")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     seconds = None if args.applications else args.seconds
@@ -358,7 +367,7 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory(prefix="sila-load-") as tmp:
             env = server_env(Path(tmp) / "instance", args.database_url)
             prepare_instance(env)
-            with Server(env) as server:
+            with Server(env, args.gunicorn) as server:
                 tally = run_load(server.url, args.applicants, args.applications, seconds)
                 server_log = server.output()
             stored = count_requests(env, tally.ids)
