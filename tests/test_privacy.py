@@ -359,10 +359,14 @@ def test_erased_file_refuses_corrections_consents_and_edits(app, client, auth, m
     response = client.post(f"/beneficiaries/{ben}/corrections", data={"field": "city", "requested_value": "جدة",
                                                                        "channel": "phone"})
     assert response.status_code == 409
+    response = client.post(f"/beneficiaries/{ben}/edit?lang=en", data={"first_name": "هند", "version": "2"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/beneficiaries/{ben}")
+    assert "can no longer be changed" in text_of(client.get(f"/beneficiaries/{ben}?lang=en"))
     from portal import beneficiaries_service as service
 
     with app.app_context(), database.connection_context():
         row = m.Beneficiary.get_by_id(ben)
+        assert row.first_name == row.file_number
         with pytest.raises(service.Conflict):
             service.update(row, {"first_name": "هند"}, row.version)
         assert not m.ConsentChange.select().exists() and not m.CorrectionRequest.select().exists()
