@@ -67,6 +67,9 @@ def create():
 @roles_required(*EDIT_ROLES)
 def edit(ben_id):
     ben = visible_beneficiary(ben_id)
+    if ben.erased_at:  # anonymised (portal.privacy.erase): nothing may fill it again
+        flash(_("This file was erased; its data can no longer be changed."), "error")
+        return redirect(url_for("beneficiaries.profile", ben_id=ben.id))
     errors, warnings, duplicate, conflict = {}, [], None, False
     if request.method == "POST":
         form = request.form.to_dict()

@@ -359,10 +359,14 @@ def test_erased_file_refuses_corrections_consents_and_edits(app, client, auth, m
     response = client.post(f"/beneficiaries/{ben}/corrections", data={"field": "city", "requested_value": "جدة",
                                                                        "channel": "phone"})
     assert response.status_code == 409
+    response = client.post(f"/beneficiaries/{ben}/edit?lang=en", data={"first_name": "هند", "version": "2"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/beneficiaries/{ben}")
+    assert "can no longer be changed" in text_of(client.get(f"/beneficiaries/{ben}?lang=en"))
     from portal import beneficiaries_service as service
 
     with app.app_context(), database.connection_context():
         row = m.Beneficiary.get_by_id(ben)
+        assert row.first_name == row.file_number
         with pytest.raises(service.Conflict):
             service.update(row, {"first_name": "هند"}, row.version)
         assert not m.ConsentChange.select().exists() and not m.CorrectionRequest.select().exists()
@@ -453,3 +457,28 @@ def test_privacy_forms_need_the_csrf_token(app_config, users, make_beneficiary):
     assert html.count('name="csrf_token"') >= 3
     with app.app_context(), database.connection_context():
         assert _models().Beneficiary.get_by_id(ben).erased_at is None
+
+
+def test_erasure_keeps_a_file_another_beneficiary_shares(app, client, auth, make_beneficiary):
+    """Uploads are content-addressed: the same scan on another file must survive the erasure."""
+    first, second = make_beneficiary(), make_beneficiary()
+    auth.login("officer")
+    upload_document(client, first)
+    upload_document(client, second)
+    m = _models()
+    with app.app_context(), database.connection_context():
+        shas = {d.file_sha256 for d in m.Document.select()}
+        number = m.Beneficiary.get_by_id(first).file_number
+    assert len(shas) == 1
+    auth.logout()
+    auth.login("admin")
+    assert client.post(f"/beneficiaries/{first}/erase", data={"confirm": number}).status_code == 302
+    from portal.uploads import path_for
+
+    with app.app_context(), database.connection_context():
+        assert path_for(shas.pop()).exists()
+        assert m.Document.select().where(m.Document.beneficiary == second).count() == 1
+    doc_id = m.Document.select().where(m.Document.beneficiary == second)
+    with app.app_context(), database.connection_context():
+        doc_id = doc_id.get().id
+    assert client.get(f"/beneficiaries/{second}/documents/{doc_id}/file").data == PDF

@@ -57,6 +57,11 @@ def test_letters_export_and_erasure(app, client, auth, make_beneficiary):
     assert client.get(f"/letters/incoming/{scan.id}/pages/1.png").status_code == 404
     assert client.get(f"/letters/out/{letter.id}").status_code == 200
     assert client.get(f"/beneficiaries/{ben}").status_code == 200
+    from portal.models import AuditEvent
+
+    with app.app_context(), database.connection_context():
+        reads = [(e.object_type, e.details) for e in AuditEvent.select().where(AuditEvent.action == "read")]
+        assert ("letter", {"number": "OUT-1448-000001", "page": True}) in reads
 
 
 def test_letter_copies_stay_while_decisions_are_retained(app, client, auth, make_beneficiary):
