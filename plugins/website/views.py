@@ -6,7 +6,7 @@ import io
 import time
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, session, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -265,8 +265,10 @@ def _open_tracking(case=None, inquiry=None):
 
 
 def _code_text(code):
-    return _("Your Sila code to see your request: %(code)s. It expires in %(n)s minutes. Do not share it.",
-             code="\u2068" + code + "\u2069", n=current_app.config["WEBSITE_OTP_MINUTES"])
+    """The code's text message, in Arabic like every message to beneficiaries, the code isolated."""
+    with force_locale("ar"):
+        return _("Your Sila code to see your request: %(code)s. It expires in %(n)s minutes. Do not share it.",
+                 code="\u2068" + code + "\u2069", n=current_app.config["WEBSITE_OTP_MINUTES"])
 
 
 @bp.route("/site/track", methods=["GET", "POST"])
@@ -280,6 +282,8 @@ def track():
     kw = {"form": form, "token": token}
     if request.method == "POST":
         token_case = tracking.case_for_token(token) if token else None
+        if token_case is None:
+            kw["token"] = ""  # a link that is not valid: the plain form, to type the reference
         ref = token_case.reference if token_case else tracking.normalize_reference(form.get("reference"))
         typed_id = only_digits(clean_text(form.get("national_id")))
         if token and token_case is None:
