@@ -25,6 +25,14 @@ class BaseModel(Model):
         database = database
         legacy_table_names = False
 
+    def save(self, *args, **kwargs):
+        """Every ``create``/``save`` checks text lengths first: a value longer than its column is a
+        ``FieldTooLong`` (answered 422), not a PostgreSQL error or a silently longer SQLite value."""
+        from .hygiene import check_lengths
+
+        check_lengths(self)
+        return super().save(*args, **kwargs)
+
 
 def make_database(url: str):
     """Build a peewee Database from a URL; SQLite gets WAL, foreign keys and a busy timeout."""
