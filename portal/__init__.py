@@ -141,6 +141,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
     login_manager.init_app(app)
 
+    from . import hygiene
+
+    hygiene.init_app(app)
+
     from . import (
         admin, api, assets, audit_views, auth, beneficiaries, dashboard, jobs, limiter, privacy_views, templating,
         timeline,

@@ -13,10 +13,11 @@ from . import beneficiaries_service as service
 from .audit import audit
 from .auth import CONTACT_ROLES, EDIT_ROLES, STAFF_ROLES
 from .db import database, utcnow
+from .hygiene import DB_INT_MAX
 from .models import DIRECTIONS, ApiToken, Beneficiary, Case, TimelineEntry, User
 from .plugins import channel_map
 from .text import clean_text
-from .timeline import entries_page, log_entry
+from .timeline import entries_page, entry_data_errors, log_entry
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -173,6 +174,8 @@ def _json_body(allowed: dict):
 
 
 def _visible(ben_id: int):
+    if not 0 < ben_id <= DB_INT_MAX:
+        return None
     ben = (Beneficiary.select().where(Beneficiary.id == ben_id).first())
     user = g.api_user
     if ben is None:
@@ -287,6 +290,10 @@ def post_timeline():
         follow_up = parse_date(data.get("follow_up_due"))
     except ValidationError as exc:
         fields["follow_up_due"] = str(exc.message)
+    if channel in channel_map():
+        problems = entry_data_errors(channel, data.get("data"))
+        if problems:
+            fields["data"] = " ".join(problems)
     case = None
     if data.get("case"):
         case = Case.get_or_none(Case.reference == data["case"])

@@ -10,6 +10,7 @@ from peewee import JOIN
 
 from .audit import audit
 from .db import database, utcnow
+from .hygiene import parse_int
 from .models import BENEFICIARY_STATUSES, CATEGORIES, GENDERS, Beneficiary, Branch, Case
 from .sequences import next_value
 from .text import clean_text, fold_digits, normalize_name, only_digits
@@ -23,7 +24,7 @@ FIELDS = (
 REQUIRED = ("first_name", "father_name", "family_name", "national_id", "gender", "mobile")
 MAX_LENGTHS = {
     "first_name": 60, "father_name": 60, "grandfather_name": 60, "family_name": 60, "nationality": 60,
-    "email": 200, "district": 80, "city": 80, "national_address": 120, "notes": 2000,
+    "email": 200, "district": 80, "city": 80, "national_address": 120, "notes": 2000, "preferred_channel": 30,
 }
 
 
@@ -85,7 +86,7 @@ def validate(data: dict, *, existing: Beneficiary | None = None, partial: bool =
                 res.values[key] = None
                 continue
             branch = Branch.get_or_none(Branch.code == str(value)) or (
-                Branch.get_or_none(Branch.id == int(value)) if str(value).isdigit() else None
+                Branch.get_or_none(Branch.id == parse_int(value)) if parse_int(value) is not None else None
             )
             if branch is None:
                 errors[key] = _l("Unknown branch.")
@@ -129,6 +130,9 @@ def validate(data: dict, *, existing: Beneficiary | None = None, partial: bool =
         res.values["nationality"] = "SA"
     if "preferred_channel" in keys and not res.values.get("preferred_channel"):
         res.values["preferred_channel"] = "phone"
+    elif "preferred_channel" in keys and "preferred_channel" not in errors and not re.fullmatch(
+            r"[a-z_]+", res.values["preferred_channel"]):
+        errors["preferred_channel"] = _l("Unknown channel.")
     if "email" in keys and res.values.get("email") and "@" not in res.values["email"]:
         errors["email"] = _l("This is not an email address.")
     today = dt.date.today()

@@ -28,6 +28,14 @@ class BaseModel(Model):
         database = database
         legacy_table_names = False
 
+    def save(self, *args, **kwargs):
+        """Every ``create``/``save`` checks text lengths first: a value longer than its column is a
+        ``FieldTooLong`` (answered 422), not a PostgreSQL error or a silently longer SQLite value."""
+        from .hygiene import check_lengths
+
+        check_lengths(self)
+        return super().save(*args, **kwargs)
+
 
 # SQLite under concurrent writers (``portal run`` serves each request in a thread of its own, gunicorn adds
 # processes). How long a writer waits for the write lock before SQLite gives up, and how many times more a

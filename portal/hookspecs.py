@@ -54,6 +54,20 @@ def render_timeline_entry(entry, request):
 
 
 @hookspec
+def validate_entry_data(channel, data):
+    """Check the ``data`` of a timeline entry that comes from outside the portal (``POST /api/v1/timeline``)
+    before it is written. Every implementation is asked; each answers for the data its own renderer
+    reads, so an entry it would draw can never break the page (the core also limits ``data`` to a JSON
+    object of at most 16,000 characters).
+
+    :param channel: the channel key of the new entry (a known channel).
+    :param data: the ``data`` object as received (a dict, strings already free of control characters).
+    :return: a list of messages (in the request's language) saying what is wrong; an empty list or None
+        when the data is acceptable or not this plugin's concern.
+    """
+
+
+@hookspec
 def menu_links(user, request):
     """Navigation entries for the signed-in user.
 

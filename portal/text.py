@@ -27,6 +27,8 @@ _LETTERS = str.maketrans(
     }
 )
 _SPACES = re.compile(r"\s+")
+# C0 controls but tab, line feed and carriage return; DEL; C1 controls. NUL breaks PostgreSQL text.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # "عبد الله", "عبد  الرحمن" -> "عبدالله", "عبدالرحمن": the compound is one name.
 _ABD = re.compile(r"\bعبد\s+(?=ال)")
 _ABU = re.compile(r"\b(ابو|ابي|ابا)\s+")
@@ -40,7 +42,9 @@ def fold_digits(value: str | None) -> str:
 
 
 def only_digits(value: str | None) -> str:
-    return "".join(ch for ch in fold_digits(value) if ch.isdigit())
+    """The ASCII digits of ``value`` after folding Arabic-Indic and Persian ones (other scripts' digits,
+    which ``str.isdigit`` also accepts, are dropped: what comes out is safe for ``int`` and ``compare_digest``)."""
+    return "".join(ch for ch in fold_digits(value) if "0" <= ch <= "9")
 
 
 def normalize_name(value: str | None) -> str:
@@ -68,10 +72,15 @@ def strip_bidi_controls(value: str | None) -> str:
     return _INVISIBLE.sub("", value)
 
 
+def strip_controls(value: str) -> str:
+    """``value`` without NUL and other control characters (tab, newline and CR kept)."""
+    return _CONTROLS.sub("", value) if _CONTROLS.search(value) else value
+
+
 def clean_text(value: str | None) -> str:
-    """Trim, fold Unicode compatibility forms and drop direction controls."""
+    """Trim, fold Unicode compatibility forms, drop control characters and direction controls."""
     if value is None:
         return ""
-    return strip_bidi_controls(unicodedata.normalize("NFC", str(value))).strip()
+    return strip_bidi_controls(strip_controls(unicodedata.normalize("NFC", str(value)))).strip()
 
 

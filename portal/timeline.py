@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,6 +19,7 @@ from wtforms.validators import DataRequired, Optional, ValidationError as WTFVal
 from .audit import audit
 from .auth import CONTACT_ROLES, STAFF_ROLES, roles_required
 from .dates import parse_date
+from .hygiene import parse_int
 from .db import database, utcnow
 from .models import DIRECTIONS, Attachment, Beneficiary, Case, TimelineEntry, User
 from .plugins import channel_map, channels, hook
@@ -26,6 +28,7 @@ from .text import clean_text
 from .validators import ValidationError, max_length
 
 bp = Blueprint("timeline", __name__)
+log = logging.getLogger(__name__)
 
 
 class UnknownChannel(ValueError):
@@ -60,7 +63,8 @@ def decode_cursor(value: str | None):
         return None
     try:
         stamp, _sep, ident = value.rpartition("_")
-        return dt.datetime.fromisoformat(stamp), int(ident)
+        number = parse_int(ident)
+        return (dt.datetime.fromisoformat(stamp), number) if number is not None else None
     except (ValueError, TypeError):
         return None
 
@@ -104,8 +108,35 @@ def entries_page(*, beneficiary=None, channel=None, direction=None, before=None,
 
 
 def render_entry(entry: TimelineEntry) -> Markup:
-    html = hook().render_timeline_entry(entry=entry, request=request)
+    """The entry's body as its channel draws it. A renderer that fails (data it did not expect) must not
+    break the page that lists the entry: the failure is logged and a placeholder shows the summary."""
+    try:
+        html = hook().render_timeline_entry(entry=entry, request=request)
+    except Exception:  # noqa: BLE001 - one bad entry must not take the profile or dashboard down
+        log.exception("timeline entry %s (channel %s) could not be rendered", entry.id, entry.channel)
+        return Markup(render_template("timeline/_entry_unrenderable.html", entry=entry))
     return Markup(html) if html is not None else Markup("")
+
+
+MAX_ENTRY_DATA_CHARS = 16_000
+
+
+def entry_data_errors(channel: str, data) -> list[str]:
+    """What is wrong with ``data`` offered for a new entry of ``channel`` from outside (the JSON API):
+    the core's limits (an object, at most ``MAX_ENTRY_DATA_CHARS`` as JSON) and every plugin's
+    ``validate_entry_data`` answer."""
+    import json
+
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        return [_("Must be an object.")]
+    if len(json.dumps(data, ensure_ascii=False, default=str)) > MAX_ENTRY_DATA_CHARS:
+        return [_("Too long: at most %(n)s characters.", n=MAX_ENTRY_DATA_CHARS)]
+    errors: list[str] = []
+    for answer in hook().validate_entry_data(channel=channel, data=data):
+        errors.extend(str(message) for message in answer or ())
+    return errors
 
 
 def _channel_choices(manual_only: bool = True):

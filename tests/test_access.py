@@ -49,7 +49,7 @@ def placeholders(app, users, make_beneficiary):
 
         from portal.uploads import store_upload
 
-        pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+        from pdf_samples import MINIMAL_PDF as pdf
         stored = store_upload(FileStorage(io.BytesIO(pdf), filename="a.pdf"))
         doc = Document.create(beneficiary=ben, kind="other", file_sha256=stored.sha256, file_name="a.pdf",
                               content_type=stored.content_type, size=stored.size)

@@ -65,7 +65,7 @@ def test_household_member_added_and_validated(client, auth, app, make_beneficiar
 def test_document_with_scan_expired_flag_and_download(client, auth, app, make_beneficiary):
     ben = make_beneficiary()
     auth.login()
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    from pdf_samples import MINIMAL_PDF as pdf
     response = client.post(f"/beneficiaries/{ben}/documents", content_type="multipart/form-data", data={
         "kind": "national_id", "number": "1000000008", "issue_date": "1436-01-01", "expiry_date": "1446-01-01",
         "file": (io.BytesIO(pdf), "هوية.pdf")})

@@ -203,7 +203,7 @@ def test_task_runs_in_app_context(app):
     assert which_app()() == app.name
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from pdf_samples import MINIMAL_PDF as PDF  # noqa: E402  (a valid one-page PDF)
 
 
 def _png(width=2, height=2):

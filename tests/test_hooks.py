@@ -138,6 +138,36 @@ def test_hook_render_timeline_entry(app_config, users, make_beneficiary):
     assert '<p class="summary" dir="auto">خطاب</p>' in page  # the core's fallback for other channels
 
 
+def test_hook_validate_entry_data(app_config, users, make_beneficiary):
+    from portal.api import create_token
+
+    class Plugin:
+        seen = []
+
+        @hookimpl
+        def validate_entry_data(self, channel, data):
+            Plugin.seen.append((channel, data))
+            if channel != "phone" or "pigeon" not in data:
+                return None
+            return ["pigeons are not phone calls"]
+
+    app = make_app(app_config, Plugin())
+    ben = make_beneficiary()
+    with app.app_context(), database.connection_context():
+        from portal.models import User
+
+        headers = {"Authorization": f"Bearer {create_token(User.get_by_id(users['officer']))}"}
+    client = app.test_client()
+    body = {"beneficiary": ben, "channel": "phone", "summary": "اتصال", "data": {"pigeon": "\x00yes"}}
+    refused = client.post("/api/v1/timeline", json=body, headers=headers)
+    assert refused.status_code == 422 and "pigeons are not phone calls" in refused.get_json()["fields"]["data"]
+    assert Plugin.seen[-1] == ("phone", {"pigeon": "yes"})  # asked with the clean data
+    accepted = client.post("/api/v1/timeline", json={**body, "data": {"topic": "x"}}, headers=headers)
+    assert accepted.status_code == 201
+    with app.app_context(), database.connection_context():
+        assert TimelineEntry.select().where(TimelineEntry.channel == "phone").count() == 1
+
+
 def test_hook_menu_links(app_config, users):
     class Plugin:
         @hookimpl

@@ -53,6 +53,14 @@ def render_timeline_entry(entry, request):
 
 
 @hookimpl
+def validate_entry_data(channel, data):
+    """Letter entries (``letter``: in or out) are written when a letter is registered or issued."""
+    if channel != "letters" or "letter" not in data:
+        return None
+    return [_("Letters are registered in the letters screens; leave out “letter”.")]
+
+
+@hookimpl
 def menu_links(user, request):
     if not user.has_role("admin", "officer", "manager", "researcher", "committee"):
         return []

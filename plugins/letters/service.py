@@ -368,6 +368,27 @@ def revoke_letter(letter: Letter, *, reason: str, actor=None) -> None:
     letter.status = "revoked"
 
 
+def reissue_fields(letter: Letter) -> dict:
+    """The stored merge values of ``letter`` for a new issue. Every stored value is plain text (escaped when
+    the letter is drawn), whatever it looks like; markup comes only from the code that made it: a date
+    field is drawn again from its ``<key>__raw`` ISO date, and the committee minutes' table from the
+    session (``_session``)."""
+    stored = {k: v for k, v in (letter.fields or {}).items() if isinstance(k, str)}
+    extra = {k: str(v) for k, v in stored.items() if not k.startswith("_")}
+    for key in [k for k in extra if k.endswith("__raw")]:
+        try:
+            extra[key[:-5]] = render.date_words(dt.date.fromisoformat(extra[key]))
+        except ValueError:
+            extra.pop(key)
+    session_id = stored.get("_session")
+    if session_id is not None:
+        session = workflow_models().CommitteeSession.get_or_none(id=int(session_id))
+        if session is None:
+            raise IssueError(_l("The committee session of these minutes no longer exists."))
+        extra.update(minutes_fields(session))
+    return extra
+
+
 def reissue_letter(letter: Letter, *, actor=None, base_url: str | None = None) -> Letter:
     """A new letter (new number) from the template's current version with the same data; the old
     one is revoked and the new one points to it."""
@@ -375,14 +396,7 @@ def reissue_letter(letter: Letter, *, actor=None, base_url: str | None = None) -
         raise IssueError(_l("A revoked letter cannot be reissued; issue a new letter instead."))
     if letter.template_id is None:
         raise IssueError(_l("The template of this letter no longer exists."))
-    extra = {k: v for k, v in (letter.fields or {}).items()}
-    from markupsafe import Markup
-
-    for key in [k for k in extra if k.endswith("__raw")]:
-        extra[key[:-5]] = render.date_words(dt.date.fromisoformat(extra[key]))
-    for key, value in list(extra.items()):
-        if isinstance(value, str) and value.startswith("<bdi"):
-            extra[key] = Markup(value)
+    extra = reissue_fields(letter)
     custom = letter.recipient if letter.beneficiary_id is None or (
         letter.beneficiary and letter.recipient != letter.beneficiary.full_name) else ""
     with database.atomic():
@@ -439,7 +453,8 @@ def find_for_verification(number: str, code: str) -> Letter | None:
     if number[:1].isdigit():
         number = f"{OUT_PREFIX}-{number}"
     letter = Letter.get_or_none(Letter.number == number)
-    if letter is None or not hmac.compare_digest(letter.verify_code, (code or "").strip()):
+    typed = (code or "").strip().encode("utf-8", errors="replace")
+    if letter is None or not hmac.compare_digest(letter.verify_code.encode("utf-8"), typed):
         return None
     return letter
 
@@ -702,7 +717,8 @@ def minutes_fields(session) -> dict:
         "<th>الأصوات</th><th>القرار</th><th>المبلغ أو الأسباب</th></tr></thead><tbody>") + Markup("").join(cells) + \
         Markup("</tbody></table>")
     values = {"session_date": render.date_words(session.held_on), "chair_name": session.chair.full_name,
-              "members": "\n".join(members), "quorum": str(session.quorum), "decisions": table}
+              "members": "\n".join(members), "quorum": str(session.quorum), "decisions": table,
+              "_session": session.id}  # a reissue draws the table again from the session (``reissue_fields``)
     if session.title:
         values["session_title"] = session.title
     return values

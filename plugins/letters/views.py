@@ -20,6 +20,7 @@ from portal.audit import audit
 from portal.auth import roles_required
 from portal.dates import parse_date
 from portal.db import database
+from portal.hygiene import page_arg, parse_int
 from portal.limiter import limiter
 from portal.models import Beneficiary, Case, User
 from portal.templating import render
@@ -97,10 +98,7 @@ def _day_bounds(start, end):
 
 
 def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
+    return page_arg()
 
 
 # --- outgoing registry -------------------------------------------------------------------------------
@@ -441,7 +439,7 @@ def create_incoming():
     if not errors:
         try:
             stored = store_upload(upload, allowed=("pdf", "jpeg", "png", "tiff"), max_bytes=_scan_limit(),
-                                  max_pages=int(current_app.config.get("LETTERS_MAX_SCAN_PAGES", 50)), parse_pdf=True)
+                                  max_pages=int(current_app.config.get("LETTERS_MAX_SCAN_PAGES", 50)))
         except UploadError as exc:
             errors["file"] = str(exc.message)
     if errors:
@@ -635,10 +633,7 @@ def edit_template(template_id):
                     .where(LetterTemplateVersion.template == template)
                     .order_by(LetterTemplateVersion.number.desc()))
     shown = versions[0]
-    try:
-        wanted = int(request.args.get("version", 0))
-    except ValueError:
-        wanted = 0
+    wanted = parse_int(request.args.get("version"), 0)
     shown = next((v for v in versions if v.number == wanted), shown)
     form, errors, preview = _template_form(template, shown), {}, None
     if request.method == "POST":
@@ -709,10 +704,8 @@ def batches():
         else:
             form["_template_id"] = template.id
         if form.get("session") and wf is not None:
-            try:
-                session = wf.CommitteeSession.get_or_none(wf.CommitteeSession.id == int(form["session"]))
-            except ValueError:
-                session = None
+            number = parse_int(form["session"])
+            session = wf.CommitteeSession.get_or_none(wf.CommitteeSession.id == number) if number else None
             if session is None:
                 errors["session"] = _("Unknown committee session.")
             case_ids = service.session_decision_cases(session) if session else []

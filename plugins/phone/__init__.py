@@ -50,6 +50,16 @@ def render_timeline_entry(entry, request):
 
 
 @hookimpl
+def validate_entry_data(channel, data):
+    """Call entries (``source``: cti or cdr) are written by the phone system, never through the API."""
+    if channel != "phone" or "source" not in data:
+        return None
+    from flask_babel import gettext as _
+
+    return [_("Call records come from the phone system; leave out “source”.")]
+
+
+@hookimpl
 def menu_links(user, request):
     if not user.has_role(*PHONE_ROLES):
         return []

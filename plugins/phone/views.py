@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError a
 from portal.auth import roles_required
 from portal.dates import parse_date
 from portal.db import utcnow
+from portal.hygiene import parse_int
 from portal.models import Beneficiary, TimelineEntry, User
 from portal.templating import render
 from portal.text import clean_text, fold_digits
@@ -129,7 +130,7 @@ def index():
     query = _calls_query()
     if unmatched:
         query = query.where(PhoneCall.beneficiary.is_null() & (PhoneCall.number != ""))
-    before = request.args.get("before", type=int)
+    before = parse_int(request.args.get("before"))
     if before:
         query = query.where(PhoneCall.id < before)
     rows = list(query.order_by(PhoneCall.id.desc()).limit(PAGE_SIZE + 1))

@@ -72,6 +72,35 @@ def render_timeline_entry(entry, request):
     return Markup(render_template("social/_entry.html", entry=entry, data=entry.data or {}))
 
 
+# Keys of a social entry's data that the platforms' webhooks write and the renderer reads as structures
+# (sender, media, delivery state, location...): a contact logged through the API cannot set them. What it
+# may say about itself is ``platform``, ``url`` and ``kind: "manual"``; other keys are kept, never drawn.
+WEBHOOK_KEYS = ("sender", "sender_name", "media", "location", "state", "template", "unsupported", "error")
+API_PLATFORMS = ("whatsapp", "messenger", "instagram", "email", "x", "snapchat", "tiktok", "facebook", "youtube",
+                 "telegram", "other")
+
+
+@hookimpl
+def validate_entry_data(channel, data):
+    if channel != "social":
+        return None
+    errors = []
+    reserved = [key for key in WEBHOOK_KEYS if key in data]
+    if reserved:
+        errors.append(_("These keys are written by the platforms' webhooks and cannot be sent: %(keys)s.",
+                        keys=", ".join(reserved)))
+    if data.get("kind") not in (None, "manual"):
+        errors.append(_("“kind” can only be “manual”."))
+    if data.get("platform") is not None and data.get("platform") not in API_PLATFORMS:
+        errors.append(_("Unknown platform."))
+    from .views import _post_url_ok
+
+    url = data.get("url")
+    if url is not None and (not isinstance(url, str) or len(url) > 500 or not _post_url_ok(url)):
+        errors.append(_("“url” must be a web address (https://…) of at most 500 characters."))
+    return errors
+
+
 @hookimpl
 def menu_links(user, request):
     endpoint = request.endpoint or ""

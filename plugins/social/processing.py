@@ -17,6 +17,7 @@ from werkzeug.datastructures import FileStorage
 from portal.audit import audit
 from portal.db import database, utcnow
 from portal.models import Attachment, Beneficiary, TimelineEntry
+from portal.hygiene import clean_value
 from portal.text import clean_text
 from portal.timeline import log_entry
 from portal.uploads import UploadError, store_upload
@@ -44,11 +45,14 @@ class MediaFailure(Exception):
 # --- signatures -------------------------------------------------------------------------------
 
 def signature_ok(raw: bytes, header: str | None, secret: str) -> bool:
-    """``X-Hub-Signature-256: sha256=<hex>``: HMAC-SHA256 of the raw body with the app secret."""
+    """``X-Hub-Signature-256: sha256=<hex>``: HMAC-SHA256 of the raw body with the app secret. A header
+    that is not ASCII is a bad signature (``compare_digest`` on ``str`` only takes ASCII), so the
+    comparison is made on bytes."""
     if not secret or not header or not header.startswith("sha256="):
         return False
-    expected = hmac.new(secret.encode("utf-8"), raw, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header[7:].strip().lower())
+    expected = hmac.new(secret.encode("utf-8"), raw, hashlib.sha256).hexdigest().encode("ascii")
+    given = header[7:].strip().lower().encode("utf-8", errors="replace")
+    return hmac.compare_digest(expected, given)
 
 
 def sign(raw: bytes, secret: str) -> str:
@@ -445,7 +449,7 @@ def process_delivery(delivery_id: int) -> WebhookDelivery:
     notes: list[str] = []
     state = "processed"
     try:
-        payload = json.loads(delivery.body)
+        payload = clean_value(json.loads(delivery.body))  # "\u0000" in a message must not reach PostgreSQL
         if not isinstance(payload, dict):
             raise ValueError("the payload is not a JSON object")
     except ValueError as exc:

@@ -78,7 +78,7 @@ def receive():
     header = request.headers.get("X-Hub-Signature-256")
     if not signature_ok(raw, header, current_app.config.get("SOCIAL_APP_SECRET") or ""):
         return {"error": "bad signature"}, 403
-    body = raw.decode("utf-8", errors="replace")
+    body = raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")  # PostgreSQL text holds no NUL
     try:
         parsed = json.loads(body)
         object_type = str(parsed.get("object") or "")[:60] if isinstance(parsed, dict) else ""

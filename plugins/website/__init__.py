@@ -87,6 +87,15 @@ def dashboard_widgets(user, request):
 
 
 @hookimpl
+def validate_entry_data(channel, data):
+    """Applications, inquiries and volunteer offers reach the timeline from the public forms only."""
+    if channel not in ("website", "volunteering") or data.get("kind") not in ("website_application", "inquiry",
+                                                                              "volunteer"):
+        return None
+    return [_("This kind of entry comes from the public website's forms only.")]
+
+
+@hookimpl
 def render_timeline_entry(entry, request):
     """Website entries show what the person typed (escaped): the application's household and the
     mobile they gave, the sender of a message and its queue number."""

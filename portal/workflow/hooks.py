@@ -149,6 +149,14 @@ RENDERED_KINDS = ("case_status", "case_opened", "declaration", "research_report"
 
 
 @hookimpl
+def validate_entry_data(channel, data):
+    """Request events (status changes, declarations, reports...) are written by the workflow itself."""
+    if data.get("kind") not in RENDERED_KINDS:
+        return None
+    return [_("Entries of this kind are written by the request workflow itself.")]
+
+
+@hookimpl
 def render_timeline_entry(entry, request):
     """The workflow's own entries are drawn from their data in the reader's language (their stored
     summary is Arabic, for search and exports)."""

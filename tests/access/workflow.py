@@ -82,7 +82,7 @@ def FIXTURES(app):
                                answers={str(q.id): "3" for q in intake.questions(intake.get_request_type("food_basket"))})
     intake.submit(case, actor=officer)
     research.refer(case, researcher=researcher, reason="زيارة", actor=officer)
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    from pdf_samples import MINIMAL_PDF as pdf
     report = research.record_report(case, actor=researcher, data={
         "visit_date": dt.date.today().isoformat(), "household_situation": "x", "needs": "y",
         "recommendation": "approve"}, files=[FileStorage(io.BytesIO(pdf), filename="visit.pdf")])

@@ -9,7 +9,7 @@ from portal.db import database
 from portal.workflow import library
 from portal.workflow.models import DeclarationText, EligibilityQuestion, LibraryVersion, RequestType, RequiredDocument
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from pdf_samples import MINIMAL_PDF as PDF  # noqa: E402  (a valid one-page PDF)
 
 
 def test_admin_creates_a_request_type_with_checklist_and_questions(client, wf, auth):

@@ -17,7 +17,7 @@ def text_of(response) -> str:
     return html.unescape(raw_text(response))
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from pdf_samples import MINIMAL_PDF as PDF  # noqa: E402  (a valid one-page PDF)
 
 
 def login(client, username):

@@ -33,7 +33,7 @@ def jpeg_bytes(color=(200, 30, 30)) -> bytes:
     return out.getvalue()
 
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+from pdf_samples import MINIMAL_PDF as PDF_BYTES  # noqa: E402  (a valid one-page PDF)
 
 
 class FakeGraph:

@@ -74,7 +74,7 @@ def png_bytes(width=8, height=8) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from pdf_samples import MINIMAL_PDF as PDF  # noqa: E402  (a valid one-page PDF)
 
 
 def upload(data: bytes, name: str):
