@@ -11,8 +11,9 @@ The archive is a ``.tar.gz`` holding, in this order:
 Restoring verifies everything before touching the instance: the manifest, that every member is listed with
 the right size and checksum and nothing else is there, that the database kind matches, that the archive
 was not made by a newer portal, and (SQLite) the copy's integrity and row counts. It refuses a non-empty
-instance unless forced. Then it replaces the uploads folder and the database; if the database step fails,
-the previous uploads come back, and the database is replaced in one transaction (SQLite's backup API
+instance unless forced. Then it replaces the files of the uploads folder (by renames, staged inside that
+folder, so a mounted volume works) and the database; if any step fails, the previous uploads come back, and
+the database is replaced in one transaction (SQLite's backup API
 into the instance's file; on PostgreSQL one ``psql --single-transaction`` that drops the old tables,
 loads the dump and checks the row counts before it commits), so a failure leaves the instance as it was.
 
