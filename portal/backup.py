@@ -11,8 +11,9 @@ The archive is a ``.tar.gz`` holding, in this order:
 Restoring verifies everything before touching the instance: the manifest, that every member is listed with
 the right size and checksum and nothing else is there, that the database kind matches, that the archive
 was not made by a newer portal, and (SQLite) the copy's integrity and row counts. It refuses a non-empty
-instance unless forced. Then it replaces the uploads folder and the database; if the database step fails,
-the previous uploads come back, and the database is replaced in one transaction (SQLite's backup API
+instance unless forced. Then it replaces the files of the uploads folder (by renames, staged inside that
+folder, so a mounted volume works) and the database; if any step fails, the previous uploads come back, and
+the database is replaced in one transaction (SQLite's backup API
 into the instance's file; on PostgreSQL one ``psql --single-transaction`` that drops the old tables,
 loads the dump and checks the row counts before it commits), so a failure leaves the instance as it was.
 
@@ -548,6 +549,14 @@ def _restore_postgres(staged: Staged, url: str, work: Path) -> None:
          "Restoring the database (rolled back: the instance was left as it was)")
 
 
+def _move_entries(source: Path, target: Path) -> None:
+    """Move the data entries (not the hidden ones: staging, temporary files, caches) of ``source`` into
+    ``target``, by rename."""
+    for entry in sorted(source.iterdir()):
+        if not entry.name.startswith("."):
+            os.replace(entry, target / entry.name)
+
+
 def restore_backup(path: Path, *, force: bool = False) -> dict:
     """Restore the archive into the configured instance; returns its manifest."""
     path = Path(path).absolute()
@@ -565,28 +574,30 @@ def restore_backup(path: Path, *, force: bool = False) -> dict:
                           "all of it: pass --force to do so, or restore into a fresh instance.")
     url = current_app.config["DATABASE_URL"]
     upload_dir = Path(current_app.config["UPLOAD_DIR"]).absolute()
-    upload_dir.parent.mkdir(parents=True, exist_ok=True)
-    # Staged beside the uploads folder, so that putting it in place is a rename on the same file system.
-    with tempfile.TemporaryDirectory(prefix=".sila-restore-", dir=upload_dir.parent) as work:
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    # Staged inside the uploads folder (a hidden name, never taken for data), so that putting files in place
+    # is a rename on one file system even when the folder is a mounted volume.
+    with tempfile.TemporaryDirectory(prefix=".sila-restore-", dir=upload_dir) as work:
         work = Path(work)
         staged = stage(path, work / "archive")
         if kind == "sqlite":
             _check_sqlite_copy(staged)
         staged.uploads.mkdir(exist_ok=True)
         previous = work / "previous-uploads"
-        had_uploads = upload_dir.exists()
-        if had_uploads:
-            os.replace(upload_dir, previous)
-        os.replace(staged.uploads, upload_dir)
+        previous.mkdir()
+        old_moved = False
         try:
+            _move_entries(upload_dir, previous)
+            old_moved = True
+            _move_entries(staged.uploads, upload_dir)
             if kind == "sqlite":
                 _restore_sqlite(staged, url)
             else:
                 _restore_postgres(staged, url, work)
         except BaseException:
-            shutil.rmtree(upload_dir, ignore_errors=True)
-            if had_uploads:
-                os.replace(previous, upload_dir)
+            if old_moved:  # only the archive's files are in the folder now: take them out
+                _move_entries(upload_dir, staged.uploads)
+            _move_entries(previous, upload_dir)
             raise
     return manifest
 
@@ -608,6 +619,8 @@ def register_commands(cli) -> None:
             result = create_backup(file, overwrite=overwrite)
         except BackupError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(f"The backup could not be written ({exc}); no archive was made.") from None
         m = result.manifest
         rows = sum(n for t, n in m["counts"].items() if _is_data_table(t))
         click.echo(f"Backup written to {result.path}: {m['database']} database, {rows} rows in "
@@ -626,6 +639,8 @@ def register_commands(cli) -> None:
             manifest = restore_backup(file, force=force)
         except BackupError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(f"The restore failed ({exc}); the instance was left as it was.") from None
         rows = sum(n for t, n in manifest["counts"].items() if _is_data_table(t))
         click.echo(f"Restored {file} (made {manifest['created_at']}): {rows} rows, {manifest['uploads']} uploads.")
         with database.connection_context():

@@ -281,7 +281,8 @@ def _non_empty_target(make_target, name="target"):
 
 
 def _no_leftovers(t: Target):
-    return [p.name for p in t.uploads.parent.iterdir() if p.name.startswith(".sila-")] == []
+    folders = [t.uploads.parent] + ([t.uploads] if t.uploads.exists() else [])
+    return [p.name for folder in folders for p in folder.iterdir() if p.name.startswith(".sila-")] == []
 
 
 def test_a_non_empty_instance_needs_force(app, runner, users, target, tmp_path):
@@ -369,6 +370,24 @@ def test_a_failure_while_restoring_leaves_the_instance_as_it_was(app, runner, us
     monkeypatch.setattr(portal.backup, name, breaks)
     result = t.invoke("restore", str(archive), "--force")
     assert result.exit_code != 0 and "disk full" in result.output
+    assert _state(t) == before
+    assert _no_leftovers(t)
+    monkeypatch.undo()
+
+    # the archive's uploads cannot be put in place (after the instance's own were moved aside): those come back
+    real_replace, moved = os.replace, []
+
+    def replace(src, dst):
+        if "/archive/uploads/" in str(src):
+            moved.append(src)
+            raise OSError("no space left on device (simulated)")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(portal.backup.os, "replace", replace)
+    result = t.invoke("restore", str(archive), "--force")
+    monkeypatch.undo()
+    assert result.exit_code != 0 and moved
+    assert "no space left on device" in result.output and "left as it was" in result.output
     assert _state(t) == before
     assert _no_leftovers(t)
 
