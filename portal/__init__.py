@@ -51,6 +51,8 @@ def _defaults(app: Flask) -> dict:
         "TIMELINE_PAGE_SIZE": 20,
         "SEARCH_LIMIT": 50,
         "COMMITTEE_DAYS": 14,
+        "COMMITTEE_MIN_MEMBERS": 3,
+        "COMMITTEE_CHAIR_AMOUNT": 5000,
         "HUEY_IMMEDIATE": False,
         "RATELIMIT_LOGIN": "10 per minute",
         "BABEL_DEFAULT_LOCALE": "ar",

@@ -86,7 +86,9 @@ def FIXTURES(app):
     report = research.record_report(case, actor=researcher, data={
         "visit_date": dt.date.today().isoformat(), "household_situation": "x", "needs": "y",
         "recommendation": "approve"}, files=[FileStorage(io.BytesIO(pdf), filename="visit.pdf")])
-    session = open_session(held_on=dt.date.today(), chair=chair, quorum=1, members=[chair], actor=chair)
+    from committee_helpers import open_trio_session
+
+    session = open_trio_session()
     task = create_task(beneficiary=ben, kind="follow_up", reason="اتصال", due=dt.date.today(), key="access-test")
     libdoc = LibraryDocument.get(LibraryDocument.kind == "bylaws")
     version = add_version(libdoc, label="1", effective_from="1445-01-01",
