@@ -54,6 +54,8 @@ def _defaults(app: Flask) -> dict:
         "PRIVACY_RETENTION_YEARS": 10,
         "AUDIT_PAGE_SIZE": 50,
         "AUDIT_EXPORT_LIMIT": 100000,
+        "COMMITTEE_MIN_MEMBERS": 3,
+        "COMMITTEE_CHAIR_AMOUNT": 5000,
         "HUEY_IMMEDIATE": False,
         "RATELIMIT_LOGIN": "10 per minute",
         "SESSION_IDLE_MINUTES": 30,

@@ -180,9 +180,9 @@ def _visible(ben_id: int):
     user = g.api_user
     if ben is None:
         return None
-    if user.branch_limited and ben.branch_id != user.branch_id:
-        return None
-    return ben
+    from .scope import can_see_beneficiary
+
+    return ben if can_see_beneficiary(ben, user) else None
 
 
 # --- routes ------------------------------------------------------------------------------------
@@ -206,7 +206,7 @@ def create_beneficiary():
     data, err = _json_body(BENEFICIARY_INPUT)
     if err:
         return err
-    res = service.validate(data)
+    res = service.validate(data, actor=g.api_user)
     if not res.ok:
         body = {"error": _("Some fields are not valid."), "fields": {k: str(v) for k, v in res.errors.items()}}
         if res.duplicate is not None:
@@ -243,7 +243,7 @@ def get_timeline(ben_id):
     except ValueError:
         return error(422, _("Some fields are not valid."), {"limit": _("Must be an integer.")})
     entries, next_cursor = entries_page(beneficiary=ben, channel=channel, before=request.args.get("before"),
-                                        limit=limit)
+                                        limit=limit, user=g.api_user)
     audit("read", "timeline", ben.id, {"via": "api"})
     return jsonify({"entries": [entry_json(e) for e in entries], "next": next_cursor})
 
@@ -297,7 +297,10 @@ def post_timeline():
     case = None
     if data.get("case"):
         case = Case.get_or_none(Case.reference == data["case"])
-        if case is None or (ben is not None and case.beneficiary_id != ben.id):
+        from .scope import can_see_case
+
+        if (case is None or (ben is not None and case.beneficiary_id != ben.id)
+                or not can_see_case(case, g.api_user)):
             fields["case"] = _("Unknown request for this beneficiary.")
     if fields:
         return error(422, _("Some fields are not valid."), fields)

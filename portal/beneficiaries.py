@@ -11,6 +11,7 @@ from .auth import EDIT_ROLES, STAFF_ROLES, roles_required
 from .dates import parse_date
 from .db import database
 from .models import CATEGORIES, Branch, Case, Document, HouseholdMember
+from .scope import scope_cases
 from .templating import render
 from .text import clean_text
 from .timeline import contact_form_for, timeline_context, visible_beneficiary
@@ -24,9 +25,14 @@ DOCUMENT_KINDS = ("national_id", "iqama", "family_card", "income_proof", "lease"
 
 
 def _form_choices():
+    """A branch delegate is offered their own branch only."""
+    branches = Branch.select().order_by(Branch.name_ar)
+    own = service.registers_in_branch(current_user)
+    if own is not None:
+        branches = branches.where(Branch.id == own)
     return {
         "categories": CATEGORIES,
-        "branches": list(Branch.select().order_by(Branch.name_ar)),
+        "branches": list(branches),
     }
 
 
@@ -48,7 +54,7 @@ def create():
     form = request.form.to_dict() if request.method == "POST" else {}
     errors, warnings, duplicate = {}, [], None
     if request.method == "POST":
-        res = service.validate(form)
+        res = service.validate(form, actor=current_user._get_current_object())
         errors, warnings, duplicate = res.errors, res.warnings, res.duplicate
         if res.ok and warnings and not form.get("confirm_warnings"):
             pass  # show the warnings with links; the officer confirms to save anyway
@@ -56,7 +62,7 @@ def create():
             ben = service.create(res.values, actor=current_user._get_current_object())
             flash(_("The beneficiary was registered with file number %(n)s.", n=ben.file_number), "success")
             return redirect(url_for("beneficiaries.profile", ben_id=ben.id))
-    elif current_user.has_role("delegate") and current_user.branch_id:
+    elif service.registers_in_branch(current_user) is not None and current_user.branch_id:
         form["branch"] = str(current_user.branch_id)
     status = 422 if errors else 200
     return render("beneficiaries/form.html", form=form, errors=errors, warnings=warnings, duplicate=duplicate,
@@ -73,7 +79,7 @@ def edit(ben_id):
     errors, warnings, duplicate, conflict = {}, [], None, False
     if request.method == "POST":
         form = request.form.to_dict()
-        res = service.validate(form, existing=ben)
+        res = service.validate(form, existing=ben, actor=current_user._get_current_object())
         errors, warnings, duplicate = res.errors, res.warnings, res.duplicate
         try:
             version = int(form.get("version", ""))
@@ -115,7 +121,7 @@ def _form_from(ben) -> dict:
 def profile_context(ben, contact_form=None, **extra):
     household = list(ben.household.order_by(HouseholdMember.id))
     documents = list(ben.documents.order_by(Document.expiry_date.desc(), Document.id.desc()))
-    cases = list(ben.cases.order_by(Case.id.desc()))
+    cases = list(scope_cases(ben.cases, current_user).order_by(Case.id.desc()))
     ctx = {
         "ben": ben, "household": household, "documents": documents, "cases": cases,
         "contact_form": contact_form or contact_form_for(ben), "relations": RELATIONS,

@@ -12,6 +12,7 @@ from .audit import audit
 from .db import database, utcnow
 from .hygiene import parse_int
 from .models import BENEFICIARY_STATUSES, CATEGORIES, GENDERS, Beneficiary, Branch, Case
+from .scope import can_see_beneficiary, registers_in_branch, scope_beneficiaries, scope_cases
 from .sequences import next_value
 from .text import clean_text, fold_digits, normalize_name, only_digits
 from .validators import ValidationError, clean_mobile, clean_national_id, id_kind
@@ -63,8 +64,15 @@ def _date(value, name, errors):
         return None
 
 
-def validate(data: dict, *, existing: Beneficiary | None = None, partial: bool = False) -> Result:
-    """Check and clean beneficiary data. ``partial``: only the given keys (API PATCH-like updates)."""
+OTHER_BRANCH = _l("This ID number cannot be registered from your branch. Contact the main office.")
+
+
+def validate(data: dict, *, existing: Beneficiary | None = None, partial: bool = False, actor=None) -> Result:
+    """Check and clean beneficiary data. ``partial``: only the given keys (API PATCH-like updates).
+
+    ``actor``: who registers. A branch delegate registers only in their own branch (an empty branch
+    becomes theirs), and learns nothing of files they may not see: a duplicate ID there is answered
+    with ``OTHER_BRANCH`` alone, and the same-mobile/same-name warnings list only files they see."""
     res = Result()
     errors = res.errors
     keys = [k for k in FIELDS if k in data] if partial else list(FIELDS)
@@ -100,6 +108,13 @@ def validate(data: dict, *, existing: Beneficiary | None = None, partial: bool =
             errors[key] = _l("Too long: at most %(n)s characters.", n=MAX_LENGTHS[key])
             continue
         res.values[key] = text
+    own_branch = registers_in_branch(actor)
+    if own_branch is not None and ("branch" in keys or existing is None):
+        chosen = res.values.get("branch")
+        if chosen is None and "branch" not in errors:
+            res.values["branch"] = Branch.get_or_none(Branch.id == own_branch)
+        elif chosen is not None and chosen.id != own_branch:
+            errors["branch"] = _l("You can register files only in your own branch.")
     for key in REQUIRED:
         if key in keys and not res.values.get(key) and key not in errors:
             errors[key] = _l("This field is required.")
@@ -145,17 +160,21 @@ def validate(data: dict, *, existing: Beneficiary | None = None, partial: bool =
         if existing is not None:
             query = query.where(Beneficiary.id != existing.id)
         dup = query.first()
-        if dup is not None:
+        if dup is not None and actor is not None and not can_see_beneficiary(dup, actor):
+            errors["national_id"] = OTHER_BRANCH
+        elif dup is not None:
             res.duplicate = dup
             errors["national_id"] = _l("A beneficiary with this ID number is already registered (file %(f)s).",
                                        f=dup.file_number)
     if not errors:
-        _warnings(res, existing)
+        _warnings(res, existing, actor)
     return res
 
 
-def _warnings(res: Result, existing: Beneficiary | None) -> None:
+def _warnings(res: Result, existing: Beneficiary | None, actor=None) -> None:
     others = Beneficiary.select()
+    if actor is not None:
+        others = scope_beneficiaries(others, actor)
     if existing is not None:
         others = others.where(Beneficiary.id != existing.id)
     mobile = res.values.get("mobile")
@@ -226,8 +245,8 @@ def search_query(q: str, user=None):
     """Beneficiaries matching ``q``: normalised name words, national ID, mobile in any format,
     file number or case reference. LIKE wildcards in ``q`` are matched literally."""
     query = Beneficiary.select(Beneficiary, Branch).join(Branch, join_type=JOIN.LEFT_OUTER).switch(Beneficiary)
-    if user is not None and user.branch_limited:
-        query = query.where(Beneficiary.branch == user.branch_id)
+    if user is not None:
+        query = scope_beneficiaries(query, user)
     q = clean_text(q or "")[:100]
     if not q:
         return query.order_by(Beneficiary.updated_at.desc(), Beneficiary.id.desc())
@@ -257,6 +276,8 @@ def search_query(q: str, user=None):
     ref = folded.strip()
     if _REFERENCE.fullmatch(ref):
         case_ids = Case.select(Case.beneficiary).where(Case.reference == ref)
+        if user is not None:
+            case_ids = scope_cases(case_ids, user)
         conditions.append(Beneficiary.id.in_(case_ids))
     if not conditions:
         return query.where(Beneficiary.id < 0)

@@ -7,6 +7,7 @@ from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 from peewee import JOIN, fn, prefetch
 
+from . import scope
 from .auth import STAFF_ROLES, roles_required
 from .db import utcnow
 from .models import Attachment, Beneficiary, Case, TimelineEntry
@@ -27,10 +28,11 @@ def _only_branch() -> int | None:
 
 
 def _scope_entries(query, branch):
-    """Limit a timeline query to one branch. The CROSS JOIN keeps the timeline as SQLite's outer loop, so
-    the time and follow-up indexes are used rather than walking every entry of the branch's files."""
+    """Limit a timeline query to one branch, or for a researcher to the files and requests assigned to
+    them (``portal.scope``). The CROSS JOIN keeps the timeline as SQLite's outer loop, so the time and
+    follow-up indexes are used rather than walking every entry of the branch's files."""
     if branch is None:
-        return query
+        return scope.scope_entries(query, current_user)
     return query.join(Beneficiary, JOIN.CROSS).where(
         (TimelineEntry.beneficiary == Beneficiary.id) & (Beneficiary.branch == branch)
     )
@@ -81,6 +83,8 @@ def _dashboard():
     open_cases = Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary").where(Case.status.in_(OPEN_STATUSES))
     if branch is not None:
         open_cases = open_cases.where(Beneficiary.branch == branch)
+    else:
+        open_cases = scope.scope_cases(open_cases, current_user)
     open_count = open_cases.count()
     open_cases = list(open_cases.order_by(Case.status_changed_at).limit(15))
 

@@ -84,12 +84,18 @@ def load_entry(entry_id: int) -> TimelineEntry | None:
     return rows[0] if rows else None
 
 
-def entries_page(*, beneficiary=None, channel=None, direction=None, before=None, limit=20):
+def entries_page(*, beneficiary=None, channel=None, direction=None, before=None, limit=20, user=None):
     """One page of entries, newest first, with actor and case joined and attachments prefetched:
-    three queries whatever the page size. Returns (entries, next_cursor)."""
+    three queries whatever the page size. Returns (entries, next_cursor). ``user``: leave out the
+    entries of requests that user may not see (``portal.scope``)."""
+    from .scope import entry_condition
+
     query = entries_query()
     if beneficiary is not None:
         query = query.where(TimelineEntry.beneficiary == beneficiary)
+    hidden = entry_condition(user) if user is not None else None
+    if hidden is not None:
+        query = query.where(hidden)
     if channel:
         query = query.where(TimelineEntry.channel == channel)
     if direction:
@@ -177,7 +183,10 @@ class ContactForm(FlaskForm):
 def contact_form_for(ben: Beneficiary, formdata=None) -> ContactForm:
     form = ContactForm(formdata=formdata)
     form.channel.choices = _channel_choices()
-    cases = Case.select(Case.id, Case.reference, Case.status).where(Case.beneficiary == ben).order_by(Case.id.desc())
+    from .scope import scope_cases
+
+    cases = scope_cases(Case.select(Case.id, Case.reference, Case.status).where(Case.beneficiary == ben),
+                        current_user).order_by(Case.id.desc())
     form.case.choices = [SelectChoice("", _("— none —"))] + [SelectChoice(str(c.id), c.reference) for c in cases]
     return form
 
@@ -186,7 +195,9 @@ def visible_beneficiary(ben_id: int) -> Beneficiary:
     ben = Beneficiary.get_or_none(Beneficiary.id == ben_id)
     if ben is None:
         abort(404)
-    if current_user.branch_limited and ben.branch_id != current_user.branch_id:
+    from .scope import can_see_beneficiary
+
+    if not can_see_beneficiary(ben, current_user):
         abort(403)
     return ben
 
@@ -200,7 +211,7 @@ def timeline_context(ben: Beneficiary):
         direction = None
     entries, next_cursor = entries_page(
         beneficiary=ben, channel=channel, direction=direction, before=request.args.get("before"),
-        limit=current_app.config["TIMELINE_PAGE_SIZE"],
+        limit=current_app.config["TIMELINE_PAGE_SIZE"], user=current_user,
     )
     return {
         "entries": entries, "next_cursor": next_cursor, "channel": channel, "direction": direction,
@@ -264,6 +275,11 @@ def follow_up_done(entry_id):
     if entry is None or entry.beneficiary_id is None:
         abort(404)
     visible_beneficiary(entry.beneficiary_id)
+    if entry.case_id is not None:
+        from .scope import can_see_case
+
+        if not can_see_case(Case.get_or_none(Case.id == entry.case_id), current_user):
+            abort(403)
     with database.atomic():
         TimelineEntry.update(follow_up_done=True).where(TimelineEntry.id == entry.id).execute()
         audit("update", "timeline_entry", entry.id, {"follow_up_done": True})

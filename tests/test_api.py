@@ -29,8 +29,10 @@ def test_create_get_search_and_timeline(client, app, token):
     created = response.get_json()
     assert created["mobile"] == "+966501234567" and created["file_number"] == "000001"
     ben_id = created["id"]
-    got = client.get(f"/api/v1/beneficiaries/{ben_id}", headers=bearer(token["researcher"])).get_json()
+    got = client.get(f"/api/v1/beneficiaries/{ben_id}", headers=bearer(token["manager"])).get_json()
     assert got["full_name"] == "أحمد محمد علي الغامدي"
+    # a researcher reads only the files of requests assigned to them (portal.scope)
+    assert client.get(f"/api/v1/beneficiaries/{ben_id}", headers=bearer(token["researcher"])).status_code == 404
     found = client.get("/api/v1/beneficiaries?q=إحمد", headers=bearer(token["officer"])).get_json()
     assert [b["id"] for b in found["beneficiaries"]] == [ben_id]
     for i in range(3):

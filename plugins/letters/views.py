@@ -23,6 +23,7 @@ from portal.db import database
 from portal.hygiene import page_arg, parse_int
 from portal.limiter import limiter
 from portal.models import Beneficiary, Case, User
+from portal.scope import can_see_case, sees_everything, visible_case_ids
 from portal.templating import render
 from portal.text import clean_text, fold_digits, normalize_name
 from portal.uploads import UploadError, path_for, read_stored, store_upload
@@ -62,6 +63,23 @@ PURPOSE_LABELS = {
 @bp.context_processor
 def _labels():
     return {"ocr_labels": OCR_LABELS, "batch_labels": BATCH_LABELS, "purpose_labels": PURPOSE_LABELS}
+
+
+# --- who sees which letter -----------------------------------------------------------------------------
+# The core decides who sees which request (portal.scope): a researcher sees the letters of the requests
+# assigned to them, and no letter without a request; the other readers see every letter.
+
+def _scoped(query, model, user=None):
+    """``query`` over ``model`` (Letter or IncomingLetter) limited to the letters ``user`` may see."""
+    ids = visible_case_ids(user or current_user)
+    return query if ids is None else query.where(model.case.in_(ids))
+
+
+def may_see_letter(row, user=None) -> bool:
+    user = user or current_user
+    if sees_everything(user):
+        return True
+    return row.case_id is not None and can_see_case(Case.get_or_none(Case.id == row.case_id), user)
 
 
 def actor():
@@ -123,7 +141,7 @@ def outgoing_query(errors: dict):
     status = request.args.get("status")
     if status in ("valid", "revoked"):
         query = query.where(Letter.status == status)
-    return query
+    return _scoped(query, Letter)
 
 
 def _beneficiary_condition(text: str):
@@ -184,6 +202,8 @@ def letter(letter_id):
     row = Letter.get_or_none(Letter.id == letter_id)
     if row is None:
         abort(404)
+    if not may_see_letter(row):
+        abort(403)
     reissues = list(Letter.select().where(Letter.replaces == row))
     audit("read", "letter", row.id, {"number": row.number, "page": True})
     return render("letters/letter.html", letter=row, reissues=reissues,
@@ -196,6 +216,8 @@ def letter_pdf(letter_id):
     row = Letter.get_or_none(Letter.id == letter_id)
     if row is None or not row.pdf_sha256:
         abort(404)
+    if not may_see_letter(row):
+        abort(403)
     audit("read", "letter", row.id, {"number": row.number})
     return Response(service.letter_pdf(row), mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename=letter-{row.hijri_year}-{row.sequence:06d}.pdf"})
@@ -363,7 +385,7 @@ def incoming_query(errors: dict):
     if q:
         for word in q.split()[:8]:
             query = query.where(IncomingLetter.search_text.contains(word))
-    return query
+    return _scoped(query, IncomingLetter)
 
 
 @bp.get("/letters/incoming")
@@ -459,6 +481,8 @@ def _incoming_or_404(letter_id) -> IncomingLetter:
     row = IncomingLetter.get_or_none(IncomingLetter.id == letter_id)
     if row is None:
         abort(404)
+    if not may_see_letter(row):
+        abort(403)
     return row
 
 
@@ -483,8 +507,9 @@ def incoming_file(letter_id):
 
 
 @bp.get("/letters/incoming/<int:letter_id>/pages/<int:page>.png")
-@roles_required(*READ)
+@roles_required(*DOWNLOAD)
 def incoming_page(letter_id, page):
+    """A page of the scan as an image: the same rule as the scan file itself (``DOWNLOAD``)."""
     row = _incoming_or_404(letter_id)
     if page < 1 or page > row.page_count or not row.file_sha256:
         abort(404)
@@ -864,7 +889,7 @@ def letter_json(row: Letter) -> dict:
 @token_required(*READ)
 def api_pdf(number):
     row = Letter.get_or_none(Letter.number == fold_digits(number))
-    if row is None or not row.pdf_sha256:
+    if row is None or not row.pdf_sha256 or not may_see_letter(row, g.api_user):
         return api_error(404, _("Not found."))
     audit("read", "letter", row.id, {"number": row.number, "via": "api"})
     return Response(service.letter_pdf(row), mimetype="application/pdf",

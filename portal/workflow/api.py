@@ -70,19 +70,12 @@ def case_json(case: Case) -> dict:
 
 
 def _visible_case(ref):
-    from .views_cases import FULL_VIEW_ROLES
-
     case = (Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary").where(Case.reference == ref).first())
     if case is None:
         return None
-    user = g.api_user
-    if user.has_role(*FULL_VIEW_ROLES):
-        return case
-    if user.has_role("researcher") and case.assigned_researcher_id == user.id:
-        return case
-    if user.has_role("delegate") and case.beneficiary.branch_id == user.branch_id:
-        return case
-    return None
+    from ..scope import can_see_case
+
+    return case if can_see_case(case, g.api_user) else None
 
 
 def _body(allowed):

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,12 +24,41 @@ from .models import VOTES, AgendaItem, CommitteeSession, SessionMember, Vote
 
 # --- sessions ------------------------------------------------------------------------------------
 
+def min_members() -> int:
+    """``PORTAL_COMMITTEE_MIN_MEMBERS`` (3): the fewest members a session may have."""
+    try:
+        return max(1, int(current_app.config.get("COMMITTEE_MIN_MEMBERS", 3)))
+    except (TypeError, ValueError):
+        return 3
+
+
+def chair_amount() -> Decimal:
+    """``PORTAL_COMMITTEE_CHAIR_AMOUNT`` (5,000 SAR): an approval above this amount needs the chair's own
+    approve vote and at least one more member's approve vote."""
+    try:
+        return Decimal(str(current_app.config.get("COMMITTEE_CHAIR_AMOUNT", 5000)))
+    except (InvalidOperation, ValueError):
+        return Decimal("5000")
+
+
+def majority(members: int) -> int:
+    """The smallest number of votes that is more than half of ``members``."""
+    return members // 2 + 1
+
+
+def active_committee() -> list[User]:
+    """The active committee: active users holding the committee role, by name."""
+    return [u for u in User.select().where(User.is_active == True).order_by(User.full_name)  # noqa: E712
+            if u.has_role("committee")]
+
+
 def open_session(*, held_on: dt.date | None, chair: User | None, quorum, members: list[User],
                  title: str = "", actor: User | None = None) -> CommitteeSession:
     """Create a session whose agenda is every request awaiting the committee, oldest first.
 
-    ``members``: users with the committee role (the chair is added when missing); ``quorum``: how
-    many members must vote on a request before the chair may decide it (1 .. number of members).
+    ``members``: users of the active committee (the chair is added when missing), at least
+    ``PORTAL_COMMITTEE_MIN_MEMBERS``; ``quorum``: how many members must vote on a request before the chair
+    may decide it, at least a majority of the members (empty: the majority).
     """
     errors = {}
     title = clean_text(title)
@@ -39,26 +69,59 @@ def open_session(*, held_on: dt.date | None, chair: User | None, quorum, members
         errors["chair"] = _l("Choose the chair among the committee members.")
     elif chair.id not in {m.id for m in members}:
         members.append(chair)
+    members = list({m.id: m for m in members}.values())
+    needed = min_members()
     if any(not m.has_role("committee") or not m.is_active for m in members):
         errors["members"] = _l("Every member must be an active committee member.")
-    try:
-        quorum = int(fold_digits(str(quorum)))
-    except (TypeError, ValueError):
-        quorum = 0
-    if quorum < 1 or quorum > max(len(members), 1):
-        errors["quorum"] = _l("The quorum must be between 1 and the number of members (%(n)s).", n=len(members))
+    elif len(members) < needed:
+        errors["members"] = _l("A session needs at least %(n)s members of the committee, the chair included "
+                               "(%(count)s chosen).", n=needed, count=len(members))
+    least = majority(len(members))
+    raw = clean_text(fold_digits(str(quorum if quorum is not None else "")))
+    if not raw:
+        quorum = least
+    else:
+        try:
+            quorum = int(raw)
+        except ValueError:
+            quorum = 0
+        if quorum < least or quorum > len(members):
+            errors["quorum"] = _l("The quorum must be at least a majority of the members (%(least)s) and at most "
+                                  "their number (%(n)s).", least=least, n=len(members))
     if len(title) > 200:
         errors["title"] = _l("Too long: at most %(n)s characters.", n=200)
     if errors:
         raise WorkflowError(_l("The session was not created. Check the fields marked below."), errors)
     with database.atomic():
         session = CommitteeSession.create(held_on=held_on, title=title, quorum=quorum, chair=chair, created_by=actor)
-        for m in {m.id: m for m in members}.values():
+        for m in members:
             SessionMember.create(session=session, user=m)
         refresh_agenda(session)
         audit("create", "committee_session", session.id, {"quorum": quorum, "members": [m.id for m in members]},
               actor=actor)
     return session
+
+
+def session_problems(session: CommitteeSession) -> list:
+    """Why ``session`` may not decide under the current rules (empty when it may). Sessions opened
+    before the rules, or whose members have since left the committee, are kept as they are: their
+    members may still vote, but the chair records no decision until the session is closed and the
+    requests are decided in a new session that meets the rules (its agenda picks them up)."""
+    rows = list(User.select().join(SessionMember, on=(SessionMember.user == User.id))
+                .where(SessionMember.session == session))
+    active = [u for u in rows if u.is_active and u.has_role("committee")]
+    problems = []
+    needed = min_members()
+    if len(active) < needed:
+        problems.append(_l("This session has %(count)s active committee members; at least %(n)s are needed.",
+                           count=len(active), n=needed))
+    if session.quorum < majority(len(rows)):
+        problems.append(_l("Its quorum (%(quorum)s) is less than a majority of its members (%(least)s).",
+                           quorum=session.quorum, least=majority(len(rows))))
+    chair = next((u for u in rows if u.id == session.chair_id), None)
+    if chair is None or chair not in active:
+        problems.append(_l("Its chair is no longer an active committee member."))
+    return problems
 
 
 def refresh_agenda(session: CommitteeSession) -> int:
@@ -172,12 +235,18 @@ def decide(session: CommitteeSession, case: Case, *, decision: str, actor: User,
         raise WorkflowError(_l("Only the chair of the session records the decision."))
     if _on_agenda(session, case) is None:
         raise WorkflowError(_l("This request is not on the session's agenda."))
+    problems = session_problems(session)
+    if problems:
+        raise WorkflowError(_l("This session does not meet the committee's rules, so no decision can be recorded "
+                               "in it: %(problems)s Close it and open a new session; the waiting requests go on "
+                               "its agenda.", problems=" ".join(str(p) for p in problems)))
     if decision not in ("approve", "reject"):
         raise WorkflowError(_l("Choose approve or reject."), {"decision": _l("Choose approve or reject.")})
     fresh = Case.get_by_id(case.id)
     if expected_version is None or fresh.version == expected_version:
         machine.check_allowed(fresh, decision)
-    votes = Vote.select().where((Vote.session == session) & (Vote.case == case.id)).count()
+    cast = list(Vote.select(Vote.member, Vote.vote).where((Vote.session == session) & (Vote.case == case.id)))
+    votes = len(cast)
     conditions, reasons = clean_text(conditions), clean_text(reasons)
     fields = {"decision": "approved" if decision == "approve" else "rejected", "decided_at": utcnow(),
               "decided_by": actor.id}
@@ -200,6 +269,16 @@ def decide(session: CommitteeSession, case: Case, *, decision: str, actor: User,
     if votes < session.quorum and fresh.status == "awaiting_committee":
         raise WorkflowError(_l("No quorum: %(votes)s of the %(quorum)s votes needed have been cast on this "
                                "request.", votes=votes, quorum=session.quorum))
+    if (decision == "approve" and fresh.status == "awaiting_committee" and fields["amount"] is not None
+            and fields["amount"] > chair_amount()):
+        chair_approves = any(v.member_id == session.chair_id and v.vote == "approve" for v in cast)
+        others = sum(1 for v in cast if v.member_id != session.chair_id and v.vote == "approve")
+        if not chair_approves or others < 1:
+            raise WorkflowError(
+                _l("An amount above %(limit)s SAR needs the chair's approve vote and at least one more member's "
+                   "approve vote before it is approved.", limit=f"\u2068{chair_amount():,.0f}\u2069"),
+                {"amount": _l("Above %(limit)s SAR: the chair and at least one more member must vote to approve.",
+                              limit=f"\u2068{chair_amount():,.0f}\u2069")})
     with database.atomic():
         outcome = machine.transition(fresh, decision, actor=actor, expected_version=expected_version, fields=fields,
                                      note=reasons or conditions, data={"session": session.id, "votes": votes})

@@ -10,6 +10,7 @@ from peewee import JOIN
 
 from ..auth import EDIT_ROLES, STAFF_ROLES, roles_required
 from ..models import Beneficiary, Case, Document, TimelineEntry, User
+from .. import scope as _scope
 from ..plugins import channels
 from ..templating import render
 from ..timeline import render_entry, visible_beneficiary
@@ -32,7 +33,7 @@ from .models import (
 bp = Blueprint("cases", __name__)
 
 INTAKE_ROLES = EDIT_ROLES  # officer, delegate, admin
-FULL_VIEW_ROLES = ("admin", "officer", "manager", "committee")
+FULL_VIEW_ROLES = _scope.FULL_VIEW_ROLES
 
 
 def _user():
@@ -41,29 +42,11 @@ def _user():
 
 def scope_cases(query, user):
     """Researchers (without another role) see only their assigned requests; delegates only their branch."""
-    if user.has_role(*FULL_VIEW_ROLES):
-        return query
-    conditions = []
-    if user.has_role("researcher"):
-        conditions.append(Case.assigned_researcher == user.id)
-    if user.has_role("delegate"):
-        conditions.append(Beneficiary.branch == user.branch_id)
-    if not conditions:
-        return query.where(Case.id == -1)
-    cond = conditions[0]
-    for c in conditions[1:]:
-        cond = cond | c
-    return query.where(cond)
+    return _scope.scope_cases(query, user)
 
 
 def can_see(case: Case, user) -> bool:
-    if user.has_role(*FULL_VIEW_ROLES):
-        return True
-    if user.has_role("researcher") and case.assigned_researcher_id == user.id:
-        return True
-    if user.has_role("delegate") and case.beneficiary.branch_id == user.branch_id:
-        return True
-    return False
+    return _scope.can_see_case(case, user)
 
 
 def visible_case(ref: str) -> Case:

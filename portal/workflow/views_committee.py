@@ -26,8 +26,7 @@ def _user():
 
 
 def committee_users():
-    return [u for u in User.select().where(User.is_active == True).order_by(User.full_name)  # noqa: E712
-            if u.has_role("committee")]
+    return service.active_committee()
 
 
 def _sessions_context(form=None, errors=None):
@@ -37,7 +36,8 @@ def _sessions_context(form=None, errors=None):
     waiting = list(Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary")
                    .where(Case.status == "awaiting_committee").order_by(Case.awaiting_committee_at, Case.id))
     return {"sessions": sessions, "waiting": waiting, "members": committee_users(), "form": form or {},
-            "errors": errors or {}, "now": utcnow(), "type_names": type_names()}
+            "errors": errors or {}, "now": utcnow(), "type_names": type_names(),
+            "min_members": service.min_members(), "chair_amount": f"{service.chair_amount():,.0f}"}
 
 
 @bp.get("/")
@@ -101,6 +101,7 @@ def _session_context(session, errors=None, forms=None):
     return {"session": session, "members": member_rows, "rows": rows,
             "is_member": any(m.user_id == current_user.id for m in member_rows),
             "is_chair": session.chair_id == current_user.id, "errors": errors or {}, "forms": forms or {},
+            "problems": service.session_problems(session) if session.closed_at is None else [],
             "type_names": type_names()}
 
 

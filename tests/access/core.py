@@ -3,6 +3,7 @@ from . import STAFF, rule
 
 EDIT = ("officer", "delegate", "admin")
 CONTACT = ("officer", "delegate", "researcher", "admin")
+FULL = ("admin", "officer", "manager", "committee")  # see every file (portal.scope)
 
 ACCESS = {
     "static": rule("GET", "/static/css/app.css", STAFF, anonymous="ok"),
@@ -35,4 +36,16 @@ ACCESS = {
     "api.get_timeline": rule("GET", "/api/v1/beneficiaries/{ben}/timeline", STAFF, anonymous="401"),
     "api.post_timeline": rule("POST", "/api/v1/timeline", CONTACT, anonymous="401"),
     "api.openapi": rule("GET", "/api/v1/openapi.json", STAFF, anonymous="ok"),
+    # branch and assignment: {ben} (TAIF) has a request assigned to the researcher; {ben_other} (MKK)
+    # is neither the TAIF delegate's nor the researcher's
+    "beneficiaries.profile@other_branch": rule("GET", "/beneficiaries/{ben_other}", FULL),
+    "beneficiaries.edit@other_branch": rule("GET", "/beneficiaries/{ben_other}/edit", ("officer", "admin")),
+    "beneficiaries.add_household@other_branch": rule("POST", "/beneficiaries/{ben_other}/household",
+                                                     ("officer", "admin")),
+    "timeline.timeline@other_branch": rule("GET", "/beneficiaries/{ben_other}/timeline", FULL),
+    "timeline.log_contact@other_branch": rule("POST", "/beneficiaries/{ben_other}/contacts", ("officer", "admin")),
+    "api.get_beneficiary@other_branch": rule("GET", "/api/v1/beneficiaries/{ben_other}", FULL, anonymous="401",
+                                             hidden=("delegate", "researcher")),
+    "api.get_timeline@other_branch": rule("GET", "/api/v1/beneficiaries/{ben_other}/timeline", FULL,
+                                          anonymous="401", hidden=("delegate", "researcher")),
 }

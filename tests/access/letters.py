@@ -2,6 +2,9 @@
 from . import STAFF, rule
 
 READ = ("admin", "officer", "manager", "researcher", "committee")
+# {letter} and {incoming} belong to no request: a researcher sees only the letters of requests assigned to
+# them ({letter_assigned}, {incoming_assigned})
+READ_ALL = ("admin", "officer", "manager", "committee")
 ISSUE = ("admin", "officer", "manager")
 REGISTER = ("admin", "officer")
 DOWNLOAD = ("admin", "officer", "manager")
@@ -33,6 +36,16 @@ def FIXTURES(app):
         stored = store_upload(FileStorage(io.BytesIO(buffer.getvalue()), filename="scan.png"))
         incoming = service.register_incoming(stored=stored, sender="مستشفى", subject="تقرير", beneficiary=ben)
         batch = LetterBatch.create(template=general, case_ids=[], status="done")
+        from portal.models import Case, User
+
+        researcher = User.get(User.username == "researcher")
+        assigned = Case.create(reference="1448-990001", beneficiary=ben, request_type="food_basket",
+                               status="in_research", assigned_researcher=researcher)
+        letter_assigned = service.issue_letter(template=general, beneficiary=ben, case=assigned,
+                                               extra={"subject_text": "اختبار", "body_text": "نص"})
+        stored = store_upload(FileStorage(io.BytesIO(buffer.getvalue()), filename="scan2.png"))
+        incoming_assigned = service.register_incoming(stored=stored, sender="مستشفى", subject="تقرير",
+                                                      beneficiary=ben, case=assigned)
         session_id = 0
         workflow = service.workflow_models()
         if workflow is not None:
@@ -40,15 +53,17 @@ def FIXTURES(app):
 
             chair = User.get(User.username == "committee")
             session_id = workflow.CommitteeSession.create(held_on=dt.date.today(), chair=chair, quorum=1).id
-    return {"session": session_id,"letter": letter.id, "letter_number": letter.number, "incoming": incoming.id, "batch": batch.id,
+    return {"letter_assigned": letter_assigned.id, "letter_assigned_number": letter_assigned.number,
+            "incoming_assigned": incoming_assigned.id,
+            "session": session_id, "letter": letter.id, "letter_number": letter.number, "incoming": incoming.id, "batch": batch.id,
             "template": general.id, "verify_code": letter.verify_code}
 
 
 ACCESS = {
     "letters.outgoing": rule("GET", "/letters/", READ),
     "letters.outgoing_csv": rule("GET", "/letters/outgoing.csv", READ),
-    "letters.letter": rule("GET", "/letters/out/{letter}", READ),
-    "letters.letter_pdf": rule("GET", "/letters/out/{letter}/pdf", READ),
+    "letters.letter": rule("GET", "/letters/out/{letter}", READ_ALL),
+    "letters.letter_pdf": rule("GET", "/letters/out/{letter}/pdf", READ_ALL),
     "letters.revoke": rule("POST", "/letters/out/{letter}/revoke", REVOKE),
     "letters.reissue": rule("POST", "/letters/out/{letter}/reissue", ISSUE),
     "letters.send": rule("POST", "/letters/out/{letter}/send", ISSUE),
@@ -60,9 +75,9 @@ ACCESS = {
     "letters.incoming_csv": rule("GET", "/letters/incoming.csv", READ),
     "letters.new_incoming": rule("GET", "/letters/incoming/new", REGISTER),
     "letters.create_incoming": rule("POST", "/letters/incoming/new", REGISTER),
-    "letters.incoming_letter": rule("GET", "/letters/incoming/{incoming}", READ),
+    "letters.incoming_letter": rule("GET", "/letters/incoming/{incoming}", READ_ALL),
     "letters.incoming_file": rule("GET", "/letters/incoming/{incoming}/file", DOWNLOAD),
-    "letters.incoming_page": rule("GET", "/letters/incoming/{incoming}/pages/1.png", READ),
+    "letters.incoming_page": rule("GET", "/letters/incoming/{incoming}/pages/1.png", DOWNLOAD),
     "letters.rerun_ocr": rule("POST", "/letters/incoming/{incoming}/ocr", REGISTER),
     "letters.templates": rule("GET", "/letters/templates", ADMIN),
     "letters.new_template": rule("GET", "/letters/templates/new", ADMIN),
@@ -74,5 +89,12 @@ ACCESS = {
     "letters.session_minutes": rule("POST", "/letters/committee/{session}/minutes", MINUTES),
     "letters.status": rule("GET", "/letters/status", ADMIN),
     "letters.api_issue": rule("POST", "/api/v1/letters", ISSUE, anonymous="401"),
-    "letters.api_pdf": rule("GET", "/api/v1/letters/{letter_number}.pdf", READ, anonymous="401"),
+    "letters.api_pdf": rule("GET", "/api/v1/letters/{letter_number}.pdf", READ_ALL, anonymous="401",
+                            hidden=("researcher",)),
+    "letters.letter@assigned": rule("GET", "/letters/out/{letter_assigned}", READ),
+    "letters.letter_pdf@assigned": rule("GET", "/letters/out/{letter_assigned}/pdf", READ),
+    "letters.incoming_letter@assigned": rule("GET", "/letters/incoming/{incoming_assigned}", READ),
+    "letters.incoming_page@assigned": rule("GET", "/letters/incoming/{incoming_assigned}/pages/1.png", DOWNLOAD),
+    "letters.api_pdf@assigned": rule("GET", "/api/v1/letters/{letter_assigned_number}.pdf", READ,
+                                     anonymous="401"),
 }

@@ -4,6 +4,8 @@ from . import STAFF, rule
 INTAKE = ("officer", "delegate", "admin")
 COMMITTEE_READ = ("committee", "manager", "admin")
 OUTREACH_READ = ("officer", "delegate", "manager", "admin")
+FULL = ("admin", "officer", "manager", "committee")  # see every file and request (portal.scope)
+NOT_RESEARCHER = tuple(r for r in STAFF if r != "researcher")
 
 ACCESS = {
     "cases.index": rule("GET", "/cases/", STAFF),
@@ -49,6 +51,21 @@ ACCESS = {
     "cases_api.get_case": rule("GET", "/api/v1/cases/{case}", STAFF, anonymous="401"),
     "cases_api.open_case": rule("POST", "/api/v1/cases", INTAKE, anonymous="401"),
     "cases_api.transition": rule("POST", "/api/v1/cases/{case}/withdraw", INTAKE, anonymous="401"),
+    # branch and assignment: {case} is assigned to the researcher, {case_unassigned} (TAIF) is not,
+    # {case_other} belongs to the MKK file (neither the TAIF delegate's nor the researcher's)
+    "cases.show@unassigned": rule("GET", "/cases/{case_unassigned}", NOT_RESEARCHER),
+    "cases.show@other_branch": rule("GET", "/cases/{case_other}", FULL),
+    "cases.request_form@unassigned": rule("GET", "/cases/{case_unassigned}/request-form", NOT_RESEARCHER),
+    "cases.request_form@other_branch": rule("GET", "/cases/{case_other}/request-form", FULL),
+    "cases.new@other_branch": rule("GET", "/beneficiaries/{ben_other}/cases/new", ("officer", "admin")),
+    "cases.submit@other_branch": rule("POST", "/cases/{case_other}/submit", ("officer", "admin")),
+    "cases.blank_request_form@other_branch": rule("GET", "/beneficiaries/{ben_other}/request-form", FULL),
+    "cases_api.get_case@unassigned": rule("GET", "/api/v1/cases/{case_unassigned}", NOT_RESEARCHER,
+                                          anonymous="401", hidden=("researcher",)),
+    "cases_api.get_case@other_branch": rule("GET", "/api/v1/cases/{case_other}", FULL, anonymous="401",
+                                            hidden=("researcher", "delegate")),
+    "cases_api.transition@other_branch": rule("POST", "/api/v1/cases/{case_other}/withdraw", ("officer", "admin"),
+                                              anonymous="401", hidden=("delegate", "researcher")),
 }
 
 
@@ -86,12 +103,19 @@ def FIXTURES(app):
     report = research.record_report(case, actor=researcher, data={
         "visit_date": dt.date.today().isoformat(), "household_situation": "x", "needs": "y",
         "recommendation": "approve"}, files=[FileStorage(io.BytesIO(pdf), filename="visit.pdf")])
-    session = open_session(held_on=dt.date.today(), chair=chair, quorum=1, members=[chair], actor=chair)
+    from committee_helpers import open_trio_session
+
+    session = open_trio_session()
     task = create_task(beneficiary=ben, kind="follow_up", reason="اتصال", due=dt.date.today(), key="access-test")
     libdoc = LibraryDocument.get(LibraryDocument.kind == "bylaws")
     version = add_version(libdoc, label="1", effective_from="1445-01-01",
                           upload=FileStorage(io.BytesIO(pdf), filename="bylaws.pdf"))
     rtype = RequestType.get(RequestType.code == "financial_aid")
     question = EligibilityQuestion.select().where(EligibilityQuestion.request_type == rtype).first()
-    return {"case": case.reference, "attachment": report.attachments[0].id, "session": session.id, "task": task.id,
+    answers = {str(q.id): "3" for q in intake.questions(intake.get_request_type("food_basket"))}
+    unassigned = intake.open_request(ben, "food_basket", channel="interview", actor=officer, answers=answers)
+    other = Beneficiary.select().where(Beneficiary.branch == Branch.get(Branch.code == "MKK")).first()
+    other_case = intake.open_request(other, "food_basket", channel="interview", actor=officer, answers=answers)
+    return {"case": case.reference, "case_unassigned": unassigned.reference, "case_other": other_case.reference,
+            "attachment": report.attachments[0].id, "session": session.id, "task": task.id,
             "libdoc": libdoc.id, "libversion": version.id, "rtype": rtype.id, "question": question.id}

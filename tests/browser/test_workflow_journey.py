@@ -24,6 +24,7 @@ def live(live_app, live_server, browser, users, make_beneficiary):
         ensure_default_request_types()
         User.create(username="chair", full_name="رئيس لجنة البحث", roles="committee",
                     password_hash=hash_password(PASSWORD))
+        User.create(username="member3", full_name="عضو لجنة البحث", roles="committee", password_hash="-")
         ben = Beneficiary.get_by_id(ben_id)
         Document.create(beneficiary=ben, kind="national_id", expiry_date=dt.date.today() + dt.timedelta(days=400))
         Document.create(beneficiary=ben, kind="family_card")

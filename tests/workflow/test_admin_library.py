@@ -3,6 +3,7 @@ import datetime as dt
 import io
 
 import pytest
+from committee_helpers import committee_trio, open_trio_session  # noqa: F401
 from playhouse.test_utils import count_queries
 
 from portal.db import database
@@ -116,8 +117,7 @@ def test_case_list_and_agenda_run_a_constant_number_of_queries(client, wf, auth)
 
     for _ in range(2):
         wf.case("awaiting_committee")
-    session = committee.open_session(held_on=dt.date.today(), chair=wf.user("committee"), quorum=1,
-                                     members=[wf.user("committee")])
+    session = open_trio_session()
     database.close()
     auth.login("manager")
 

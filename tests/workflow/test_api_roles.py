@@ -3,6 +3,7 @@ their branch, committee members vote, the chair decides, managers read."""
 import datetime as dt
 
 import pytest
+from committee_helpers import committee_trio, open_trio_session  # noqa: F401
 
 from portal.db import database
 from portal.models import Case, User
@@ -78,9 +79,9 @@ def test_approval_through_the_api_needs_the_chair_and_a_session(client, wf, toke
     from portal.workflow import committee
 
     case = wf.case("awaiting_committee")
-    session = committee.open_session(held_on=dt.date.today(), chair=wf.user("committee"), quorum=1,
-                                     members=[wf.user("committee")])
-    committee.cast_vote(session, case, member=wf.user("committee"), vote="approve")
+    session = open_trio_session()
+    for member in committee_trio()[:2]:
+        committee.cast_vote(session, case, member=member, vote="approve")
     database.close()
     url = f"/api/v1/cases/{case.reference}/approve"
     assert call(client, tokens["committee"], "POST", url, {"amount": "300"}).status_code == 422  # no session

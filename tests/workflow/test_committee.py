@@ -2,18 +2,18 @@
 import datetime as dt
 
 import pytest
+from committee_helpers import committee_trio, open_trio_session
 
 from portal.db import utcnow
 from portal.models import AuditEvent, Case
 from portal.workflow import committee, intake, research
 from portal.workflow.errors import TransitionNotAllowed, WorkflowError
-from portal.workflow.models import Vote
+from portal.workflow.models import CommitteeSession, Vote
 
 
-def session_for(wf, quorum=1, members=("committee",)):
-    users = [wf.user(m) for m in members]
-    return committee.open_session(held_on=dt.date.today(), chair=users[0], quorum=quorum, members=users,
-                                  actor=users[0])
+def session_for(wf, quorum=None):
+    """A session of three committee members chaired by ``committee`` (quorum: the majority)."""
+    return open_trio_session(quorum=quorum)
 
 
 def test_agenda_is_oldest_first_with_overdue_flagged(wf):
@@ -31,22 +31,23 @@ def test_agenda_is_oldest_first_with_overdue_flagged(wf):
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [
-    ({"quorum": 0}, "quorum"), ({"quorum": 5}, "quorum"), ({"quorum": "abc"}, "quorum"),
+    ({"quorum": 0}, "quorum"), ({"quorum": 1}, "quorum"), ({"quorum": 4}, "quorum"), ({"quorum": "abc"}, "quorum"),
     ({"chair": "officer"}, "chair"), ({"members": ("committee", "researcher")}, "members"),
     ({"held_on": None}, "held_on"),
 ])
 def test_session_bad_input(wf, kwargs, field):
-    args = {"held_on": dt.date.today(), "chair": wf.user("committee"), "quorum": 1,
-            "members": [wf.user("committee")]}
+    members = committee_trio()
+    args = {"held_on": dt.date.today(), "chair": members[0], "quorum": 2, "members": members}
     for key, value in kwargs.items():
         if key == "chair":
             value = wf.user(value)
         if key == "members":
-            value = [wf.user(m) for m in value]
+            value = [wf.user(m) for m in value] + members[1:]
         args[key] = value
     with pytest.raises(WorkflowError) as info:
         committee.open_session(**args)
     assert field in info.value.fields
+    assert CommitteeSession.select().count() == 0
 
 
 def test_a_vote_by_a_non_member_is_refused(wf):
@@ -76,13 +77,10 @@ def test_a_member_changes_their_vote_and_bad_votes_are_refused(wf):
 
 
 def test_decision_needs_quorum_chair_and_reasons(wf):
-    from portal.auth import hash_password
-    from portal.models import User
-
-    second = User.create(username="member2", full_name="عضو ثان", roles="committee", password_hash=hash_password("x"))
+    chair, second, _third = committee_trio()
     case = wf.case("awaiting_committee")
-    session = committee.open_session(held_on=dt.date.today(), chair=wf.user("committee"), quorum=2,
-                                     members=[wf.user("committee"), second])
+    session = committee.open_session(held_on=dt.date.today(), chair=chair, quorum=2,
+                                     members=[chair, second, _third])
     committee.cast_vote(session, case, member=wf.user("committee"), vote="reject")
     with pytest.raises(WorkflowError) as info:
         committee.decide(session, case, decision="reject", actor=wf.user("committee"), reasons="دخل كاف")
@@ -166,3 +164,166 @@ def test_escalation_happens_once_and_is_audited(wf):
     assert committee.escalate_overdue(later + dt.timedelta(days=1)) == 0
     assert AuditEvent.select().where(AuditEvent.action == "escalate").count() == 1
     assert Case.get_by_id(case.id).escalated_at is not None
+
+
+# --- the committee's rules: members, quorum, big amounts, sessions that break them -----------------
+
+def test_a_committee_of_one_cannot_open_a_session(wf):
+    chair = wf.user("committee")
+    for members in ([chair], [chair, committee_trio()[1]]):
+        with pytest.raises(WorkflowError) as info:
+            committee.open_session(held_on=dt.date.today(), chair=chair, quorum=1, members=members)
+        assert "3" in str(info.value.fields["members"])
+    assert CommitteeSession.select().count() == 0
+
+
+def test_the_minimum_is_a_setting(wf, app):
+    app.config["COMMITTEE_MIN_MEMBERS"] = 5
+    with pytest.raises(WorkflowError) as info:
+        open_trio_session()
+    assert "5" in str(info.value.fields["members"])
+    app.config["COMMITTEE_MIN_MEMBERS"] = 3
+    assert open_trio_session().quorum == 2
+
+
+def test_the_quorum_is_at_least_a_majority(wf):
+    from portal.models import User
+
+    assert committee.majority(3) == 2 and committee.majority(4) == 3 and committee.majority(5) == 3
+    assert open_trio_session().quorum == 2  # empty: the majority
+    assert open_trio_session(quorum="٣").quorum == 3  # more than the majority is allowed
+    five = committee_trio() + [User.create(username=f"m{i}", full_name=f"عضو {i}", roles="committee",
+                                           password_hash="-") for i in (4, 5)]
+    with pytest.raises(WorkflowError) as info:
+        committee.open_session(held_on=dt.date.today(), chair=five[0], quorum=2, members=five)
+    assert "quorum" in info.value.fields
+    assert committee.open_session(held_on=dt.date.today(), chair=five[0], quorum="", members=five).quorum == 3
+
+
+def test_members_must_come_from_the_active_committee(wf):
+    chair, second, third = committee_trio()
+    third.is_active = False
+    third.save()
+    with pytest.raises(WorkflowError) as info:
+        committee.open_session(held_on=dt.date.today(), chair=chair, quorum=2, members=[chair, second, third])
+    assert "members" in info.value.fields
+    assert [u.username for u in committee.active_committee()] == sorted(
+        ["committee", "member2"], key=lambda n: {"committee": "مستخدم committee", "member2": "عضو ثان"}[n])
+
+
+def test_a_big_amount_needs_the_chair_and_one_more(wf, app):
+    chair, second, third = committee_trio()
+    limit = committee.chair_amount()
+    assert limit == 5000
+    case = wf.case("awaiting_committee")
+    session = session_for(wf)
+    # two members approve, the chair does not: quorum reached, but not for a big amount
+    committee.cast_vote(session, case, member=second, vote="approve")
+    committee.cast_vote(session, case, member=third, vote="approve")
+    with pytest.raises(WorkflowError) as info:
+        committee.decide(session, case, decision="approve", actor=chair, amount="50000")
+    assert "amount" in info.value.fields and "5,000" in str(info.value.message)
+    # the chair approves alone among the others rejecting: still refused
+    committee.cast_vote(session, case, member=chair, vote="approve")
+    committee.cast_vote(session, case, member=second, vote="reject")
+    committee.cast_vote(session, case, member=third, vote="abstain")
+    with pytest.raises(WorkflowError):
+        committee.decide(session, case, decision="approve", actor=chair, amount="٥٠٠٠٠")
+    assert Case.get_by_id(case.id).status == "awaiting_committee"
+    # at the limit itself the rule does not apply
+    small = wf.case("awaiting_committee")
+    committee.refresh_agenda(session)
+    committee.cast_vote(session, small, member=chair, vote="approve")
+    committee.cast_vote(session, small, member=second, vote="reject")
+    assert committee.decide(session, small, decision="approve", actor=chair, amount="5000").case.status == "approved"
+    # the chair and one more approve: the big amount is approved
+    committee.cast_vote(session, case, member=third, vote="approve")
+    outcome = committee.decide(session, case, decision="approve", actor=chair, amount="50000")
+    assert outcome.case.status == "approved" and outcome.case.amount == 50000
+
+
+def test_the_big_amount_is_a_setting(wf, app):
+    app.config["COMMITTEE_CHAIR_AMOUNT"] = 1000
+    chair, second, third = committee_trio()
+    case = wf.case("awaiting_committee")
+    session = session_for(wf)
+    committee.cast_vote(session, case, member=second, vote="approve")
+    committee.cast_vote(session, case, member=third, vote="approve")
+    with pytest.raises(WorkflowError):
+        committee.decide(session, case, decision="approve", actor=chair, amount="1500")
+    # a quantity without an amount is not held to the amount rule
+    assert committee.decide(session, case, decision="approve", actor=chair, quantity="2").case.status == "approved"
+
+
+def test_a_session_that_breaks_the_rules_cannot_decide(wf, client, auth):
+    """A session opened before the rules (two members, quorum 1) keeps its agenda and votes but records
+    no decision; closing it and opening a new session puts the request on the new agenda."""
+    from portal.db import database
+    from portal.workflow.models import SessionMember
+
+    chair = wf.user("committee")
+    case = wf.case("awaiting_committee")
+    old = CommitteeSession.create(held_on=dt.date.today(), chair=chair, quorum=1)
+    SessionMember.create(session=old, user=chair)
+    SessionMember.create(session=old, user=committee_trio()[1])
+    committee.refresh_agenda(old)
+    committee.cast_vote(old, case, member=chair, vote="approve")
+    assert len(committee.session_problems(old)) == 2
+    with pytest.raises(WorkflowError) as info:
+        committee.decide(old, case, decision="approve", actor=chair, amount="50000")
+    assert "3" in str(info.value.message)
+    assert Case.get_by_id(case.id).status == "awaiting_committee"
+    database.close()
+    auth.login("committee")
+    page = client.get(f"/committee/sessions/{old.id}?lang=en").get_data(as_text=True)
+    assert "does not meet the committee&#39;s rules" in page or "does not meet the committee's rules" in page
+    response = client.post(f"/committee/sessions/{old.id}/cases/{case.reference}/decide?lang=en",
+                           data={"decision": "approve", "amount": "50000", "version": str(case.version)})
+    assert response.status_code == 422 and "50000" in response.get_data(as_text=True)  # what was typed stays
+    assert client.post(f"/committee/sessions/{old.id}/close").status_code == 302
+    database.connect(reuse_if_open=True)
+    assert Case.get_by_id(case.id).status == "awaiting_committee"
+    new = open_trio_session()
+    assert [r.case.id for r in committee.agenda(new)] == [case.id]
+    assert committee.session_problems(new) == []
+
+
+def test_a_member_leaving_the_committee_stops_decisions(wf):
+    chair, second, third = committee_trio()
+    case = wf.case("awaiting_committee")
+    session = session_for(wf)
+    committee.cast_vote(session, case, member=chair, vote="reject")
+    committee.cast_vote(session, case, member=second, vote="reject")
+    third.roles = "officer"
+    third.save()
+    with pytest.raises(WorkflowError):
+        committee.decide(session, case, decision="reject", actor=chair, reasons="دخل كاف")
+    third.roles = "committee"
+    third.save()
+    assert committee.decide(session, case, decision="reject", actor=chair, reasons="دخل كاف").case.status == "rejected"
+
+
+def test_the_session_form_keeps_input_and_explains(wf, client, auth):
+    from portal.db import database
+
+    chair = wf.user("committee")
+    database.close()
+    auth.login("committee")
+    response = client.post("/committee/sessions?lang=en", data={
+        "held_on": dt.date.today().isoformat(), "quorum": "1", "chair": str(chair.id), "members": [str(chair.id)],
+        "title": "جلسة طارئة"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "at least 3 members" in body and "جلسة طارئة" in body
+    response = client.post("/committee/sessions", data={
+        "held_on": dt.date.today().isoformat(), "quorum": "1", "chair": str(chair.id), "members": [str(chair.id)]})
+    assert response.status_code == 422 and "3" in response.get_data(as_text=True)
+    database.connect(reuse_if_open=True)
+    assert CommitteeSession.select().count() == 0
+    ids = [str(u.id) for u in committee_trio()]
+    database.close()
+    response = client.post("/committee/sessions", data={
+        "held_on": dt.date.today().isoformat(), "quorum": "", "chair": ids[0], "members": ids})
+    assert response.status_code == 302
+    database.connect(reuse_if_open=True)
+    assert CommitteeSession.get().quorum == 2

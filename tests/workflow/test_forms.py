@@ -2,6 +2,7 @@
 import datetime as dt
 
 import pytest
+from committee_helpers import committee_trio, open_trio_session  # noqa: F401
 
 from portal.db import database
 from portal.models import Case
@@ -88,8 +89,7 @@ def test_committee_refusals_are_shown_on_the_session_page(client, wf, auth):
     User.create(username="outsider", full_name="عضو خارج الجلسة", roles="committee",
                 password_hash=hash_password("correct-horse-battery"))
     case = wf.case("awaiting_committee")
-    session = committee.open_session(held_on=dt.date.today(), chair=wf.user("committee"), quorum=1,
-                                     members=[wf.user("committee")])
+    session = open_trio_session()
     database.close()
     auth.login("outsider")
     response = client.post(f"/committee/sessions/{session.id}/cases/{case.reference}/vote?lang=en",

@@ -2,6 +2,7 @@
 import datetime as dt
 
 import pytest
+from committee_helpers import committee_trio, open_trio_session  # noqa: F401
 
 from portal.db import database
 from test_i18n import foreign_words
@@ -37,8 +38,7 @@ def world(wf):
     library.ensure_default_tools()
     ben = wf.ready_beneficiary()
     cases = {s: wf.case(s, ben=ben) for s in ("draft", "in_research", "approved", "served", "awaiting_committee")}
-    session = committee.open_session(held_on=dt.date.today(), chair=wf.user("committee"), quorum=1,
-                                     members=[wf.user("committee")])
+    session = open_trio_session()
     outreach.create_task(beneficiary=ben, kind="follow_up", reason="متابعة", due=dt.date.today())
     # what people typed (see tests/workflow/conftest.py) is data, not UI
     data = [ben.full_name, ben.first_name, ben.family_name, ben.file_number, ben.national_id, "متابعة", "طلب",

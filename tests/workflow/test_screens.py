@@ -32,6 +32,7 @@ def second_member(app, users):
     from portal.models import User
 
     with app.app_context(), database.connection_context():
+        User.create(username="member3", full_name="عضو ثالث", roles="committee", password_hash="-")
         return User.create(username="chair", full_name="رئيس اللجنة", roles="committee",
                            password_hash=hash_password(PASSWORD)).id
 
@@ -39,6 +40,9 @@ def second_member(app, users):
 def test_a_request_walks_through_the_seven_steps(app, client, wf, second_member):
     ben = wf.ready_beneficiary()
     officer_id, researcher_id, member_id = (wf.user(r).id for r in ("officer", "researcher", "committee"))
+    from portal.models import User
+
+    wf_member3 = User.get(User.username == "member3").id
     database.close()
 
     # steps 1-2: the officer opens and submits a request received in an interview
@@ -82,7 +86,7 @@ def test_a_request_walks_through_the_seven_steps(app, client, wf, second_member)
     login(client, "chair")
     response = client.post("/committee/sessions", data={
         "held_on": dt.date.today().isoformat(), "quorum": "2", "chair": str(second_member),
-        "members": [str(member_id), str(second_member)]})
+        "members": [str(member_id), str(second_member), str(wf_member3)]})
     assert response.status_code == 302
     session_url = response.headers["Location"]
     assert ref in text_of(client.get(session_url))

@@ -24,13 +24,15 @@ def decided_session(app, users, make_case):
     pending = make_case(status="awaiting_committee", amount="")
     with app.test_request_context(), database.connection_context():
         chair = User.get_by_id(users["committee"])
-        session = committee.open_session(held_on=dt.date(2026, 11, 26), chair=chair, quorum=1, members=[chair],
-                                         title="الجلسة الثانية عشرة", actor=chair)
+        from committee_helpers import committee_trio, open_trio_session
+
+        session = open_trio_session(held_on=dt.date(2026, 11, 26), title="الجلسة الثانية عشرة")
         from portal.models import Case
 
         for case_id in (approved, rejected, pending):
-            committee.cast_vote(session, Case.get_by_id(case_id), member=chair,
-                                vote="approve" if case_id == approved else "reject")
+            for member in committee_trio()[:2]:
+                committee.cast_vote(session, Case.get_by_id(case_id), member=member,
+                                    vote="approve" if case_id == approved else "reject")
         committee.decide(session, Case.get_by_id(approved), decision="approve", actor=chair, amount="2500")
         committee.decide(session, Case.get_by_id(rejected), decision="reject", actor=chair,
                          reasons="دخل الأسرة يزيد على الحد المعتمد")
