@@ -289,3 +289,28 @@ def test_an_entry_that_cannot_render_shows_a_placeholder_on_profile_and_dashboar
     assert client.get(f"/beneficiaries/{ben}/timeline").status_code == 200
     assert client.get("/?lang=en").status_code == 200
     assert "could not be rendered" in caplog.text
+
+
+def test_tracking_proof_in_other_scripts_digits_is_not_a_500(client, app, make_beneficiary):
+    """``str.isdigit`` accepts digits of every script; ``compare_digest`` only ASCII."""
+    from portal.models import Case
+
+    ben = make_beneficiary()
+    with app.app_context(), database.connection_context():
+        Case.create(reference="1448-000001", beneficiary=ben, request_type="general", status="submitted")
+    for proof in ("𝟏𝟐𝟑𝟒", "१२३४", "１２３４５６７８９０"):
+        response = client.post("/site/track", data={"reference": "1448-000001", "proof": proof})
+        assert response.status_code in (404, 422), proof
+
+
+def test_every_typed_beneficiary_text_has_a_length_limit_within_its_column():
+    from peewee import CharField
+
+    from portal.beneficiaries_service import FIELDS, MAX_LENGTHS
+    from portal.models import Beneficiary
+
+    checked_otherwise = {"national_id", "mobile", "gender", "category", "status"}  # validators or fixed choices
+    for key in FIELDS:
+        field = Beneficiary._meta.fields.get(key)
+        if isinstance(field, CharField) and key not in checked_otherwise:
+            assert key in MAX_LENGTHS and MAX_LENGTHS[key] <= field.max_length, key
