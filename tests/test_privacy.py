@@ -12,7 +12,7 @@ import pytest
 from conftest import text_of
 from portal.db import database
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from pdf_samples import MINIMAL_PDF as PDF  # noqa: E402  (a valid one-page PDF)
 
 
 def _models():
