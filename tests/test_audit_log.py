@@ -36,7 +36,7 @@ def _add_events(app, users, n, **fields):
 
 def test_timeline_page_read_is_audited(app, client, auth, make_beneficiary):
     ben = make_beneficiary()
-    auth.login("researcher")
+    auth.login("officer")
     assert client.get(f"/beneficiaries/{ben}/timeline").status_code == 200
     assert ("read", "timeline", str(ben), None) in _events(app, action="read")
 
