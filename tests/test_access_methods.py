@@ -128,7 +128,9 @@ def test_every_route_and_method_is_declared(app):
         matched, _ = adapter.match(_path(spec["url"].format_map(_AnyValue())), method=spec["method"],
                                    return_rule=True)
         assert matched.endpoint == endpoint, f"{spec['url']} is {matched.endpoint}, declared as {endpoint}"
-        covered.add((matched.rule, spec["method"]))
+        pair = (matched.rule, spec["method"])
+        assert pair not in covered, f"{pair} declared twice (tests/access/ and EXTRA)"
+        covered.add(pair)
     pairs = {(r.rule, m) for r in app.url_map.iter_rules() for m in r.methods - {"HEAD", "OPTIONS"}}
     missing = sorted(pairs - covered)
     assert not missing, f"route and method without an access rule (tests/access/ or EXTRA here): {missing}"
