@@ -6,7 +6,7 @@ INSTANCE ?= instance
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-postgres install install-test catalogs clean
+.PHONY: run test test-postgres bandit install install-test catalogs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ run: $(VENV)/.installed $(INSTANCE)/config.py
 test: $(VENV)/.installed-test
 	$(BIN)/python tools/vendor.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Static security check of the code (CI runs it before the tests): any medium or high finding fails. A finding
+# that is accepted carries `# nosec BXXX # why` on its line; the settings are under [tool.bandit] in pyproject.toml.
+bandit: $(VENV)/.installed-test
+	$(BIN)/bandit -q -r portal plugins -ll -c pyproject.toml
 
 # The whole suite again on PostgreSQL (CI runs both).
 test-postgres: $(VENV)/.installed-test

@@ -103,7 +103,7 @@ def _migrations_applied(conn_execute, tables: set[str]) -> dict[str, list[str]]:
     out = {}
     for table in sorted(t for t in tables if t.startswith("schema_migration")):
         namespace = "core" if table == "schema_migration" else table[len("schema_migration_"):]
-        out[namespace] = sorted(row[0] for row in conn_execute(f"SELECT name FROM {_quote(table)}"))
+        out[namespace] = sorted(row[0] for row in conn_execute(f"SELECT name FROM {_quote(table)}"))  # nosec B608 # table names from the database catalog, quoted by _quote
     return out
 
 
@@ -201,7 +201,7 @@ def _dump_sqlite(url: str, target: Path) -> tuple[dict, dict]:
         copy.execute("PRAGMA journal_mode = delete")  # one self-contained file in the archive
         tables = {r[0] for r in copy.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                              "AND name NOT LIKE 'sqlite_%'")}
-        counts = {t: copy.execute(f"SELECT count(*) FROM {_quote(t)}").fetchone()[0] for t in sorted(tables)}
+        counts = {t: copy.execute(f"SELECT count(*) FROM {_quote(t)}").fetchone()[0] for t in sorted(tables)}  # nosec B608 # table names from sqlite_master, quoted by _quote
         migrations = _migrations_applied(lambda sql: copy.execute(sql).fetchall(), tables)
     finally:
         copy.close()
@@ -224,7 +224,7 @@ def _dump_postgres(url: str, target: Path) -> tuple[dict, dict, dict]:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         tables = _pg_tables(conn)
-        counts = {t: conn.execute(f"SELECT count(*) FROM {_quote(t)}").fetchone()[0] for t in sorted(tables)}
+        counts = {t: conn.execute(f"SELECT count(*) FROM {_quote(t)}").fetchone()[0] for t in sorted(tables)}  # nosec B608 # table names from the catalog (_pg_tables), quoted by _quote
         migrations = _migrations_applied(lambda sql: conn.execute(sql).fetchall(), tables)
         schema = conn.execute("SELECT current_schema()").fetchone()[0]
         _run([pg_dump, "--format=custom", "--no-owner", "--no-privileges", f"--schema={schema}",
@@ -438,7 +438,7 @@ def instance_contents() -> tuple[int, int]:
     if is_postgres():
         conn = _pg_connect(url)
         try:
-            rows = sum(conn.execute(f"SELECT count(*) FROM {_quote(t)}").fetchone()[0]
+            rows = sum(conn.execute(f"SELECT count(*) FROM {_quote(t)}").fetchone()[0]  # nosec B608 # table names from the catalog (_pg_tables), quoted by _quote
                        for t in _pg_tables(conn) if _is_data_table(t))
         finally:
             conn.close()
@@ -450,7 +450,7 @@ def instance_contents() -> tuple[int, int]:
     try:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                              "AND name NOT LIKE 'sqlite_%'")]
-        rows = sum(conn.execute(f"SELECT count(*) FROM {_quote(t)}").fetchone()[0]
+        rows = sum(conn.execute(f"SELECT count(*) FROM {_quote(t)}").fetchone()[0]  # nosec B608 # table names from sqlite_master, quoted by _quote
                    for t in tables if _is_data_table(t))
     finally:
         conn.close()
@@ -474,7 +474,7 @@ def _check_sqlite_copy(staged: Staged) -> None:
             raise BackupError(f"The database in the archive is damaged ({result}). Nothing was restored.")
         for table, expected in staged.manifest["counts"].items():
             try:
-                got = conn.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()[0]
+                got = conn.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()[0]  # nosec B608 # manifest table names matched [A-Za-z0-9_]+ in read_manifest, quoted
             except sqlite3.DatabaseError:
                 got = None
             if got != expected:
@@ -540,7 +540,7 @@ def _restore_postgres(staged: Staged, url: str, work: Path) -> None:
     checks = []
     for table, expected in sorted(staged.manifest["counts"].items()):
         checks.append(
-            f"  SELECT count(*) INTO n FROM {_quote(schema)}.{_quote(table)};\n"
+            f"  SELECT count(*) INTO n FROM {_quote(schema)}.{_quote(table)};\n"  # nosec B608 # manifest table names matched [A-Za-z0-9_]+ in read_manifest, counts int()
             f"  IF n <> {int(expected)} THEN RAISE EXCEPTION 'restore check: table {table} has %% rows, "
             f"{int(expected)} expected', n; END IF;\n".replace("%%", "%"))
     after.write_text("DO $$\nDECLARE n bigint;\nBEGIN\n" + "".join(checks) + "END $$;\n", encoding="utf-8")

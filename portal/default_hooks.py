@@ -10,7 +10,7 @@ from .hookspecs import hookimpl
 
 @hookimpl(trylast=True)
 def render_timeline_entry(entry, request):
-    return Markup(render_template("timeline/_entry_body.html", entry=entry))
+    return Markup(render_template("timeline/_entry_body.html", entry=entry))  # nosec B704 # render_template output, autoescaped
 
 
 @hookimpl(tryfirst=True)

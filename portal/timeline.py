@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from jinja2_fragments.flask import render_block
 from peewee import JOIN, prefetch
 from wtforms.fields.choices import SelectChoice
@@ -120,8 +120,11 @@ def render_entry(entry: TimelineEntry) -> Markup:
         html = hook().render_timeline_entry(entry=entry, request=request)
     except Exception:  # noqa: BLE001 - one bad entry must not take the profile or dashboard down
         log.exception("timeline entry %s (channel %s) could not be rendered", entry.id, entry.channel)
-        return Markup(render_template("timeline/_entry_unrenderable.html", entry=entry))
-    return Markup(html) if html is not None else Markup("")
+        return Markup(render_template("timeline/_entry_unrenderable.html", entry=entry))  # nosec B704 # render_template output, autoescaped
+    if html is None:
+        return Markup("")
+    # The hook answers Markup; plain text from a renderer is text, never trusted as HTML.
+    return html if isinstance(html, Markup) else escape(html)
 
 
 MAX_ENTRY_DATA_CHARS = 16_000

@@ -265,7 +265,7 @@ def bulk_insert(model, rows: list[dict], returning: tuple = ()) -> list[tuple]:
             values = [row[f.name] for row in rows]
             arrays.append(values if convert is None else [convert(v) for v in values])
         casts = ", ".join(f"%b::{_PG_TYPES[f.field_type]}[]" for f in fields)  # binary: no escaping
-        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) SELECT * FROM unnest({casts}){tail}'
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) SELECT * FROM unnest({casts}){tail}'  # nosec B608 # table and column names from the model's metadata; values bound as parameters
         cursor = db.execute_sql(sql, arrays)
     else:
         params = []
@@ -275,7 +275,7 @@ def bulk_insert(model, rows: list[dict], returning: tuple = ()) -> list[tuple]:
                 value = row[name]
                 params.append(value if convert is None else convert(value))
         one = "(" + ", ".join(["?"] * len(fields)) + ")"
-        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {", ".join([one] * len(rows))}{tail}'
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {", ".join([one] * len(rows))}{tail}'  # nosec B608 # table and column names from the model's metadata; values bound as parameters
         cursor = db.execute_sql(sql, params)
     return cursor.fetchall() if returning else []
 

@@ -226,7 +226,7 @@ def _local_path(target: str | None) -> str | None:
 
 def call_notice(user) -> Markup:
     """The notice as drawn on a full page: the polling container with the calls ringing now."""
-    return Markup(render_template("phone/_notice.html", **_notice_context(user)))
+    return Markup(render_template("phone/_notice.html", **_notice_context(user)))  # nosec B704 # render_template output, autoescaped
 
 
 @bp.get("/phone/notice")
