@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from access import ROLES, STAFF, rule
+from access import ROLES, STAFF, endpoint_of, rule
 from access.core import CONTACT
 from access.core import EDIT as CORE_EDIT
 from access.letters import ADMIN as LETTERS_ADMIN
@@ -127,7 +127,10 @@ def test_every_route_and_method_is_declared(app):
     for endpoint, spec in ALL:
         matched, _ = adapter.match(_path(spec["url"].format_map(_AnyValue())), method=spec["method"],
                                    return_rule=True)
-        assert matched.endpoint == endpoint, f"{spec['url']} is {matched.endpoint}, declared as {endpoint}"
+        assert matched.endpoint == endpoint_of(endpoint), (
+            f"{spec['url']} is {matched.endpoint}, declared as {endpoint}")
+        if endpoint_of(endpoint) != endpoint:
+            continue  # a branch or assignment case ("endpoint@case") checks a pair declared elsewhere again
         pair = (matched.rule, spec["method"])
         assert pair not in covered, f"{pair} declared twice (tests/access/ and EXTRA)"
         covered.add(pair)
@@ -183,6 +186,8 @@ def test_refused_writes_change_nothing(app, client, auth, placeholders):  # noqa
                     ok = response.status_code == 302 and "/login" in response.headers.get("Location", "")
                 else:
                     ok = response.status_code == int(spec["anonymous"])
+            elif identity in spec["hidden"]:
+                ok = response.status_code == 404  # the API hides what this user may not see
             else:
                 ok = response.status_code == spec["denied"]
             if not ok:

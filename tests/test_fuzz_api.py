@@ -30,6 +30,7 @@ def api_setup(app, users, make_beneficiary):
     from portal.models import User
 
     ben = make_beneficiary(branch="TAIF")
+    make_beneficiary(branch="MKK")  # the access fixtures also open a request in another branch
     with app.app_context(), database.connection_context():
         values = FIXTURES(app)
         tokens = {role: create_token(User.get_by_id(users[role]), "fuzz") for role in ("admin", "committee")}
