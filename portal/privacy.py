@@ -191,13 +191,9 @@ def _file_name(prefix: str, name: str) -> str:
 
 
 def _read(sha: str) -> bytes | None:
-    from .uploads import path_for
+    from .uploads import read_stored
 
-    try:
-        path = path_for(sha)
-    except ValueError:
-        return None
-    return path.read_bytes() if path.is_file() else None
+    return read_stored(sha)
 
 
 def collect(ben: Beneficiary) -> tuple[dict, list[tuple[str, bytes]]]:

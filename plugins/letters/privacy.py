@@ -3,17 +3,10 @@ from __future__ import annotations
 
 from playhouse.shortcuts import model_to_dict
 
-from portal.uploads import path_for
+from portal.uploads import read_stored as _read
 
 from .models import IncomingLetter, Letter
 
-
-def _read(sha: str) -> bytes | None:
-    try:
-        path = path_for(sha)
-    except ValueError:
-        return None
-    return path.read_bytes() if path.is_file() else None
 
 
 def beneficiary_data(beneficiary) -> dict | None:
