@@ -270,6 +270,8 @@ def _check_pdf(path: Path, max_pages: int) -> int:
             page.mediabox  # noqa: B018  (resolves each page object: a broken cross-reference fails here)
     except UploadError:
         raise
+    # pypdf raises all of these on malformed input (NotImplementedError for a filter it does not support,
+    # ZeroDivisionError or AssertionError on nonsense numbers): each means a file it cannot vouch for.
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError, IndexError,
             AssertionError, ZeroDivisionError, NotImplementedError):
         raise UploadError(_l("The PDF file is damaged or incomplete.")) from None
