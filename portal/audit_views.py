@@ -14,6 +14,7 @@ from peewee import JOIN
 from .audit import audit
 from .auth import permission_required
 from .dates import SAUDI_OFFSET, parse_date
+from .hygiene import parse_int
 from .models import AuditEvent, User
 from .templating import render
 from .text import clean_text
@@ -78,14 +79,6 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _before(value) -> int | None:
-    value = (value or "").strip()
-    if value.isascii() and value.isdigit() and len(value) < 19:
-        number = int(value)
-        return number if 0 < number <= MAX_ID else None
-    return None
-
-
 @bp.get("/audit")
 @permission_required("audit.read")
 def index():
@@ -94,7 +87,7 @@ def index():
     if not errors:
         size = int(current_app.config["AUDIT_PAGE_SIZE"])
         query = _query(condition)
-        before = _before(request.args.get("before"))
+        before = parse_int(request.args.get("before"), None, minimum=1, maximum=MAX_ID)
         if before:
             query = query.where(AuditEvent.id < before)
         rows = list(query.limit(size + 1))
