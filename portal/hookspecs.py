@@ -140,6 +140,33 @@ def page_notices(user, request):
 
 
 @hookspec
+def beneficiary_actions(beneficiary, user):
+    """Actions and panels a plugin adds to a beneficiary's file page (``/beneficiaries/<id>``).
+
+    :param beneficiary: the ``Beneficiary`` shown.
+    :param user: the signed-in ``User`` (answer only with what this user may do).
+    :return: a list of dicts, or None. Each dict is one of:
+
+        - an action: ``{"label": str, "href": str}``, drawn as a button in the page's action bar, with
+          optional ``"order"`` (int, default 100), ``"disabled"`` (a reason, str: the button is drawn
+          disabled with the reason beside it) and ``"boost"`` (False for a download);
+        - a panel: ``{"panel": Markup}``, a whole ``<section class="panel">`` drawn in the file's side
+          column (a form, a list), with optional ``"order"``.
+    """
+
+
+@hookspec
+def case_actions(case, user):
+    """Actions and panels a plugin adds to a request's page (``/cases/<id>``).
+
+    :param case: the ``Case`` shown (``case.beneficiary`` is loaded).
+    :param user: the signed-in ``User``.
+    :return: the same shape as ``beneficiary_actions``: action dicts drawn in the request's action bar
+        and ``{"panel": Markup}`` sections drawn after the request's own panels.
+    """
+
+
+@hookspec
 def register_commands(cli):
     """Add click commands to the ``portal`` command line.
 

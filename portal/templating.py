@@ -97,6 +97,34 @@ def page_notices() -> list[Markup]:
     return fragments
 
 
+def plugin_actions(kind: str, obj) -> dict:
+    """The ``beneficiary_actions`` / ``case_actions`` hooks' answers for ``obj``, split for the page:
+    ``{"actions": [...], "panels": [Markup, ...]}``, each sorted by its ``order`` (then by plugin).
+
+    A panel given as a plain string is escaped; an action without a label or an href is dropped."""
+    if not current_user.is_authenticated:
+        return {"actions": [], "panels": []}
+    user = current_user._get_current_object()
+    if kind == "beneficiary":
+        groups = hook().beneficiary_actions(beneficiary=obj, user=user)
+    elif kind == "case":
+        groups = hook().case_actions(case=obj, user=user)
+    else:
+        raise ValueError(f"unknown kind of page: {kind!r}")
+    actions, panels = [], []
+    for group in groups:
+        for item in group or ():
+            if not isinstance(item, dict):
+                continue
+            order = item.get("order", 100)
+            if item.get("panel"):
+                panels.append((order, len(panels), escape(item["panel"])))
+            elif item.get("label") and item.get("href"):
+                actions.append((order, len(actions), item))
+    return {"actions": [a for *_, a in sorted(actions, key=lambda t: t[:2])],
+            "panels": [p for *_, p in sorted(panels, key=lambda t: t[:2])]}
+
+
 class _MemoryBytecodeCache(BytecodeCache):
     """Compiled templates shared by every app in the process (checked against the source's checksum)."""
 
@@ -123,6 +151,7 @@ def init_app(app):
     app.jinja_env.filters["untrusted"] = safe_text
     app.jinja_env.globals["channel_label"] = channel_label
     app.jinja_env.globals["page_notices"] = page_notices
+    app.jinja_env.globals["plugin_actions"] = plugin_actions
     app.jinja_env.add_extension("jinja2.ext.do")
     from . import labels
 

@@ -464,3 +464,71 @@ def test_hook_anonymise_beneficiary(app_config, users, make_beneficiary, tmp_pat
         summary = Erasure.get().summary
         assert summary["plugins"]["ledger"] == {"anonymised": 3, "kept": ["LEDGER-1"]}
         assert not path_for(seen["sha"]).exists()
+
+
+class Ledger:
+    """Actions and panels on the file and the request, depending on the user and the object."""
+
+    @hookimpl
+    def beneficiary_actions(self, beneficiary, user):
+        if not user.has_role("officer"):
+            return None
+        return [{"label": "دفتر الزيارات", "href": f"/ledger/{beneficiary.id}", "order": 5},
+                {"label": "تنزيل الدفتر", "href": f"/ledger/{beneficiary.id}.pdf", "boost": False, "order": 1},
+                {"label": "", "href": "/dropped"},  # no label: dropped
+                {"panel": Markup('<section class="panel" id="ledger-panel"><h2>الدفتر</h2></section>')},
+                {"panel": "<b>escaped</b>", "order": 200}]
+
+    @hookimpl
+    def case_actions(self, case, user):
+        if case.status == "closed":
+            return [{"label": "إصدار سند", "href": "#", "disabled": "الطلب مغلق"}]
+        return [{"label": "إصدار سند", "href": f"/ledger/case/{case.reference}"},
+                {"panel": Markup('<section class="panel" id="case-ledger">') + case.reference + Markup("</section>")}]
+
+
+def test_hook_beneficiary_actions(app_config, users, make_beneficiary):
+    app = make_app(app_config, Ledger())
+    ben = make_beneficiary()
+    client = app.test_client()
+    client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
+    page = client.get(f"/beneficiaries/{ben}").get_data(as_text=True)
+    head = page.split('<div class="page-head">')[1].split('<div class="profile">')[0]
+    # sorted by order: the download (1) before the ledger (5); the download is not boosted
+    download = f'<a class="button" href="/ledger/{ben}.pdf" hx-boost="false">تنزيل الدفتر</a>'
+    ledger = f'<a class="button" href="/ledger/{ben}">دفتر الزيارات</a>'
+    assert download in head and ledger in head and head.index(download) < head.index(ledger)
+    assert "/dropped" not in page
+    side = page.split('<div class="side">')[1].split('<div class="main-col">')[0]
+    assert 'id="ledger-panel"' in side and "&lt;b&gt;escaped&lt;/b&gt;" in side
+    assert side.index('id="ledger-panel"') < side.index("&lt;b&gt;escaped")
+    # a researcher gets nothing from this plugin
+    client.post("/logout")
+    client.post("/login", data={"username": "researcher", "password": "correct-horse-battery"})
+    page = client.get(f"/beneficiaries/{ben}").get_data(as_text=True)
+    assert "/ledger/" not in page and "ledger-panel" not in page
+
+
+def test_hook_case_actions(app_config, users, make_beneficiary):
+    import datetime as dt
+
+    app = make_app(app_config, Ledger())
+    ben = make_beneficiary()
+    with app.app_context(), database.connection_context():
+        from portal.models import Beneficiary, Case
+
+        open_case = Case.create(reference="1448-000901", beneficiary=Beneficiary.get_by_id(ben),
+                                request_type="rent", status="submitted", channel="website",
+                                submitted_at=dt.datetime(2026, 11, 20, 8, 0))
+        Case.create(reference="1448-000902", beneficiary=open_case.beneficiary, request_type="rent",
+                    status="closed", channel="website", submitted_at=dt.datetime(2026, 11, 20, 8, 0))
+    client = app.test_client()
+    client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
+    page = client.get("/cases/1448-000901").get_data(as_text=True)
+    tools = page.split('class="tools-bar"')[1].split("</nav>")[0]
+    assert '<a class="button" href="/ledger/case/1448-000901">إصدار سند</a>' in tools
+    assert '<section class="panel" id="case-ledger">1448-000901</section>' in page
+    assert page.index('id="case-ledger"') < page.index('id="h-case-timeline"')
+    closed = client.get("/cases/1448-000902").get_data(as_text=True)
+    tools = closed.split('class="tools-bar"')[1].split("</nav>")[0]
+    assert "disabled" in tools and "الطلب مغلق" in tools and "/ledger/case/" not in tools
