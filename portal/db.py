@@ -115,6 +115,58 @@ def is_postgres() -> bool:
     return not isinstance(database.obj, peewee.SqliteDatabase)
 
 
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+_PG_TYPES = {"AUTO": "integer", "INT": "integer", "BOOL": "boolean", "DATETIME": "timestamp", "DATE": "date",
+             "VARCHAR": "text", "TEXT": "text"}
+
+
+def bulk_insert(model, rows: list[dict], returning: tuple = ()) -> list[tuple]:
+    """Insert ``rows`` (plain column values: ids for foreign keys) in one statement.
+
+    peewee's ``insert_many`` spends about 40 µs building SQL for each value, which dominated the
+    import. Here SQLite gets one multi-row VALUES statement with bound parameters, and PostgreSQL
+    one ``INSERT ... SELECT FROM unnest(array, array, ...)`` with an array a column: a short
+    statement the driver does not have to parse for thousands of placeholders. Used by the timeline's
+    bulk service (``portal.timeline.create_entries``) and by plugins for their own tables."""
+    from .models import JSONField
+
+    db = database.obj
+    fields = [model._meta.fields[name] for name in rows[0]]
+    postgres = is_postgres()
+    columns = ", ".join(_quote(f.column_name) for f in fields)
+    tail = (" RETURNING " + ", ".join(_quote(name) for name in returning)) if returning else ""
+    converters = []
+    for f in fields:
+        if isinstance(f, JSONField):
+            converters.append(f.db_value)
+        elif not postgres and isinstance(f, peewee.DateTimeField):
+            converters.append(lambda v: None if v is None else str(v))  # the text form peewee stores
+        else:
+            converters.append(None)
+    if postgres:
+        arrays = []
+        for f, convert in zip(fields, converters):
+            values = [row[f.name] for row in rows]
+            arrays.append(values if convert is None else [convert(v) for v in values])
+        casts = ", ".join(f"%b::{_PG_TYPES[f.field_type]}[]" for f in fields)  # binary: no escaping
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) SELECT * FROM unnest({casts}){tail}'  # nosec B608 # table and column names from the model's metadata; values bound as parameters
+        cursor = db.execute_sql(sql, arrays)
+    else:
+        params = []
+        pairs = [(f.name, c) for f, c in zip(fields, converters)]
+        for row in rows:
+            for name, convert in pairs:
+                value = row[name]
+                params.append(value if convert is None else convert(value))
+        one = "(" + ", ".join(["?"] * len(fields)) + ")"
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {", ".join([one] * len(rows))}{tail}'  # nosec B608 # table and column names from the model's metadata; values bound as parameters
+        cursor = db.execute_sql(sql, params)
+    return cursor.fetchall() if returning else []
+
+
 def migration_sources(pm) -> list[tuple[str, Path]]:
     """Core migrations first, then each enabled plugin's, each tracked in its own history table."""
     sources = [("core", MIGRATIONS_DIR)]

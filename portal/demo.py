@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .db import database, utcnow
-from .models import Beneficiary, Branch, Case, Counter, Document, HouseholdMember, TimelineEntry, User
+from .models import Beneficiary, Branch, Case, Counter, Document, HouseholdMember, User
 from .plugins import channels
 from .text import normalize_name
 
@@ -210,6 +210,8 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
         Counter.update(value=start_case + len(case_rows)).where(Counter.name == counter_name).execute()
 
     # Timeline entries across every enabled channel, spread over the files; the first files get more.
+    from .timeline import create_entries
+
     keys = [c["key"] for c in channels()]
     actors = [u.id for u in users if not u.has_role("admin", "manager", "committee")]
     written = 0
@@ -230,11 +232,9 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
                 "created_at": occurred,
             })
             if len(batch) == 1000:
-                TimelineEntry.insert_many(batch).execute()
-                written += len(batch)
+                written += len(create_entries(batch))
                 batch = []
         if batch:
-            TimelineEntry.insert_many(batch).execute()
-            written += len(batch)
+            written += len(create_entries(batch))
     return {"beneficiaries": beneficiaries, "entries": written, "cases": len(case_rows),
             "seconds": time.perf_counter() - started}

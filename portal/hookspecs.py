@@ -27,14 +27,6 @@ def register_blueprints(app):
 
 
 @hookspec
-def register_models():
-    """Peewee models owned by the plugin (tables that are truly the channel's own).
-
-    :return: a list of model classes bound to ``portal.db.database``.
-    """
-
-
-@hookspec
 def register_migrations():
     """Numbered migration folders of the plugin, applied after the core's by ``portal migrate``.
 
@@ -82,6 +74,27 @@ def timeline_entry_created(entry):
     """Called inside the transaction that wrote a new timeline entry.
 
     :param entry: the new ``TimelineEntry``.
+    """
+
+
+@hookspec
+def timeline_entries_created(entries):
+    """Called once, inside the transaction of a bulk write (``portal.timeline.create_entries``: a call
+    record import, demo data), with every entry it wrote. ``timeline_entry_created`` is not called for
+    them one by one.
+
+    :param entries: a list of the new ``TimelineEntry`` objects (ids set; ``actor`` and ``case`` not loaded).
+    """
+
+
+@hookspec
+def timeline_entry_updated(entry, changes):
+    """Called inside the transaction that changed a timeline entry (``portal.timeline.update_entry``,
+    or once per entry for ``update_entries``, e.g. when calls are linked to a file or an erasure
+    blanks the text).
+
+    :param entry: the ``TimelineEntry`` after the change.
+    :param changes: a dict ``{field name: new value}`` of what was changed.
     """
 
 
@@ -180,19 +193,6 @@ def openapi_paths():
 
     :return: a dict ``{"/path/{param}": {"get": {...}, "post": {...}}}`` with paths relative to
         ``/api/v1``, or None.
-    """
-
-
-@hookspec
-def outreach_task(beneficiary, kind, reason, due, source):
-    """Ask the outreach queue (if one is enabled) to create a task for an officer, e.g. "call back".
-
-    :param beneficiary: the ``Beneficiary``, or None when the person is not matched yet.
-    :param kind: a machine key such as ``"call_back"``, ``"document_expiring"``, ``"follow_up"``.
-    :param reason: a short text shown to the officer (Arabic).
-    :param due: a ``datetime.date`` by which to act.
-    :param source: a dict saying where the task comes from, e.g. ``{"channel": "phone", "entry": 42}``.
-    :return: the created task's id, or None when this implementation does not keep a queue.
     """
 
 

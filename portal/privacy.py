@@ -24,6 +24,7 @@ from .models import (
 )
 from .plugins import channel_map, hook
 from .text import clean_text
+from .timeline import update_entries
 
 # Fields a beneficiary may ask to correct (the rest are the charity's own records).
 CORRECTABLE = (
@@ -373,7 +374,7 @@ def erase(ben: Beneficiary, actor) -> Erasure:
         entry_ids = TimelineEntry.select(TimelineEntry.id).where(TimelineEntry.beneficiary == ben)
         delete_files.update(a.sha256 for a in Attachment.select(Attachment.sha256).where(Attachment.entry.in_(entry_ids)))
         Attachment.delete().where(Attachment.entry.in_(entry_ids)).execute()
-        entries = TimelineEntry.update(summary="", body="", data=None).where(TimelineEntry.beneficiary == ben).execute()
+        entries = update_entries(TimelineEntry.beneficiary == ben, by=actor, summary="", body="", data=None)
         if case_ids:
             reports = ResearchReport.select(ResearchReport.id, ResearchReport.case).where(ResearchReport.case.in_(case_ids))
             for report in reports:

@@ -1,4 +1,6 @@
-"""The unified timeline: every channel writes here through ``log_entry``; pages are keyset-paginated."""
+"""The unified timeline: every channel writes here through ``log_entry`` (one entry),
+``create_entries`` (a bulk import) and ``update_entry`` / ``update_entries`` (changes); nothing else
+writes ``TimelineEntry`` (``tests/test_contract.py`` checks it). Pages are keyset-paginated."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,7 +22,7 @@ from .audit import audit
 from .auth import CONTACT_ROLES, STAFF_ROLES, roles_required
 from .dates import parse_date
 from .hygiene import parse_int
-from .db import database, utcnow
+from .db import bulk_insert, database, utcnow
 from .models import DIRECTIONS, Attachment, Beneficiary, Case, TimelineEntry, User
 from .plugins import channel_map, channels, hook
 from .templating import render
@@ -52,6 +54,116 @@ def log_entry(*, channel: str, summary: str, beneficiary=None, case=None, direct
         audit("create", "timeline_entry", entry.id, {"channel": channel, "beneficiary": getattr(beneficiary, "id", None)},
               actor=actor)
     return entry
+
+
+_ENTRY_DEFAULTS = {"case": None, "direction": "in", "body": "", "actor": None, "data": None, "follow_up_due": None,
+                   "follow_up_done": False}
+
+
+def _check_channel_and_direction(channel, direction) -> None:
+    if channel is not None and channel not in channel_map() and channel != "system":
+        raise UnknownChannel(channel)
+    if direction is not None and direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}")
+
+
+def create_entries(rows: list[dict], *, actor=None) -> list[TimelineEntry]:
+    """Write many timeline entries at once (a call-record import, demo data) in one transaction (or
+    the caller's): one multi-row insert, one audit event, one ``timeline_entries_created`` call.
+
+    :param rows: dicts of ``TimelineEntry`` field values, foreign keys as ids: ``channel``, ``summary``
+        and ``occurred_at`` are required; the rest take the model's defaults.
+    :param actor: who imports, for the audit log (each row's own ``actor`` is who made the contact).
+    :return: the new entries (with their ids), in no particular order.
+    """
+    if not rows:
+        return []
+    now = utcnow()
+    names = [name for name in TimelineEntry._meta.sorted_field_names if name != "id"]
+    prepared = []
+    for row in rows:
+        unknown = set(row) - set(names)
+        if unknown:
+            raise ValueError(f"not TimelineEntry fields: {', '.join(sorted(unknown))}")
+        missing = {"channel", "summary", "occurred_at"} - set(row)
+        if missing:
+            raise ValueError(f"missing: {', '.join(sorted(missing))}")
+        values = {**_ENTRY_DEFAULTS, "beneficiary": None, "created_at": now, **row}
+        _check_channel_and_direction(values["channel"], values["direction"])
+        values["summary"] = (values["summary"] or "")[:300]
+        prepared.append({name: values[name] for name in names})
+    fields = [TimelineEntry._meta.fields[name] for name in names]
+    with database.atomic():
+        returned = bulk_insert(TimelineEntry, prepared, returning=("id", *(f.column_name for f in fields)))
+        entries = []
+        for row in returned:
+            entry = TimelineEntry(id=row[0], **{f.name: f.python_value(v) for f, v in zip(fields, row[1:])})
+            entry._dirty.clear()
+            entries.append(entry)
+        ids = sorted(e.id for e in entries)
+        audit("create", "timeline_entries", ids[0], {
+            "count": len(ids), "channels": sorted({e.channel for e in entries}), "ids": ids}, actor=actor)
+        hook().timeline_entries_created(entries=entries)
+    return entries
+
+
+def _changed_values(changes: dict) -> dict:
+    unknown = set(changes) - set(TimelineEntry._meta.fields) or ({"id"} & set(changes))
+    if unknown:
+        raise ValueError(f"not changeable TimelineEntry fields: {', '.join(sorted(unknown))}")
+    _check_channel_and_direction(changes.get("channel"), changes.get("direction"))
+    if "summary" in changes:
+        changes = {**changes, "summary": (changes["summary"] or "")[:300]}
+    return changes
+
+
+def update_entry(entry, *, by=None, **changes) -> TimelineEntry | None:
+    """Change fields of one timeline entry in one transaction (or the caller's): the row, an audit
+    event naming the changed fields, and ``timeline_entry_updated``. The only way, with
+    ``update_entries``, to change an entry.
+
+    :param entry: the ``TimelineEntry`` (its attributes are updated in place) or its id.
+    :param by: who makes the change, for the audit log (default: the signed-in user, if any). Named
+        ``by`` because ``actor`` is a field of the entry.
+    :param changes: field name -> new value (foreign keys as model or id).
+    :return: the entry, or None when an id names no entry.
+    """
+    if not isinstance(entry, TimelineEntry):
+        entry = TimelineEntry.get_or_none(TimelineEntry.id == entry)
+        if entry is None:
+            return None
+    if not changes:
+        return entry
+    changes = _changed_values(changes)
+    with database.atomic():
+        TimelineEntry.update(changes).where(TimelineEntry.id == entry.id).execute()
+        for name, value in changes.items():
+            setattr(entry, name, value)
+        entry._dirty.clear()
+        audit("update", "timeline_entry", entry.id, {"fields": sorted(changes)}, actor=by)
+        hook().timeline_entry_updated(entry=entry, changes=changes)
+    return entry
+
+
+def update_entries(condition, *, by=None, **changes) -> int:
+    """Change the same fields of every entry matching ``condition`` (a peewee expression on
+    ``TimelineEntry``, e.g. ``TimelineEntry.beneficiary == ben``) in one transaction: one update, one
+    audit event with the ids, and ``timeline_entry_updated`` for each changed entry. Returns how many."""
+    changes = _changed_values(changes)
+    if not changes:
+        return 0
+    with database.atomic():
+        ids = [i for (i,) in TimelineEntry.select(TimelineEntry.id).where(condition).tuples()]
+        if not ids:
+            return 0
+        TimelineEntry.update(changes).where(TimelineEntry.id.in_(ids)).execute()
+        audit("update", "timeline_entries", ids[0], {"fields": sorted(changes), "count": len(ids), "ids": ids},
+              actor=by)
+        updated = hook().timeline_entry_updated
+        for start in range(0, len(ids), 500):
+            for entry in TimelineEntry.select().where(TimelineEntry.id.in_(ids[start:start + 500])):
+                updated(entry=entry, changes=changes)
+    return len(ids)
 
 
 def encode_cursor(entry: TimelineEntry) -> str:
@@ -283,9 +395,7 @@ def follow_up_done(entry_id):
 
         if not can_see_case(Case.get_or_none(Case.id == entry.case_id), current_user):
             abort(403)
-    with database.atomic():
-        TimelineEntry.update(follow_up_done=True).where(TimelineEntry.id == entry.id).execute()
-        audit("update", "timeline_entry", entry.id, {"follow_up_done": True})
+    update_entry(entry, follow_up_done=True)
     if request.htmx:
         return ""
     return redirect(request.referrer or url_for("dashboard.index"))

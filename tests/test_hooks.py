@@ -85,21 +85,10 @@ def _nest_plugin(tmp_path):
 
     class Plugin:
         @hookimpl
-        def register_models(self):
-            return [Nest]
-
-        @hookimpl
         def register_migrations(self):
             return [("pigeon", migrations)]
 
     return Plugin(), Nest
-
-
-def test_hook_register_models(app_config, tmp_path):
-    plugin, nest = _nest_plugin(tmp_path)
-    app = make_app(app_config, plugin)
-    models = [m for group in app.extensions["portal_pm"].hook.register_models() for m in group]
-    assert nest in models
 
 
 def test_hook_register_migrations(app_config, tmp_path):
@@ -207,6 +196,88 @@ def test_hook_timeline_entry_created(app_config, make_beneficiary):
     assert seen == [("phone", "ok"), ("phone", "boom")]
 
 
+def test_hook_timeline_entry_updated(app_config, users, make_beneficiary):
+    """``update_entry`` writes the change, audits it and tells the plugins inside its transaction (a
+    plugin that raises rolls the change back); ``update_entries`` tells them once per entry."""
+    from portal.models import AuditEvent
+    from portal.timeline import log_entry, update_entries, update_entry
+
+    seen = []
+
+    class Plugin:
+        @hookimpl
+        def timeline_entry_updated(self, entry, changes):
+            seen.append((entry.id, entry.summary, dict(changes)))
+            if changes.get("summary") == "boom":
+                raise RuntimeError("refused")
+
+    app = make_app(app_config, Plugin())
+    ben = make_beneficiary()
+    with app.app_context(), database.connection_context():
+        first = log_entry(channel="phone", summary="before", beneficiary=ben)
+        second = log_entry(channel="phone", summary="other", beneficiary=ben)
+        assert update_entry(first, summary="after", follow_up_done=True, by=users["officer"]) is first
+        assert first.summary == "after" and TimelineEntry.get_by_id(first.id).summary == "after"
+        event = AuditEvent.select().where(AuditEvent.object_type == "timeline_entry",
+                                          AuditEvent.action == "update").get()
+        assert (event.object_id, event.details, event.actor_id) == (
+            str(first.id), {"fields": ["follow_up_done", "summary"]}, users["officer"])
+        with pytest.raises(RuntimeError):
+            update_entry(first.id, summary="boom")
+        assert TimelineEntry.get_by_id(first.id).summary == "after"  # rolled back
+        assert update_entry(999999, summary="x") is None
+        with pytest.raises(ValueError):
+            update_entry(first, colour="red")
+        assert update_entries(TimelineEntry.beneficiary == ben, body="blank") == 2
+        assert {e.body for e in TimelineEntry.select()} == {"blank"}
+    assert seen[0] == (first.id, "after", {"summary": "after", "follow_up_done": True})
+    assert seen[1][2] == {"summary": "boom"}
+    assert sorted((i, c["body"]) for i, _s, c in seen[2:]) == [(first.id, "blank"), (second.id, "blank")]
+
+
+def test_hook_timeline_entries_created(app_config, users, make_beneficiary):
+    """A bulk write calls the hook once with every new entry, writes one audit event, and refuses an
+    unknown channel before writing anything."""
+    import datetime as dt
+
+    from portal.models import AuditEvent
+    from portal.timeline import UnknownChannel, create_entries
+
+    calls = []
+
+    class Plugin:
+        @hookimpl
+        def timeline_entries_created(self, entries):
+            calls.append(sorted((e.id, e.channel, e.summary, e.beneficiary_id, e.data) for e in entries))
+
+        @hookimpl
+        def timeline_entry_created(self, entry):
+            raise AssertionError("a bulk write does not call timeline_entry_created")
+
+    app = make_app(app_config, Plugin())
+    ben = make_beneficiary()
+    when = dt.datetime(2026, 11, 20, 6, 15)
+    rows = [{"channel": "phone", "summary": f"call {i}", "occurred_at": when, "beneficiary": ben,
+             "data": {"n": i}} for i in range(3)]
+    with app.app_context(), database.connection_context():
+        entries = create_entries(rows, actor=users["officer"])
+        assert len(entries) == 3 and all(e.id for e in entries)
+        stored = {e.id: e for e in TimelineEntry.select()}
+        assert sorted(stored) == sorted(e.id for e in entries)
+        assert {(e.summary, e.data["n"], e.direction, e.body, e.follow_up_done) for e in stored.values()} == {
+            (f"call {i}", i, "in", "", False) for i in range(3)}
+        event = AuditEvent.get(AuditEvent.object_type == "timeline_entries")
+        assert event.details["count"] == 3 and event.details["ids"] == sorted(stored)
+        assert event.actor_id == users["officer"]
+        with pytest.raises(UnknownChannel):
+            create_entries([dict(rows[0], channel="pigeon")])
+        with pytest.raises(ValueError):
+            create_entries([{"channel": "phone", "summary": "no date"}])
+        assert TimelineEntry.select().count() == 3 and create_entries([]) == []
+    assert len(calls) == 1
+    assert calls[0] == sorted((e.id, "phone", e.summary, ben, e.data) for e in entries)
+
+
 def test_hook_send_message(app_config, make_beneficiary):
     sent = []
 
@@ -309,49 +380,6 @@ def test_hook_openapi_paths(app_config):
     doc = app.test_client().get("/api/v1/openapi.json").get_json()
     assert doc["paths"]["/pigeons"]["get"]["summary"] == "List pigeons"
     assert "/beneficiaries" in doc["paths"]
-
-
-def test_hook_outreach_task(app_config, users, make_beneficiary):
-    """The core's outreach queue implements the hook: a plugin asks for a task (here after a missed
-    call), officers see it in the queue; the same request again creates nothing; other
-    implementations are called too and may keep their own queue."""
-    import datetime as dt
-
-    seen = []
-
-    class Plugin:
-        @hookimpl
-        def outreach_task(self, beneficiary, kind, due):  # a subset of the arguments
-            seen.append((getattr(beneficiary, "id", None), kind, due))
-            return None  # keeps no queue of its own
-
-    app = make_app(app_config, Plugin())
-    ben = make_beneficiary(first_name="منيرة")
-    due = dt.date.today() + dt.timedelta(days=1)
-    with app.app_context(), database.connection_context():
-        from portal.models import Beneficiary
-        from portal.workflow.models import OutreachTask
-
-        b = Beneficiary.get_by_id(ben)
-        hook = app.extensions["portal_pm"].hook
-        ids = [i for i in hook.outreach_task(beneficiary=b, kind="call_back", reason="مكالمة فائتة", due=due,
-                                             source={"channel": "phone", "entry": 42}) if i]
-        assert len(ids) == 1
-        task = OutreachTask.get_by_id(ids[0])
-        assert (task.beneficiary_id, task.kind, task.reason, task.due, task.source, task.status) == (
-            ben, "call_back", "مكالمة فائتة", due, {"channel": "phone", "entry": 42}, "open")
-        again = hook.outreach_task(beneficiary=b, kind="call_back", reason="مكالمة فائتة", due=due,
-                                   source={"channel": "phone", "entry": 42})
-        assert [i for i in again if i] == [] and OutreachTask.select().count() == 1
-        # a person not matched to a file yet is kept too
-        unmatched = [i for i in hook.outreach_task(beneficiary=None, kind="call_back", reason="رقم غير معروف",
-                                                   due=due, source={"channel": "phone", "entry": 43}) if i]
-        assert len(unmatched) == 1 and OutreachTask.get_by_id(unmatched[0]).beneficiary_id is None
-    assert seen[0] == (ben, "call_back", due)
-    client = app.test_client()
-    client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
-    page = client.get("/outreach/").get_data(as_text=True)
-    assert "منيرة" in page and "مكالمة فائتة" in page and "رقم غير معروف" in page
 
 
 def test_plugins_setting_enables_only_named_plugins(app_config):

@@ -107,6 +107,3 @@ class IncomingLetter(BaseModel):
     search_text = TextField(default="")  # normalised sender + subject + OCR text
     registered_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     entry = ForeignKeyField(TimelineEntry, null=True, backref="+", on_delete="SET NULL")
-
-
-MODELS = [LetterTemplate, LetterTemplateVersion, LetterBatch, Letter, IncomingLetter]

@@ -349,12 +349,13 @@ def _revoke(letter: Letter, *, reason: str, actor=None) -> None:
     Letter.update(status="revoked", revoked_at=now, revoked_reason=reason[:300]).where(Letter.id == letter.id).execute()
     if letter.entry_id:
         from portal.models import TimelineEntry
+        from portal.timeline import update_entry
 
         entry = TimelineEntry.get_or_none(TimelineEntry.id == letter.entry_id)
         if entry is not None:
             data = dict(entry.data or {})
             data["status"] = "revoked"
-            TimelineEntry.update(data=data).where(TimelineEntry.id == entry.id).execute()
+            update_entry(entry, by=actor, data=data)
     audit("update", "letter", letter.id, {"status": "revoked", "reason": reason[:300]}, actor=actor)
     letter.status, letter.revoked_at, letter.revoked_reason = "revoked", now, reason[:300]
 

@@ -25,13 +25,6 @@ def register_blueprints(app):
 
 
 @hookimpl
-def register_models():
-    from .models import MODELS
-
-    return list(MODELS)
-
-
-@hookimpl
 def register_migrations():
     return [("phone", Path(__file__).parent / "migrations")]
 

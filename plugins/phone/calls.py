@@ -19,10 +19,10 @@ from peewee import IntegrityError
 from portal.audit import audit
 from portal.db import database, is_postgres, utcnow
 from portal.models import Beneficiary, Case, TimelineEntry, User
-from portal.plugins import hook
 from portal.text import fold_digits
-from portal.timeline import log_entry
+from portal.timeline import log_entry, update_entries, update_entry
 from portal.validators import ValidationError, clean_mobile
+from portal.workflow.outreach import create_task
 
 from .models import PhoneCall
 
@@ -143,32 +143,29 @@ def _sync_entry(call: PhoneCall, topic: str = "") -> None:
     entry = TimelineEntry.get_by_id(call.entry_id)
     data = dict(entry.data or {})
     data.update(call_data(call))
-    changes = {
-        TimelineEntry.data: data, TimelineEntry.occurred_at: call.started_at,
-        TimelineEntry.summary: summary_for(call, topic or data.get("topic", ""))[:300],
-    }
+    changes = {"data": data, "occurred_at": call.started_at,
+               "summary": summary_for(call, topic or data.get("topic", ""))}
     if call.answered_by_id:
-        changes[TimelineEntry.actor] = call.answered_by_id
+        changes["actor"] = call.answered_by_id
     if call.beneficiary_id and entry.beneficiary_id is None:
-        changes[TimelineEntry.beneficiary] = call.beneficiary_id
-    TimelineEntry.update(changes).where(TimelineEntry.id == entry.id).execute()
+        changes["beneficiary"] = call.beneficiary_id
+    update_entry(entry, **changes)
 
 
 def _request_callback(call: PhoneCall) -> None:
-    """Missed inbound call: ask the outreach queue (if a plugin keeps one) for a "call back" task, once."""
+    """Missed inbound call: put a "call back" task in the core's outreach queue, once."""
     if call.callback_requested or not call.missed:
         return
     beneficiary = Beneficiary.get_by_id(call.beneficiary_id) if call.beneficiary_id else None
     with force_locale("ar"):
         reason = _("Missed call from %(number)s: call back.", number=local_display(call.number) or "?")
-    results = hook().outreach_task(
+    create_task(
         beneficiary=beneficiary, kind="call_back", reason=reason,
         due=(call.started_at + dt.timedelta(hours=3)).date() + dt.timedelta(days=CALLBACK_DAYS),
         source={"channel": "phone", "call": call.id, "entry": call.entry_id, "number": call.number},
     )
-    if any(r is not None for r in results):
-        call.callback_requested = True
-        PhoneCall.update(callback_requested=True).where(PhoneCall.id == call.id).execute()
+    call.callback_requested = True
+    PhoneCall.update(callback_requested=True).where(PhoneCall.id == call.id).execute()
 
 
 # --- CTI -------------------------------------------------------------------------------------------
@@ -364,11 +361,8 @@ def annotate_call(call: PhoneCall, entry: TimelineEntry, *, beneficiary, topic: 
     with database.atomic():
         data = dict(entry.data or {})
         data.update({"topic": topic, "outcome": outcome})
-        TimelineEntry.update({
-            TimelineEntry.summary: topic[:300], TimelineEntry.body: notes, TimelineEntry.data: data,
-            TimelineEntry.follow_up_due: follow_up_due,
-            TimelineEntry.beneficiary: beneficiary.id if beneficiary else None,
-        }).where(TimelineEntry.id == entry.id).execute()
+        update_entry(entry, by=actor, summary=topic, body=notes, data=data, follow_up_due=follow_up_due,
+                     beneficiary=beneficiary.id if beneficiary else None)
         PhoneCall.update(beneficiary=beneficiary.id if beneficiary else None, updated_at=utcnow()).where(
             PhoneCall.id == call.id).execute()
         audit("update", "phone_call", call.id, {"outcome": outcome, "beneficiary": getattr(beneficiary, "id", None)},
@@ -382,8 +376,8 @@ def link_number(number: str, beneficiary: Beneficiary, actor=None) -> int:
     with database.atomic():
         entry_ids = PhoneCall.select(PhoneCall.entry).where(
             (PhoneCall.number == number) & PhoneCall.beneficiary.is_null() & PhoneCall.entry.is_null(False))
-        TimelineEntry.update(beneficiary=beneficiary).where(
-            TimelineEntry.id.in_(entry_ids) & TimelineEntry.beneficiary.is_null()).execute()
+        update_entries(TimelineEntry.id.in_(entry_ids) & TimelineEntry.beneficiary.is_null(), by=actor,
+                       beneficiary=beneficiary.id)
         moved = PhoneCall.update(beneficiary=beneficiary).where(
             (PhoneCall.number == number) & PhoneCall.beneficiary.is_null()).execute()
         audit("link", "phone_number", number, {"beneficiary": beneficiary.id, "calls": moved}, actor=actor)

@@ -19,11 +19,12 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from peewee import DateTimeField
 
 from portal.audit import audit
-from portal.db import database, is_postgres, utcnow
-from portal.models import Beneficiary, JSONField, TimelineEntry, User
+from portal.db import bulk_insert, database, utcnow
+from portal.models import Beneficiary, User
+from portal.timeline import create_entries
+from portal.workflow.outreach import create_task
 
 from .calls import local_display, normalize_number
 from .models import PhoneCall
@@ -231,55 +232,6 @@ def parse_row(row: dict, offset: dt.timedelta) -> dict:
 
 # --- writing ---------------------------------------------------------------------------------------
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-_PG_TYPES = {"AUTO": "integer", "INT": "integer", "BOOL": "boolean", "DATETIME": "timestamp", "DATE": "date",
-             "VARCHAR": "text", "TEXT": "text"}
-
-
-def bulk_insert(model, rows: list[dict], returning: tuple = ()) -> list[tuple]:
-    """Insert ``rows`` (plain column values: ids for foreign keys) in one statement.
-
-    peewee's ``insert_many`` spends about 40 µs building SQL for each value, which dominated the
-    import. Here SQLite gets one multi-row VALUES statement with bound parameters, and PostgreSQL
-    one ``INSERT ... SELECT FROM unnest(array, array, ...)`` with an array a column: a short
-    statement the driver does not have to parse for thousands of placeholders."""
-    db = database.obj
-    fields = [model._meta.fields[name] for name in rows[0]]
-    postgres = is_postgres()
-    columns = ", ".join(_quote(f.column_name) for f in fields)
-    tail = (" RETURNING " + ", ".join(_quote(name) for name in returning)) if returning else ""
-    converters = []
-    for f in fields:
-        if isinstance(f, JSONField):
-            converters.append(f.db_value)
-        elif not postgres and isinstance(f, DateTimeField):
-            converters.append(lambda v: None if v is None else str(v))  # the text form peewee stores
-        else:
-            converters.append(None)
-    if postgres:
-        arrays = []
-        for f, convert in zip(fields, converters):
-            values = [row[f.name] for row in rows]
-            arrays.append(values if convert is None else [convert(v) for v in values])
-        casts = ", ".join(f"%b::{_PG_TYPES[f.field_type]}[]" for f in fields)  # binary: no escaping
-        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) SELECT * FROM unnest({casts}){tail}'  # nosec B608 # table and column names from the model's metadata; values bound as parameters
-        cursor = db.execute_sql(sql, arrays)
-    else:
-        params = []
-        pairs = [(f.name, c) for f, c in zip(fields, converters)]
-        for row in rows:
-            for name, convert in pairs:
-                value = row[name]
-                params.append(value if convert is None else convert(value))
-        one = "(" + ", ".join(["?"] * len(fields)) + ")"
-        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {", ".join([one] * len(rows))}{tail}'  # nosec B608 # table and column names from the model's metadata; values bound as parameters
-        cursor = db.execute_sql(sql, params)
-    return cursor.fetchall() if returning else []
-
-
 class _Writer:
     def __init__(self, report: ImportReport, actor=None):
         self.report = report
@@ -333,7 +285,7 @@ class _Writer:
                 entries.append({
                     "beneficiary": rec["beneficiary"], "channel": "phone", "direction": rec["direction"],
                     "occurred_at": rec["start"], "summary": self.summary(rec)[:300], "body": "",
-                    "actor": rec["answered_by"], "follow_up_done": False, "created_at": now,
+                    "actor": rec["answered_by"],
                     "data": {
                         "cdr": rec["key"], "source": "cdr", "direction": rec["direction"], "number": rec["number"],
                         "anonymous": rec["anonymous"], "to": rec["to"], "caller_name": rec["caller_name"],
@@ -341,9 +293,7 @@ class _Writer:
                         "answered_by": answerer[1] if answerer else "", "missed": rec["missed"],
                     },
                 })
-            entry_ids = {}
-            for entry_id, data in bulk_insert(TimelineEntry, entries, returning=("id", "data")):
-                entry_ids[TimelineEntry.data.python_value(data)["cdr"]] = entry_id
+            entry_ids = {entry.data["cdr"]: entry.id for entry in create_entries(entries, actor=self.actor)}
             calls = []
             for rec in fresh:
                 ended = rec["start"] + dt.timedelta(seconds=rec["ring"])
@@ -364,22 +314,19 @@ class _Writer:
     def _callbacks(self, missed, call_ids, entry_ids) -> None:
         if not missed:
             return
-        from portal.plugins import hook
-
         bens = {b.id: b for b in Beneficiary.select().where(
             Beneficiary.id.in_([r["beneficiary"] for r in missed if r["beneficiary"]]))}
         requested = []
         for rec in missed:
             self.report.missed += 1
-            results = hook().outreach_task(
+            create_task(
                 beneficiary=bens.get(rec["beneficiary"]), kind="call_back",
                 reason=self.text["reason"] % {"number": local_display(rec["number"]) or "?"},
                 due=(rec["start"] + dt.timedelta(hours=3)).date() + dt.timedelta(days=1),
                 source={"channel": "phone", "call": call_ids[rec["key"]], "entry": entry_ids[rec["key"]],
                         "number": rec["number"]},
             )
-            if any(r is not None for r in results):
-                requested.append(call_ids[rec["key"]])
+            requested.append(call_ids[rec["key"]])
         if requested:
             PhoneCall.update(callback_requested=True).where(PhoneCall.id.in_(requested)).execute()
 

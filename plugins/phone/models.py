@@ -40,6 +40,3 @@ class PhoneCall(BaseModel):
     class Meta:
         table_name = "phone_call"
         indexes = ((("state", "started_at"), False),)  # the incoming-call notice's look-up (migration 0002)
-
-
-MODELS = [PhoneCall]

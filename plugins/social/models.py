@@ -91,6 +91,3 @@ class StatusEvent(BaseModel):
 
     class Meta:
         table_name = "social_status_event"
-
-
-MODELS = [WebhookDelivery, Sender, Message, StatusEvent]

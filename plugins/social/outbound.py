@@ -178,6 +178,7 @@ def send_outbound(message_id: int) -> None:
 
 def _record_state(message: Message, state: str, error: str) -> None:
     from portal.models import TimelineEntry
+    from portal.timeline import update_entry
 
     with database.atomic():
         Message.update(state=state, error=error, updated_at=utcnow(),
@@ -188,7 +189,7 @@ def _record_state(message: Message, state: str, error: str) -> None:
             entry = TimelineEntry.get_by_id(message.entry_id)
             data = dict(entry.data or {})
             data.update(state=state, error=error)
-            TimelineEntry.update(data=data).where(TimelineEntry.id == entry.id).execute()
+            update_entry(entry, data=data)
 
 
 def retry_message(message: Message) -> None:

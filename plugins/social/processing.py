@@ -19,7 +19,7 @@ from portal.db import database, utcnow
 from portal.models import Attachment, Beneficiary, TimelineEntry
 from portal.hygiene import clean_value
 from portal.text import clean_text
-from portal.timeline import log_entry
+from portal.timeline import log_entry, update_entries, update_entry
 from portal.uploads import UploadError, store_upload
 
 from . import graph
@@ -86,7 +86,7 @@ def link_sender(sender: Sender, ben: Beneficiary, actor=None) -> int:
     with database.atomic():
         Sender.update(beneficiary=ben, linked_by=actor, linked_at=utcnow()).where(Sender.id == sender.id).execute()
         entry_ids = Message.select(Message.entry).where((Message.sender == sender) & Message.entry.is_null(False))
-        moved = TimelineEntry.update(beneficiary=ben).where(TimelineEntry.id.in_(entry_ids)).execute()
+        moved = update_entries(TimelineEntry.id.in_(entry_ids), by=actor, beneficiary=ben.id)
         audit("link", "social_sender", sender.id, {"beneficiary": ben.id, "entries": moved}, actor=actor)
     sender.beneficiary = ben
     return moved
@@ -275,7 +275,7 @@ def fetch_media_for(message: Message) -> None:
 
 def _save_media(entry, data, media):
     data["media"] = media
-    TimelineEntry.update(data=data).where(TimelineEntry.id == entry.id).execute()
+    update_entry(entry, data=data)
 
 
 def handle_message(*, platform, provider_id, sender, occurred_at, info, raw, delivery, errors, notes):
@@ -311,7 +311,7 @@ def apply_status(message: Message, status: str, error: str = "") -> bool:
             data = dict(entry.data or {})
             data["state"] = status
             data["error"] = error if status == "failed" else ""
-            TimelineEntry.update(data=data).where(TimelineEntry.id == entry.id).execute()
+            update_entry(entry, data=data)
     message.state = status
     return True
 

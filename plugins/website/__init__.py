@@ -43,13 +43,6 @@ def register_blueprints(app):
 
 
 @hookimpl
-def register_models():
-    from .models import MODELS
-
-    return MODELS
-
-
-@hookimpl
 def register_migrations():
     return [("website", Path(__file__).parent / "migrations")]
 

@@ -133,7 +133,3 @@ class TrackingLock(BaseModel):
     failures = IntegerField(default=0)
     window_start = DateTimeField(default=utcnow)
     locked_until = DateTimeField(null=True)
-
-
-MODELS = [SitePage, FaqItem, Inquiry, Volunteer, ApplicationDraft, PendingApplication, TrackingToken,
-          TrackingChallenge, TrackingLock]

@@ -1,5 +1,5 @@
 """The workflow's built-in hook implementations (a core plugin, registered like
-``portal.default_hooks``): the outreach queue behind ``outreach_task``, the daily job, the
+``portal.default_hooks``): the daily job that fills the outreach queue, the
 ``portal outreach`` / ``portal committee`` commands, menu entries and the managers' escalation panel."""
 from __future__ import annotations
 
@@ -14,16 +14,6 @@ from markupsafe import Markup
 
 from ..hookspecs import hookimpl
 from ..jobs import periodic_task
-
-
-@hookimpl
-def outreach_task(beneficiary, kind, reason, due, source):
-    """Keep the task in the core's outreach queue; a repeated request (same kind, person, due date
-    and source) returns None instead of a second task."""
-    from .outreach import create_task
-
-    task = create_task(beneficiary=beneficiary, kind=kind, reason=reason, due=due, source=source)
-    return task.id if task is not None else None
 
 
 def run_daily(now=None) -> dict:

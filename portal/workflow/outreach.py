@@ -1,5 +1,5 @@
 """Proactive outreach ("reach beneficiaries without them having to ask"): a queue of tasks for
-officers, filled by the daily job and by any plugin through the ``outreach_task`` hook."""
+officers, filled by the daily job and by any plugin through the core service ``create_task``."""
 from __future__ import annotations
 
 import datetime as dt
@@ -171,7 +171,7 @@ def complete_task(task: OutreachTask, *, actor: User, channel: str, summary: str
     """Log the contact made for ``task`` on the timeline and close the task (``done``), or dismiss it
     (``dismissed``: no contact needed) with a note."""
     from ..plugins import channel_map
-    from ..timeline import log_entry
+    from ..timeline import log_entry, update_entry
 
     summary, body = clean_text(summary), clean_text(body)
     errors = {}
@@ -201,6 +201,6 @@ def complete_task(task: OutreachTask, *, actor: User, channel: str, summary: str
         if not updated:
             raise WorkflowError(_l("This task was already handled."))
         if fresh.kind == "follow_up" and fresh.source and fresh.source.get("entry"):
-            TimelineEntry.update(follow_up_done=True).where(TimelineEntry.id == fresh.source["entry"]).execute()
+            update_entry(fresh.source["entry"], by=actor, follow_up_done=True)
         audit("update", "outreach_task", fresh.id, {"status": outcome}, actor=actor)
     return OutreachTask.get_by_id(task.id)

@@ -88,18 +88,21 @@ def test_seasonal_programme_for_eligible_categories_before_the_season(wf):
     assert outreach.run_outreach(before)["seasonal"] == 0
 
 
-def test_outreach_task_hook_is_kept_in_the_core_queue(wf):
-    from portal.plugins import hook
-
+def test_plugins_ask_the_core_service_for_tasks(wf):
+    """``create_task`` is the service plugins call (the phone plugin after a missed call): a repeated
+    request creates nothing; a person not matched to a file yet is kept too."""
     ben = wf.beneficiary()
-    ids = hook().outreach_task(beneficiary=ben, kind="call_back", reason="مكالمة فائتة", due=today_sa(),
-                               source={"channel": "phone", "entry": 7})
-    assert len([i for i in ids if i]) == 1
-    task = OutreachTask.get_by_id([i for i in ids if i][0])
-    assert (task.kind, task.beneficiary_id, task.status) == ("call_back", ben.id, "open")
-    again = hook().outreach_task(beneficiary=ben, kind="call_back", reason="مكالمة فائتة", due=today_sa(),
-                                 source={"channel": "phone", "entry": 7})
-    assert [i for i in again if i] == [] and OutreachTask.select().count() == 1
+    source = {"channel": "phone", "entry": 7}
+    task = outreach.create_task(beneficiary=ben, kind="call_back", reason="مكالمة فائتة", due=today_sa(),
+                                source=source)
+    assert (task.kind, task.beneficiary_id, task.status, task.reason, task.source) == (
+        "call_back", ben.id, "open", "مكالمة فائتة", source)
+    again = outreach.create_task(beneficiary=ben, kind="call_back", reason="مكالمة فائتة", due=today_sa(),
+                                 source=source)
+    assert again is None and OutreachTask.select().count() == 1
+    unmatched = outreach.create_task(beneficiary=None, kind="call_back", reason="رقم غير معروف", due=today_sa(),
+                                     source={"channel": "phone", "entry": 8})
+    assert unmatched.beneficiary_id is None and OutreachTask.select().count() == 2
 
 
 def test_bad_completion_input(wf):

@@ -1,35 +1,42 @@
 """Fixtures of the phone channel tests (imported by each test module: a conftest.py here would shadow
-the top-level one): a CTI token, a recording outreach queue, model access."""
+the top-level one): a CTI token, a reader of the outreach queue, model access."""
 import pytest
 
-from portal import hookimpl
 from portal.db import database
 
 TOKEN = "cti-secret-token-0123456789"
 
 
-class OutreachRecorder:
-    """A throwaway plugin standing in for the outreach queue: records every task asked for."""
+class OutreachQueue:
+    """The core's outreach queue as these tests read it: every task asked for, oldest first."""
 
-    def __init__(self):
-        self.tasks = []
+    def __init__(self, app):
+        self.app = app
 
-    @hookimpl
-    def outreach_task(self, beneficiary, kind, reason, due, source):
-        self.tasks.append({"beneficiary": beneficiary.id if beneficiary else None, "kind": kind, "reason": reason,
-                           "due": due, "source": source})
-        return len(self.tasks)
+    @property
+    def tasks(self):
+        from portal.workflow.models import OutreachTask
+
+        with self.app.app_context():
+            opened = database.is_closed()
+            if opened:
+                database.connect()
+            try:
+                return [{"beneficiary": t.beneficiary_id, "kind": t.kind, "reason": t.reason, "due": t.due,
+                         "source": t.source} for t in OutreachTask.select().order_by(OutreachTask.id)]
+            finally:
+                if opened:
+                    database.close()
 
 
 @pytest.fixture
-def outreach():
-    return OutreachRecorder()
+def outreach(app):
+    return OutreachQueue(app)
 
 
 @pytest.fixture
-def app_config(app_config, outreach):
+def app_config(app_config):
     app_config["PHONE_CTI_TOKEN"] = TOKEN
-    app_config["EXTRA_PLUGINS"] = (outreach,)
     return app_config
 
 

@@ -212,15 +212,6 @@ def test_answered_cancelled_or_outbound_calls_ask_for_no_task(client, outreach, 
     assert outreach.tasks == []
 
 
-def test_no_outreach_queue_is_fine(app_config, make_beneficiary, in_db):
-    from portal import create_app
-
-    app = create_app(dict(app_config, EXTRA_PLUGINS=()))
-    client = app.test_client()
-    post(client, **new_call())
-    assert post(client, **hangup(cause="noAnswer")).status_code == 200
-
-
 def test_answering_number_matched_to_login(client, in_db, users):
     post(client, **new_call())
     post(client, **answer(answeringNumber="researcher"))
