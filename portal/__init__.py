@@ -49,6 +49,7 @@ def _defaults(app: Flask) -> dict:
         "ORG_NAME_EN": "Neighbourhood Centres Association, Makkah Region",
         "ORG_REGISTRATION": "262",
         "TIMELINE_PAGE_SIZE": 20,
+        "DEFAULT_CHANNEL": "",
         "SEARCH_LIMIT": 50,
         "COMMITTEE_DAYS": 14,
         "PRIVACY_RETENTION_YEARS": 10,

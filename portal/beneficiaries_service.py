@@ -5,6 +5,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 
@@ -144,7 +145,7 @@ def validate(data: dict, *, existing: Beneficiary | None = None, partial: bool =
     if "nationality" in keys and not res.values.get("nationality"):
         res.values["nationality"] = "SA"
     if "preferred_channel" in keys and not res.values.get("preferred_channel"):
-        res.values["preferred_channel"] = "phone"
+        res.values["preferred_channel"] = current_app.config.get("DEFAULT_CHANNEL", "")
     elif "preferred_channel" in keys and "preferred_channel" not in errors and not re.fullmatch(
             r"[a-z_]+", res.values["preferred_channel"]):
         errors["preferred_channel"] = _l("Unknown channel.")

@@ -101,6 +101,7 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
     started = time.perf_counter()
     rnd = random.Random(seed)
     now = utcnow()
+    keys = [c["key"] for c in channels()] or ["system"]  # every enabled channel
     today = dt.date.today()
     with database.atomic():
         for code, ar, en, city in BRANCHES:
@@ -137,7 +138,7 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
             "nationality": "SA" if kind == "1" else rnd.choice(["YE", "EG", "PK", "SD", "MM"]),
             "gender": "f" if female else "m",
             "birth_date": today - dt.timedelta(days=rnd.randint(18 * 365, 85 * 365)),
-            "mobile": mobile, "preferred_channel": rnd.choice(["phone", "phone", "social", "interview"]),
+            "mobile": mobile, "preferred_channel": rnd.choice(keys),
             "district": rnd.choice(DISTRICTS), "city": branch.city, "category": rnd.choice(CATEGORIES),
             "branch": branch.id, "consent_data": True, "consent_contact": rnd.random() < 0.9, "status": "active",
             "created_at": created, "updated_at": created, "created_by": officer.id, "version": 1,
@@ -191,7 +192,7 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
         status = rnd.choice(statuses)
         case_rows.append({
             "reference": f"{year}-{start_case + n + 1:06d}", "beneficiary": ben_id, "request_type": rnd.choice(types),
-            "channel": rnd.choice(["interview", "phone", "website", "delegates"]), "status": status,
+            "channel": rnd.choice(keys), "status": status,
             "submitted_at": created, "status_changed_at": created + dt.timedelta(days=rnd.randint(0, 10)),
             "committee_due_at": created + dt.timedelta(days=14) if status == "awaiting_committee" else None,
             "awaiting_committee_at": created if status == "awaiting_committee" else None,
@@ -212,7 +213,6 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
     # Timeline entries across every enabled channel, spread over the files; the first files get more.
     from .timeline import create_entries
 
-    keys = [c["key"] for c in channels()]
     actors = [u.id for u in users if not u.has_role("admin", "manager", "committee")]
     written = 0
     batch = []

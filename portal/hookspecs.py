@@ -13,7 +13,9 @@ def channel_info():
     :return: ``{"key": str, "label_ar": str, "label_en": str, "icon": str}`` or None when the plugin
         is not a channel. ``key`` is what ``TimelineEntry.channel`` stores; ``icon`` is a short text
         symbol shown in badges; ``order`` (optional int) sorts the channel list; ``manual`` (optional
-        bool, default True) says whether officers can log contacts on it by hand.
+        bool, default True) says whether the core's generic contact form (on the beneficiary's page)
+        offers the channel: a plugin with its own form or its own source of entries declares False.
+        ``POST /api/v1/timeline`` accepts every enabled channel; ``validate_entry_data`` guards it.
     """
 
 

@@ -40,8 +40,8 @@ ID_KIND = {"citizen": _l("Citizen"), "resident": _l("Resident")}
 
 def label(table: dict, code):
     return table.get(code, code) if code is not None else ""
-DECLARATION_METHOD = {"paper_scan": _l("Signed on paper (scan attached)"), "website_tick": _l("Ticked on the website"),
-                      "phone_read": _l("Read out on the phone")}
+DECLARATION_METHOD = {"paper_scan": _l("Signed on paper (scan attached)"), "self_tick": _l("Ticked on the website"),
+                      "read_out": _l("Read out on the phone")}
 VOTE = {"approve": _l("Approve"), "reject": _l("Reject"), "abstain": _l("Abstain")}
 CHECK_STATE = {"present": _l("Present"), "missing": _l("Missing"), "expired": _l("Expired")}
 ANSWER_KIND = {"yes_no": _l("Yes / no"), "number": _l("Number"), "text": _l("Text")}

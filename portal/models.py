@@ -126,7 +126,7 @@ class Beneficiary(BaseModel):
     birth_date = DateField(null=True)
     mobile = CharField(max_length=20, default="", index=True)
     email = CharField(max_length=200, default="")
-    preferred_channel = CharField(max_length=30, default="phone")
+    preferred_channel = CharField(max_length=30, default="")  # a channel key; "" for no preference
     district = CharField(max_length=80, default="")
     city = CharField(max_length=80, default="")
     national_address = CharField(max_length=120, default="")
@@ -168,7 +168,7 @@ class Case(BaseModel):
     reference = CharField(max_length=20, unique=True)
     beneficiary = ForeignKeyField(Beneficiary, backref="cases", on_delete="CASCADE")
     request_type = CharField(max_length=60, default="general")  # RequestType.code
-    channel = CharField(max_length=30, default="interview")  # the intake channel
+    channel = CharField(max_length=30, default="")  # the intake channel (required by intake.open_request)
     status = CharField(max_length=30, default="draft", index=True)
     summary = TextField(default="")
     answers = JSONField(null=True)  # eligibility answers: {question id (str): value}

@@ -89,7 +89,7 @@ EXTRA = {
 # Bodies that write when an allowed role sends them (test_bodies_write_for_an_allowed_role proves it), so
 # that "a refused request writes nothing" is not only true of empty forms. Others are sent empty.
 BODIES = {
-    "timeline.log_contact": lambda v: {"channel": "phone", "direction": "in", "summary": "اتصال للمتابعة"},
+    "timeline.log_contact": lambda v: {"channel": "interview", "direction": "in", "summary": "اتصال للمتابعة"},
     "privacy.correction": lambda v: {"field": "city", "requested_value": "جدة", "channel": "phone"},
     "website.inquiry_detail": lambda v: {"answer": "نعم، يمكنكم زيارة الفرع."},
     "beneficiaries.create": lambda v: {

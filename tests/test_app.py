@@ -95,11 +95,11 @@ def test_csrf_is_enforced_on_forms(app_config, users, make_beneficiary):
     assert client.post("/login", data={"username": "officer", "password": "correct-horse-battery",
                                        "csrf_token": token}).status_code == 302
     ben = make_beneficiary()
-    response = client.post(f"/beneficiaries/{ben}/contacts", data={"channel": "phone", "summary": "x"})
+    response = client.post(f"/beneficiaries/{ben}/contacts", data={"channel": "interview", "summary": "x"})
     assert response.status_code == 400
     page = client.get(f"/beneficiaries/{ben}").get_data(as_text=True)
     header_token = re.search(r'hx-headers=\'{"X-CSRFToken": "([^"]+)"}\'', page).group(1)
-    response = client.post(f"/beneficiaries/{ben}/contacts", data={"channel": "phone", "summary": "x",
+    response = client.post(f"/beneficiaries/{ben}/contacts", data={"channel": "interview", "summary": "x",
                                                                    "direction": "in"},
                            headers={"X-CSRFToken": header_token, "HX-Request": "true"})
     assert response.status_code == 200

@@ -365,7 +365,7 @@ PAGES = [
      {"channel": "fax", "direction": "in", "summary": "", "occurred_at": "tomorrow", "follow_up_due": "1447-13-01"},
      422),
     ("contact errors fragment", "officer", "POST", "/beneficiaries/{ben}/contacts",
-     {"channel": "phone", "direction": "in", "summary": "س" * 301}, 422),
+     {"channel": "interview", "direction": "in", "summary": "س" * 301}, 422),
     ("contact logged fragment", "officer", "POST", "/beneficiaries/{ben}/contacts",
      {"channel": "interview", "direction": "in", "summary": "راجعت المكتب بخصوص السلة", "follow_up_due": "1448-07-01"},
      200),
@@ -614,7 +614,7 @@ def test_form_library_messages_are_arabic_too(client, world):
     text = text_of(response)
     assert "هذا الحقل مطلوب." in text and "اختيار غير صحيح." in text and "قيمة الوقت والتاريخ غير صالحة." in text
     response = client.post(f"/beneficiaries/{world['ben']}/contacts",
-                           data={"channel": "phone", "summary": "س" * 301, "follow_up_due": "1447-13-01"})
+                           data={"channel": "interview", "summary": "س" * 301, "follow_up_due": "1447-13-01"})
     text = text_of(response)
     assert "الحد الأقصى لعدد الأحرف 300" in text and "هذا التاريخ الهجري غير موجود" in text
 

@@ -44,7 +44,7 @@ def rich_file(app, client, auth, make_beneficiary):
     auth.login("officer")
     client.post(f"/beneficiaries/{ben}/household", data={"name": "محمد سعد الحربي", "relation": "son",
                                                           "national_id": "1000000008"})
-    client.post(f"/beneficiaries/{ben}/contacts", data={"channel": "phone", "direction": "in",
+    client.post(f"/beneficiaries/{ben}/contacts", data={"channel": "interview", "direction": "in",
                                                          "summary": "اتصل يسأل عن الطلب", "body": "رقمه الآخر 0509999999"})
     upload_document(client, ben)
     client.post(f"/beneficiaries/{ben}/consent", data={"kind": "contact", "granted": "yes", "channel": "phone",

@@ -24,7 +24,7 @@ def test_log_contact_with_htmx_returns_entry_and_fresh_form(client, auth, app, m
     ben = make_beneficiary()
     auth.login()
     response = client.post(f"/beneficiaries/{ben}/contacts", headers={"HX-Request": "true"}, data={
-        "channel": "phone", "direction": "in", "summary": "سأل عن موعد الصرف", "body": "اتصل صباحاً",
+        "channel": "interview", "direction": "in", "summary": "سأل عن موعد الصرف", "body": "اتصل صباحاً",
         "follow_up_due": "1448-06-25"})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -33,7 +33,7 @@ def test_log_contact_with_htmx_returns_entry_and_fresh_form(client, auth, app, m
     assert 'id="contact-form"' in html and 'value="سأل' not in html  # the form is fresh
     with app.app_context(), database.connection_context():
         entry = TimelineEntry.get()
-        assert (entry.channel, entry.direction, entry.actor.username) == ("phone", "in", "officer")
+        assert (entry.channel, entry.direction, entry.actor.username) == ("interview", "in", "officer")
         assert entry.follow_up_due == dt.date(2026, 12, 5)
         assert AuditEvent.select().where(AuditEvent.object_type == "timeline_entry").count() == 1
 
@@ -41,19 +41,19 @@ def test_log_contact_with_htmx_returns_entry_and_fresh_form(client, auth, app, m
 def test_log_contact_without_javascript_redirects_to_profile(client, auth, make_beneficiary):
     ben = make_beneficiary()
     auth.login()
-    response = client.post(f"/beneficiaries/{ben}/contacts", data={"channel": "letters", "direction": "out",
+    response = client.post(f"/beneficiaries/{ben}/contacts", data={"channel": "interview", "direction": "out",
                                                                    "summary": "خطاب شكر"})
     assert response.status_code == 302 and response.headers["Location"].startswith(f"/beneficiaries/{ben}")
     assert "خطاب شكر" in text_of(client.get(f"/beneficiaries/{ben}"))
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    ({"channel": "phone", "summary": ""}, "required"),
+    ({"channel": "interview", "summary": ""}, "required"),
     ({"channel": "fax", "summary": "x"}, "Not a valid choice"),
-    ({"channel": "phone", "summary": "x" * 301}, "300"),
-    ({"channel": "phone", "summary": "x", "follow_up_due": "1447-02-30"}, "Hijri date does not exist"),
-    ({"channel": "phone", "summary": "x", "occurred_at": "2999-01-01T10:00"}, "future"),
-    ({"channel": "phone", "summary": "x", "direction": "sideways"}, "Not a valid choice"),
+    ({"channel": "interview", "summary": "x" * 301}, "300"),
+    ({"channel": "interview", "summary": "x", "follow_up_due": "1447-02-30"}, "Hijri date does not exist"),
+    ({"channel": "interview", "summary": "x", "occurred_at": "2999-01-01T10:00"}, "future"),
+    ({"channel": "interview", "summary": "x", "direction": "sideways"}, "Not a valid choice"),
 ])
 def test_bad_contact_is_refused_and_keeps_input(client, auth, app, make_beneficiary, data, message):
     ben = make_beneficiary()
@@ -68,6 +68,25 @@ def test_bad_contact_is_refused_and_keeps_input(client, auth, app, make_benefici
         assert TimelineEntry.select().count() == 0
 
 
+def test_generic_contact_form_leaves_out_channels_with_their_own_form(client, auth, app, make_beneficiary):
+    """Phone, letters, social and the website declare ``manual=False`` (they have their own form or
+    source): the beneficiary's contact form neither offers nor accepts them; the other channels stay."""
+    ben = make_beneficiary()
+    auth.login()
+    page = client.get(f"/beneficiaries/{ben}").get_data(as_text=True)
+    form = page[page.index('id="contact-form"'):]
+    form = form[:form.index("</form>")]
+    for key in ("phone", "letters", "social", "website"):
+        assert f'value="{key}"' not in form
+    for key in ("interview", "email", "delegates"):
+        assert f'value="{key}"' in form
+    response = client.post(f"/beneficiaries/{ben}/contacts?lang=en", headers={"HX-Request": "true"},
+                           data={"channel": "phone", "direction": "in", "summary": "اتصال"})
+    assert response.status_code == 422 and "Not a valid choice" in response.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        assert TimelineEntry.select().count() == 0
+
+
 def test_case_of_another_beneficiary_cannot_be_attached(client, auth, app, make_beneficiary):
     from portal.models import Case
 
@@ -75,7 +94,7 @@ def test_case_of_another_beneficiary_cannot_be_attached(client, auth, app, make_
     with app.app_context(), database.connection_context():
         case = Case.create(reference="1448-000001", beneficiary=other)
     auth.login()
-    response = client.post(f"/beneficiaries/{ben}/contacts", data={"channel": "phone", "direction": "in",
+    response = client.post(f"/beneficiaries/{ben}/contacts", data={"channel": "interview", "direction": "in",
                                                                    "summary": "x", "case": str(case.id)})
     assert response.status_code == 422
     with app.app_context(), database.connection_context():

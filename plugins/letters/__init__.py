@@ -11,7 +11,8 @@ from markupsafe import Markup
 from portal import hookimpl
 from portal.channels import declare_channel
 
-channel_info = declare_channel("letters", "الخطابات", "Letters", "✉", order=40)
+# Not offered by the core's generic contact form: letters are issued and registered on the letters screens.
+channel_info = declare_channel("letters", "الخطابات", "Letters", "✉", order=40, manual=False)
 
 # Which case transitions issue a letter by themselves (``PORTAL_LETTERS_AUTO_STATUSES``, comma-separated).
 AUTO_STATUSES = "approved,rejected"

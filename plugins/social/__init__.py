@@ -12,7 +12,9 @@ from markupsafe import Markup
 from portal import hookimpl
 from portal.channels import declare_channel
 
-channel_info = declare_channel("social", "وسائل التواصل الاجتماعي", "Social media", "💬", order=30)
+# Not offered by the core's generic contact form: messages come from the platforms, and contacts on other
+# platforms are logged on the inbox's own form.
+channel_info = declare_channel("social", "وسائل التواصل الاجتماعي", "Social media", "💬", order=30, manual=False)
 
 DEFAULTS = {
     "SOCIAL_APP_SECRET": "",

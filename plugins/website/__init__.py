@@ -12,7 +12,8 @@ from markupsafe import Markup
 from portal import hookimpl
 from portal.channels import declare_channel
 
-channel_info = declare_channel("website", "الموقع الإلكتروني", "Website", "🌐", order=70)
+# Not offered by the core's generic contact form: entries come from the public site itself.
+channel_info = declare_channel("website", "الموقع الإلكتروني", "Website", "🌐", order=70, manual=False)
 
 DEFAULTS = {
     "WEBSITE_MIN_FILL_SECONDS": 3,

@@ -174,7 +174,7 @@ def _create_request(draft, applicant, household, req, docs, decl, confirmed_by=N
               data={"kind": "website_application", "new_file": is_new, "typed": applicant,
                     "household": household, "documents": sorted(docs),
                     "confirmed_by": confirmed_by.id if confirmed_by is not None else None})
-    intake.record_declaration(case, method="website_tick", channel="website", text_version=decl["version"])
+    intake.record_declaration(case, method="self_tick", channel="website", text_version=decl["version"])
     case = intake.submit(case, incomplete_if_missing=True, channel="website").case
     ApplicationDraft.update(case=case).where(ApplicationDraft.id == draft.id).execute()
     return case

@@ -335,9 +335,10 @@ def record_declaration(case: Case, *, method: str, channel: str, witness: User |
     """Record the applicant's declaration for ``case``.
 
     ``method``: ``"paper_scan"`` (signed paper; ``document`` = the scan, a Document of the same
-    beneficiary, required), ``"website_tick"`` (ticked on the website; no witness needed) or
-    ``"phone_read"`` (read out on the phone). ``witness``: the officer who witnessed it (required
-    except for ``website_tick``). ``text_version``: the wording version shown (default: current).
+    beneficiary, required), ``"self_tick"`` (ticked by the applicant in a self-service form,
+    e.g. the website plugin's; no witness needed) or ``"read_out"`` (read out to the applicant, e.g. on
+    a call). ``witness``: the officer who witnessed it (required
+    except for ``self_tick``). ``text_version``: the wording version shown (default: current).
     ``given_at``: when it was given (UTC, default now; not in the future). Allowed while the request
     is draft, submitted, incomplete or in research. Writes the declaration, a timeline entry on
     ``channel`` and an audit event; raises WorkflowError with per-field messages.
@@ -349,7 +350,7 @@ def record_declaration(case: Case, *, method: str, channel: str, witness: User |
         errors["method"] = _l("Choose how the declaration was given.")
     if not channel or not _valid_channel(channel):
         errors["channel"] = _l("Choose the channel the request came through.")
-    if method != "website_tick" and (witness is None or not witness.is_active):
+    if method != "self_tick" and (witness is None or not witness.is_active):
         errors["witness"] = _l("A witnessing officer is required.")
     if method == "paper_scan":
         if document is None:

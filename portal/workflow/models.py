@@ -18,7 +18,7 @@ from ..db import BaseModel, utcnow
 from ..models import Beneficiary, Case, Document, JSONField, TimelineEntry, User
 
 ANSWER_KINDS = ("yes_no", "number", "text")
-DECLARATION_METHODS = ("paper_scan", "website_tick", "phone_read")
+DECLARATION_METHODS = ("paper_scan", "self_tick", "read_out")
 VOTES = ("approve", "reject", "abstain")
 LIBRARY_KINDS = ("bylaws", "research_guide", "support_policy", "request_form", "other")
 OUTREACH_STATUSES = ("open", "done", "dismissed")

@@ -116,7 +116,8 @@ def _new_context(ben, form=None, errors=None):
     types = intake.active_request_types()
     selected = intake.get_request_type((form or {}).get("request_type")) if form else None
     selected = selected or (types[0] if types else None)
-    return {"ben": ben, "form": form or {"channel": "interview"}, "errors": errors or {}, "types": types,
+    return {"ben": ben, "form": form or {"channel": current_app.config["DEFAULT_CHANNEL"]}, "errors": errors or {},
+            "types": types,
             "questions": {t.code: intake.questions(t) for t in types},
             "checklists": {t.code: intake.checklist_for(ben, t) for t in types}, "selected": selected,
             "channel_options": channel_options()}
@@ -127,7 +128,7 @@ def _new_context(ben, form=None, errors=None):
 def new(ben_id):
     ben = visible_beneficiary(ben_id)
     if request.method == "GET":
-        form = {"channel": "interview", "request_type": request.args.get("type", "")}
+        form = {"channel": current_app.config["DEFAULT_CHANNEL"], "request_type": request.args.get("type", "")}
         return render("cases/new.html", **_new_context(ben, form))
     form = request.form.to_dict()
     answers = {k[len("answer_"):]: v for k, v in form.items() if k.startswith("answer_")}
@@ -358,7 +359,7 @@ def declaration(ref):
     method = data.get("method", "")
     try:
         intake.record_declaration(case, method=method, channel=data.get("channel", ""),
-                                  witness=_user() if method != "website_tick" else None, text_version=version,
+                                  witness=_user() if method != "self_tick" else None, text_version=version,
                                   document=doc, actor=_user())
     except WorkflowError as exc:
         return _refused(case, exc, "declaration")

@@ -70,7 +70,7 @@ def test_seven_steps_by_four_users(live):
     htmx_settled(page)
     ref = page.url.rsplit("/", 1)[-1]
     act(page, "form[action$='/submit'] button[value='0']")
-    page.select_option("#f-decl-method", "phone_read")
+    page.select_option("#f-decl-method", "read_out")
     page.select_option("#f-decl-channel", "phone")
     act(page, "form[action$='/declaration'] button")
     page.select_option("#f-refer-researcher", label="مستخدم researcher")

@@ -85,7 +85,7 @@ def _incomplete(h, case):
 def _declare(h, case):
     from portal.workflow import intake
 
-    intake.record_declaration(case, method="phone_read", channel="phone", witness=h.user("officer"),
+    intake.record_declaration(case, method="read_out", channel="phone", witness=h.user("officer"),
                               actor=h.user("officer"))
     return case
 

@@ -131,7 +131,7 @@ def test_the_beneficiary_is_told_the_expected_reply_in_hijri_and_gregorian(wf):
     from portal.models import TimelineEntry
 
     case = wf.case("in_research")
-    intake.record_declaration(case, method="phone_read", channel="phone", witness=wf.user("officer"))
+    intake.record_declaration(case, method="read_out", channel="phone", witness=wf.user("officer"))
     research.record_report(case, actor=wf.user("researcher"), data={
         "visit_date": "1448-06-10", "household_situation": "س", "needs": "ص", "recommendation": "approve"})
     start = dt.datetime(2026, 12, 9, 6)  # 29 Jumada II 1448, 09:00 in Riyadh

@@ -123,27 +123,27 @@ def test_double_submission_happens_once(wf):
 def test_declaration_records_version_method_witness_and_new_versions_keep_old(wf):
     case = wf.case("submitted")
     first = intake.current_declaration_text()
-    decl = intake.record_declaration(case, method="phone_read", channel="phone", witness=wf.user("officer"))
-    assert (decl.text.version, decl.method, decl.channel, decl.witness.username) == (1, "phone_read", "phone",
+    decl = intake.record_declaration(case, method="read_out", channel="phone", witness=wf.user("officer"))
+    assert (decl.text.version, decl.method, decl.channel, decl.witness.username) == (1, "read_out", "phone",
                                                                                       "officer")
     newer = intake.publish_declaration_text("نص جديد للإقرار", "New wording", actor=wf.user("admin"))
     assert newer.version == 2 and intake.current_declaration_text().version == 2
     assert DeclarationText.get_by_id(first.id).text_ar == intake.DEFAULT_DECLARATION_AR
-    web = intake.record_declaration(case, method="website_tick", channel="website")
+    web = intake.record_declaration(case, method="self_tick", channel="website")
     assert web.text.version == 2 and web.witness is None
     assert Declaration.get_by_id(decl.id).text.version == 1
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [
     ({"method": "telepathy"}, "method"),
-    ({"method": "phone_read", "witness": None}, "witness"),
+    ({"method": "read_out", "witness": None}, "witness"),
     ({"method": "paper_scan"}, "document"),
     ({"text_version": 99}, "text_version"),
     ({"channel": "nowhere"}, "channel"),
 ])
 def test_declaration_bad_input(wf, kwargs, field):
     case = wf.case("draft")
-    args = {"method": "phone_read", "channel": "phone", "witness": wf.user("officer")}
+    args = {"method": "read_out", "channel": "phone", "witness": wf.user("officer")}
     args.update(kwargs)
     with pytest.raises(WorkflowError) as info:
         intake.record_declaration(case, **args)

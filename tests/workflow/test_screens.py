@@ -64,7 +64,7 @@ def test_a_request_walks_through_the_seven_steps(app, client, wf, second_member)
     again = client.post(f"/cases/{ref}/submit", data={"version": "1"}, follow_redirects=True)
     assert again.status_code == 200
     # step 4: the declaration, read out on the phone, witnessed by the officer
-    assert client.post(f"/cases/{ref}/declaration", data={"method": "phone_read", "channel": "phone",
+    assert client.post(f"/cases/{ref}/declaration", data={"method": "read_out", "channel": "phone",
                                                           "text_version": "1"}).status_code == 302
     # step 3: referral to the researcher
     assert client.post(f"/cases/{ref}/refer", data={"version": "2", "researcher": str(researcher_id),

@@ -45,7 +45,7 @@ def test_apply_with_two_documents_is_submitted(app, client, types, outbox):
         kinds = {d.kind for d in Document.select().where(Document.case == case.id)}
         assert kinds == {"national_id", "family_card"}
         decl = Declaration.get(Declaration.case == case.id)
-        assert decl.method == "website_tick" and decl.channel == "website" and decl.witness_id is None
+        assert decl.method == "self_tick" and decl.channel == "website" and decl.witness_id is None
         website = [e for e in TimelineEntry.select().where(TimelineEntry.beneficiary == ben)
                    if e.channel == "website"]
         assert any((e.data or {}).get("kind") == "website_application" for e in website)
