@@ -126,7 +126,7 @@ def test_officer_journey(page: Page, live_server, live_app, journey_data, screen
     # Log a contact with the htmx form: it lands on top of the timeline and the page is not reloaded.
     page.evaluate("() => { window.journeyMarker = 'profile' }")
     form = page.locator("#contact-form form")
-    form.locator("select[name=channel]").select_option("phone")
+    form.locator("select[name=channel]").select_option("email")
     form.locator("select[name=direction]").select_option("out")
     form.locator("input[name=summary]").fill(NEW_SUMMARY)
     form.locator("textarea[name=body]").fill(NEW_BODY)
@@ -138,14 +138,14 @@ def test_officer_journey(page: Page, live_server, live_app, journey_data, screen
     assert response.request.headers.get("x-csrftoken")
     top = page.locator("#timeline-rows > li.entry").first
     expect(top).to_contain_text(NEW_SUMMARY)
-    expect(top).to_have_class(re.compile(r"\bch-phone\b"))
+    expect(top).to_have_class(re.compile(r"\bch-email\b"))
     expect(page.locator("#contact-form [role=status]")).to_be_visible()
     expect(page.locator("#contact-form input[name=summary]")).to_have_value("")
     assert page.evaluate("() => window.journeyMarker") == "profile", "logging a contact reloaded the page"
-    assert channels_on_timeline(page)[:2] == ["phone", SEEDED[-1][0]]
+    assert channels_on_timeline(page)[:2] == ["email", SEEDED[-1][0]]
     with live_app.app_context(), database.connection_context():
         saved = TimelineEntry.select().where(TimelineEntry.summary == NEW_SUMMARY).get()
-        assert (saved.channel, saved.direction, saved.beneficiary_id) == ("phone", "out", journey_data["ahmad"])
+        assert (saved.channel, saved.direction, saved.beneficiary_id) == ("email", "out", journey_data["ahmad"])
         assert saved.actor.username == "officer"
     page.screenshot(path=screenshots / "profile-ar.png", full_page=True)
 

@@ -134,6 +134,34 @@ def test_declaration_records_version_method_witness_and_new_versions_keep_old(wf
     assert Declaration.get_by_id(decl.id).text.version == 1
 
 
+def test_migration_0007_renames_the_declaration_methods_that_named_channels(wf):
+    """Declarations (and their timeline entries) recorded as ``website_tick``/``phone_read`` read
+    ``self_tick``/``read_out`` after migration 0007, and ``down`` gives the old names back."""
+    import importlib.util
+    from pathlib import Path
+
+    from portal.db import database
+
+    path = Path(intake.__file__).parent.parent / "migrations" / "0007_declaration_methods.py"
+    spec = importlib.util.spec_from_file_location("migration_0007", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    case = wf.case("submitted")
+    spoken = intake.record_declaration(case, method="read_out", channel="phone", witness=wf.user("officer"))
+    ticked = intake.record_declaration(case, method="self_tick", channel="website")
+    migration.down(None, database.obj)  # as written before the rename
+    assert {d.method for d in Declaration.select()} == {"phone_read", "website_tick"}
+
+    def kinds():
+        return sorted(e.data["method"] for e in TimelineEntry.select() if (e.data or {}).get("kind") == "declaration")
+
+    assert kinds() == ["phone_read", "website_tick"]
+    migration.up(None, database.obj)
+    assert (Declaration.get_by_id(spoken.id).method, Declaration.get_by_id(ticked.id).method) == (
+        "read_out", "self_tick")
+    assert kinds() == ["read_out", "self_tick"]
+
+
 @pytest.mark.parametrize(("kwargs", "field"), [
     ({"method": "telepathy"}, "method"),
     ({"method": "read_out", "witness": None}, "witness"),
