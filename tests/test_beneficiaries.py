@@ -176,3 +176,27 @@ def test_delegate_sees_only_own_branch(client, auth, app, make_beneficiary, user
     assert client.get(f"/beneficiaries/{outside}").status_code == 403
     page = text_of(client.get("/beneficiaries/"))
     assert "الطائفي" in page and "المكي" not in page
+
+
+@pytest.mark.parametrize("default", ["", "interview"])
+def test_preferred_channel_comes_from_the_plugins_and_the_configured_default(app_config, users, beneficiary_data,
+                                                                            default):
+    """The form lists each registered channel once (no hard-coded option) with "none" first; a file saved
+    without a preference takes ``PORTAL_DEFAULT_CHANNEL`` (empty: no preference)."""
+    from portal import create_app
+
+    app = create_app(dict(app_config, DEFAULT_CHANNEL=default))
+    client = app.test_client()
+    client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
+    page = client.get("/beneficiaries/new").get_data(as_text=True)
+    select = page[page.index('id="f-preferred_channel"'):]
+    select = select[:select.index("</select>")]
+    assert select.count('value="email"') == 1 and select.count('value="phone"') == 1
+    assert select.index('value=""') < select.index('value="interview"')
+    assert (f'value="{default}" selected' if default else 'value="" selected') in select
+    assert client.post("/beneficiaries/new", data=beneficiary_data).status_code == 302
+    with app.app_context(), database.connection_context():
+        assert Beneficiary.get().preferred_channel == default
+    profile = client.get("/beneficiaries/1").get_data(as_text=True)
+    shown = "المقابلة الشخصية" if default else "— لا يوجد —"
+    assert f"<dt>قناة التواصل المفضلة</dt><dd>{shown}</dd>" in profile
