@@ -148,8 +148,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     hygiene.init_app(app)
 
     from . import (
-        admin, api, assets, audit_views, auth, beneficiaries, dashboard, jobs, limiter, privacy_views, templating,
-        timeline,
+        admin, api, assets, audit_views, auth, beneficiaries, dashboard, jobs, limiter, outbox, privacy_views,
+        templating, timeline,
     )
 
     limiter.init_app(app)
@@ -165,6 +165,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(privacy_views.bp)
+    app.register_blueprint(outbox.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
 

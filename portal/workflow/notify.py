@@ -41,6 +41,10 @@ def notify(beneficiary, text: str, purpose: str, *, case=None, actor=None, conte
 
         if result.get("channel") in channel_map():
             channel = result["channel"]
-    log_entry(channel=channel, direction="out", summary=summary, body=text, beneficiary=beneficiary, case=case,
-              actor=actor, data=data)
+    entry = log_entry(channel=channel, direction="out", summary=summary, body=text, beneficiary=beneficiary,
+                      case=case, actor=actor, data=data)
+    if not result:
+        from ..outbox import keep
+
+        keep(beneficiary, text, purpose, case=case, entry=entry)
     return result
