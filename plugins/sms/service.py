@@ -162,8 +162,9 @@ def deliver(message_id: int) -> str:
             log.warning("SMS %s not accepted (attempt %s), retrying in %s s: %s", message_id, attempts, delay,
                         result.error)
             return "queued"
-        SmsMessage.update(state="failed", error=result.error[:1000], failed_at=now, updated_at=now).where(
-            (SmsMessage.id == message_id) & (SmsMessage.state == "queued")).execute()
+        if SmsMessage.update(state="failed", error=result.error[:1000], failed_at=now, updated_at=now).where(
+                (SmsMessage.id == message_id) & (SmsMessage.state == "queued")).execute():
+            _call_back(message, result.error)
     log.warning("SMS %s failed after %s attempt(s): %s", message_id, attempts, result.error)
     return "failed"
 
@@ -193,6 +194,8 @@ def apply_report(gateway_id: str, status: str, error: str = "") -> str:
             changes["failed_at"] = now
             changes["error"] = (error or "failed")[:1000]
         SmsMessage.update(**changes).where(SmsMessage.id == message.id).execute()
+        if state == "failed":
+            _call_back(message, changes["error"])
     return "applied"
 
 
@@ -223,3 +226,20 @@ def receive(gateway_id: str, sender: str, text: str, received_at: dt.datetime | 
         inbound = SmsInbound.create(gateway_id=gateway_id, sender=number, text=text, beneficiary=beneficiary,
                                     matches=len(matches), entry=entry, received_at=received_at or utcnow())
     return inbound, True
+
+
+def _call_back(message: SmsMessage, error: str) -> None:
+    """A text that did not reach the beneficiary becomes a call-back task for an officer (once per message)."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from portal.dates import saudi_date
+    from portal.workflow.outreach import create_task
+
+    if message.beneficiary_id is None:
+        return
+    with force_locale("ar"):
+        reason = _("A text message did not reach the beneficiary (%(error)s): call them.", error=(error or "")[:120])
+    create_task(beneficiary=message.beneficiary_id, kind="call_back", reason=reason, due=saudi_date(utcnow()),
+                source={"channel": "sms", "message": message.id}, key=f"sms_failed:{message.id}")
+

@@ -209,3 +209,18 @@ def test_a_reply_from_a_number_on_two_files_reaches_no_file(app, make_beneficiar
     auth.login()
     page = client.get("/sms/messages").get_data(as_text=True)
     assert "أريد موعداً" in page and "الرقم مسجّل في أكثر من ملف" in page
+
+
+def test_a_text_that_did_not_arrive_becomes_a_call_back_task(app, ben, gateway, post_report):
+    from portal.workflow.models import OutreachTask
+
+    notify(app, ben)
+    post_report({"id": "gw-1", "status": "failed", "error": "absent subscriber"})
+    post_report({"id": "gw-1", "status": "failed", "error": "absent subscriber"})
+    gateway.answers.append((400, {"error": "blocked"}))
+    notify(app, ben, "نص آخر", purpose="follow_up")
+    with app.app_context(), database.connection_context():
+        tasks = list(OutreachTask.select().where(OutreachTask.beneficiary == ben).order_by(OutreachTask.id))
+    assert [t.kind for t in tasks] == ["call_back", "call_back"]
+    assert "absent subscriber" in tasks[0].reason and "لم تصل رسالة نصية" in tasks[0].reason
+    assert tasks[0].source == {"channel": "sms", "message": messages(app)[0].id}
