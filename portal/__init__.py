@@ -56,6 +56,7 @@ def _defaults(app: Flask) -> dict:
         "AUDIT_EXPORT_LIMIT": 100000,
         "COMMITTEE_MIN_MEMBERS": 3,
         "COMMITTEE_CHAIR_AMOUNT": 5000,
+        "QUIET_HOURS": "22:00-08:00",
         "HUEY_IMMEDIATE": False,
         "RATELIMIT_LOGIN": "10 per minute",
         "SESSION_IDLE_MINUTES": 30,
@@ -94,6 +95,12 @@ def load_config(app: Flask, test_config: dict | None) -> None:
                 "PORTAL_SECRET_KEY is missing or a default value. Set it in the environment or in "
                 f"{Path(app.instance_path) / 'config.py'} (SECRET_KEY = '...'); `make run` writes one for you."
             )
+    from .quiet import parse as parse_quiet_hours
+
+    try:
+        parse_quiet_hours(app.config["QUIET_HOURS"])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     if app.config["HTTPS"]:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True

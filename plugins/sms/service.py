@@ -18,6 +18,7 @@ from huey import crontab
 
 from portal.jobs import periodic_task, task
 from portal.models import Beneficiary
+from portal.quiet import quiet_until
 from portal.text import fold_digits, strip_bidi_controls
 
 from . import providers, segments
@@ -89,21 +90,24 @@ def check_text(text: str) -> segments.Count:
     return counted
 
 
-def queue(beneficiary, text: str, purpose: str, *, to: str | None = None) -> SmsMessage:
-    """Write a ``queued`` message (in the caller's transaction) and start its job after the commit."""
+def queue(beneficiary, text: str, purpose: str, *, to: str | None = None, now: dt.datetime | None = None) -> SmsMessage:
+    """Write a ``queued`` message (in the caller's transaction) and start its job — or, in the quiet
+    hours (``PORTAL_QUIET_HOURS``), leave it for the sweep once they end."""
     from flask_babel import gettext as _
 
     if beneficiary is not None and not beneficiary.consent_contact and purpose not in WITHOUT_CONSENT:
         raise SmsRefused(_("This beneficiary has not agreed to be contacted."))
     number = normalise(to if to is not None else (beneficiary.mobile if beneficiary else ""))
     counted = check_text(text)
-    now = utcnow()
+    now = now or utcnow()
+    held_until = quiet_until(now, current_app.config.get("QUIET_HOURS"), purpose)
     message = SmsMessage.create(beneficiary=beneficiary, to=number, text=text, purpose=purpose[:40],
                                 provider=config("PROVIDER"), encoding=counted.encoding, parts=counted.parts,
-                                created_at=now, updated_at=now, next_attempt_at=now)
-    # The job may start before the caller's transaction commits and not see the row yet: then it does
-    # nothing, and the sweep below sends the message a minute or two later.
-    deliver_task(message.id)
+                                created_at=now, updated_at=now, next_attempt_at=held_until or now)
+    if held_until is None:
+        # The job may start before the caller's transaction commits and not see the row yet: then it
+        # does nothing, and the sweep below sends the message a minute or two later.
+        deliver_task(message.id)
     return message
 
 

@@ -71,7 +71,8 @@ def gateway():
 @pytest.fixture
 def app_config(app_config, gateway):
     return dict(app_config, SMS_PROVIDER="generic", SMS_URL=gateway.url + "/send", SMS_TOKEN=TOKEN,
-                SMS_SENDER="Sila", SMS_TIMEOUT=2)
+                SMS_SENDER="Sila", SMS_TIMEOUT=2,
+                QUIET_HOURS="")  # the quiet hours have their own tests
 
 
 @pytest.fixture

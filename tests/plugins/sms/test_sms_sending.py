@@ -224,3 +224,22 @@ def test_a_text_that_did_not_arrive_becomes_a_call_back_task(app, ben, gateway, 
     assert [t.kind for t in tasks] == ["call_back", "call_back"]
     assert "absent subscriber" in tasks[0].reason and "لم تصل رسالة نصية" in tasks[0].reason
     assert tasks[0].source == {"channel": "sms", "message": messages(app)[0].id}
+
+
+def test_a_notice_at_half_past_eleven_waits_for_the_morning(app, ben, gateway):
+    from plugins.sms import service
+    from portal.models import Beneficiary
+
+    app.config["QUIET_HOURS"] = "22:00-08:00"
+    night = dt.datetime(2026, 11, 30, 20, 30)  # 23:30 in Riyadh
+    with app.app_context(), database.connection_context():
+        b = Beneficiary.get_by_id(ben)
+        message = service.queue(b, "تذكير بموعدك", "follow_up", now=night)
+        assert message.state == "queued" and message.next_attempt_at == dt.datetime(2026, 12, 1, 5, 0)
+        assert gateway.requests == []
+        assert service.send_due(now=dt.datetime(2026, 12, 1, 4, 0)) == 0  # 07:00: still quiet
+        assert service.send_due(now=dt.datetime(2026, 12, 1, 5, 2)) == 1  # just after 08:00
+        # a one-time code asked for at night goes at once
+        code = service.queue(b, "رمز التحقق 123456", "one_time_code", now=night)
+    assert [r for r in gateway.requests] and len(gateway.requests) == 2
+    assert messages(app)[-1].id == code.id and messages(app)[-1].state == "sent"
