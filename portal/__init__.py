@@ -57,6 +57,7 @@ def _defaults(app: Flask) -> dict:
         "AUDIT_EXPORT_LIMIT": 100000,
         "COMMITTEE_MIN_MEMBERS": 3,
         "COMMITTEE_CHAIR_AMOUNT": 5000,
+        "QUIET_HOURS": "22:00-08:00",
         "HUEY_IMMEDIATE": False,
         "RATELIMIT_LOGIN": "10 per minute",
         "SESSION_IDLE_MINUTES": 30,
@@ -95,6 +96,12 @@ def load_config(app: Flask, test_config: dict | None) -> None:
                 "PORTAL_SECRET_KEY is missing or a default value. Set it in the environment or in "
                 f"{Path(app.instance_path) / 'config.py'} (SECRET_KEY = '...'); `make run` writes one for you."
             )
+    from .quiet import parse as parse_quiet_hours
+
+    try:
+        parse_quiet_hours(app.config["QUIET_HOURS"])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     if app.config["HTTPS"]:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
@@ -149,8 +156,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     hygiene.init_app(app)
 
     from . import (
-        admin, api, assets, audit_views, auth, beneficiaries, dashboard, jobs, limiter, privacy_views, templating,
-        timeline,
+        admin, api, assets, audit_views, auth, beneficiaries, dashboard, jobs, limiter, outbox, privacy_views,
+        templating, timeline,
     )
 
     limiter.init_app(app)
@@ -166,6 +173,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(privacy_views.bp)
+    app.register_blueprint(outbox.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
 

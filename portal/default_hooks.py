@@ -27,6 +27,9 @@ def menu_links(user, request):
     if user.has_role("admin"):
         links.append({"href": url_for("admin.users"), "label": _("Administration"),
                       "active": endpoint.startswith("admin.")})
+    if user.can("outbox.read"):
+        links.append({"href": url_for("outbox.index"), "label": _("Outbox"),
+                      "active": endpoint.startswith("outbox.")})
     if user.can("audit.read"):
         links.append({"href": url_for("audit.index"), "label": _("Audit log"),
                       "active": endpoint.startswith("audit.")})

@@ -210,6 +210,8 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
         Counter.insert(name=counter_name, value=0).on_conflict_ignore().execute()
         Counter.update(value=start_case + len(case_rows)).where(Counter.name == counter_name).execute()
 
+    _outbox_notices(case_rows)
+
     # Timeline entries across every enabled channel, spread over the files; the first files get more.
     from .timeline import create_entries
 
@@ -238,3 +240,44 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
             written += len(create_entries(batch))
     return {"beneficiaries": beneficiaries, "entries": written, "cases": len(case_rows),
             "seconds": time.perf_counter() - started}
+
+
+def _outbox_notices(case_rows: list[dict], limit: int = 40) -> int:
+    """The notices the newest demo requests would have sent (raised to the committee, approved, not
+    approved), kept in the outbox as no channel is configured in a demonstration: what an officer sees
+    after ``make run``. Returns how many."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from .models import Case, OutboxMessage
+    from .workflow.intake import expected_reply_text
+
+    newest = sorted((r for r in case_rows if r["status"] in ("awaiting_committee", "approved", "rejected")),
+                    key=lambda r: r["submitted_at"], reverse=True)[:limit]
+    cases = {c.reference: c for c in Case.select().where(Case.reference.in_([r["reference"] for r in newest]))}
+    made = []
+    with force_locale("ar"):
+        for row in newest:
+            case = cases.get(row["reference"])
+            if case is None:
+                continue
+            if row["status"] == "awaiting_committee":
+                hijri, greg = expected_reply_text(row["committee_due_at"])
+                text = _("Your request %(ref)s has been raised to the research committee. Expected reply by "
+                         "%(hijri)s (%(greg)s).", ref=case.reference, hijri=hijri, greg=greg)
+                purpose = "committee_expected_reply"
+            elif row["status"] == "approved":
+                text = _("Your request %(ref)s has been approved by the research committee. We will contact "
+                         "you to complete the registration.", ref=case.reference)
+                purpose = "decision"
+            else:
+                text = _("We regret that your request %(ref)s was not approved by the research committee. "
+                         "Reasons: %(reasons)s", ref=case.reference, reasons=row["decision_reasons"])
+                purpose = "decision"
+            made.append({"beneficiary": case.beneficiary_id, "case": case.id, "purpose": purpose, "text": text,
+                         "channel": "", "created_at": row["status_changed_at"]})
+    with database.atomic():
+        for chunk in range(0, len(made), 200):
+            OutboxMessage.insert_many(made[chunk:chunk + 200]).execute()
+    return len(made)
+

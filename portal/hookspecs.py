@@ -121,7 +121,10 @@ def send_message(beneficiary, text, purpose, channel, context):
         ``"decision"`` or ``"one_time_code"`` (template senders choose their template by it).
     :param channel: the preferred channel key, or None to let plugins decide.
     :param context: a dict of extra values (reference, dates, ...).
-    :return: ``{"channel": str, "id": str}`` when sent, or None when this plugin cannot send.
+    :return: ``{"channel": str, "id": str}`` when a transport accepted the message, or None when this
+        plugin cannot send. A plugin that hands the message to a background job adds
+        ``"state": "queued"``: the message is then recorded as waiting, never as sent, and the plugin
+        shows its delivery state on the timeline entry as it changes.
     """
 
 

@@ -25,6 +25,7 @@ PERMISSIONS = {
     "privacy.erase": ("admin", "manager"),  # anonymise a beneficiary's file
     "privacy.review": ("officer", "admin", "manager"),  # apply or refuse a correction request
     "audit.read": ("admin", "manager"),  # read and export the audit log
+    "outbox.read": ("officer", "admin"),  # messages no channel delivered, as the beneficiary would have seen them
 }
 GENDERS = ("m", "f")
 CATEGORIES = (
@@ -328,7 +329,25 @@ class Erasure(BaseModel):
     summary = JSONField(null=True)
 
 
+class OutboxMessage(BaseModel):
+    """A message to a beneficiary that no channel delivered (none configured, or none could reach them):
+    kept, never claimed as sent, shown to officers as the beneficiary would have read it."""
+
+    class Meta:
+        table_name = "outbox_message"
+
+    beneficiary = ForeignKeyField(Beneficiary, null=True, backref="+", on_delete="SET NULL")
+    case = ForeignKeyField(Case, null=True, backref="+", on_delete="SET NULL")
+    entry = ForeignKeyField(TimelineEntry, null=True, backref="+", on_delete="SET NULL")
+    purpose = CharField(max_length=40, default="")
+    channel = CharField(max_length=30, default="")  # the channel it would have used (the preferred one)
+    text = TextField()
+    created_at = DateTimeField(default=utcnow, index=True)
+    handled_at = DateTimeField(null=True, index=True)
+    handled_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+
 CORE_MODELS = [
     Branch, User, Counter, Beneficiary, HouseholdMember, Case, Document, TimelineEntry, Attachment,
-    AuditEvent, ApiToken, LoginFailure, ConsentChange, CorrectionRequest, Erasure,
+    AuditEvent, ApiToken, LoginFailure, ConsentChange, CorrectionRequest, Erasure, OutboxMessage,
 ]

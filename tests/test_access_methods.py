@@ -67,6 +67,7 @@ EXTRA = {
     ("phone.call_detail", "POST", "/phone/calls/{call}"): rule("POST", "/phone/calls/{call}", PHONE),
     ("phone.cdr_upload", "POST", "/phone/cdr"): rule("POST", "/phone/cdr", PHONE),
     ("social.log_other", "POST", "/social/log"): rule("POST", "/social/log", CONTACT),
+    ("sms.compose", "POST", "/sms/to/{ben}"): rule("POST", "/sms/to/{ben}", ("officer", "admin", "delegate")),
     # Managers read the website queue; only officers and admins answer or decide (ANSWER_ROLES).
     ("website.inquiry_detail", "POST", "/website/inbox/{inquiry}"): rule("POST", "/website/inbox/{inquiry}",
                                                                          ANSWER),

@@ -457,7 +457,22 @@ def apply_done():
     case = _applied_case()
     if case is None:
         return redirect(url_for("website.apply_start"))
-    return render("website/apply/done.html", case=case, ack=acknowledgement_context(case))
+    return render("website/apply/done.html", case=case, ack=acknowledgement_context(case),
+                  reference_notice=_reference_notice(case))
+
+
+def _reference_notice(case) -> str:
+    """What became of the message with the reference: ``"sent"`` (a transport accepted it), ``"queued"``
+    (handed to a channel that sends it shortly) or ``"not_sent"``. The page never says "we sent" otherwise."""
+    from portal.models import TimelineEntry
+
+    for entry in (TimelineEntry.select(TimelineEntry.data)
+                  .where((TimelineEntry.case == case.id) & (TimelineEntry.direction == "out"))
+                  .order_by(TimelineEntry.id.desc()).limit(20)):
+        data = entry.data or {}
+        if data.get("kind") == "notification" and data.get("purpose") == "case_reference":
+            return "sent" if data.get("sent") else ("queued" if data.get("queued") else "not_sent")
+    return "not_sent"
 
 
 @bp.get("/site/apply/acknowledgement")

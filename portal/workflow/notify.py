@@ -21,12 +21,19 @@ def notify(beneficiary, text: str, purpose: str, *, case=None, actor=None, conte
         ctx.setdefault("reference", case.reference)
     result = hook().send_message(beneficiary=beneficiary, text=text, purpose=purpose,
                                  channel=beneficiary.preferred_channel or None, context=ctx)
+    # A channel that hands the message to a job says so with ``"state": "queued"``: then it is not
+    # claimed as sent; the channel shows its delivery state on the entry as it changes.
+    queued = bool(result) and result.get("state") == "queued"
     with force_locale("ar"):
-        if result:
+        if queued:
+            summary = _("Message to the beneficiary waiting to be sent")
+        elif result:
             summary = _("Message sent to the beneficiary")
         else:
             summary = _("Message not sent: no channel could deliver it")
-    data = {"kind": "notification", "purpose": purpose, "sent": bool(result)}
+    data = {"kind": "notification", "purpose": purpose, "sent": bool(result) and not queued}
+    if queued:
+        data["queued"] = True
     channel = "system"
     if result:
         data["delivery"] = {"channel": result.get("channel"), "id": str(result.get("id", ""))}
@@ -34,6 +41,10 @@ def notify(beneficiary, text: str, purpose: str, *, case=None, actor=None, conte
 
         if result.get("channel") in channel_map():
             channel = result["channel"]
-    log_entry(channel=channel, direction="out", summary=summary, body=text, beneficiary=beneficiary, case=case,
-              actor=actor, data=data)
+    entry = log_entry(channel=channel, direction="out", summary=summary, body=text, beneficiary=beneficiary,
+                      case=case, actor=actor, data=data)
+    if not result:
+        from ..outbox import keep
+
+        keep(beneficiary, text, purpose, case=case, entry=entry)
     return result

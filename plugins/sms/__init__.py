@@ -1,0 +1,148 @@
+"""Text messages (SMS) to and from beneficiaries (الرسائل النصية).
+
+``send_message`` delivers notifications by SMS through a gateway — a generic HTTP gateway or one of
+the Saudi gateways charities use (Unifonic, Taqnyat, Msegat), chosen by ``PORTAL_SMS_PROVIDER``. Its
+delivery reports and the replies people send arrive at ``/webhooks/sms/generic``. Officers can write
+to a beneficiary from the file, with the parts and the cost counted as they type. Settings are
+``PORTAL_SMS_*`` (see ``docs/sms.md``)."""
+from pathlib import Path
+
+from flask import render_template, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from portal import hookimpl
+from portal.channels import declare_channel
+
+# Contacts by SMS are written by this plugin (sent through the gateway, or received from it), never
+# typed into the generic contact form.
+channel_info = declare_channel("sms", "الرسائل النصية", "Text messages (SMS)", "✉", order=35, manual=False)
+
+SMS_ROLES = ("officer", "admin", "delegate")
+
+DEFAULTS = {
+    "SMS_PROVIDER": "",  # generic, unifonic, taqnyat or msegat; empty: SMS is off
+    "SMS_URL": "",  # the gateway's address (the Saudi gateways have a default)
+    "SMS_TOKEN": "",  # bearer token (generic, taqnyat), AppSid (unifonic) or apiKey (msegat)
+    "SMS_SENDER": "",  # the registered sender name
+    "SMS_USERNAME": "",  # msegat's userName
+    "SMS_TIMEOUT": 10,  # seconds for one request to the gateway
+    "SMS_MAX_ATTEMPTS": 5,  # tries for a message the gateway could not take (5xx, timeout)
+    "SMS_MAX_PARTS": 10,  # longer texts are refused
+    "SMS_PART_PRICE": 0.05,  # cost of one part, for the estimate shown before sending
+    "SMS_CURRENCY": "SAR",
+    "SMS_INTERNATIONAL": False,  # allow mobiles outside Saudi Arabia
+}
+
+
+@hookimpl
+def register_blueprints(app):
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    from .views import bp, webhooks
+
+    return [bp, webhooks]
+
+
+@hookimpl
+def register_models():
+    from .models import MODELS
+
+    return MODELS
+
+
+@hookimpl
+def register_migrations():
+    return [("sms", Path(__file__).parent / "migrations")]
+
+
+@hookimpl(trylast=True)
+def send_message(beneficiary, text, purpose, channel, context):
+    """The last resort of every notice: any beneficiary with a mobile can get a text message. Answers
+    only when a gateway is configured and the text can go; the gateway's answer comes in a job."""
+    from . import service
+
+    if not service.configured() or beneficiary is None or not beneficiary.mobile:
+        return None
+    try:
+        message = service.queue(beneficiary, text, purpose)
+    except service.SmsRefused:
+        return None
+    message = type(message).get_by_id(message.id)
+    if message.state == "failed":
+        return None
+    return {"channel": "sms", "id": f"sms:{message.id}", "state": message.state}
+
+
+@hookimpl(tryfirst=True)  # before the workflow's renderer of notices: an SMS notice shows its delivery state
+def render_timeline_entry(entry, request):
+    if entry.channel != "sms":
+        return None
+    from .models import SmsMessage
+
+    data = entry.data or {}
+    message = None
+    ref = data.get("message") or (data.get("delivery") or {}).get("id", "")
+    if isinstance(ref, str) and ref.startswith("sms:") and ref[4:].isdigit():
+        message = SmsMessage.get_or_none(SmsMessage.id == int(ref[4:]))
+    elif isinstance(ref, int):
+        message = SmsMessage.get_or_none(SmsMessage.id == ref)
+    return Markup(render_template("sms/_entry.html", entry=entry, data=data, message=message))  # nosec B704 # render_template output, autoescaped
+
+
+@hookimpl
+def validate_entry_data(channel, data):
+    if channel != "sms":
+        return None
+    if any(key in data for key in ("message", "delivery", "gateway_id", "kind")):
+        return [_("Text messages are recorded by the SMS gateway; leave out “message”, “delivery”, "
+                  "“gateway_id” and “kind”.")]
+    return None
+
+
+@hookimpl
+def menu_links(user, request):
+    if not user.has_role("officer", "admin"):
+        return []
+    return [{"href": url_for("sms.messages"), "label": _("Text messages"),
+             "active": (request.endpoint or "").startswith("sms.")}]
+
+
+@hookimpl
+def beneficiary_actions(beneficiary, user):
+    if not user.has_role(*SMS_ROLES) or beneficiary.erased_at:
+        return None
+    from . import service
+
+    action = {"label": _("Send a text message"), "href": url_for("sms.compose", ben_id=beneficiary.id), "order": 30}
+    if not service.configured():
+        action["disabled"] = _("No SMS gateway is configured.")
+    elif not beneficiary.mobile:
+        action["disabled"] = _("The file has no mobile number.")
+    elif not beneficiary.consent_contact:
+        action["disabled"] = _("The beneficiary has not agreed to be contacted.")
+    return [action]
+
+
+@hookimpl
+def beneficiary_data(beneficiary):
+    from .models import SmsInbound, SmsMessage
+
+    sent = [{"to": m.to, "text": m.text, "purpose": m.purpose, "state": m.state,
+             "created_at": m.created_at.isoformat(), "delivered_at": m.delivered_at.isoformat() if m.delivered_at else None}
+            for m in SmsMessage.select().where(SmsMessage.beneficiary == beneficiary).order_by(SmsMessage.id)]
+    received = [{"from": m.sender, "text": m.text, "received_at": m.received_at.isoformat()}
+                for m in SmsInbound.select().where(SmsInbound.beneficiary == beneficiary).order_by(SmsInbound.id)]
+    return {"name": "sms", "data": {"sent": sent, "received": received}}
+
+
+@hookimpl
+def anonymise_beneficiary(beneficiary, retain_until, actor):
+    """The texts and the number are personal data: blank them, keep the counts and states."""
+    from .models import SmsInbound, SmsMessage
+
+    count = SmsMessage.update(to="", text="").where(SmsMessage.beneficiary == beneficiary).execute()
+    count += SmsInbound.update(sender="", text="").where(SmsInbound.beneficiary == beneficiary).execute()
+    if not count:
+        return None
+    return {"name": "sms", "anonymised": count, "kept": [], "delete_files": []}

@@ -1,0 +1,249 @@
+"""Sending, delivery reports and replies for the SMS channel.
+
+A message is written as ``queued`` in the caller's transaction, then handed to a job that talks to
+the gateway outside any transaction. Our message id goes to the gateway as its idempotency key, and
+the job only sends a message that is still ``queued``: running the job twice never sends twice.
+Retryable refusals (5xx, 429, timeouts, network errors) are tried again with exponential backoff up to
+``PORTAL_SMS_MAX_ATTEMPTS``; anything else fails the message at once, with the gateway's reason."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import phonenumbers
+from flask import current_app
+
+from portal.db import database, utcnow
+from huey import crontab
+
+from portal.jobs import periodic_task, task
+from portal.models import Beneficiary
+from portal.quiet import quiet_until
+from portal.text import fold_digits, strip_bidi_controls
+
+from . import providers, segments
+from .models import RANK, SmsInbound, SmsMessage
+
+log = logging.getLogger(__name__)
+
+# Purposes sent whether or not the beneficiary agreed to be contacted: the decision on their request
+# (the law requires it), and answers to something the person just did (their reference, a one-time code).
+LEASE = dt.timedelta(minutes=5)  # how long one attempt may take before the sweep may try again
+WITHOUT_CONSENT = ("decision", "one_time_code", "case_reference")
+
+
+class SmsRefused(ValueError):
+    """The text cannot be sent (too long, bad number, no consent...). ``str()`` is for the user."""
+
+
+def config(name: str):
+    return current_app.config[f"SMS_{name}"]
+
+
+def configured() -> bool:
+    name = config("PROVIDER")
+    if not name:
+        return False
+    url = config("URL") or providers.PROVIDERS.get(name, providers.Provider).default_url
+    return bool(url and config("TOKEN"))
+
+
+def gateway() -> providers.Provider:
+    return providers.provider(config("PROVIDER"), providers.Settings(
+        url=config("URL"), token=config("TOKEN"), sender=config("SENDER"), username=config("USERNAME"),
+        timeout=float(config("TIMEOUT"))))
+
+
+def normalise(number: str) -> str:
+    """A mobile number in any usual writing → E.164; Saudi mobiles only unless
+    ``PORTAL_SMS_INTERNATIONAL`` is on. Raises ``SmsRefused``."""
+    from flask_babel import gettext as _
+
+    raw = strip_bidi_controls(fold_digits(number or "")).strip()
+    for ch in " -().\u00a0":
+        raw = raw.replace(ch, "")
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    try:
+        parsed = phonenumbers.parse(raw, "SA")
+    except phonenumbers.NumberParseException:
+        raise SmsRefused(_("This is not a phone number.")) from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise SmsRefused(_("This phone number is not valid."))
+    if phonenumbers.number_type(parsed) not in (phonenumbers.PhoneNumberType.MOBILE,
+                                                  phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        raise SmsRefused(_("This number is not a mobile number: it cannot receive text messages."))
+    if phonenumbers.region_code_for_number(parsed) != "SA" and not config("INTERNATIONAL"):
+        raise SmsRefused(_("Text messages go to Saudi mobile numbers only."))
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_text(text: str) -> segments.Count:
+    from flask_babel import gettext as _
+
+    if not (text or "").strip():
+        raise SmsRefused(_("Write the text message first."))
+    counted = segments.count(text)
+    if counted.parts > int(config("MAX_PARTS")):
+        raise SmsRefused(_("The message is %(parts)s parts long; at most %(max)s parts can be sent. Shorten it.",
+                           parts=counted.parts, max=config("MAX_PARTS")))
+    return counted
+
+
+def queue(beneficiary, text: str, purpose: str, *, to: str | None = None, now: dt.datetime | None = None) -> SmsMessage:
+    """Write a ``queued`` message (in the caller's transaction) and start its job — or, in the quiet
+    hours (``PORTAL_QUIET_HOURS``), leave it for the sweep once they end."""
+    from flask_babel import gettext as _
+
+    if beneficiary is not None and not beneficiary.consent_contact and purpose not in WITHOUT_CONSENT:
+        raise SmsRefused(_("This beneficiary has not agreed to be contacted."))
+    number = normalise(to if to is not None else (beneficiary.mobile if beneficiary else ""))
+    counted = check_text(text)
+    now = now or utcnow()
+    held_until = quiet_until(now, current_app.config.get("QUIET_HOURS"), purpose)
+    message = SmsMessage.create(beneficiary=beneficiary, to=number, text=text, purpose=purpose[:40],
+                                provider=config("PROVIDER"), encoding=counted.encoding, parts=counted.parts,
+                                created_at=now, updated_at=now, next_attempt_at=held_until or now)
+    if held_until is None:
+        # The job may start before the caller's transaction commits and not see the row yet: then it
+        # does nothing, and the sweep below sends the message a minute or two later.
+        deliver_task(message.id)
+    return message
+
+
+def send_due(now: dt.datetime | None = None) -> int:
+    """Send the queued messages whose time has come and that no job took (a job that started before
+    its message was committed, a worker stopped mid-way, a retry after backoff). Returns how many."""
+    cutoff = (now or utcnow()) - dt.timedelta(seconds=60)
+    due = [m.id for m in SmsMessage.select(SmsMessage.id).where(
+        (SmsMessage.state == "queued") & (SmsMessage.next_attempt_at <= cutoff)).order_by(SmsMessage.id).limit(500)]
+    for message_id in due:
+        deliver(message_id)
+    return len(due)
+
+
+@periodic_task(crontab(minute="*"))
+def send_due_task() -> None:
+    send_due()
+
+
+@task(retries=0)
+def deliver_task(message_id: int) -> None:
+    deliver(message_id)
+
+
+def backoff(attempts: int) -> int:
+    """Seconds before the next try after ``attempts`` tries: 30 s, 60 s, 120 s... at most an hour."""
+    return min(30 * 2 ** max(attempts - 1, 0), 3600)
+
+
+def deliver(message_id: int) -> str:
+    """Send one queued message. Returns its state afterwards. Never sends a message twice."""
+    with database.atomic():
+        message = SmsMessage.get_or_none(SmsMessage.id == message_id)
+        if message is None or message.state != "queued":
+            return message.state if message else "missing"
+        attempts = message.attempts + 1
+        now = utcnow()
+        # Claim this attempt: only one runner moves ``attempts`` from n to n+1, and the lease keeps the
+        # sweep away while the gateway answers.
+        claimed = SmsMessage.update(attempts=attempts, updated_at=now, next_attempt_at=now + LEASE).where(
+            (SmsMessage.id == message_id) & (SmsMessage.state == "queued")
+            & (SmsMessage.attempts == message.attempts)).execute()
+        if claimed != 1:
+            return "queued"
+    result = gateway().send(message.to, message.text, str(message.id))
+    now = utcnow()
+    with database.atomic():
+        if result.accepted:
+            SmsMessage.update(state="sent", gateway_id=result.gateway_id, sent_at=now, updated_at=now,
+                              error="").where((SmsMessage.id == message_id) & (SmsMessage.state == "queued")).execute()
+            return "sent"
+        if result.retryable and attempts < int(config("MAX_ATTEMPTS")):
+            delay = backoff(attempts)
+            SmsMessage.update(error=result.error[:1000], updated_at=now,
+                              next_attempt_at=now + dt.timedelta(seconds=delay)).where(SmsMessage.id == message_id).execute()
+            log.warning("SMS %s not accepted (attempt %s), retrying in %s s: %s", message_id, attempts, delay,
+                        result.error)
+            return "queued"
+        if SmsMessage.update(state="failed", error=result.error[:1000], failed_at=now, updated_at=now).where(
+                (SmsMessage.id == message_id) & (SmsMessage.state == "queued")).execute():
+            _call_back(message, result.error)
+    log.warning("SMS %s failed after %s attempt(s): %s", message_id, attempts, result.error)
+    return "failed"
+
+
+REPORT_STATES = {"delivered": "delivered", "failed": "failed", "undelivered": "failed", "rejected": "failed",
+                 "expired": "failed", "sent": "sent"}
+
+
+def apply_report(gateway_id: str, status: str, error: str = "") -> str:
+    """A delivery report from the gateway. Returns ``"applied"``, ``"unchanged"`` (a repeat, or older
+    news than what we know), ``"unknown"`` (no message with that id) or ``"invalid"`` (a status we do
+    not know)."""
+    state = REPORT_STATES.get((status or "").strip().lower())
+    if state is None:
+        return "invalid"
+    with database.atomic():
+        message = SmsMessage.get_or_none(SmsMessage.gateway_id == str(gateway_id))
+        if message is None:
+            return "unknown"
+        if message.state in ("delivered", "failed") or RANK[state] <= RANK[message.state]:
+            return "unchanged"
+        now = utcnow()
+        changes = {"state": state, "updated_at": now}
+        if state == "delivered":
+            changes["delivered_at"] = now
+        elif state == "failed":
+            changes["failed_at"] = now
+            changes["error"] = (error or "failed")[:1000]
+        SmsMessage.update(**changes).where(SmsMessage.id == message.id).execute()
+        if state == "failed":
+            _call_back(message, changes["error"])
+    return "applied"
+
+
+def receive(gateway_id: str, sender: str, text: str, received_at: dt.datetime | None = None):
+    """A text from a number. Matched to a file only when exactly one file has that mobile; then it is
+    on that file's timeline. Returns ``(inbound, created)``; a repeat of the same id creates nothing."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from portal.timeline import log_entry
+
+    try:
+        number = normalise(sender)
+    except SmsRefused:
+        number = strip_bidi_controls(sender or "")[:20]
+    with database.atomic():
+        existing = SmsInbound.get_or_none(SmsInbound.gateway_id == gateway_id)
+        if existing is not None:
+            return existing, False
+        matches = list(Beneficiary.select(Beneficiary.id).where(Beneficiary.mobile == number).limit(2))
+        beneficiary = Beneficiary.get_by_id(matches[0].id) if len(matches) == 1 else None
+        entry = None
+        if beneficiary is not None:
+            with force_locale("ar"):
+                summary = _("Text message received")
+            entry = log_entry(channel="sms", direction="in", summary=summary, body=text, beneficiary=beneficiary,
+                              occurred_at=received_at, data={"kind": "inbound", "gateway_id": gateway_id})
+        inbound = SmsInbound.create(gateway_id=gateway_id, sender=number, text=text, beneficiary=beneficiary,
+                                    matches=len(matches), entry=entry, received_at=received_at or utcnow())
+    return inbound, True
+
+
+def _call_back(message: SmsMessage, error: str) -> None:
+    """A text that did not reach the beneficiary becomes a call-back task for an officer (once per message)."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from portal.dates import saudi_date
+    from portal.workflow.outreach import create_task
+
+    if message.beneficiary_id is None:
+        return
+    with force_locale("ar"):
+        reason = _("A text message did not reach the beneficiary (%(error)s): call them.", error=(error or "")[:120])
+    create_task(beneficiary=message.beneficiary_id, kind="call_back", reason=reason, due=saudi_date(utcnow()),
+                source={"channel": "sms", "message": message.id}, key=f"sms_failed:{message.id}")
+

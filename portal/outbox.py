@@ -1,0 +1,72 @@
+"""The outbox: messages to beneficiaries that no channel delivered, kept and shown as the beneficiary
+would have read them (a phone-sized bubble), never claimed as sent.
+
+Without any transport configured (as after ``make run``) every notice lands here: the demo's requests fill
+it. With transports, it holds what none of them could deliver; an officer reaches the person another way
+and marks the message handled."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from peewee import JOIN
+
+from .audit import audit
+from .auth import permission_required
+from .db import database, utcnow
+from .hygiene import parse_int
+from .models import Beneficiary, OutboxMessage
+from .templating import render
+
+bp = Blueprint("outbox", __name__)
+PAGE = 30
+# Never kept: a one-time code is only worth something to the person it was sent to.
+NOT_KEPT = ("one_time_code",)
+
+
+def keep(beneficiary, text: str, purpose: str, *, case=None, entry=None) -> OutboxMessage | None:
+    """Keep a message no channel delivered (in the caller's transaction)."""
+    if purpose in NOT_KEPT:
+        return None
+    channel = (getattr(beneficiary, "preferred_channel", "") or "") if beneficiary is not None else ""
+    return OutboxMessage.create(beneficiary=beneficiary, case=case, entry=entry, purpose=(purpose or "")[:40],
+                                channel=channel[:30], text=text)
+
+
+@bp.route("/outbox")
+@permission_required("outbox.read")
+def index():
+    show = request.args.get("show") if request.args.get("show") in ("waiting", "handled", "all") else "waiting"
+    before = parse_int(request.args.get("before"))
+    query = (OutboxMessage.select(OutboxMessage, Beneficiary)
+             .join(Beneficiary, join_type=JOIN.LEFT_OUTER, on=(OutboxMessage.beneficiary == Beneficiary.id))
+             .order_by(OutboxMessage.id.desc()))
+    if show == "waiting":
+        query = query.where(OutboxMessage.handled_at.is_null())
+    elif show == "handled":
+        query = query.where(OutboxMessage.handled_at.is_null(False))
+    if before:
+        query = query.where(OutboxMessage.id < before)
+    rows = list(query.limit(PAGE + 1))
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    return render("outbox/index.html", "results", rows=rows, show=show, more=more,
+                  next_before=rows[-1].id if more and rows else None)
+
+
+@bp.post("/outbox/<int:message_id>/handled")
+@permission_required("outbox.read")
+def handled(message_id):
+    """The officer reached the person another way (a call, a visit): the message leaves the waiting list."""
+    with database.atomic():
+        message = OutboxMessage.get_or_none(OutboxMessage.id == message_id)
+        if message is None:
+            abort(404)
+        if message.handled_at is None:
+            OutboxMessage.update(handled_at=utcnow(), handled_by=current_user.id).where(
+                (OutboxMessage.id == message_id) & OutboxMessage.handled_at.is_null()).execute()
+            audit("handle", "outbox_message", message_id, {"beneficiary": message.beneficiary_id})
+            flash(_("Marked as handled."), "success")
+        else:
+            flash(_("This message was already marked as handled."), "info")
+    return redirect(url_for("outbox.index", show=request.args.get("show") or None))

@@ -1,0 +1,15 @@
+"""Access rules of the SMS channel's routes."""
+from . import NOBODY, rule
+
+SMS = ("officer", "admin", "delegate")
+
+ACCESS = {
+    "sms.count": rule("POST", "/sms/count", SMS),
+    "sms.compose": rule("GET", "/sms/to/{ben}", SMS),
+    # the TAIF delegate may not write to a file of another branch
+    "sms.compose@other_branch": rule("GET", "/sms/to/{ben_other}", ("officer", "admin")),
+    "sms.messages": rule("GET", "/sms/messages", ("officer", "admin")),
+    # The gateway's webhook is authenticated by its bearer token, never by a session: without the token
+    # everyone (signed in or not) is refused.
+    "sms_webhooks.generic_webhook": rule("POST", "/webhooks/sms/generic", NOBODY, anonymous="403"),
+}

@@ -1,0 +1,39 @@
+"""The done page says the reference went to the applicant's mobile only when a transport took it."""
+import pytest
+
+from website_helpers import app_config, apply_fully, outbox, types  # noqa: F401  (fixtures)
+from portal import hookimpl
+
+
+def test_sent_when_a_transport_accepted(app, client, types, outbox):
+    apply_fully(client, app)
+    page = client.get("/site/apply/done").get_data(as_text=True)
+    assert 'id="reference-sent"' in page and "reference-not-sent" not in page
+
+
+def test_not_claimed_when_nothing_could_send(app, client, types):
+    app.config["SMS_PROVIDER"] = ""
+    apply_fully(client, app)
+    page = client.get("/site/apply/done").get_data(as_text=True)
+    assert 'id="reference-not-sent"' in page and 'id="reference-sent"' not in page
+    assert "لم نتمكن من إرسال رقم الطلب إلى جوالك" in page
+
+
+@pytest.fixture
+def slow_channel(app):
+    class Queued:
+        @hookimpl(tryfirst=True)
+        def send_message(self, beneficiary, text, purpose):
+            return {"channel": "phone", "id": "q-1", "state": "queued"}
+
+    pm = app.extensions["portal_pm"]
+    plugin = Queued()
+    pm.register(plugin, name="test-queued")
+    yield
+    pm.unregister(plugin)
+
+
+def test_on_its_way_when_a_channel_queued_it(app, client, types, slow_channel):
+    apply_fully(client, app)
+    page = client.get("/site/apply/done").get_data(as_text=True)
+    assert 'id="reference-queued"' in page and 'id="reference-sent"' not in page
