@@ -45,13 +45,6 @@ def register_blueprints(app):
 
 
 @hookimpl
-def register_models():
-    from .models import MODELS
-
-    return MODELS
-
-
-@hookimpl
 def register_migrations():
     return [("sms", Path(__file__).parent / "migrations")]
 

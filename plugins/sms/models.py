@@ -51,5 +51,3 @@ class SmsInbound(BaseModel):
     matches = IntegerField(default=0)  # how many files carry this number (0, 1 or more)
     entry = ForeignKeyField(TimelineEntry, null=True, backref="+", on_delete="SET NULL")
 
-
-MODELS = [SmsMessage, SmsInbound]
