@@ -47,7 +47,7 @@ def plugin_settings():
         setting("LETTERS_MAX_SCAN_PAGES", 50, _l("Page cap of a scanned letter."), type="int", minimum=1),
         setting("LETTERS_TESSERACT", "tesseract", _l("The OCR program.")),
         setting("LETTERS_OCR", True, _l("Read scanned letters with OCR."), type="bool"),
-        setting("LETTERS_LOCK_WAIT", 60, _l("Seconds an issuing worker waits for the SQLite write lock."),
+        setting("LETTERS_LOCK_WAIT", 60, _l("How long an issuing worker waits for the SQLite write lock."),
                 type="float", unit="seconds", minimum=0),
         setting("LETTERS_SIGNING_P12", None, _l("Path of the PKCS#12 certificate that signs every outgoing letter "
                                                 "(relative to the instance folder unless absolute); unset: no "
