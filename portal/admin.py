@@ -1,11 +1,14 @@
 """Administration: staff accounts and roles, enabled plugins."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from markupsafe import Markup
 from peewee import JOIN
 
 from . import users_service
@@ -100,6 +103,19 @@ HOOK_WORDS = {
 CORE_NAMES = {"portal.default_hooks": _l("Core"), "portal.workflow.hooks": _l("Request workflow")}
 
 
+LATIN_RUN = re.compile(r"[A-Za-z/][\w#./<>:_-]*(?:\s+[A-Za-z0-9][\w#./<>:_-]*)*")
+
+
+def _isolate_latin(text: str) -> Markup:
+    """Technical names inside an Arabic description (SMTP, PKCS#12, PORTAL_MAX_UPLOAD_MB) as code, each
+    isolated left to right."""
+    out, last = Markup(""), 0
+    for match in LATIN_RUN.finditer(text):
+        out += text[last:match.start()] + Markup('<code dir="ltr">') + match[0] + Markup("</code>")
+        last = match.end()
+    return out + text[last:]
+
+
 def _call(pm, hook_name, plugin, **kwargs):
     """One plugin's own answer to a hook (None when it does not implement it)."""
     for impl in getattr(pm.hook, hook_name).get_hookimpls():
@@ -117,9 +133,14 @@ def _plugin_row(pm, name, plugin, lang):
     blueprints = current_app.extensions.get("portal_plugin_blueprints", {}).get(name, [])
     screens = [r for r in current_app.url_map.iter_rules()
                if r.endpoint.split(".")[0] in blueprints and "GET" in (r.methods or ())]
-    settings = [{**decl, "value": shown_value(decl, current_app.config.get(decl["name"])),
-                 "description": str(decl["description"])}
-                for decl in current_app.extensions.get("portal_settings", []) if decl["plugin"] == name]
+    settings = []
+    for decl in current_app.extensions.get("portal_settings", []):
+        if decl["plugin"] == name:
+            value = current_app.config.get(decl["name"])
+            literal = not decl["secret"] and value not in (None, "") and not isinstance(value, bool)
+            description = _isolate_latin(str(decl["description"])) if lang == "ar" else str(decl["description"])
+            settings.append({**decl, "value": shown_value(decl, value), "literal": literal,
+                             "description": description})
     fallback = CORE_NAMES.get(name) or (type(plugin).__name__ if str(name).isdigit() else name)
     label = info.get("label_ar" if lang == "ar" else "label_en") or str(fallback)
     return {"name": name, "label": label, "icon": info.get("icon", ""), "links": links, "screens": len(screens),
