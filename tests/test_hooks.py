@@ -598,8 +598,32 @@ def test_hook_plugin_settings(app_config, users):
     kite = next(part for part in page.split('<section class="panel plugin"') if "KITE_TOKEN" in part)
     assert "<h2" in kite and "Kite" in kite.split("</h2>")[0]  # named after the plugin when it is no channel
     row = kite.split('id="setting-KITE_TOKEN"')[1].split("</tr>")[0]
-    assert "PORTAL_KITE_TOKEN" in row and "<bdi>set</bdi>" in row and "s3cret-kite" not in page
+    assert "PORTAL_KITE_TOKEN" in row and '<td class="value">set <span' in row and "s3cret-kite" not in page
     row = kite.split('id="setting-KITE_COLOUR"')[1].split("</tr>")[0]
-    assert "Colour." in row and "<bdi>blue</bdi>" in row
-    assert "<bdi>not set</bdi>" in kite.split('id="setting-KITE_LOGO"')[1].split("</tr>")[0]
+    assert "Colour." in row and '<code dir="auto">blue</code>' in row
+    assert '<td class="value">not set</td>' in kite.split('id="setting-KITE_LOGO"')[1].split("</tr>")[0]
     assert "Length of the string. (MB)" in kite
+
+
+def test_plugins_page_speaks_of_channels_and_settings(app_config, users):
+    """The admin's plugins page: each channel by its name in the reader's language, what it adds, its menu entries
+    and settings; hook names only inside the collapsed technical details; installed plugins not enabled listed."""
+    app = make_app(app_config, PLUGINS="phone,letters", PHONE_CTI_TOKEN="t0ken-of-the-pbx")
+    client = app.test_client()
+    client.post("/login", data={"username": "admin", "password": "correct-horse-battery"})
+    page = client.get("/admin/plugins").get_data(as_text=True)
+    phone = next(part for part in page.split('<section class="panel plugin"') if "PORTAL_PHONE_CTI_TOKEN" in part)
+    assert "الاتصالات الهاتفية" in phone.split("</h2>")[0] and "مفعّلة" in phone.split("</h2>")[0]
+    assert "تنبيهات في كل صفحات الموظفين" in phone  # page_notices, in words
+    assert '<a href="/phone/">' in phone  # its menu entry
+    cti = phone.split('id="setting-PHONE_CTI_TOKEN"')[1].split("</tr>")[0]
+    assert "مضبوط" in cti and "t0ken-of-the-pbx" not in page
+    offset = phone.split('id="setting-PHONE_CDR_UTC_OFFSET"')[1].split("</tr>")[0]
+    assert '<code dir="auto">3</code>' in offset and "(ساعات)" in offset
+    outside, details = phone.split('<details class="technical">')
+    assert "render_timeline_entry" not in outside and "page_notices" not in outside
+    assert "render_timeline_entry" in details and "page_notices" in details
+    disabled = page.split('id="h-disabled"')[1]
+    assert "<code>social</code>" in disabled and "<code>phone</code>" not in disabled
+    english = client.get("/admin/plugins?lang=en").get_data(as_text=True)
+    assert "Phone calls" in english and "notices on every staff page" in english
