@@ -23,7 +23,7 @@ def doc_files() -> dict[str, str]:
 
 
 @pytest.fixture
-def installed(tmp_path, monkeypatch):
+def installed(tmp_path, monkeypatch, app_config):
     """The doc's distribution written out and made importable and discoverable (a ``*.dist-info`` folder with
     ``METADATA`` and ``entry_points.txt`` on ``sys.path`` is what ``importlib.metadata`` reads)."""
     from babel.messages.mofile import write_mo
@@ -47,6 +47,10 @@ def installed(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     importlib.invalidate_caches()
     yield files
+    # PostgreSQL keeps one schema for the session: leave no table or history of the plugin behind.
+    with create_app(app_config).app_context(), database.connection_context():
+        database.obj.execute_sql('DROP TABLE IF EXISTS "visit"')
+        database.obj.execute_sql('DROP TABLE IF EXISTS "schema_migration_visits"')
     for name in [m for m in sys.modules if m == "sila_visits" or m.startswith("sila_visits.")]:
         monkeypatch.delitem(sys.modules, name)
 
