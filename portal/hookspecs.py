@@ -45,11 +45,13 @@ def register_migrations():
 
 @hookspec(firstresult=True)
 def render_timeline_entry(entry, request):
-    """Draw one timeline entry. Implementations return None for entries of other channels.
+    """Draw the channel's own part of one timeline entry. Implementations return None for entries of other
+    channels. The core draws the frame (channel, direction, author, time) and the footer (request, follow-up,
+    attachments) around it for every entry, so a renderer never repeats them.
 
     :param entry: the ``TimelineEntry`` (its ``actor`` and ``case`` already loaded).
     :param request: the current Flask request.
-    :return: ``markupsafe.Markup`` with the entry's body HTML, or None.
+    :return: ``markupsafe.Markup`` with the channel's part of the entry, or None.
     """
 
 
