@@ -51,12 +51,9 @@ def _defaults(app: Flask) -> dict:
         "TIMELINE_PAGE_SIZE": 20,
         "DEFAULT_CHANNEL": "",
         "SEARCH_LIMIT": 50,
-        "COMMITTEE_DAYS": 14,
         "PRIVACY_RETENTION_YEARS": 10,
         "AUDIT_PAGE_SIZE": 50,
         "AUDIT_EXPORT_LIMIT": 100000,
-        "COMMITTEE_MIN_MEMBERS": 3,
-        "COMMITTEE_CHAIR_AMOUNT": 5000,
         "QUIET_HOURS": "22:00-08:00",
         "HUEY_IMMEDIATE": False,
         "RATELIMIT_LOGIN": "10 per minute",
@@ -132,10 +129,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     load_config(app, test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from . import db, plugins
+    from . import db, plugins, settings
 
     pm = plugins.build_plugin_manager(app.config["PLUGINS"], extra=app.config.get("EXTRA_PLUGINS", ()))
     app.extensions["portal_pm"] = pm
+    settings.apply_settings(app, pm)  # every plugin's declared defaults, each value checked
     db.init_app(app)
 
     translation_dirs = [str(PACKAGE_DIR / "translations")]
@@ -181,10 +179,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     cli.register(app)
 
-    for result in pm.hook.register_blueprints(app=app):
+    plugin_blueprints = app.extensions["portal_plugin_blueprints"] = {}  # plugin name -> its blueprints' names
+    for impl in reversed(pm.hook.register_blueprints.get_hookimpls()):  # the hook's own call order
+        result = impl.function(*([app] if impl.argnames else []))
         for blueprint in result if isinstance(result, (list, tuple)) else [result]:
             if blueprint is not None:
                 app.register_blueprint(blueprint)
+                plugin_blueprints.setdefault(impl.plugin_name, []).append(blueprint.name)
 
     proxies = int(app.config["TRUSTED_PROXIES"] or 0)
     if proxies > 0:

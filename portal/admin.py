@@ -1,10 +1,14 @@
 """Administration: staff accounts and roles, enabled plugins."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+import re
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from markupsafe import Markup
 from peewee import JOIN
 
 from . import users_service
@@ -76,12 +80,88 @@ def edit_user(user_id):
                   branches=list(Branch.select())), (422 if errors else 200)
 
 
+# What a hook adds, in the words of the admin's plugins page (hook names only under "technical details").
+HOOK_WORDS = {
+    "channel_info": _l("a contact channel"),
+    "render_timeline_entry": _l("draws its entries on the timeline"),
+    "validate_entry_data": _l("checks entries sent through the API"),
+    "timeline_entry_created": _l("acts on new timeline entries"),
+    "case_status_changed": _l("acts when a request changes state"),
+    "send_message": _l("sends messages to beneficiaries"),
+    "dashboard_widgets": _l("panels on the dashboard"),
+    "page_notices": _l("notices on every staff page"),
+    "beneficiary_actions": _l("buttons or panels on the beneficiary's file"),
+    "case_actions": _l("buttons or panels on the request page"),
+    "register_commands": _l("command-line commands"),
+    "openapi_paths": _l("API routes"),
+    "timeline_entry_updated": _l("acts on changed timeline entries"),
+    "timeline_entries_created": _l("acts on entries written in bulk"),
+    "case_document": _l("documents (PDF) about requests"),
+    "beneficiary_data": _l("its data in the data-protection export"),
+    "anonymise_beneficiary": _l("its data in the erasure"),
+    "register_migrations": _l("tables of its own"),
+}
+CORE_NAMES = {"portal.default_hooks": _l("Core"), "portal.workflow.hooks": _l("Request workflow")}
+
+
+LATIN_RUN = re.compile(r"[A-Za-z/][\w#./<>:_-]*(?:\s+[A-Za-z0-9][\w#./<>:_-]*)*")
+
+
+def _isolate_latin(text: str) -> Markup:
+    """Technical names inside an Arabic description (SMTP, PKCS#12, PORTAL_MAX_UPLOAD_MB) as code, each
+    isolated left to right."""
+    out, last = Markup(""), 0
+    for match in LATIN_RUN.finditer(text):
+        out += text[last:match.start()] + Markup('<code dir="ltr">') + match[0] + Markup("</code>")
+        last = match.end()
+    return out + text[last:]
+
+
+def _call(pm, hook_name, plugin, **kwargs):
+    """One plugin's own answer to a hook (None when it does not implement it)."""
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        if impl.plugin is plugin:
+            return impl.function(*[kwargs[name] for name in impl.argnames])
+    return None
+
+
+def _plugin_row(pm, name, plugin, lang):
+    from .settings import shown_value
+
+    hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+    info = _call(pm, "channel_info", plugin) or {}
+    links = _call(pm, "menu_links", plugin, user=current_user, request=request) or []
+    blueprints = current_app.extensions.get("portal_plugin_blueprints", {}).get(name, [])
+    screens = [r for r in current_app.url_map.iter_rules()
+               if r.endpoint.split(".")[0] in blueprints and "GET" in (r.methods or ())]
+    settings = []
+    for decl in current_app.extensions.get("portal_settings", []):
+        if decl["plugin"] == name:
+            value = current_app.config.get(decl["name"])
+            literal = not decl["secret"] and value not in (None, "") and not isinstance(value, bool)
+            description = _isolate_latin(str(decl["description"])) if lang == "ar" else str(decl["description"])
+            settings.append({**decl, "value": shown_value(decl, value), "literal": literal,
+                             "description": description})
+    fallback = CORE_NAMES.get(name) or (type(plugin).__name__ if str(name).isdigit() else name)
+    label = info.get("label_ar" if lang == "ar" else "label_en") or str(fallback)
+    return {"name": name, "label": label, "icon": info.get("icon", ""), "links": links, "screens": len(screens),
+            "module": getattr(plugin, "__name__", type(plugin).__name__), "hooks": hooks,
+            "adds": [str(HOOK_WORDS[h]) for h in HOOK_WORDS if h in hooks], "settings": settings,
+            "core": name in CORE_NAMES}
+
+
 @bp.get("/plugins")
 @roles_required("admin")
 def plugins():
+    from flask_babel import get_locale
+
+    from .plugins import available_plugins
+
     pm = get_pm()
-    rows = []
-    for name, module in sorted(pm.list_name_plugin(), key=lambda p: str(p[0])):
-        hooks = sorted(h.name for h in pm.get_hookcallers(module) or [])
-        rows.append({"name": name, "module": getattr(module, "__name__", str(module)), "hooks": hooks})
-    return render("admin/plugins.html", plugins=rows)
+    lang = str(get_locale() or "ar")
+    rows = [_plugin_row(pm, name, plugin, lang) for name, plugin in pm.list_name_plugin()]
+    rows.sort(key=lambda r: (r["core"], r["label"]))
+    enabled = {r["name"] for r in rows}
+    disabled = sorted(n for n in available_plugins() if n not in enabled)
+    units = {"seconds": _("seconds"), "minutes": _("minutes"), "hours": _("hours"), "days": _("days"), "MB": _("MB")}
+    return render("admin/plugins.html", plugins=rows, disabled=disabled, units=units)

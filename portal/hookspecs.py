@@ -39,11 +39,13 @@ def register_migrations():
 
 @hookspec(firstresult=True)
 def render_timeline_entry(entry, request):
-    """Draw one timeline entry. Implementations return None for entries of other channels.
+    """Draw the channel's own part of one timeline entry. Implementations return None for entries of other
+    channels. The core draws the frame (channel, direction, author, time) and the footer (request, follow-up,
+    attachments) around it for every entry, so a renderer never repeats them.
 
     :param entry: the ``TimelineEntry`` (its ``actor`` and ``case`` already loaded).
     :param request: the current Flask request.
-    :return: ``markupsafe.Markup`` with the entry's body HTML, or None.
+    :return: ``markupsafe.Markup`` with the channel's part of the entry, or None.
     """
 
 
@@ -248,4 +250,20 @@ def anonymise_beneficiary(beneficiary, retain_until, actor):
         letter numbers), ``delete_files`` the content addresses (``portal.uploads``) no row of the plugin
         refers to any more; the core deletes them after the transaction commits, unless a core row still
         refers to them.
+    """
+
+
+@hookspec
+def plugin_settings():
+    """The plugin's ``PORTAL_<NAME>`` settings. The core collects them when the app starts: it fills each
+    default into ``app.config``, checks each value given (environment, ``instance/config.py``, test config)
+    against its type and refuses to start with a message naming the setting when one is wrong, and shows
+    them on the admin's plugins page (secrets only as "set" / "not set").
+
+    :return: a list of dicts (``portal.settings.setting(...)`` builds one): ``name`` (without ``PORTAL_``,
+        upper case, namespaced by the plugin: ``PHONE_CTI_TOKEN``), ``default`` (None: optional, not set),
+        ``description`` (an English lazy gettext, ``_l``, translated in the plugin's catalog), ``type``
+        (``"str"``, ``"int"``, ``"float"``, ``"bool"``, ``"choice"``, ``"list"`` or ``"json"``), and optional
+        ``secret`` (bool), ``choices`` (for ``choice`` and ``list``), ``unit`` (e.g. ``"seconds"``) and
+        ``min``; or None.
     """

@@ -560,3 +560,98 @@ def test_hook_case_actions(app_config, users, make_beneficiary):
     closed = client.get("/cases/1448-000902").get_data(as_text=True)
     tools = closed.split('class="tools-bar"')[1].split("</nav>")[0]
     assert "disabled" in tools and "الطلب مغلق" in tools and "/ledger/case/" not in tools
+
+
+class Kite:
+    """A plugin with settings of each kind, one of them secret."""
+
+    @hookimpl
+    def plugin_settings(self):
+        from portal.settings import setting
+
+        return [setting("KITE_TOKEN", "", "The kite's token.", secret=True),
+                setting("KITE_STRING_METRES", 30, "Length of the string.", type="int", unit="MB", minimum=1),
+                setting("KITE_SPEED", 1.5, "Wind speed.", type="float"),
+                setting("KITE_NIGHT", False, "Fly at night.", type="bool"),
+                setting("KITE_COLOUR", "red", "Colour.", type="choice", choices=("red", "blue")),
+                setting("KITE_DAYS", ["fri"], "Days.", type="list", choices=("fri", "sat")),
+                setting("KITE_TAILS", {"long": 2}, "Tails.", type="json"),
+                setting("KITE_LOGO", None, "Optional logo path.")]
+
+
+def test_hook_plugin_settings(app_config, users):
+    from portal import ConfigError
+
+    # Defaults are filled in (a copy: changing the app's value leaves the declaration alone).
+    app = make_app(app_config, Kite())
+    assert (app.config["KITE_TOKEN"], app.config["KITE_STRING_METRES"], app.config["KITE_NIGHT"],
+            app.config["KITE_DAYS"], app.config["KITE_TAILS"], app.config["KITE_LOGO"]) == (
+        "", 30, False, ["fri"], {"long": 2}, None)
+    app.config["KITE_TAILS"]["long"] = 9
+    assert make_app(app_config, Kite()).config["KITE_TAILS"] == {"long": 2}
+    # Values given as text (instance/config.py, a shell) are read in their type; digits for a text setting
+    # (the environment is read as JSON) become text again.
+    given = make_app(app_config, Kite(), KITE_STRING_METRES="45", KITE_NIGHT="yes", KITE_SPEED=2,
+                     KITE_DAYS="fri, sat", KITE_TOKEN=20261127)
+    assert (given.config["KITE_STRING_METRES"], given.config["KITE_NIGHT"], given.config["KITE_SPEED"],
+            given.config["KITE_DAYS"], given.config["KITE_TOKEN"]) == (45, True, 2, ["fri", "sat"], "20261127")
+    # A wrong value stops the start with a message naming the setting; a secret's value is not repeated.
+    for key, value, words in (("KITE_STRING_METRES", "long", "must be a whole number; it is 'long'"),
+                              ("KITE_STRING_METRES", 0, "must be at least 1"),
+                              ("KITE_STRING_METRES", 2.5, "must be a whole number"),
+                              ("KITE_NIGHT", "perhaps", "must be true or false"),
+                              ("KITE_SPEED", True, "must be a number"),
+                              ("KITE_COLOUR", "green", "must be one of red, blue"),
+                              ("KITE_DAYS", "fri,sun", "must be a list of fri, sat"),
+                              ("KITE_TAILS", [1], "must be a JSON object"),
+                              ("KITE_TOKEN", 1.5, "it is (hidden)")):
+        with pytest.raises(ConfigError) as refused:
+            make_app(app_config, Kite(), **{key: value})
+        assert f"PORTAL_{key} " in str(refused.value) and words in str(refused.value), str(refused.value)
+    assert "1.5" not in str(refused.value)
+
+    class Twin:
+        @hookimpl
+        def plugin_settings(self):
+            from portal.settings import setting
+
+            return [setting("KITE_COLOUR", "blue", "Again.")]
+
+    with pytest.raises(ConfigError, match="PORTAL_KITE_COLOUR is declared by both"):
+        make_app(app_config, Kite(), Twin())
+    # The admin's plugins page lists them with their current values; a secret only says whether it is set.
+    client = make_app(app_config, Kite(), KITE_TOKEN="s3cret-kite", KITE_COLOUR="blue").test_client()
+    client.post("/login", data={"username": "admin", "password": "correct-horse-battery"})
+    page = client.get("/admin/plugins?lang=en").get_data(as_text=True)
+    kite = next(part for part in page.split('<section class="panel plugin"') if "KITE_TOKEN" in part)
+    assert "<h2" in kite and "Kite" in kite.split("</h2>")[0]  # named after the plugin when it is no channel
+    row = kite.split('id="setting-KITE_TOKEN"')[1].split("</tr>")[0]
+    assert "PORTAL_KITE_TOKEN" in row and '<td class="value">set <span' in row and "s3cret-kite" not in page
+    row = kite.split('id="setting-KITE_COLOUR"')[1].split("</tr>")[0]
+    assert "Colour." in row and '<code dir="auto">blue</code>' in row
+    assert '<td class="value">not set</td>' in kite.split('id="setting-KITE_LOGO"')[1].split("</tr>")[0]
+    assert "Length of the string. (MB)" in kite
+
+
+def test_plugins_page_speaks_of_channels_and_settings(app_config, users):
+    """The admin's plugins page: each channel by its name in the reader's language, what it adds, its menu entries
+    and settings; hook names only inside the collapsed technical details; installed plugins not enabled listed."""
+    app = make_app(app_config, PLUGINS="phone,letters", PHONE_CTI_TOKEN="t0ken-of-the-pbx")
+    client = app.test_client()
+    client.post("/login", data={"username": "admin", "password": "correct-horse-battery"})
+    page = client.get("/admin/plugins").get_data(as_text=True)
+    phone = next(part for part in page.split('<section class="panel plugin"') if "PORTAL_PHONE_CTI_TOKEN" in part)
+    assert "الاتصالات الهاتفية" in phone.split("</h2>")[0] and "مفعّلة" in phone.split("</h2>")[0]
+    assert "تنبيهات في كل صفحات الموظفين" in phone  # page_notices, in words
+    assert '<a href="/phone/">' in phone  # its menu entry
+    cti = phone.split('id="setting-PHONE_CTI_TOKEN"')[1].split("</tr>")[0]
+    assert "مضبوط" in cti and "t0ken-of-the-pbx" not in page
+    offset = phone.split('id="setting-PHONE_CDR_UTC_OFFSET"')[1].split("</tr>")[0]
+    assert '<code dir="auto">3</code>' in offset and "(ساعات)" in offset
+    outside, details = phone.split('<details class="technical">')
+    assert "render_timeline_entry" not in outside and "page_notices" not in outside
+    assert "render_timeline_entry" in details and "page_notices" in details
+    disabled = page.split('id="h-disabled"')[1]
+    assert "<code>social</code>" in disabled and "<code>phone</code>" not in disabled
+    english = client.get("/admin/plugins?lang=en").get_data(as_text=True)
+    assert "Phone calls" in english and "notices on every staff page" in english

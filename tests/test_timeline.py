@@ -219,3 +219,46 @@ def test_dashboard_for_delegate_shows_only_own_branch(client, auth, app, make_be
     auth.login("officer")
     html = client.get("/").get_data(as_text=True)
     assert "الطائفي" in html and "المكي" in html
+
+
+def test_core_draws_each_entry_frame_and_footer_around_the_channel_part(app_config, users, make_beneficiary):
+    """A channel's renderer returns only its own part; the core draws the channel, direction, author and time
+    above it and the request, follow-up and attachments below it, once, for every channel."""
+    from markupsafe import Markup
+
+    from portal import create_app, hookimpl
+    from portal.models import Attachment, Beneficiary, Case, User
+
+    class Renderer:
+        @hookimpl
+        def render_timeline_entry(self, entry, request):
+            if entry.channel != "phone":
+                return None
+            return Markup('<p class="call-part">') + entry.summary + Markup("</p>")
+
+    app = create_app(dict(app_config, EXTRA_PLUGINS=[Renderer()]))
+    ben = make_beneficiary()
+    with app.app_context(), database.connection_context():
+        case = Case.create(reference="1448-000321", beneficiary=Beneficiary.get_by_id(ben), request_type="rent",
+                           status="submitted", channel="phone", submitted_at=dt.datetime(2026, 11, 20, 8, 0))
+        officer = User.get_by_id(users["officer"])
+        for channel in ("phone", "interview"):
+            entry = TimelineEntry.create(beneficiary=ben, case=case, channel=channel, direction="in", actor=officer,
+                                         summary=f"قيد {channel}", follow_up_due=dt.date(2026, 12, 1),
+                                         occurred_at=utcnow())
+            Attachment.create(entry=entry, sha256="0" * 64, file_name="صك.pdf", content_type="application/pdf",
+                              size=2048)
+    client = app.test_client()
+    client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
+    page = client.get(f"/beneficiaries/{ben}?lang=en").get_data(as_text=True)
+    for channel, part in (("phone", '<p class="call-part">قيد phone</p>'),
+                          ("interview", '<p class="summary" dir="auto">قيد interview</p>')):
+        entry = page.split(f'class="entry dir-in ch-{channel}"')[1].split("</li>")[0]
+        head, rest = entry.split('<div class="entry-body">')
+        body, foot = rest.split("</div>", 1)
+        assert 'class="badge' in head and 'class="author">by <bdi>مستخدم officer</bdi>' in head
+        assert '<span class="when">' in head and "1448" in head.split('<span class="when">')[1]  # Hijri beside Gregorian
+        assert body.strip() == part
+        assert 'href="/cases/1448-000321"><bdi>1448-000321</bdi></a>' in foot and "follow-up" in foot
+        assert "<bdi>صك.pdf</bdi> (2 KB)" in foot
+        assert entry.count("1448-000321</bdi>") == 1 and entry.count("صك.pdf") == 1

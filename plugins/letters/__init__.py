@@ -14,8 +14,6 @@ from portal.channels import declare_channel
 # Not offered by the core's generic contact form: letters are issued and registered on the letters screens.
 channel_info = declare_channel("letters", "الخطابات", "Letters", "✉", order=40, manual=False)
 
-# Which case transitions issue a letter by themselves (``PORTAL_LETTERS_AUTO_STATUSES``, comma-separated).
-AUTO_STATUSES = "approved,rejected"
 PURPOSE_BY_STATUS = {
     "submitted": "acknowledgement",
     "incomplete": "missing_documents",
@@ -24,6 +22,43 @@ PURPOSE_BY_STATUS = {
     "rejected": "decision_rejected",
     "served": "service_delivery",
 }
+
+
+@hookimpl
+def plugin_settings():
+    from flask_babel import lazy_gettext as _l
+
+    from portal.settings import setting
+
+    from .signing import DEFAULT_REASON
+
+    return [
+        setting("LETTERS_PUBLIC_URL", None, _l("Base of the verification address printed in the QR code "
+                                               "(default: the request's host).")),
+        setting("LETTERS_ADDRESS", "", _l("Letterhead: the address line.")),
+        setting("LETTERS_CONTACT", "", _l("Letterhead: the contact line.")),
+        setting("LETTERS_LOGO", None, _l("Path of a PNG, JPEG or SVG logo for the letterhead.")),
+        setting("LETTERS_SIGNATORY", "المدير التنفيذي", _l("Signature block: the signatory.")),
+        setting("LETTERS_SIGNATORY_TITLE", "", _l("Signature block: the signatory's title.")),
+        setting("LETTERS_AUTO_STATUSES", ["approved", "rejected"], _l("Request statuses that issue their letter "
+                                                                      "by themselves."),
+                type="list", choices=tuple(PURPOSE_BY_STATUS)),
+        setting("LETTERS_MAX_SCAN_MB", None, _l("Size cap of a scanned letter (default: PORTAL_MAX_UPLOAD_MB)."),
+                type="float", unit="MB", minimum=0),
+        setting("LETTERS_MAX_SCAN_PAGES", 50, _l("Page cap of a scanned letter."), type="int", minimum=1),
+        setting("LETTERS_TESSERACT", "tesseract", _l("The OCR program.")),
+        setting("LETTERS_OCR", True, _l("Read scanned letters with OCR."), type="bool"),
+        setting("LETTERS_LOCK_WAIT", 60, _l("How long an issuing worker waits for the SQLite write lock."),
+                type="float", unit="seconds", minimum=0),
+        setting("LETTERS_SIGNING_P12", None, _l("Path of the PKCS#12 certificate that signs every outgoing letter "
+                                                "(relative to the instance folder unless absolute); unset: no "
+                                                "signing.")),
+        setting("LETTERS_SIGNING_P12_PASSWORD", "", _l("The certificate's password."), secret=True),
+        setting("LETTERS_SIGNING_REASON", DEFAULT_REASON, _l("The signature's reason; the letter's number is "
+                                                             "added.")),
+        setting("LETTERS_SIGNING_LOCATION", "", _l("The signature's place.")),
+        setting("LETTERS_SIGNING_CONTACT", "", _l("Contact information written in the signature.")),
+    ]
 
 
 @hookimpl
@@ -75,10 +110,7 @@ def case_status_changed(case, old, new, actor):
 
     from . import service
 
-    wanted = current_app.config.get("LETTERS_AUTO_STATUSES", AUTO_STATUSES)
-    if isinstance(wanted, str):
-        wanted = [s.strip() for s in wanted.split(",") if s.strip()]
-    if new not in wanted or new not in PURPOSE_BY_STATUS:
+    if new not in current_app.config["LETTERS_AUTO_STATUSES"] or new not in PURPOSE_BY_STATUS:
         return
     template = service.template_for_purpose(PURPOSE_BY_STATUS[new])
     if template is None:

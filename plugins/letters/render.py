@@ -213,7 +213,7 @@ def merge_fields(*, beneficiary=None, case=None, officer=None, extra: dict | Non
             put("submitted_date", date_words(dates.saudi_date(received)))
         due = case.committee_due_at
         if due is None and received:
-            due = received + dt.timedelta(days=int(current_app.config.get("COMMITTEE_DAYS", 14)))
+            due = received + dt.timedelta(days=int(current_app.config["COMMITTEE_DAYS"]))
         if due is not None:
             put("expected_reply_date", date_words(dates.saudi_date(due)))
         if case.assigned_researcher_id:
@@ -283,8 +283,8 @@ def compose(version, context: dict, *, number: str, issued_on: dt.date, recipien
         subject=Markup(subject_html).striptags(), subject_html=Markup(subject_html.strip()), body=body, css=version.css or "", number=number, issued_on=issued_on,  # nosec B704 # subject_html is already the autoescaped output of render_fragment
         recipient=recipient or context.get("beneficiary_name", ""), salutation=context.get("salutation", ""),
         honorific=context.get("honorific", ""), verify_url=verify_url,
-        signatory=config.get("LETTERS_SIGNATORY", "المدير التنفيذي"),
-        signatory_title=config.get("LETTERS_SIGNATORY_TITLE", ""), officer=context.get("officer_name", ""),
+        signatory=config["LETTERS_SIGNATORY"],
+        signatory_title=config["LETTERS_SIGNATORY_TITLE"], officer=context.get("officer_name", ""),
         draft=draft, custom_recipient=bool(recipient),
     )
 
@@ -328,8 +328,8 @@ def document_html(doc: LetterDocument) -> str:
             doc=doc, fonts=font_faces(), date=date_numeric(doc.issued_on),
             qr=qr_data_uri(doc.verify_url) if doc.verify_url else "", logo=logo_data_uri(),
             org_name=config["ORG_NAME_AR"], org_name_en=config["ORG_NAME_EN"],
-            org_registration=config.get("ORG_REGISTRATION", ""), org_address=config.get("LETTERS_ADDRESS", ""),
-            org_contact=config.get("LETTERS_CONTACT", ""),
+            org_registration=config.get("ORG_REGISTRATION", ""), org_address=config["LETTERS_ADDRESS"],
+            org_contact=config["LETTERS_CONTACT"],
         )
 
 

@@ -206,7 +206,7 @@ def _issuing_transaction():
         return database.atomic()
     # Rendering happens while the lock is held, so another worker may wait for several letters:
     # this connection waits up to LETTERS_LOCK_WAIT seconds instead of the default busy timeout.
-    wait_ms = int(float(current_app.config.get("LETTERS_LOCK_WAIT", 60)) * 1000)
+    wait_ms = int(float(current_app.config["LETTERS_LOCK_WAIT"]) * 1000)
     database.execute_sql(f"PRAGMA busy_timeout = {wait_ms}")
     return database.atomic("IMMEDIATE")
 
@@ -492,7 +492,7 @@ def register_incoming(*, stored, sender: str, subject: str, letter_date=None, se
 
 def tesseract_status() -> dict:
     """What the status page shows: the binary, its version, whether Arabic is installed."""
-    binary = shutil.which(current_app.config.get("LETTERS_TESSERACT", "tesseract"))
+    binary = shutil.which(current_app.config["LETTERS_TESSERACT"])
     info = {"binary": binary, "version": "", "languages": [], "arabic": False,
             "pdftoppm": shutil.which("pdftoppm")}
     if binary:
@@ -508,7 +508,7 @@ def tesseract_status() -> dict:
 
 
 def ocr_available() -> bool:
-    if current_app.config.get("LETTERS_OCR") is False:
+    if not current_app.config["LETTERS_OCR"]:
         return False
     status = tesseract_status()
     return bool(status["binary"] and status["arabic"])
@@ -540,7 +540,7 @@ def page_images(sha256: str, content_type: str, page_count: int, dpi: int = 200)
 
 def run_ocr(letter: IncomingLetter) -> str:
     """OCR every page with Tesseract (Arabic + English), one thread (OMP_THREAD_LIMIT=1)."""
-    binary = shutil.which(current_app.config.get("LETTERS_TESSERACT", "tesseract"))
+    binary = shutil.which(current_app.config["LETTERS_TESSERACT"])
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
     texts = []
     for image in page_images(letter.file_sha256, letter.content_type, letter.page_count):

@@ -86,7 +86,7 @@ def settings() -> Settings | None:
         path = Path(current_app.instance_path) / path
     return Settings(
         path=path,
-        password=_password(config.get("LETTERS_SIGNING_P12_PASSWORD")),
+        password=_password(config["LETTERS_SIGNING_P12_PASSWORD"]),
         reason=str(config.get("LETTERS_SIGNING_REASON") or DEFAULT_REASON).strip(),
         location=str(config.get("LETTERS_SIGNING_LOCATION") or "").strip(),
         contact=str(config.get("LETTERS_SIGNING_CONTACT") or "").strip(),

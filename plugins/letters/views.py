@@ -461,7 +461,7 @@ def create_incoming():
     if not errors:
         try:
             stored = store_upload(upload, allowed=("pdf", "jpeg", "png", "tiff"), max_bytes=_scan_limit(),
-                                  max_pages=int(current_app.config.get("LETTERS_MAX_SCAN_PAGES", 50)))
+                                  max_pages=int(current_app.config["LETTERS_MAX_SCAN_PAGES"]))
         except UploadError as exc:
             errors["file"] = str(exc.message)
     if errors:

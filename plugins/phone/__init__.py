@@ -20,10 +20,22 @@ def register_blueprints(app):
 
     from . import views
 
-    app.config.setdefault("PHONE_CTI_TOKEN", "")
-    app.config.setdefault("PHONE_CDR_UTC_OFFSET", 3)
     csrf.exempt(views.cti)
     return views.bp
+
+
+@hookimpl
+def plugin_settings():
+    from flask_babel import lazy_gettext as _l
+
+    from portal.settings import setting
+
+    return [
+        setting("PHONE_CTI_TOKEN", "", _l("The secret in the CTI webhook's address (/api/v1/cti/<token>); "
+                                          "without it every call event is refused."), secret=True),
+        setting("PHONE_CDR_UTC_OFFSET", 3, _l("Hours between the PBX's call-record clock and UTC "
+                                              "(3 for a PBX on Riyadh time)."), type="float", unit="hours"),
+    ]
 
 
 @hookimpl

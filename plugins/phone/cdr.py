@@ -336,7 +336,7 @@ def import_cdr(stream, file_name: str = "", actor=None, batch_size: int = BATCH_
     file as a whole cannot be read."""
     started = time.perf_counter()
     report = ImportReport(file_name=file_name)
-    offset = dt.timedelta(hours=float(current_app.config.get("PHONE_CDR_UTC_OFFSET", 3)))
+    offset = dt.timedelta(hours=float(current_app.config["PHONE_CDR_UTC_OFFSET"]))
     writer = _Writer(report, actor)
     header = None
     batch: list[dict] = []

@@ -420,7 +420,7 @@ def cdr_upload():
 @bp.post("/api/v1/cti/<token>")
 def cti(token):
     """Zammad-compatible generic CTI: newCall / answer / hangup, JSON or form data; answers ``{}``."""
-    expected = str(current_app.config.get("PHONE_CTI_TOKEN") or "")
+    expected = str(current_app.config["PHONE_CTI_TOKEN"] or "")
     if not expected or not hmac.compare_digest(token.encode("utf-8"), expected.encode("utf-8")):
         return jsonify({"error": "invalid CTI token"}), 403
     if request.is_json:

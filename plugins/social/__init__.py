@@ -16,40 +16,54 @@ from portal.channels import declare_channel
 # platforms are logged on the inbox's own form.
 channel_info = declare_channel("social", "وسائل التواصل الاجتماعي", "Social media", "💬", order=30, manual=False)
 
-DEFAULTS = {
-    "SOCIAL_APP_SECRET": "",
-    "SOCIAL_VERIFY_TOKEN": "",
-    "SOCIAL_GRAPH_URL": "https://graph.facebook.com/v21.0",
-    "SOCIAL_ACCESS_TOKEN": "",
-    "SOCIAL_PHONE_NUMBER_ID": "",
-    "SOCIAL_HTTP_TIMEOUT": 10,
-    "SOCIAL_HTTP_ATTEMPTS": 3,
-    "SOCIAL_HTTP_BACKOFF": 1.0,
-    "SOCIAL_MAX_ATTEMPTS": 6,
-    "SOCIAL_SMTP_HOST": "",
-    "SOCIAL_SMTP_PORT": 587,
-    "SOCIAL_SMTP_SECURITY": "starttls",  # starttls, ssl or none
-    "SOCIAL_SMTP_USER": "",
-    "SOCIAL_SMTP_PASSWORD": "",
-    "SOCIAL_SMTP_FROM": "no-reply@localhost",
-    # Approved WhatsApp templates by purpose: name, language and the context keys of {{1}}, {{2}}...
-    "SOCIAL_TEMPLATES": {
-        "case_reference": {"name": "sila_case_reference", "language": "ar", "params": ["reference"]},
-        "missing_documents": {"name": "sila_missing_documents", "language": "ar",
-                              "params": ["reference", "documents"]},
-        "decision": {"name": "sila_decision", "language": "ar", "params": ["reference", "decision"]},
-        "one_time_code": {"name": "sila_one_time_code", "language": "ar", "params": ["code"],
-                          "otp_button": True},
-        "follow_up": {"name": "sila_follow_up", "language": "ar", "params": ["name"]},
-        "notification": {"name": "sila_notification", "language": "ar", "params": ["text"]},
-    },
+# Approved WhatsApp templates by purpose: name, language and the context keys of {{1}}, {{2}}...
+TEMPLATES = {
+    "case_reference": {"name": "sila_case_reference", "language": "ar", "params": ["reference"]},
+    "missing_documents": {"name": "sila_missing_documents", "language": "ar", "params": ["reference", "documents"]},
+    "decision": {"name": "sila_decision", "language": "ar", "params": ["reference", "decision"]},
+    "one_time_code": {"name": "sila_one_time_code", "language": "ar", "params": ["code"], "otp_button": True},
+    "follow_up": {"name": "sila_follow_up", "language": "ar", "params": ["name"]},
+    "notification": {"name": "sila_notification", "language": "ar", "params": ["text"]},
 }
 
 
 @hookimpl
+def plugin_settings():
+    from flask_babel import lazy_gettext as _l
+
+    from portal.settings import setting
+
+    return [
+        setting("SOCIAL_APP_SECRET", "", _l("Meta app secret: each webhook's X-Hub-Signature-256 is checked with it; "
+                                            "without it every webhook is refused."), secret=True),
+        setting("SOCIAL_VERIFY_TOKEN", "", _l("The token typed in Meta's webhook settings for the handshake; without "
+                                              "it the handshake is refused."), secret=True),
+        setting("SOCIAL_GRAPH_URL", "https://graph.facebook.com/v21.0", _l("Graph API base address.")),
+        setting("SOCIAL_ACCESS_TOKEN", "", _l("System-user or page access token for sending and for media "
+                                              "downloads."), secret=True),
+        setting("SOCIAL_PHONE_NUMBER_ID", "", _l("The WhatsApp business phone number id messages are sent from.")),
+        setting("SOCIAL_HTTP_TIMEOUT", 10, _l("Seconds per Graph API or SMTP call."), type="float", unit="seconds",
+                minimum=0),
+        setting("SOCIAL_HTTP_ATTEMPTS", 3, _l("Tries per call on server errors, 429 and network errors."),
+                type="int", minimum=1),
+        setting("SOCIAL_HTTP_BACKOFF", 1.0, _l("First wait between tries, doubled each time."), type="float",
+                unit="seconds", minimum=0),
+        setting("SOCIAL_MAX_ATTEMPTS", 6, _l("How many times a failed webhook delivery is processed (after 1, 2, 4, "
+                                             "8… minutes)."), type="int", minimum=1),
+        setting("SOCIAL_SMTP_HOST", "", _l("SMTP server for email notifications; empty: no email.")),
+        setting("SOCIAL_SMTP_PORT", 587, _l("SMTP port."), type="int", minimum=1),
+        setting("SOCIAL_SMTP_SECURITY", "starttls", _l("SMTP connection security."), type="choice",
+                choices=("starttls", "ssl", "none")),
+        setting("SOCIAL_SMTP_USER", "", _l("SMTP user name.")),
+        setting("SOCIAL_SMTP_PASSWORD", "", _l("SMTP password."), secret=True),
+        setting("SOCIAL_SMTP_FROM", "no-reply@localhost", _l("Sender address of email notifications.")),
+        setting("SOCIAL_TEMPLATES", TEMPLATES, _l("Approved WhatsApp templates by purpose: name, language and the "
+                                                  "context keys of their parameters."), type="json"),
+    ]
+
+
+@hookimpl
 def register_blueprints(app):
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
     from .views import bp
 
     return bp

@@ -235,7 +235,7 @@ def send_email(payload: dict) -> str:
 def _smtp_send(mail: EmailMessage) -> None:
     cfg = current_app.config
     host, port = cfg["SOCIAL_SMTP_HOST"], int(cfg["SOCIAL_SMTP_PORT"])
-    security = (cfg.get("SOCIAL_SMTP_SECURITY") or "starttls").lower()
+    security = cfg["SOCIAL_SMTP_SECURITY"]
     timeout = float(cfg["SOCIAL_HTTP_TIMEOUT"])
     if security == "ssl":
         smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())

@@ -15,28 +15,41 @@ from portal.channels import declare_channel
 # Not offered by the core's generic contact form: entries come from the public site itself.
 channel_info = declare_channel("website", "الموقع الإلكتروني", "Website", "🌐", order=70, manual=False)
 
-DEFAULTS = {
-    "WEBSITE_MIN_FILL_SECONDS": 3,
-    "WEBSITE_TRACK_LIMIT": "10 per minute",
-    "WEBSITE_FORM_LIMIT": "30 per hour",
-    "WEBSITE_RESPONSE_DAYS": {"inquiry": 3, "complaint": 5, "suggestion": 10},
-    "WEBSITE_DRAFT_DAYS": 30,
-    "WEBSITE_TRACK_MAX_FAILURES": 5,
-    "WEBSITE_TRACK_ADDRESS_MAX_FAILURES": 20,
-    "WEBSITE_TRACK_LOCK_MINUTES": 30,
-    "WEBSITE_OTP_MINUTES": 10,
-    "WEBSITE_OTP_TRIES": 3,
-    "WEBSITE_OTP_RESEND_SECONDS": 60,
-    "WEBSITE_PHONE": "",
-    "WEBSITE_EMAIL": "",
-    "WEBSITE_ADDRESS": "",
-}
+
+@hookimpl
+def plugin_settings():
+    from flask_babel import lazy_gettext as _l
+
+    from portal.settings import setting
+
+    return [
+        setting("WEBSITE_TRACK_LIMIT", "10 per minute", _l("Tracking, resume and upload attempts per address "
+                                                           "(a rate such as “10 per minute”).")),
+        setting("WEBSITE_FORM_LIMIT", "30 per hour", _l("Form posts (apply steps, ask, volunteer) per address.")),
+        setting("WEBSITE_MIN_FILL_SECONDS", 3, _l("A form sent faster than this after it was shown is refused "
+                                                  "(kept, to send again)."), type="float", unit="seconds", minimum=0),
+        setting("WEBSITE_RESPONSE_DAYS", {"inquiry": 3, "complaint": 5, "suggestion": 10},
+                _l("Answer deadline in days per kind of message."), type="json"),
+        setting("WEBSITE_DRAFT_DAYS", 30, _l("A draft not saved for this long can no longer be resumed; a daily job "
+                                             "deletes it."), type="int", unit="days", minimum=1),
+        setting("WEBSITE_TRACK_MAX_FAILURES", 5, _l("Failed tracking attempts per reference before the lockout."),
+                type="int", minimum=1),
+        setting("WEBSITE_TRACK_ADDRESS_MAX_FAILURES", 20, _l("Failed tracking attempts per address before the "
+                                                             "lockout."), type="int", minimum=1),
+        setting("WEBSITE_TRACK_LOCK_MINUTES", 30, _l("How long a lockout lasts, and the window in which failures "
+                                                     "are counted."), type="int", unit="minutes", minimum=1),
+        setting("WEBSITE_OTP_MINUTES", 10, _l("The one-time code's life."), type="int", unit="minutes", minimum=1),
+        setting("WEBSITE_OTP_TRIES", 3, _l("Wrong codes allowed before the code is void."), type="int", minimum=1),
+        setting("WEBSITE_OTP_RESEND_SECONDS", 60, _l("No second code to the same request within this time."),
+                type="int", unit="seconds", minimum=0),
+        setting("WEBSITE_PHONE", "", _l("Phone number shown on the home and contact pages.")),
+        setting("WEBSITE_EMAIL", "", _l("Email address shown on the home and contact pages.")),
+        setting("WEBSITE_ADDRESS", "", _l("Postal address shown on the home and contact pages.")),
+    ]
 
 
 @hookimpl
 def register_blueprints(app):
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
     from . import tasks  # noqa: F401  (registers the periodic job)
     from .views import bp
 

@@ -27,7 +27,7 @@ from .models import VOTES, AgendaItem, CommitteeSession, SessionMember, Vote
 def min_members() -> int:
     """``PORTAL_COMMITTEE_MIN_MEMBERS`` (3): the fewest members a session may have."""
     try:
-        return max(1, int(current_app.config.get("COMMITTEE_MIN_MEMBERS", 3)))
+        return max(1, int(current_app.config["COMMITTEE_MIN_MEMBERS"]))
     except (TypeError, ValueError):
         return 3
 
@@ -36,7 +36,7 @@ def chair_amount() -> Decimal:
     """``PORTAL_COMMITTEE_CHAIR_AMOUNT`` (5,000 SAR): an approval above this amount needs the chair's own
     approve vote and at least one more member's approve vote."""
     try:
-        return Decimal(str(current_app.config.get("COMMITTEE_CHAIR_AMOUNT", 5000)))
+        return Decimal(str(current_app.config["COMMITTEE_CHAIR_AMOUNT"]))
     except (InvalidOperation, ValueError):
         return Decimal("5000")
 

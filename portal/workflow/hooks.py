@@ -161,3 +161,24 @@ def render_timeline_entry(entry, request):
         g.workflow_type_names = {t.code: t for t in RequestType.select()}
     return Markup(render_template("cases/_workflow_entry.html", entry=entry, data=data,  # nosec B704 # render_template output: the template autoescapes the request data
                                   types=g.workflow_type_names))
+
+
+@hookimpl
+def plugin_settings():
+    """The workflow's settings (the committee's deadline and rules, the outreach selection)."""
+    from flask_babel import lazy_gettext as _l
+
+    from ..settings import setting
+
+    return [
+        setting("COMMITTEE_DAYS", 14, _l("Calendar days the committee has to decide after a request reaches it."),
+                type="int", unit="days", minimum=1),
+        setting("COMMITTEE_MIN_MEMBERS", 3, _l("The fewest members a committee session may have, the chair included."),
+                type="int", minimum=1),
+        setting("COMMITTEE_CHAIR_AMOUNT", 5000,
+                _l("An approval above this amount (SAR) needs the chair's approve vote and one more member's."),
+                type="float", minimum=0),
+        setting("OUTREACH_UNSERVED_DAYS", 14,
+                _l("Days after approval before an approved request not yet served gets an outreach task."),
+                type="int", unit="days", minimum=1),
+    ]

@@ -94,7 +94,7 @@ def _follow_ups(today: dt.date, counts: dict) -> None:
 
 
 def _unserved(now: dt.datetime, counts: dict) -> None:
-    days = int(current_app.config.get("OUTREACH_UNSERVED_DAYS", 14))
+    days = int(current_app.config["OUTREACH_UNSERVED_DAYS"])
     cutoff = now - dt.timedelta(days=days)
     cases = Case.select().where(Case.status.in_(("approved", "registered")) & (Case.decided_at < cutoff))
     for case in cases:

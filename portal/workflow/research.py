@@ -118,7 +118,7 @@ def record_report(case: Case, *, actor: User, data: dict, files=()) -> ResearchR
 
 def committee_due(start: dt.datetime) -> dt.datetime:
     """The committee's deadline: ``COMMITTEE_DAYS`` (14) calendar days after the request awaits it."""
-    return start + dt.timedelta(days=int(current_app.config.get("COMMITTEE_DAYS", 14)))
+    return start + dt.timedelta(days=int(current_app.config["COMMITTEE_DAYS"]))
 
 
 def send_to_committee(case: Case, *, actor: User | None = None, expected_version: int | None = None,
