@@ -20,25 +20,37 @@ channel_info = declare_channel("sms", "الرسائل النصية", "Text messa
 
 SMS_ROLES = ("officer", "admin", "delegate")
 
-DEFAULTS = {
-    "SMS_PROVIDER": "",  # generic, unifonic, taqnyat or msegat; empty: SMS is off
-    "SMS_URL": "",  # the gateway's address (the Saudi gateways have a default)
-    "SMS_TOKEN": "",  # bearer token (generic, taqnyat), AppSid (unifonic) or apiKey (msegat)
-    "SMS_SENDER": "",  # the registered sender name
-    "SMS_USERNAME": "",  # msegat's userName
-    "SMS_TIMEOUT": 10,  # seconds for one request to the gateway
-    "SMS_MAX_ATTEMPTS": 5,  # tries for a message the gateway could not take (5xx, timeout)
-    "SMS_MAX_PARTS": 10,  # longer texts are refused
-    "SMS_PART_PRICE": 0.05,  # cost of one part, for the estimate shown before sending
-    "SMS_CURRENCY": "SAR",
-    "SMS_INTERNATIONAL": False,  # allow mobiles outside Saudi Arabia
-}
+
+@hookimpl
+def plugin_settings():
+    from flask_babel import lazy_gettext as _l
+
+    from portal.settings import setting
+
+    return [
+        setting("SMS_PROVIDER", "", _l("The SMS gateway: generic, unifonic, taqnyat or msegat; empty turns text "
+                                       "messages off."), type="choice", choices=("", "generic", "unifonic", "taqnyat",
+                                                                                   "msegat")),
+        setting("SMS_URL", "", _l("The gateway's address (required for the generic gateway; the Saudi gateways "
+                                  "have their own).")),
+        setting("SMS_TOKEN", "", _l("Bearer token (generic, Taqnyat), AppSid (Unifonic) or apiKey (Msegat); the "
+                                    "generic gateway's webhook checks the same token."), secret=True),
+        setting("SMS_SENDER", "", _l("The registered sender name.")),
+        setting("SMS_USERNAME", "", _l("Msegat's account user name.")),
+        setting("SMS_TIMEOUT", 10, _l("Seconds for one request to the gateway."), type="float", unit="seconds",
+                minimum=1),
+        setting("SMS_MAX_ATTEMPTS", 5, _l("Tries for a message the gateway could not take (5xx, 429, timeout)."),
+                type="int", minimum=1),
+        setting("SMS_MAX_PARTS", 10, _l("Longer texts are refused."), type="int", minimum=1),
+        setting("SMS_PART_PRICE", 0.05, _l("Price of one part, for the estimate shown while writing."), type="float",
+                minimum=0),
+        setting("SMS_CURRENCY", "SAR", _l("Currency of that estimate.")),
+        setting("SMS_INTERNATIONAL", False, _l("Allow mobiles outside Saudi Arabia."), type="bool"),
+    ]
 
 
 @hookimpl
 def register_blueprints(app):
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
     from .views import bp, webhooks
 
     return [bp, webhooks]
