@@ -21,7 +21,7 @@ from portal.text import clean_text
 from portal.timeline import entries_query, log_entry, render_entry, visible_beneficiary
 from portal.uploads import path_for
 
-from . import outbound
+from . import inbound, outbound
 from .models import Message, Sender, WebhookDelivery
 from .processing import link_sender, signature_ok
 
@@ -93,7 +93,7 @@ def receive():
         process_delivery(delivery.id)  # records the error; nothing to retry
         return {"error": "malformed JSON"}, 400
     try:
-        outbound.process_delivery_task(delivery.id)
+        inbound.process_delivery_task(delivery.id)
     except Exception:  # noqa: BLE001 - stored already; the periodic retry picks it up
         log.exception("could not queue social webhook delivery %s", delivery.id)
     return "EVENT_RECEIVED", 200, {"Content-Type": "text/plain; charset=utf-8"}
