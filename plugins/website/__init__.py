@@ -36,8 +36,8 @@ DEFAULTS = {
 def register_blueprints(app):
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
-    from . import tasks  # noqa: F401  (registers the periodic job)
-    from .views import bp
+    from . import apply, staff, tasks, views  # noqa: F401  (the routes and the periodic job register themselves)
+    from .common import bp
 
     return bp
 
