@@ -15,24 +15,12 @@ from .auth import CONTACT_ROLES, EDIT_ROLES, STAFF_ROLES
 from .db import database, utcnow
 from .hygiene import DB_INT_MAX
 from .models import DIRECTIONS, ApiToken, Beneficiary, Case, TimelineEntry, User
+from .openapi import BENEFICIARY_INPUT, TIMELINE_INPUT, document
 from .plugins import channel_map
 from .text import clean_text
 from .timeline import entries_page, entry_data_errors, log_entry
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-BENEFICIARY_INPUT = {
-    "national_id": "string", "first_name": "string", "father_name": "string", "grandfather_name": "string",
-    "family_name": "string", "mobile": "string", "birth_date": "string", "gender": "string",
-    "branch": "string", "id_expiry": "string", "nationality": "string", "email": "string",
-    "preferred_channel": "string", "district": "string", "city": "string", "national_address": "string",
-    "category": "string", "consent_data": "boolean", "consent_contact": "boolean", "notes": "string",
-}
-TIMELINE_INPUT = {
-    "beneficiary": "integer", "channel": "string", "direction": "string", "occurred_at": "string",
-    "summary": "string", "body": "string", "case": "string", "data": "object", "follow_up_due": "string",
-}
-
 
 # --- tokens -----------------------------------------------------------------------------------
 
@@ -312,6 +300,4 @@ def post_timeline():
 
 @bp.get("/openapi.json")
 def openapi():
-    from .openapi import document
-
     return jsonify(document(current_app))
