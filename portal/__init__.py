@@ -148,8 +148,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     hygiene.init_app(app)
 
     from . import (
+        account,  # noqa: F401  (the account screens go on auth.bp)
         admin, api, assets, audit_views, auth, beneficiaries, dashboard, jobs, limiter, privacy_views, templating,
-        timeline,
+        timeline, timeline_views,  # noqa: F401  (timeline_views puts the timeline's pages on timeline.bp)
     )
 
     limiter.init_app(app)
