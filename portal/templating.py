@@ -40,7 +40,7 @@ def date_filter(value, with_time: bool = False):
         value = dt.date.fromisoformat(value[:10])
     time_part = ""
     if isinstance(value, dt.datetime):
-        local = (value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value) + dates.SAUDI_OFFSET
+        local = dates.to_saudi(value)
         day = local.date()
         iso = local.replace(microsecond=0).isoformat() + "+03:00"
         if with_time:

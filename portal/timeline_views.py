@@ -14,7 +14,7 @@ from jinja2_fragments.flask import render_block
 from .audit import audit
 from .auth import CONTACT_ROLES, STAFF_ROLES, roles_required
 from .beneficiaries import profile_context
-from .dates import parse_date
+from .dates import from_saudi, parse_date
 from .db import utcnow
 from .models import Case
 from .templating import render
@@ -42,7 +42,7 @@ def log_contact(ben_id):
     valid = form.validate()
     occurred = form.occurred_at.data
     if occurred is not None:
-        occurred = occurred - dt.timedelta(hours=3)  # typed in Saudi time, stored UTC
+        occurred = from_saudi(occurred)  # typed in Saudi time, stored UTC
         if occurred > utcnow() + dt.timedelta(minutes=5):
             form.occurred_at.errors = [*form.occurred_at.errors, _("A contact cannot be in the future.")]
             valid = False

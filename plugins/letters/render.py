@@ -156,7 +156,7 @@ def date_numeric(value: dt.date) -> Markup:
 
 
 def riyadh_today() -> dt.date:
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).date()
+    return dates.saudi_today()
 
 
 def money(value: Decimal) -> Markup:

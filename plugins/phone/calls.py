@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from portal.audit import audit
+from portal.dates import saudi_date
 from portal.db import database, is_postgres, utcnow
 from portal.models import Beneficiary, Case, TimelineEntry, User
 from portal.plugins import hook
@@ -163,7 +164,7 @@ def _request_callback(call: PhoneCall) -> None:
         reason = _("Missed call from %(number)s: call back.", number=local_display(call.number) or "?")
     results = hook().outreach_task(
         beneficiary=beneficiary, kind="call_back", reason=reason,
-        due=(call.started_at + dt.timedelta(hours=3)).date() + dt.timedelta(days=CALLBACK_DAYS),
+        due=saudi_date(call.started_at) + dt.timedelta(days=CALLBACK_DAYS),
         source={"channel": "phone", "call": call.id, "entry": call.entry_id, "number": call.number},
     )
     if any(r is not None for r in results):

@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from peewee import DateTimeField
 
 from portal.audit import audit
+from portal.dates import saudi_date
 from portal.db import database, is_postgres, utcnow
 from portal.models import Beneficiary, JSONField, TimelineEntry, User
 
@@ -374,7 +375,7 @@ class _Writer:
             results = hook().outreach_task(
                 beneficiary=bens.get(rec["beneficiary"]), kind="call_back",
                 reason=self.text["reason"] % {"number": local_display(rec["number"]) or "?"},
-                due=(rec["start"] + dt.timedelta(hours=3)).date() + dt.timedelta(days=1),
+                due=saudi_date(rec["start"]) + dt.timedelta(days=1),
                 source={"channel": "phone", "call": call_ids[rec["key"]], "entry": entry_ids[rec["key"]],
                         "number": rec["number"]},
             )

@@ -23,7 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError as WTFValidationError
 
 from portal.auth import roles_required
-from portal.dates import parse_date
+from portal.dates import from_saudi, parse_date
 from portal.db import utcnow
 from portal.hygiene import parse_int
 from portal.models import Beneficiary, TimelineEntry, User
@@ -297,7 +297,7 @@ def new_call():
     beneficiary, choice_error = _beneficiary_choice(form, chosen_raw) if valid or form.number.data else (None, None)
     occurred = form.occurred_at.data
     if occurred is not None:
-        occurred = occurred - dt.timedelta(hours=3)  # typed in Saudi time, stored in UTC
+        occurred = from_saudi(occurred)  # typed in Saudi time, stored in UTC
         if occurred > utcnow() + dt.timedelta(minutes=5):
             form.occurred_at.errors = [*form.occurred_at.errors, _("A call cannot be in the future.")]
             valid = False

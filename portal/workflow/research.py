@@ -11,14 +11,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..audit import audit
-from ..dates import parse_date
+from ..dates import parse_date, saudi_today
 from ..db import database, utcnow
 from ..models import Case, User
 from ..text import clean_text, fold_digits
 from ..validators import ValidationError
 from . import machine
 from .errors import TransitionNotAllowed, WorkflowError
-from .intake import expected_reply_text, latest_declaration, today_sa
+from .intake import expected_reply_text, latest_declaration
 from .models import ResearchAttachment, ResearchReport
 
 RECOMMENDATIONS = ("approve", "reject")
@@ -54,7 +54,7 @@ def validate_report(data: dict) -> tuple[dict, dict]:
         visit, errors["visit_date"] = None, exc.message
     if visit is None and "visit_date" not in errors:
         errors["visit_date"] = _l("This field is required.")
-    elif visit is not None and visit > today_sa():
+    elif visit is not None and visit > saudi_today():
         errors["visit_date"] = _l("The visit date cannot be in the future.")
     values["visit_date"] = visit
     for key, limit, required in (("household_situation", 5000, True), ("housing", 2000, False),

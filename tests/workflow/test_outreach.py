@@ -8,7 +8,7 @@ from portal.db import utcnow
 from portal.models import Case, TimelineEntry
 from portal.workflow import outreach
 from portal.workflow.errors import WorkflowError
-from portal.workflow.intake import today_sa
+from portal.dates import saudi_today
 from portal.workflow.models import OutreachTask
 
 
@@ -17,7 +17,7 @@ def kinds():
 
 
 def test_expiring_documents_within_thirty_days_only(wf):
-    today = today_sa()
+    today = saudi_today()
     soon = wf.beneficiary()
     wf.document(soon, "national_id", today + dt.timedelta(days=7))
     later = wf.beneficiary()
@@ -45,8 +45,8 @@ def test_follow_ups_due_and_unserved_approved_requests(wf, app):
 
     ben = wf.beneficiary()
     due = log_entry(channel="phone", summary="سيعود بالأوراق", beneficiary=ben,
-                    follow_up_due=today_sa() - dt.timedelta(days=1))
-    log_entry(channel="phone", summary="لاحقاً", beneficiary=ben, follow_up_due=today_sa() + dt.timedelta(days=5))
+                    follow_up_due=saudi_today() - dt.timedelta(days=1))
+    log_entry(channel="phone", summary="لاحقاً", beneficiary=ben, follow_up_due=saudi_today() + dt.timedelta(days=5))
     approved = wf.case("approved")
     fresh_approval = wf.case("approved")
     Case.update(decided_at=utcnow() - dt.timedelta(days=app.config.get("OUTREACH_UNSERVED_DAYS", 14) + 1)).where(
@@ -92,19 +92,19 @@ def test_outreach_task_hook_is_kept_in_the_core_queue(wf):
     from portal.plugins import hook
 
     ben = wf.beneficiary()
-    ids = hook().outreach_task(beneficiary=ben, kind="call_back", reason="مكالمة فائتة", due=today_sa(),
+    ids = hook().outreach_task(beneficiary=ben, kind="call_back", reason="مكالمة فائتة", due=saudi_today(),
                                source={"channel": "phone", "entry": 7})
     assert len([i for i in ids if i]) == 1
     task = OutreachTask.get_by_id([i for i in ids if i][0])
     assert (task.kind, task.beneficiary_id, task.status) == ("call_back", ben.id, "open")
-    again = hook().outreach_task(beneficiary=ben, kind="call_back", reason="مكالمة فائتة", due=today_sa(),
+    again = hook().outreach_task(beneficiary=ben, kind="call_back", reason="مكالمة فائتة", due=saudi_today(),
                                  source={"channel": "phone", "entry": 7})
     assert [i for i in again if i] == [] and OutreachTask.select().count() == 1
 
 
 def test_bad_completion_input(wf):
     ben = wf.beneficiary()
-    task = outreach.create_task(beneficiary=ben, kind="other", reason="x", due=today_sa())
+    task = outreach.create_task(beneficiary=ben, kind="other", reason="x", due=saudi_today())
     for kwargs, field in (({"channel": "nowhere"}, "channel"), ({"summary": ""}, "summary"),
                           ({"outcome": "lost"}, "outcome")):
         args = {"channel": "phone", "summary": "تم", "outcome": "done"}
@@ -128,6 +128,6 @@ def test_the_daily_job_is_a_periodic_huey_task(wf):
     assert any(name.endswith("daily_workflow") for name in due_at(3, 15))
     assert not any(name.endswith("daily_workflow") for name in due_at(4, 15))
     ben = wf.beneficiary()
-    wf.document(ben, "national_id", today_sa() + dt.timedelta(days=5))
+    wf.document(ben, "national_id", saudi_today() + dt.timedelta(days=5))
     hooks.daily_workflow()  # tests run huey tasks immediately (periodic tasks keep no result)
     assert kinds() == [("document_expiring", ben.id)]
