@@ -32,10 +32,7 @@ CATEGORIES = (
 )
 DIRECTIONS = ("in", "out", "internal")
 BENEFICIARY_STATUSES = ("active", "applicant", "inactive", "deceased")
-CASE_STATUSES = (
-    "draft", "submitted", "incomplete", "in_research", "awaiting_committee", "approved", "rejected",
-    "registered", "served", "closed", "withdrawn",
-)
+
 
 
 class JSONField(TextField):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import phonenumbers
 from flask_babel import lazy_gettext as _l
 
-from .text import fold_digits, only_digits
+from .text import fold_digits
 
 
 class ValidationError(ValueError):
@@ -86,14 +86,3 @@ def max_length(n: int):
     from wtforms.validators import Length
 
     return Length(max=n, message=_l("Too long: at most %(n)s characters.", n=n))
-
-
-def phone_search_form(value: str | None) -> str | None:
-    """Best-effort E.164 for search input; None when the text is not a phone number."""
-    digits = only_digits(value)
-    if len(digits) < 9:
-        return None
-    try:
-        return clean_mobile(value, saudi_only=False)
-    except ValidationError:
-        return None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import fontpkg
 from flask import current_app
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
@@ -120,15 +120,6 @@ def check_syntax(source: str, label: str) -> None:
         _ENV.parse(source)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"{label}: {exc.message}", exc.lineno) from None
-
-
-def used_fields(source: str) -> set[str]:
-    """Names a template reads (for the editor's field list)."""
-    try:
-        tree = _ENV.parse(source)
-    except TemplateSyntaxError:
-        return set()
-    return {n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}
 
 
 def render_fragment(source: str, context: dict, label: str) -> Markup:
