@@ -14,10 +14,10 @@ from .models import Attachment, Beneficiary, Case, TimelineEntry
 from .plugins import hook
 from .templating import render
 from .timeline import entries_query, render_entry
+from .workflow.machine import IN_PROGRESS_STATUSES
 
 bp = Blueprint("dashboard", __name__)
 
-OPEN_STATUSES = ("submitted", "incomplete", "in_research", "awaiting_committee", "approved", "registered")
 
 
 def _only_branch() -> int | None:
@@ -78,7 +78,7 @@ def _dashboard():
         Attachment.select(),
     ))
 
-    open_cases = Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary").where(Case.status.in_(OPEN_STATUSES))
+    open_cases = Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary").where(Case.status.in_(IN_PROGRESS_STATUSES))
     if branch is not None:
         open_cases = open_cases.where(Beneficiary.branch == branch)
     else:

@@ -12,6 +12,7 @@ import click
 
 from .db import database, utcnow
 from .models import Beneficiary, Branch, Case, Counter, Document, HouseholdMember, TimelineEntry, User
+from .workflow.machine import DECIDED_STATUSES, RESEARCH_STATUSES
 from .plugins import channels
 from .text import normalize_name
 
@@ -195,11 +196,9 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
             "submitted_at": created, "status_changed_at": created + dt.timedelta(days=rnd.randint(0, 10)),
             "committee_due_at": created + dt.timedelta(days=14) if status == "awaiting_committee" else None,
             "awaiting_committee_at": created if status == "awaiting_committee" else None,
-            "decided_at": created + dt.timedelta(days=5) if status in ("approved", "registered", "served", "closed",
-                                                                        "rejected") else None,
-            "decision": {"rejected": "rejected"}.get(status, "approved" if status in (
-                "approved", "registered", "served", "closed") else ""),
-            "assigned_researcher": researcher.id if status in ("in_research", "awaiting_committee") else None,
+            "decided_at": created + dt.timedelta(days=5) if status in DECIDED_STATUSES else None,
+            "decision": {"rejected": "rejected"}.get(status, "approved" if status in DECIDED_STATUSES else ""),
+            "assigned_researcher": researcher.id if status in RESEARCH_STATUSES else None,
             "created_by": officer.id, "created_at": created, "updated_at": created, "version": 1, "summary": "",
             "decision_reasons": "لا تنطبق شروط البرنامج" if status == "rejected" else "",
         })

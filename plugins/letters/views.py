@@ -28,6 +28,7 @@ from portal.templating import render
 from portal.text import clean_text, fold_digits, normalize_name
 from portal.uploads import UploadError, path_for, read_stored, store_upload
 from portal.validators import ValidationError
+from portal.workflow.machine import SUBMITTED_STATUSES
 
 from . import render as letter_render
 from . import service, signing
@@ -683,8 +684,7 @@ def preview_template():
 
 # --- batches -------------------------------------------------------------------------------------------
 
-BATCH_STATUSES_FOR_CASES = ("approved", "rejected", "registered", "served", "submitted", "incomplete",
-                            "in_research", "awaiting_committee")
+BATCH_STATUSES_FOR_CASES = SUBMITTED_STATUSES
 
 
 def _batch_cases(form: dict, errors: dict) -> list[int]:

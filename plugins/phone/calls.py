@@ -24,15 +24,14 @@ from portal.plugins import hook
 from portal.text import fold_digits
 from portal.timeline import log_entry
 from portal.validators import ValidationError, clean_mobile
+from portal.workflow.machine import IN_PROGRESS_STATUSES
 
 from .models import PhoneCall
 
 EVENTS = ("newCall", "answer", "hangup")
-CAUSES = ("normalClearing", "busy", "cancel", "noAnswer", "congestion", "notFound", "forwarded")
 MISSED_CAUSES = ("noAnswer", "busy")
 STATE_RANK = {"ringing": 0, "answered": 1, "ended": 2}
 ANONYMOUS = ("anonymous", "unknown", "private", "restricted", "withheld", "unavailable")
-OPEN_STATUSES = ("submitted", "incomplete", "in_research", "awaiting_committee", "approved", "registered")
 CALLBACK_DAYS = 1
 
 OUTCOMES = {
@@ -414,7 +413,7 @@ def screen_pop(number: str, limit: int = 5, skip_entry: int | None = None) -> di
     cases: dict[int, list] = {i: [] for i in ids}
     recent: dict[int, list] = {i: [] for i in ids}
     if ids:
-        for case in (Case.select().where(Case.beneficiary.in_(ids) & Case.status.in_(OPEN_STATUSES))
+        for case in (Case.select().where(Case.beneficiary.in_(ids) & Case.status.in_(IN_PROGRESS_STATUSES))
                      .order_by(Case.id.desc())):
             cases[case.beneficiary_id].append(case)
         for ben_id in ids:  # at most ten people share a number; five rows each

@@ -22,6 +22,7 @@ from portal.db import database, utcnow
 from portal.models import Beneficiary, Case
 from portal.plugins import hook
 from portal.text import fold_digits, only_digits
+from portal.workflow.machine import AWAITING_REPLY_STATUSES
 
 from .models import Inquiry, TrackingChallenge, TrackingLock, TrackingToken
 
@@ -230,7 +231,7 @@ def expected_reply_date(case: Case) -> dt.date | None:
     """The committee's due date once the request awaits it; before that, the date the applicant
     was promised (submission + the committee's days). Dates are Saudi dates (UTC+3). None once
     decided or closed."""
-    if case.status not in ("submitted", "incomplete", "in_research", "awaiting_committee"):
+    if case.status not in AWAITING_REPLY_STATUSES:
         return None
     if case.committee_due_at:
         return saudi_date(case.committee_due_at)

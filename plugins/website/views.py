@@ -20,6 +20,7 @@ from portal.text import clean_text, only_digits
 from portal.timeline import log_entry
 from portal.uploads import UploadError, store_upload
 from portal.validators import ValidationError, clean_mobile
+from portal.workflow.machine import UNDECIDED_STATUSES
 
 from . import antiabuse, content, inquiries, tracking
 from .common import (
@@ -361,7 +362,7 @@ def status_context(case):
         "steps": tracking.public_steps(case), "expected": tracking.expected_reply_date(case),
         "missing": workflow_bridge.missing_documents(case), "related": related,
         "request_type_name": workflow_bridge.request_type_name(case.request_type, lang()),
-        "can_upload": case.status in ("draft", "submitted", "incomplete", "in_research", "awaiting_committee"),
+        "can_upload": case.status in UNDECIDED_STATUSES,
         "document_kinds": workflow_bridge.document_kind_choices(case, lang()),
         "acknowledgement_pdf": case.status != "draft" and acknowledgement_pdf_available(),
     }

@@ -34,7 +34,6 @@ from .models import (
 )
 
 ID_KINDS = ("national_id", "iqama")  # either satisfies a checklist line asking for the ID
-DECLARABLE_STATUSES = ("draft", "submitted", "incomplete", "in_research")
 
 DEFAULT_DECLARATION_AR = (
     "أقر أنا المتقدم بطلب الدعم بأن جميع البيانات والمعلومات والمستندات التي قدمتها إلى الجمعية صحيحة وكاملة، "
@@ -338,7 +337,7 @@ def record_declaration(case: Case, *, method: str, channel: str, witness: User |
     ``channel`` and an audit event; raises WorkflowError with per-field messages.
     """
     errors = {}
-    if case.status not in DECLARABLE_STATUSES:
+    if case.status not in machine.BEFORE_COMMITTEE_STATUSES:
         raise TransitionNotAllowed(_l("A declaration can no longer be recorded for this request."))
     if method not in DECLARATION_METHODS:
         errors["method"] = _l("Choose how the declaration was given.")

@@ -17,6 +17,7 @@ from ..db import database, utcnow
 from ..labels import DOCUMENT_KIND
 from ..models import Beneficiary, Case, Document, TimelineEntry, User
 from ..text import clean_text
+from . import machine
 from .errors import WorkflowError
 from .models import OutreachTask, RequestType
 
@@ -95,7 +96,7 @@ def _follow_ups(today: dt.date, counts: dict) -> None:
 def _unserved(now: dt.datetime, counts: dict) -> None:
     days = int(current_app.config.get("OUTREACH_UNSERVED_DAYS", 14))
     cutoff = now - dt.timedelta(days=days)
-    cases = Case.select().where(Case.status.in_(("approved", "registered")) & (Case.decided_at < cutoff))
+    cases = Case.select().where(Case.status.in_(machine.APPROVED_UNSERVED_STATUSES) & (Case.decided_at < cutoff))
     for case in cases:
         with force_locale("ar"):
             reason = _("Request %(ref)s was approved %(days)s days ago and is not served yet", ref=case.reference,

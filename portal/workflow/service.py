@@ -72,7 +72,7 @@ def record_delivery(case: Case, *, actor: User | None, what: str, delivered_on, 
     from ..uploads import UploadError, store_upload
 
     fresh = Case.get_by_id(case.id)
-    if fresh.status not in ("registered", "served"):
+    if fresh.status not in machine.SERVICE_STATUSES:
         raise TransitionNotAllowed(_l("A service can be recorded only after the registration is completed."))
     errors = {}
     what = clean_text(what)

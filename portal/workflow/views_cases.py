@@ -199,6 +199,8 @@ def case_context(case: Case, errors=None, forms=None, checklist=None):
         "overdue": committee_service.is_overdue(case), "now": intake.utcnow(), "type_names": type_names(),
         "channel_options": channel_options(), "questions": intake.questions(rtype) if rtype else [],
         "can_intake": user.has_role(*INTAKE_ROLES),
+        "can_change_file": user.has_role(*INTAKE_ROLES) and case.status in machine.BEFORE_COMMITTEE_STATUSES,
+        "can_deliver": user.has_role(*INTAKE_ROLES) and case.status in machine.SERVICE_STATUSES,
         "can_report": case.status == "in_research" and (
             user.has_role("admin") or (user.has_role("researcher") and case.assigned_researcher_id == user.id)),
         "can_send": case.status == "in_research" and (
