@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 
 from portal import dates
 from portal.text import strip_bidi_controls
+from portal.workflow.research import expected_reply_date
 
 FONTS = {
     "Amiri": [("amiri", 400, "normal"), ("amiri", 700, "bold")],
@@ -202,11 +203,9 @@ def merge_fields(*, beneficiary=None, case=None, officer=None, extra: dict | Non
         received = case.submitted_at or case.created_at
         if received:
             put("submitted_date", date_words(dates.saudi_date(received)))
-        due = case.committee_due_at
-        if due is None and received:
-            due = received + dt.timedelta(days=int(current_app.config.get("COMMITTEE_DAYS", 14)))
-        if due is not None:
-            put("expected_reply_date", date_words(dates.saudi_date(due)))
+        reply_day = expected_reply_date(case)
+        if reply_day is not None:
+            put("expected_reply_date", date_words(reply_day))
         if case.assigned_researcher_id:
             put("researcher_name", case.assigned_researcher.full_name)
     if officer is not None:

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..audit import audit
-from ..dates import parse_date, saudi_today
+from ..dates import parse_date, saudi_date, saudi_today
 from ..db import database, utcnow
 from ..models import Case, User
 from ..text import clean_text, fold_digits
@@ -119,6 +119,18 @@ def record_report(case: Case, *, actor: User, data: dict, files=()) -> ResearchR
 def committee_due(start: dt.datetime) -> dt.datetime:
     """The committee's deadline: ``COMMITTEE_DAYS`` (14) calendar days after the request awaits it."""
     return start + dt.timedelta(days=int(current_app.config.get("COMMITTEE_DAYS", 14)))
+
+
+def expected_reply_date(case: Case) -> dt.date | None:
+    """The Saudi day the applicant was promised a reply: the committee's due date once the request awaits
+    it, before that the day it was received (submitted, else created) plus the committee's days."""
+    due = case.committee_due_at
+    if due is None:
+        received = case.submitted_at or case.created_at
+        if received is None:
+            return None
+        due = committee_due(received)
+    return saudi_date(due)
 
 
 def send_to_committee(case: Case, *, actor: User | None = None, expected_version: int | None = None,
