@@ -287,12 +287,8 @@ def add_document(ref):
     """Upload a new document into the beneficiary's file, attached to this request; or attach one of
     the beneficiary's existing documents (``document`` = its id)."""
     from ..audit import audit
-    from ..beneficiaries import DOCUMENT_KINDS
-    from ..dates import parse_date
+    from ..beneficiaries_service import document_values
     from ..db import database
-    from ..text import clean_text
-    from ..uploads import UploadError, store_upload
-    from ..validators import ValidationError
 
     case = visible_case(ref)
     data = request.form.to_dict()
@@ -306,35 +302,14 @@ def add_document(ref):
         except WorkflowError as exc:
             return _refused(case, exc, "document")
         return _done(case, _("The document was attached to the request."))
-    errors = {}
-    kind = data.get("kind", "")
-    if kind not in DOCUMENT_KINDS:
-        errors["kind"] = _("Choose the document type.")
-    values = {}
-    for key in ("issue_date", "expiry_date"):
-        try:
-            values[key] = parse_date(data.get(key))
-        except ValidationError as exc:
-            errors[key] = str(exc.message)
-    if values.get("issue_date") and values.get("expiry_date") and values["expiry_date"] < values["issue_date"]:
-        errors["expiry_date"] = _("The expiry date is before the issue date.")
-    stored = None
-    upload = request.files.get("file")
-    if not errors and upload and upload.filename:
-        try:
-            stored = store_upload(upload)
-        except UploadError as exc:
-            errors["file"] = str(exc.message)
+    values, errors = document_values(data, request.files.get("file"))
     if errors:
         return _refused(case, WorkflowError(_("The document was not added. Check the fields marked below."),
                                             errors), "document")
     with database.atomic():
-        doc = Document.create(
-            beneficiary=case.beneficiary_id, case=case, kind=kind, number=clean_text(data.get("number"))[:60],
-            uploaded_by=_user(), file_sha256=stored.sha256 if stored else "",
-            file_name=stored.file_name if stored else "", content_type=stored.content_type if stored else "",
-            size=stored.size if stored else 0, **values)
-        audit("create", "document", doc.id, {"beneficiary": case.beneficiary_id, "case": case.reference, "kind": kind})
+        doc = Document.create(beneficiary=case.beneficiary_id, case=case, uploaded_by=_user(), **values)
+        audit("create", "document", doc.id, {"beneficiary": case.beneficiary_id, "case": case.reference,
+                                             "kind": doc.kind})
     return _done(case, _("The document was added."))
 
 
