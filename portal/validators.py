@@ -4,7 +4,7 @@ from __future__ import annotations
 import phonenumbers
 from flask_babel import lazy_gettext as _l
 
-from .text import fold_digits
+from .text import clean_text, fold_digits
 
 
 class ValidationError(ValueError):
@@ -86,3 +86,17 @@ def max_length(n: int):
     from wtforms.validators import Length
 
     return Length(max=n, message=_l("Too long: at most %(n)s characters.", n=n))
+
+
+def clean_texts(data: dict, specs, errors: dict) -> dict:
+    """Clean the text fields ``specs`` — (name, longest length, required) — of ``data``; a required one left
+    empty or one too long gets its message in ``errors``. Returns the cleaned values by name."""
+    values = {}
+    for key, limit, required in specs:
+        value = clean_text(data.get(key))
+        if required and not value:
+            errors[key] = _l("This field is required.")
+        elif len(value) > limit:
+            errors[key] = _l("Too long: at most %(n)s characters.", n=limit)
+        values[key] = value
+    return values

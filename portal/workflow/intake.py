@@ -22,6 +22,7 @@ from ..labels import DOCUMENT_KIND
 from ..models import Beneficiary, Case, Document, User
 from ..sequences import next_value
 from ..text import clean_text, fold_digits
+from ..validators import clean_texts
 from . import machine
 from .errors import ChecklistIncomplete, TransitionNotAllowed, WorkflowError
 from .models import (
@@ -305,13 +306,10 @@ def current_declaration_text() -> DeclarationText:
 
 def publish_declaration_text(text_ar: str, text_en: str = "", *, actor: User | None = None) -> DeclarationText:
     """Store a new version of the wording; earlier versions are kept for the declarations given on them."""
-    text_ar, text_en = clean_text(text_ar), clean_text(text_en)
     errors = {}
-    if not text_ar:
-        errors["text_ar"] = _l("This field is required.")
-    for key, value in (("text_ar", text_ar), ("text_en", text_en)):
-        if len(value) > 5000:
-            errors[key] = _l("Too long: at most %(n)s characters.", n=5000)
+    texts = clean_texts({"text_ar": text_ar, "text_en": text_en}, (("text_ar", 5000, True), ("text_en", 5000, False)),
+                        errors)
+    text_ar, text_en = texts["text_ar"], texts["text_en"]
     if errors:
         raise WorkflowError(_l("The text was not saved."), errors)
     current = current_declaration_text()

@@ -15,7 +15,7 @@ from ..dates import parse_date, saudi_date, saudi_today
 from ..db import database, utcnow
 from ..models import Case, User
 from ..text import clean_text, fold_digits
-from ..validators import ValidationError
+from ..validators import ValidationError, clean_texts
 from . import machine
 from .errors import TransitionNotAllowed, WorkflowError
 from .intake import expected_reply_text, latest_declaration
@@ -57,14 +57,8 @@ def validate_report(data: dict) -> tuple[dict, dict]:
     elif visit is not None and visit > saudi_today():
         errors["visit_date"] = _l("The visit date cannot be in the future.")
     values["visit_date"] = visit
-    for key, limit, required in (("household_situation", 5000, True), ("housing", 2000, False),
-                                 ("needs", 5000, True), ("recommendation_notes", 5000, False)):
-        value = clean_text(data.get(key))
-        if required and not value:
-            errors[key] = _l("This field is required.")
-        elif len(value) > limit:
-            errors[key] = _l("Too long: at most %(n)s characters.", n=limit)
-        values[key] = value
+    values.update(clean_texts(data, (("household_situation", 5000, True), ("housing", 2000, False),
+                                     ("needs", 5000, True), ("recommendation_notes", 5000, False)), errors))
     income = clean_text(fold_digits(str(data.get("monthly_income") or ""))).replace(",", "")
     values["monthly_income"] = None
     if income:
