@@ -91,6 +91,14 @@ class BoundedIntegerConverter(IntegerConverter):
         super().__init__(map, fixed_digits, min, DB_INT_MAX if max is None else max, signed)
 
 
+def get_or_404(model, *conditions):
+    """The one row of ``model`` matching ``conditions``, or a 404 answer."""
+    row = model.get_or_none(*conditions)
+    if row is None:
+        abort(404)
+    return row
+
+
 def parse_int(value, default=None, *, minimum: int = 0, maximum: int = DB_INT_MAX):
     """An integer typed in a query or a form (Arabic-Indic digits accepted), or ``default`` when the
     value is missing, not a whole number, or outside ``minimum``..``maximum``."""

@@ -8,21 +8,32 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from peewee import JOIN
 
+from portal import labels
 from portal.audit import audit
 from portal.auth import roles_required
 from portal.db import database, utcnow
+from portal.hygiene import get_or_404
 from portal.models import Beneficiary
 from portal.templating import render
 from portal.text import clean_text
+from portal.validators import clean_texts
 from portal.workflow.errors import WorkflowError
 
-from . import content, inquiries
+from . import content, inquiries, workflow_bridge
+from .apply import HOUSING
 from .common import bp, lang
-from .models import PAGE_SLUGS, FaqItem, Inquiry, SitePage, Volunteer
+from .models import PAGE_SLUGS, FaqItem, Inquiry, PendingApplication, SitePage, Volunteer
 from .views import availability_labels
 
 QUEUE_ROLES = ("officer", "admin", "manager")
 ANSWER_ROLES = ("officer", "admin")
+
+
+def _answer_form() -> dict:
+    """The posted form, from an officer or an admin only: managers read the queue, they do not answer or decide."""
+    if not current_user.has_role(*ANSWER_ROLES):
+        abort(403)
+    return request.form.to_dict()
 
 
 # ---------------------------------------------------------------- staff: the officers' queue
@@ -46,14 +57,10 @@ def inbox():
 @bp.route("/website/inbox/<int:inquiry_id>", methods=["GET", "POST"])
 @roles_required(*QUEUE_ROLES)
 def inquiry_detail(inquiry_id):
-    inquiry = Inquiry.get_or_none(Inquiry.id == inquiry_id)
-    if inquiry is None:
-        abort(404)
+    inquiry = get_or_404(Inquiry, Inquiry.id == inquiry_id)
     errors, form = {}, {}
     if request.method == "POST":
-        if not current_user.has_role(*ANSWER_ROLES):
-            abort(403)
-        form = request.form.to_dict()
+        form = _answer_form()
         text = clean_text(form.get("answer"))
         if not text:
             errors["answer"] = _("Write the answer.")
@@ -92,8 +99,6 @@ PENDING_STATUSES = {"pending": _l("Waiting for confirmation"), "confirmed": _l("
 @bp.get("/website/applications")
 @roles_required(*QUEUE_ROLES)
 def applications():
-    from .models import PendingApplication
-
     show = request.args.get("show", "pending")
     query = PendingApplication.select()
     if show == "pending":
@@ -111,19 +116,10 @@ def applications():
 def application_detail(pending_id):
     """What the applicant typed beside the file with the same ID; officers and admins confirm that it
     joins the file (the registered mobile then gets the reference) or reject it."""
-    from . import workflow_bridge
-    from .apply import HOUSING
-    from .models import PendingApplication
-    from portal import labels
-
-    pending = PendingApplication.get_or_none(PendingApplication.id == pending_id)
-    if pending is None:
-        abort(404)
+    pending = get_or_404(PendingApplication, PendingApplication.id == pending_id)
     errors, form = {}, {}
     if request.method == "POST":
-        if not current_user.has_role(*ANSWER_ROLES):
-            abort(403)
-        form = request.form.to_dict()
+        form = _answer_form()
         action = form.get("action")
         reason = clean_text(form.get("reason"))
         if action not in ("confirm", "reject"):
@@ -214,14 +210,9 @@ def edit_page(slug, page_lang):
 
 
 def _faq_values(form):
-    values, errors = {}, {}
-    for key, limit in (("question_ar", 300), ("answer_ar", 5000), ("question_en", 300), ("answer_en", 5000)):
-        values[key] = clean_text(form.get(key))
-        if len(values[key]) > limit:
-            errors[key] = _("Too long: at most %(n)s characters.", n=limit)
-    for key in ("question_ar", "answer_ar"):
-        if not values[key] and key not in errors:
-            errors[key] = _("This field is required.")
+    errors = {}
+    values = clean_texts(form, (("question_ar", 300, True), ("answer_ar", 5000, True), ("question_en", 300, False),
+                                ("answer_en", 5000, False)), errors)
     try:
         values["position"] = int(form.get("position") or 0)
     except ValueError:
@@ -251,9 +242,7 @@ def faq_admin():
 @bp.route("/website/faq/<int:item_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def faq_edit(item_id):
-    item = FaqItem.get_or_none(FaqItem.id == item_id)
-    if item is None:
-        abort(404)
+    item = get_or_404(FaqItem, FaqItem.id == item_id)
     errors = {}
     form = {k: getattr(item, k) for k in ("question_ar", "answer_ar", "question_en", "answer_en", "position")}
     form["published"] = "1" if item.published else ""

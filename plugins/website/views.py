@@ -12,6 +12,7 @@ from peewee import IntegrityError
 
 from portal.audit import audit
 from portal.db import database
+from portal.labels import DOCUMENT_KIND
 from portal.limiter import limiter
 from portal.models import Beneficiary, Case, Document
 from portal.plugins import channels
@@ -22,7 +23,7 @@ from portal.uploads import UploadError, store_upload
 from portal.validators import ValidationError, clean_mobile
 from portal.workflow.machine import UNDECIDED_STATUSES
 
-from . import antiabuse, content, inquiries, tracking
+from . import antiabuse, content, inquiries, tracking, workflow_bridge
 from .common import (
     _limit, acknowledgement_pdf_available, acknowledgement_pdf_response, bp, first_error, lang, stamp_context,
 )
@@ -53,16 +54,12 @@ def _page(slug: str, template: str = "website/page.html", **extra):
 
 @bp.get("/site/")
 def home():
-    from . import workflow_bridge
-
     return _page("home", "website/home.html", channels=channels(), channel_how=CHANNEL_HOW,
                  request_types=workflow_bridge.public_request_types())
 
 
 @bp.get("/site/how-to-apply")
 def how_to_apply():
-    from . import workflow_bridge
-
     return _page("how_to_apply", "website/how_to_apply.html", request_types=workflow_bridge.public_request_types())
 
 
@@ -352,8 +349,6 @@ def track_code():
 
 
 def status_context(case):
-    from . import workflow_bridge
-
     related = list(Inquiry.select().where(
         (Inquiry.case == case) | ((Inquiry.beneficiary == case.beneficiary_id) & Inquiry.case.is_null())
     ).order_by(Inquiry.id.desc()))
@@ -398,8 +393,6 @@ def track_leave():
 @bp.post("/site/track/upload")
 @limiter.limit(_limit("WEBSITE_TRACK_LIMIT"))
 def track_upload():
-    from . import workflow_bridge
-
     case, _inq = _tracked()
     if case is None:
         return redirect(url_for("website.track"))
@@ -437,6 +430,4 @@ def track_upload():
 
 
 def _l_upload(kind):
-    from portal.labels import DOCUMENT_KIND
-
     return _l("Document uploaded on the website: %(kind)s", kind=DOCUMENT_KIND.get(kind, kind))
