@@ -7,6 +7,8 @@ from pathlib import Path
 from portal import hookimpl
 from portal.channels import declare_channel
 
+from .privacy import anonymise_beneficiary, beneficiary_data  # noqa: F401  (hookimpls: the data protection export and erasure)
+
 channel_info = declare_channel("phone", "الاتصالات الهاتفية", "Phone calls", "☎", order=20)
 
 PHONE_ROLES = ("officer", "admin")
@@ -129,17 +131,3 @@ def openapi_paths():
             }
         }
     }
-
-
-@hookimpl
-def beneficiary_data(beneficiary):
-    from . import privacy
-
-    return privacy.beneficiary_data(beneficiary)
-
-
-@hookimpl
-def anonymise_beneficiary(beneficiary, retain_until, actor):
-    from . import privacy
-
-    return privacy.anonymise_beneficiary(beneficiary, retain_until)
