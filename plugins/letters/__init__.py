@@ -11,6 +11,8 @@ from markupsafe import Markup
 from portal import hookimpl
 from portal.channels import declare_channel
 
+from .privacy import anonymise_beneficiary, beneficiary_data  # noqa: F401  (hookimpls: the data protection export and erasure)
+
 channel_info = declare_channel("letters", "الخطابات", "Letters", "✉", order=40)
 
 # Which case transitions issue a letter by themselves (``PORTAL_LETTERS_AUTO_STATUSES``, comma-separated).
@@ -144,17 +146,3 @@ def openapi_paths():
                           "401": json(error, "Missing or invalid token"), "404": json(error, "Not found")},
         }},
     }
-
-
-@hookimpl
-def beneficiary_data(beneficiary):
-    from . import privacy
-
-    return privacy.beneficiary_data(beneficiary)
-
-
-@hookimpl
-def anonymise_beneficiary(beneficiary, retain_until, actor):
-    from . import privacy
-
-    return privacy.anonymise_beneficiary(beneficiary, retain_until)

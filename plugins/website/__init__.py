@@ -12,6 +12,8 @@ from markupsafe import Markup
 from portal import hookimpl
 from portal.channels import declare_channel
 
+from .privacy import anonymise_beneficiary, beneficiary_data  # noqa: F401  (hookimpls: the data protection export and erasure)
+
 channel_info = declare_channel("website", "الموقع الإلكتروني", "Website", "🌐", order=70)
 
 DEFAULTS = {
@@ -112,17 +114,3 @@ def render_timeline_entry(entry, request):
 
     return Markup(render_template("website/staff/_entry.html", entry=entry, data=entry.data, labels=labels,  # nosec B704 # render_template output: the template autoescapes the application
                                   housing=HOUSING))
-
-
-@hookimpl
-def beneficiary_data(beneficiary):
-    from . import privacy
-
-    return privacy.beneficiary_data(beneficiary)
-
-
-@hookimpl
-def anonymise_beneficiary(beneficiary, retain_until, actor):
-    from . import privacy
-
-    return privacy.anonymise_beneficiary(beneficiary, retain_until)
