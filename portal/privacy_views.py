@@ -2,12 +2,13 @@
 the erasure (role-gated, no JavaScript needed, CSRF-protected)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from . import privacy
 from .auth import EDIT_ROLES, PERMISSIONS, permission_required, roles_required
+from .hygiene import get_or_404
 from .models import ConsentChange, CorrectionRequest, Erasure
 from .templating import render
 from .timeline import visible_beneficiary
@@ -74,9 +75,7 @@ def correction(ben_id):
 @bp.post("/corrections/<int:request_id>/review")
 @permission_required("privacy.review")
 def review(request_id):
-    req = CorrectionRequest.get_or_none(CorrectionRequest.id == request_id)
-    if req is None:
-        abort(404)
+    req = get_or_404(CorrectionRequest, CorrectionRequest.id == request_id)
     ben = visible_beneficiary(req.beneficiary_id)
     data = request.form.to_dict()
     try:

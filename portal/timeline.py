@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Optional, ValidationError as WTFVal
 from .audit import audit
 from .auth import CONTACT_ROLES, roles_required
 from .dates import parse_date
-from .hygiene import parse_int
+from .hygiene import get_or_404, parse_int
 from .db import database, utcnow
 from .models import DIRECTIONS, Attachment, Beneficiary, Case, TimelineEntry, User
 from .plugins import channel_map, channels, hook
@@ -192,9 +192,7 @@ def contact_form_for(ben: Beneficiary, formdata=None) -> ContactForm:
 
 
 def visible_beneficiary(ben_id: int) -> Beneficiary:
-    ben = Beneficiary.get_or_none(Beneficiary.id == ben_id)
-    if ben is None:
-        abort(404)
+    ben = get_or_404(Beneficiary, Beneficiary.id == ben_id)
     from .scope import can_see_beneficiary
 
     if not can_see_beneficiary(ben, current_user):

@@ -13,6 +13,7 @@ from peewee import fn, prefetch
 
 from portal import csrf
 from portal.auth import CONTACT_ROLES, roles_required
+from portal.hygiene import get_or_404
 from portal.beneficiaries_service import search_query
 from portal.db import database
 from portal.models import Attachment, Beneficiary, TimelineEntry
@@ -128,9 +129,7 @@ def inbox():
 
 
 def _sender_or_404(sender_id: int) -> Sender:
-    sender = Sender.get_or_none(Sender.id == sender_id)
-    if sender is None:
-        abort(404)
+    sender = get_or_404(Sender, Sender.id == sender_id)
     if sender.beneficiary_id is None:
         if not current_user.has_role(*INBOX_ROLES):
             abort(403)
@@ -211,9 +210,7 @@ def reply(sender_id):
 @bp.post("/social/messages/<int:message_id>/retry")
 @roles_required(*CONTACT_ROLES)
 def retry(message_id):
-    message = Message.get_or_none(Message.id == message_id)
-    if message is None:
-        abort(404)
+    message = get_or_404(Message, Message.id == message_id)
     sender = _sender_or_404(message.sender_id)
     try:
         outbound.retry_message(message)
@@ -226,9 +223,7 @@ def retry(message_id):
 @bp.get("/social/media/<int:attachment_id>")
 @roles_required(*CONTACT_ROLES, "manager", "committee")
 def media(attachment_id):
-    att = Attachment.get_or_none(Attachment.id == attachment_id)
-    if att is None:
-        abort(404)
+    att = get_or_404(Attachment, Attachment.id == attachment_id)
     entry = TimelineEntry.get_by_id(att.entry_id)
     if entry.channel != "social":
         abort(404)
@@ -320,9 +315,7 @@ def deliveries():
 @bp.post("/social/deliveries/<int:delivery_id>/retry")
 @roles_required("admin")
 def retry_delivery(delivery_id):
-    delivery = WebhookDelivery.get_or_none(WebhookDelivery.id == delivery_id)
-    if delivery is None:
-        abort(404)
+    delivery = get_or_404(WebhookDelivery, WebhookDelivery.id == delivery_id)
     from .processing import process_delivery
 
     result = process_delivery(delivery.id)
