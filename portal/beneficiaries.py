@@ -1,7 +1,7 @@
 """Beneficiary screens: live search, create and edit with duplicate handling, the profile."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +15,7 @@ from .scope import scope_cases
 from .templating import render
 from .text import clean_text
 from .timeline import contact_form_for, timeline_context, visible_beneficiary
+from .uploads import path_for
 from .validators import ValidationError, clean_national_id
 
 bp = Blueprint("beneficiaries", __name__, url_prefix="/beneficiaries")
@@ -194,9 +195,7 @@ def add_document(ben_id):
 @bp.get("/<int:ben_id>/documents/<int:doc_id>/file")
 @roles_required(*STAFF_ROLES)
 def document_file(ben_id, doc_id):
-    from flask import send_file
 
-    from .uploads import path_for
 
     ben = visible_beneficiary(ben_id)
     doc = Document.get_or_none((Document.id == doc_id) & (Document.beneficiary == ben))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
@@ -12,10 +13,11 @@ from flask_login import current_user
 from peewee import fn, prefetch
 
 from portal import csrf
+from portal.audit import audit
 from portal.auth import CONTACT_ROLES, roles_required
-from portal.hygiene import get_or_404
 from portal.beneficiaries_service import search_query
 from portal.db import database
+from portal.hygiene import get_or_404
 from portal.models import Attachment, Beneficiary, TimelineEntry
 from portal.templating import render
 from portal.text import clean_text
@@ -24,7 +26,7 @@ from portal.uploads import path_for
 
 from . import inbound, outbound
 from .models import Message, Sender, WebhookDelivery
-from .processing import link_sender, signature_ok
+from .processing import link_sender, process_delivery, signature_ok
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +91,6 @@ def receive():
     with database.atomic():
         delivery = WebhookDelivery.create(body=body, signature=header[:100], object_type=object_type)
     if malformed:
-        from .processing import process_delivery
-
         process_delivery(delivery.id)  # records the error; nothing to retry
         return {"error": "malformed JSON"}, 400
     try:
@@ -167,7 +167,6 @@ def _conversation(sender: Sender, **extra):
 @roles_required(*CONTACT_ROLES)
 def sender(sender_id):
     sender = _sender_or_404(sender_id)
-    from portal.audit import audit
 
     audit("read", "social_sender", sender.id, {"beneficiary": sender.beneficiary_id})
     return render("social/sender.html", block="candidates" if request.args.get("q") is not None else None,
@@ -233,7 +232,6 @@ def media(attachment_id):
     else:
         visible_beneficiary(entry.beneficiary_id)
     inline = att.content_type.startswith("image/")
-    from portal.audit import audit
 
     audit("read", "media", att.id, {"entry": entry.id, "beneficiary": entry.beneficiary_id})
     response = send_file(path_for(att.sha256), mimetype=att.content_type, as_attachment=not inline,
@@ -248,8 +246,6 @@ MANUAL_PLATFORMS = ("x", "snapchat", "tiktok", "facebook", "instagram", "youtube
 
 
 def _post_url_ok(value: str) -> bool:
-    from urllib.parse import urlsplit
-
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -316,7 +312,6 @@ def deliveries():
 @roles_required("admin")
 def retry_delivery(delivery_id):
     delivery = get_or_404(WebhookDelivery, WebhookDelivery.id == delivery_id)
-    from .processing import process_delivery
 
     result = process_delivery(delivery.id)
     if result.state == "failed":

@@ -4,16 +4,22 @@ re-renders the case page with the message and what was typed (422/409) and write
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN
 
+from ..audit import audit
 from ..auth import EDIT_ROLES, STAFF_ROLES, roles_required
+from ..beneficiaries_service import document_values
+from ..db import database
+from ..labels import DOCUMENT_KIND
 from ..models import Beneficiary, Case, Document, TimelineEntry, User
 from .. import scope as _scope
 from ..plugins import channels
 from ..templating import render
 from ..timeline import render_entry, visible_beneficiary
+from ..uploads import path_for
 from . import committee as committee_service
 from . import intake, machine, research, service
 from .errors import ChecklistIncomplete, WorkflowError
@@ -60,8 +66,6 @@ def visible_case(ref: str) -> Case:
 
 
 def _lang():
-    from flask_babel import get_locale
-
     return str(get_locale() or "ar")
 
 
@@ -178,7 +182,6 @@ def case_context(case: Case, errors=None, forms=None, checklist=None):
     researchers = [u for u in User.select().where(User.is_active == True).order_by(User.full_name)  # noqa: E712
                    if u.has_role("researcher")]
     tools = list(LibraryDocument.select().order_by(LibraryDocument.position, LibraryDocument.id))
-    from ..labels import DOCUMENT_KIND
 
     document_options = []
     for d in documents:
@@ -213,7 +216,6 @@ def case_context(case: Case, errors=None, forms=None, checklist=None):
 @roles_required(*STAFF_ROLES)
 def show(ref):
     case = visible_case(ref)
-    from ..audit import audit
 
     audit("read", "case", case.id, {"reference": case.reference})
     return render("cases/show.html", **case_context(case))
@@ -286,10 +288,6 @@ def incomplete(ref):
 def add_document(ref):
     """Upload a new document into the beneficiary's file, attached to this request; or attach one of
     the beneficiary's existing documents (``document`` = its id)."""
-    from ..audit import audit
-    from ..beneficiaries_service import document_values
-    from ..db import database
-
     case = visible_case(ref)
     data = request.form.to_dict()
     if data.get("document"):
@@ -316,8 +314,6 @@ def add_document(ref):
 @bp.post("/cases/<ref>/declaration")
 @roles_required(*INTAKE_ROLES)
 def declaration(ref):
-    from ..dates import parse_date  # noqa: F401
-
     case = visible_case(ref)
     data = request.form
     doc = None
@@ -448,9 +444,6 @@ def withdraw(ref):
 @bp.get("/cases/<ref>/files/<kind>/<int:file_id>")
 @roles_required(*STAFF_ROLES)
 def file(ref, kind, file_id):
-    from ..audit import audit
-    from ..uploads import path_for
-
     case = visible_case(ref)
     if kind == "research":
         row = (ResearchAttachment.select().join(ResearchReport)
@@ -475,7 +468,6 @@ def request_form(ref):
     ben = case.beneficiary
     rtype = intake.get_request_type(case.request_type)
     qs = intake.questions(rtype) if rtype else []
-    from ..audit import audit
 
     audit("read", "request_form", case.id, {"reference": case.reference})
     return render("cases/request_form.html", case=case, ben=ben, rtype=rtype, questions=qs,
@@ -489,7 +481,6 @@ def request_form(ref):
 def blank_request_form(ben_id):
     """The request form pre-filled with the beneficiary's data, before a request is opened."""
     ben = visible_beneficiary(ben_id)
-    from ..audit import audit
 
     audit("read", "request_form", "", {"beneficiary": ben.id})
     return render("cases/request_form.html", case=None, ben=ben, rtype=None, questions=[],

@@ -8,6 +8,7 @@ from flask_login import current_user
 from ..auth import roles_required
 from ..hygiene import get_or_404
 from ..templating import render
+from ..timeline import visible_beneficiary
 from . import outreach as service
 from .errors import WorkflowError
 from .models import OutreachTask
@@ -42,8 +43,6 @@ def queue():
 def complete(task_id):
     task = get_or_404(OutreachTask, OutreachTask.id == task_id)
     if task.beneficiary_id is not None:
-        from ..timeline import visible_beneficiary
-
         visible_beneficiary(task.beneficiary_id)
     form = request.form
     try:
