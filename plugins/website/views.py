@@ -20,7 +20,7 @@ from portal.templating import render
 from portal.text import clean_text, only_digits
 from portal.timeline import log_entry
 from portal.uploads import UploadError, store_upload
-from portal.validators import ValidationError, clean_mobile
+from portal.validators import ValidationError, clean_mobile, clean_texts
 from portal.workflow.machine import UNDECIDED_STATUSES
 
 from . import antiabuse, content, inquiries, tracking, workflow_bridge
@@ -117,15 +117,9 @@ def ask_sent():
 # ---------------------------------------------------------------- volunteers
 
 def validate_volunteer(form: dict) -> tuple[dict, dict]:
-    values, errors = {}, {}
+    errors = {}
     limits = {"name": 160, "email": 200, "city": 80, "skills": 2000, "notes": 2000}
-    for key, limit in limits.items():
-        values[key] = clean_text(form.get(key))
-        if len(values[key]) > limit:
-            errors[key] = _("Too long: at most %(n)s characters.", n=limit)
-    for key in ("name", "skills"):
-        if not values[key] and key not in errors:
-            errors[key] = _("This field is required.")
+    values = clean_texts(form, [(key, limit, key in ("name", "skills")) for key, limit in limits.items()], errors)
     if values["email"] and "@" not in values["email"]:
         errors["email"] = _("This is not an email address.")
     try:
