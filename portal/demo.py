@@ -12,7 +12,7 @@ import click
 
 from .db import database, utcnow
 from .models import Beneficiary, Branch, Case, Counter, Document, HouseholdMember, TimelineEntry, User
-from .workflow.machine import DECIDED_STATUSES, RESEARCH_STATUSES
+from .workflow.machine import DECIDED_STATUSES, RESEARCH_STATUSES, SUBMITTED_STATUSES
 from .plugins import channels
 from .text import normalize_name
 
@@ -178,8 +178,7 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
     year = hijri_year(today)
     counter_name = f"case_{year}"
     start_case = (Counter.get_or_none(Counter.name == counter_name) or Counter(value=0)).value
-    statuses = ["submitted", "incomplete", "in_research", "awaiting_committee", "approved", "registered",
-                "served", "closed", "rejected"]
+    statuses = [*SUBMITTED_STATUSES, "closed"]
     from .workflow.defaults import ensure_default_request_types
     from .workflow.library import ensure_default_tools
 
