@@ -12,6 +12,7 @@ from .text import fold_digits
 from .validators import ValidationError
 
 SAUDI_OFFSET = dt.timedelta(hours=3)  # Saudi Arabia keeps UTC+3 all year, no daylight saving
+SAUDI_TZ = dt.timezone(SAUDI_OFFSET)
 ONE_DAY = dt.timedelta(days=1)
 
 # Stored timestamps are naive UTC (``db.utcnow``); people see and type Saudi wall-clock time and think in

@@ -42,7 +42,7 @@ def date_filter(value, with_time: bool = False):
     if isinstance(value, dt.datetime):
         local = dates.to_saudi(value)
         day = local.date()
-        iso = local.replace(microsecond=0).isoformat() + "+03:00"
+        iso = local.replace(microsecond=0, tzinfo=dates.SAUDI_TZ).isoformat()
         if with_time:
             time_part = f' <span class="time"><bdi>{local:%H:%M}</bdi></span>'
     else:

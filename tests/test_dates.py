@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 
 from portal.dates import (
     from_saudi, saudi_date, saudi_day_bounds, saudi_days_bounds, saudi_today, to_saudi,
@@ -54,3 +56,30 @@ def test_aware_timestamps_are_read_in_their_own_zone():
 def test_today_defaults_to_the_current_saudi_day():
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     assert saudi_today() in {saudi_date(now), saudi_date(now + dt.timedelta(seconds=5))}
+
+
+def test_iso_times_carry_the_saudi_offset():
+    from portal.dates import SAUDI_TZ
+
+    assert dt.datetime(2026, 11, 30, 1, 15, tzinfo=SAUDI_TZ).isoformat() == "2026-11-30T01:15:00+03:00"
+
+
+HAND_WRITTEN_OFFSET = re.compile(r"hours\s*=\s*3\b|[+]03:00|UTC\s*[+]\s*3")
+
+
+def hand_written_offsets(root: Path) -> list[str]:
+    """Lines outside ``dates.py`` (and migrations) that write the Saudi offset themselves."""
+    return [f"{path.relative_to(root)}:{number}"
+            for path in sorted(root.rglob("*")) if path.suffix in (".py", ".html")
+            and path.name != "dates.py" and "migrations" not in path.parts
+            for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1)
+            if HAND_WRITTEN_OFFSET.search(line)]
+
+
+def test_the_saudi_offset_is_written_in_dates_py_only(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    found = [line for folder in ("portal", "plugins", "templates") for line in hand_written_offsets(root / folder)]
+    assert not found, "use portal.dates (saudi_today, saudi_day_bounds, to_saudi, ...): " + ", ".join(found)
+    (tmp_path / "view.py").write_text("start = midnight - dt.timedelta(hours=3)\n")
+    (tmp_path / "dates.py").write_text("SAUDI_OFFSET = dt.timedelta(hours=3)\n")
+    assert hand_written_offsets(tmp_path) == ["view.py:1"]
