@@ -181,7 +181,7 @@ def add_household(ben_id):
 def add_document(ben_id):
     ben = visible_beneficiary(ben_id)
     data = request.form.to_dict()
-    values, errors = service.document_values(data, request.files.get("file"))
+    values, errors = service.document_values(data, upload=request.files.get("file"))
     if errors:
         return render("beneficiaries/profile.html", **profile_context(
             ben, document_form=data, document_errors=errors)), 422

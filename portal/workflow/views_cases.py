@@ -300,7 +300,7 @@ def add_document(ref):
         except WorkflowError as exc:
             return _refused(case, exc, "document")
         return _done(case, _("The document was attached to the request."))
-    values, errors = document_values(data, request.files.get("file"))
+    values, errors = document_values(data, upload=request.files.get("file"))
     if errors:
         return _refused(case, WorkflowError(_("The document was not added. Check the fields marked below."),
                                             errors), "document")
