@@ -154,8 +154,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     hygiene.init_app(app)
 
     from . import (
+        account,  # noqa: F401  (the account screens go on auth.bp)
         admin, api, assets, audit_views, auth, beneficiaries, dashboard, jobs, limiter, outbox, privacy_views,
-        templating, timeline,
+        templating, timeline, timeline_views,  # noqa: F401  (timeline_views puts the timeline's pages on timeline.bp)
     )
 
     limiter.init_app(app)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,6 +13,7 @@ from peewee import JOIN
 
 from . import users_service
 from .auth import roles_required
+from .hygiene import get_or_404
 from .models import ROLES, Branch, User
 from .plugins import get_pm
 from .templating import render
@@ -52,9 +53,7 @@ def new_user():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def edit_user(user_id):
-    user = User.get_or_none(User.id == user_id)
-    if user is None:
-        abort(404)
+    user = get_or_404(User, User.id == user_id)
     errors = {}
     if request.method == "POST":
         form = _form_data()

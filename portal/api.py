@@ -12,27 +12,18 @@ from flask_babel import gettext as _
 from . import beneficiaries_service as service
 from .audit import audit
 from .auth import CONTACT_ROLES, EDIT_ROLES, STAFF_ROLES
+from .dates import parse_date
 from .db import database, utcnow
 from .hygiene import DB_INT_MAX
 from .models import DIRECTIONS, ApiToken, Beneficiary, Case, TimelineEntry, User
+from .openapi import BENEFICIARY_INPUT, TIMELINE_INPUT, document
 from .plugins import channel_map
+from .scope import can_see_beneficiary, can_see_case
 from .text import clean_text
 from .timeline import entries_page, entry_data_errors, log_entry
+from .validators import ValidationError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-BENEFICIARY_INPUT = {
-    "national_id": "string", "first_name": "string", "father_name": "string", "grandfather_name": "string",
-    "family_name": "string", "mobile": "string", "birth_date": "string", "gender": "string",
-    "branch": "string", "id_expiry": "string", "nationality": "string", "email": "string",
-    "preferred_channel": "string", "district": "string", "city": "string", "national_address": "string",
-    "category": "string", "consent_data": "boolean", "consent_contact": "boolean", "notes": "string",
-}
-TIMELINE_INPUT = {
-    "beneficiary": "integer", "channel": "string", "direction": "string", "occurred_at": "string",
-    "summary": "string", "body": "string", "case": "string", "data": "object", "follow_up_due": "string",
-}
-
 
 # --- tokens -----------------------------------------------------------------------------------
 
@@ -180,7 +171,6 @@ def _visible(ben_id: int):
     user = g.api_user
     if ben is None:
         return None
-    from .scope import can_see_beneficiary
 
     return ben if can_see_beneficiary(ben, user) else None
 
@@ -251,9 +241,6 @@ def get_timeline(ben_id):
 @bp.post("/timeline")
 @token_required(*CONTACT_ROLES)
 def post_timeline():
-    from .dates import parse_date
-    from .validators import ValidationError
-
     data, err = _json_body(TIMELINE_INPUT)
     if err:
         return err
@@ -297,7 +284,6 @@ def post_timeline():
     case = None
     if data.get("case"):
         case = Case.get_or_none(Case.reference == data["case"])
-        from .scope import can_see_case
 
         if (case is None or (ben is not None and case.beneficiary_id != ben.id)
                 or not can_see_case(case, g.api_user)):
@@ -312,6 +298,4 @@ def post_timeline():
 
 @bp.get("/openapi.json")
 def openapi():
-    from .openapi import document
-
     return jsonify(document(current_app))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 
@@ -13,7 +12,7 @@ from peewee import JOIN
 
 from .audit import audit
 from .auth import permission_required
-from .dates import SAUDI_OFFSET, parse_date
+from .dates import parse_date, saudi_days_bounds, to_saudi
 from .hygiene import parse_int
 from .models import AuditEvent, User
 from .templating import render
@@ -53,11 +52,11 @@ def _filters(args) -> tuple[dict, dict, object]:
                 errors[key] = str(exc.message)
     if days.get("date_from") and days.get("date_to") and days["date_to"] < days["date_from"]:
         errors["date_to"] = _("The end date is before the start date.")
-    if days.get("date_from"):  # Saudi calendar days; stored times are UTC
-        conditions.append(AuditEvent.at >= dt.datetime.combine(days["date_from"], dt.time()) - SAUDI_OFFSET)
-    if days.get("date_to"):
-        conditions.append(AuditEvent.at < dt.datetime.combine(days["date_to"] + dt.timedelta(days=1), dt.time())
-                          - SAUDI_OFFSET)
+    start, end = saudi_days_bounds(days.get("date_from"), days.get("date_to"))  # Saudi calendar days
+    if start:
+        conditions.append(AuditEvent.at >= start)
+    if end:
+        conditions.append(AuditEvent.at < end)
     condition = None
     for part in conditions:
         condition = part if condition is None else (condition & part)
@@ -119,7 +118,7 @@ def export():
                          "details"])
         for row in rows.iterator():
             writer.writerow([_cell(v) for v in (
-                row.id, row.at.isoformat(), (row.at + SAUDI_OFFSET).isoformat(),
+                row.id, row.at.isoformat(), to_saudi(row.at).isoformat(),
                 row.actor.username if row.actor else "", row.action, row.object_type, row.object_id, row.ip,
                 json.dumps(row.details, ensure_ascii=False, sort_keys=True, default=str) if row.details else "",
             )])

@@ -608,6 +608,17 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} kB"
 
 
+def _or_click_error(action, os_error: str):
+    """Run ``action``; a refusal (``BackupError``) or a failed write (``OSError``, said with ``os_error``)
+    becomes the command's error message."""
+    try:
+        return action()
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(os_error.format(exc)) from None
+
+
 def register_commands(cli) -> None:
     @cli.command("backup")
     @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
@@ -615,12 +626,8 @@ def register_commands(cli) -> None:
     @with_appcontext
     def backup_command(file, overwrite):
         """Write the database and the uploads to one archive (FILE, a .tar.gz); safe while the portal runs."""
-        try:
-            result = create_backup(file, overwrite=overwrite)
-        except BackupError as exc:
-            raise click.ClickException(str(exc)) from None
-        except OSError as exc:
-            raise click.ClickException(f"The backup could not be written ({exc}); no archive was made.") from None
+        result = _or_click_error(lambda: create_backup(file, overwrite=overwrite),
+                                 "The backup could not be written ({}); no archive was made.")
         m = result.manifest
         rows = sum(n for t, n in m["counts"].items() if _is_data_table(t))
         click.echo(f"Backup written to {result.path}: {m['database']} database, {rows} rows in "
@@ -635,12 +642,8 @@ def register_commands(cli) -> None:
         """Restore an archive written by `portal backup` into this instance (verified before anything changes).
 
         Stop the portal (web and worker) first. Settings and secrets are not in the archive."""
-        try:
-            manifest = restore_backup(file, force=force)
-        except BackupError as exc:
-            raise click.ClickException(str(exc)) from None
-        except OSError as exc:
-            raise click.ClickException(f"The restore failed ({exc}); the instance was left as it was.") from None
+        manifest = _or_click_error(lambda: restore_backup(file, force=force),
+                                   "The restore failed ({}); the instance was left as it was.")
         rows = sum(n for t, n in manifest["counts"].items() if _is_data_table(t))
         click.echo(f"Restored {file} (made {manifest['created_at']}): {rows} rows, {manifest['uploads']} uploads.")
         with database.connection_context():

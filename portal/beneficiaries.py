@@ -1,7 +1,7 @@
 """Beneficiary screens: live search, create and edit with duplicate handling, the profile."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,13 +15,12 @@ from .scope import scope_cases
 from .templating import render
 from .text import clean_text
 from .timeline import contact_form_for, timeline_context, visible_beneficiary
+from .uploads import path_for
 from .validators import ValidationError, clean_national_id
 
 bp = Blueprint("beneficiaries", __name__, url_prefix="/beneficiaries")
 
 RELATIONS = ("spouse", "son", "daughter", "father", "mother", "brother", "sister", "other")
-DOCUMENT_KINDS = ("national_id", "iqama", "family_card", "income_proof", "lease", "medical_report",
-                  "death_certificate", "bank_letter", "other")
 
 
 def _form_choices():
@@ -125,7 +124,7 @@ def profile_context(ben, contact_form=None, **extra):
     ctx = {
         "ben": ben, "household": household, "documents": documents, "cases": cases,
         "contact_form": contact_form or contact_form_for(ben), "relations": RELATIONS,
-        "document_kinds": DOCUMENT_KINDS,
+        "document_kinds": service.DOCUMENT_KINDS,
     }
     ctx.update(timeline_context(ben))
     ctx.update(extra)
@@ -180,40 +179,15 @@ def add_household(ben_id):
 @bp.post("/<int:ben_id>/documents")
 @roles_required(*EDIT_ROLES)
 def add_document(ben_id):
-    from .uploads import UploadError, store_upload
-
     ben = visible_beneficiary(ben_id)
     data = request.form.to_dict()
-    errors = {}
-    kind = data.get("kind", "")
-    if kind not in DOCUMENT_KINDS:
-        errors["kind"] = _("Choose the document type.")
-    number = clean_text(data.get("number"))[:60]
-    dates = {}
-    for key in ("issue_date", "expiry_date"):
-        try:
-            dates[key] = parse_date(data.get(key))
-        except ValidationError as exc:
-            errors[key] = str(exc.message)
-    if dates.get("issue_date") and dates.get("expiry_date") and dates["expiry_date"] < dates["issue_date"]:
-        errors["expiry_date"] = _("The expiry date is before the issue date.")
-    upload = request.files.get("file")
-    stored = None
-    if not errors and upload and upload.filename:
-        try:
-            stored = store_upload(upload)
-        except UploadError as exc:
-            errors["file"] = str(exc.message)
+    values, errors = service.document_values(data, upload=request.files.get("file"))
     if errors:
         return render("beneficiaries/profile.html", **profile_context(
             ben, document_form=data, document_errors=errors)), 422
     with database.atomic():
-        doc = Document.create(
-            beneficiary=ben, kind=kind, number=number, uploaded_by=current_user._get_current_object(),
-            file_sha256=stored.sha256 if stored else "", file_name=stored.file_name if stored else "",
-            content_type=stored.content_type if stored else "", size=stored.size if stored else 0, **dates,
-        )
-        audit("create", "document", doc.id, {"beneficiary": ben.id, "kind": kind})
+        doc = Document.create(beneficiary=ben, uploaded_by=current_user._get_current_object(), **values)
+        audit("create", "document", doc.id, {"beneficiary": ben.id, "kind": doc.kind})
     flash(_("The document was added."), "success")
     return redirect(url_for("beneficiaries.profile", ben_id=ben.id) + "#documents")
 
@@ -221,9 +195,7 @@ def add_document(ben_id):
 @bp.get("/<int:ben_id>/documents/<int:doc_id>/file")
 @roles_required(*STAFF_ROLES)
 def document_file(ben_id, doc_id):
-    from flask import send_file
 
-    from .uploads import path_for
 
     ben = visible_beneficiary(ben_id)
     doc = Document.get_or_none((Document.id == doc_id) & (Document.beneficiary == ben))

@@ -6,16 +6,19 @@ import re
 from dataclasses import dataclass, field
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 
 from .audit import audit
+from .dates import parse_date
 from .db import database, utcnow
 from .hygiene import parse_int
 from .models import BENEFICIARY_STATUSES, CATEGORIES, GENDERS, Beneficiary, Branch, Case
 from .scope import can_see_beneficiary, registers_in_branch, scope_beneficiaries, scope_cases
 from .sequences import next_value
 from .text import clean_text, fold_digits, normalize_name, only_digits
+from .uploads import UploadError, store_upload
 from .validators import ValidationError, clean_mobile, clean_national_id, id_kind
 
 FIELDS = (
@@ -290,3 +293,34 @@ def search_query(q: str, user=None):
 
 _WORD = re.compile(r"[^\W_]+")
 _REFERENCE = re.compile(r"\d{4}-\d{6}")
+
+
+DOCUMENT_KINDS = ("national_id", "iqama", "family_card", "income_proof", "lease", "medical_report",
+                  "death_certificate", "bank_letter", "other")
+
+
+def document_values(data: dict, upload) -> tuple[dict, dict]:
+    """A document typed on the beneficiary's file or on a request: its kind, number, issue and expiry dates
+    and the optional file, stored only when the rest is right. Returns the ``Document`` columns and the
+    errors by field."""
+    errors = {}
+    kind = data.get("kind", "")
+    if kind not in DOCUMENT_KINDS:
+        errors["kind"] = _("Choose the document type.")
+    values = {"kind": kind, "number": clean_text(data.get("number"))[:60]}
+    for key in ("issue_date", "expiry_date"):
+        try:
+            values[key] = parse_date(data.get(key))
+        except ValidationError as exc:
+            errors[key] = str(exc.message)
+    if values.get("issue_date") and values.get("expiry_date") and values["expiry_date"] < values["issue_date"]:
+        errors["expiry_date"] = _("The expiry date is before the issue date.")
+    stored = None
+    if not errors and upload and upload.filename:
+        try:
+            stored = store_upload(upload)
+        except UploadError as exc:
+            errors["file"] = str(exc.message)
+    values.update(file_sha256=stored.sha256 if stored else "", file_name=stored.file_name if stored else "",
+                  content_type=stored.content_type if stored else "", size=stored.size if stored else 0)
+    return values, errors

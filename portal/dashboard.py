@@ -1,7 +1,6 @@
 """The officer's dashboard: today's contacts, open requests, follow-ups due, plugin widgets."""
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
@@ -9,15 +8,16 @@ from peewee import JOIN, fn, prefetch
 
 from . import scope
 from .auth import STAFF_ROLES, roles_required
+from .dates import saudi_day_bounds, saudi_today
 from .db import utcnow
 from .models import Attachment, Beneficiary, Case, TimelineEntry
 from .plugins import hook
 from .templating import render
 from .timeline import entries_query, render_entry
+from .workflow.machine import IN_PROGRESS_STATUSES
 
 bp = Blueprint("dashboard", __name__)
 
-OPEN_STATUSES = ("submitted", "incomplete", "in_research", "awaiting_committee", "approved", "registered")
 
 
 def _only_branch() -> int | None:
@@ -48,10 +48,8 @@ def index():
 @roles_required(*STAFF_ROLES)
 def _dashboard():
     now = utcnow()
-    # "Today" in Saudi time (UTC+3), expressed in stored UTC.
-    local_midnight = (now + dt.timedelta(hours=3)).replace(hour=0, minute=0, second=0, microsecond=0)
-    start = local_midnight - dt.timedelta(hours=3)
-    today = (now + dt.timedelta(hours=3)).date()
+    today = saudi_today(now)
+    start, _end = saudi_day_bounds(today)  # today in Saudi time, expressed in stored UTC
     branch = _only_branch()
 
     today_entries = _scope_entries(TimelineEntry.select().where(TimelineEntry.occurred_at >= start), branch)
@@ -80,7 +78,7 @@ def _dashboard():
         Attachment.select(),
     ))
 
-    open_cases = Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary").where(Case.status.in_(OPEN_STATUSES))
+    open_cases = Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary").where(Case.status.in_(IN_PROGRESS_STATUSES))
     if branch is not None:
         open_cases = open_cases.where(Beneficiary.branch == branch)
     else:

@@ -7,17 +7,54 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from hijridate import Gregorian, Hijri
 
+from .db import utcnow
 from .text import fold_digits
 from .validators import ValidationError
 
 SAUDI_OFFSET = dt.timedelta(hours=3)  # Saudi Arabia keeps UTC+3 all year, no daylight saving
+SAUDI_TZ = dt.timezone(SAUDI_OFFSET)
+ONE_DAY = dt.timedelta(days=1)
+
+# Stored timestamps are naive UTC (``db.utcnow``); people see and type Saudi wall-clock time and think in
+# Saudi calendar days. Every conversion between the two goes through the helpers below.
+
+
+def to_saudi(value: dt.datetime) -> dt.datetime:
+    """A stored timestamp (naive UTC, or aware in any zone) as Saudi wall-clock time (naive)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value + SAUDI_OFFSET
+
+
+def from_saudi(value: dt.datetime) -> dt.datetime:
+    """A Saudi wall-clock time (typed in a form, naive) as the naive UTC the database stores."""
+    return value - SAUDI_OFFSET
 
 
 def saudi_date(value: dt.datetime | dt.date) -> dt.date:
     """The Saudi calendar day of a stored (naive UTC) timestamp; a date is returned as it is."""
     if isinstance(value, dt.datetime):
-        return (value + SAUDI_OFFSET).date()
+        return to_saudi(value).date()
     return value
+
+
+def saudi_today(now: dt.datetime | None = None) -> dt.date:
+    """Today's date in Saudi Arabia; ``now`` is a stored (naive UTC) timestamp, the current time by default."""
+    return saudi_date(now or utcnow())
+
+
+def saudi_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The stored (naive UTC) bounds of a Saudi calendar day, start included and end excluded:
+    ``start <= at < end``."""
+    start = from_saudi(dt.datetime.combine(day, dt.time()))
+    return start, start + ONE_DAY
+
+
+def saudi_days_bounds(first: dt.date | None, last: dt.date | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The stored bounds of the Saudi days ``first`` to ``last`` (both included) for ``start <= at < end``;
+    a missing day leaves that side open (None)."""
+    return (saudi_day_bounds(first)[0] if first else None), (saudi_day_bounds(last)[1] if last else None)
+
 
 HIJRI_MONTHS_AR = [
     "محرم", "صفر", "ربيع الأول", "ربيع الآخر", "جمادى الأولى", "جمادى الآخرة",

@@ -23,6 +23,23 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+class FieldTooLong(ValueError):
+    """A text longer than its column, stopped before the database sees it (``BaseModel.save``)."""
+
+    def __init__(self, model: str, field: str, limit: int):
+        super().__init__(f"{model}.{field} is longer than {limit} characters")
+        self.model, self.field, self.limit = model, field, limit
+
+
+def check_lengths(instance) -> None:
+    """Raise ``FieldTooLong`` when a ``CharField`` value of ``instance`` exceeds its ``max_length``."""
+    for field in instance._meta.sorted_fields:
+        if isinstance(field, peewee.CharField) and field.max_length:
+            value = instance.__data__.get(field.name)
+            if isinstance(value, str) and len(value) > field.max_length:
+                raise FieldTooLong(type(instance).__name__, field.name, field.max_length)
+
+
 class BaseModel(Model):
     class Meta:
         database = database
@@ -31,8 +48,6 @@ class BaseModel(Model):
     def save(self, *args, **kwargs):
         """Every ``create``/``save`` checks text lengths first: a value longer than its column is a
         ``FieldTooLong`` (answered 422), not a PostgreSQL error or a silently longer SQLite value."""
-        from .hygiene import check_lengths
-
         check_lengths(self)
         return super().save(*args, **kwargs)
 

@@ -12,6 +12,7 @@ import click
 
 from .db import database, utcnow
 from .models import Beneficiary, Branch, Case, Counter, Document, HouseholdMember, User
+from .workflow.machine import DECIDED_STATUSES, RESEARCH_STATUSES, SUBMITTED_STATUSES
 from .plugins import channels
 from .text import normalize_name
 
@@ -178,8 +179,7 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
     year = hijri_year(today)
     counter_name = f"case_{year}"
     start_case = (Counter.get_or_none(Counter.name == counter_name) or Counter(value=0)).value
-    statuses = ["submitted", "incomplete", "in_research", "awaiting_committee", "approved", "registered",
-                "served", "closed", "rejected"]
+    statuses = [*SUBMITTED_STATUSES, "closed"]
     from .workflow.defaults import ensure_default_request_types
     from .workflow.library import ensure_default_tools
 
@@ -196,11 +196,9 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
             "submitted_at": created, "status_changed_at": created + dt.timedelta(days=rnd.randint(0, 10)),
             "committee_due_at": created + dt.timedelta(days=14) if status == "awaiting_committee" else None,
             "awaiting_committee_at": created if status == "awaiting_committee" else None,
-            "decided_at": created + dt.timedelta(days=5) if status in ("approved", "registered", "served", "closed",
-                                                                        "rejected") else None,
-            "decision": {"rejected": "rejected"}.get(status, "approved" if status in (
-                "approved", "registered", "served", "closed") else ""),
-            "assigned_researcher": researcher.id if status in ("in_research", "awaiting_committee") else None,
+            "decided_at": created + dt.timedelta(days=5) if status in DECIDED_STATUSES else None,
+            "decision": {"rejected": "rejected"}.get(status, "approved" if status in DECIDED_STATUSES else ""),
+            "assigned_researcher": researcher.id if status in RESEARCH_STATUSES else None,
             "created_by": officer.id, "created_at": created, "updated_at": created, "version": 1, "summary": "",
             "decision_reasons": "لا تنطبق شروط البرنامج" if status == "rejected" else "",
         })

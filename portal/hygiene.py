@@ -21,6 +21,7 @@ from htmx_flask.requests import HtmxAwareRequest
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 
+from .db import FieldTooLong, database
 from .text import fold_digits, strip_controls
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,14 @@ class BoundedIntegerConverter(IntegerConverter):
         super().__init__(map, fixed_digits, min, DB_INT_MAX if max is None else max, signed)
 
 
+def get_or_404(model, *conditions):
+    """The one row of ``model`` matching ``conditions``, or a 404 answer."""
+    row = model.get_or_none(*conditions)
+    if row is None:
+        abort(404)
+    return row
+
+
 def parse_int(value, default=None, *, minimum: int = 0, maximum: int = DB_INT_MAX):
     """An integer typed in a query or a form (Arabic-Indic digits accepted), or ``default`` when the
     value is missing, not a whole number, or outside ``minimum``..``maximum``."""
@@ -112,28 +121,7 @@ def page_arg(name: str = "page", maximum: int = MAX_PAGE) -> int:
     return max(1, int(text))
 
 
-class FieldTooLong(ValueError):
-    """A text longer than its column, stopped before the database sees it (``BaseModel.save``)."""
-
-    def __init__(self, model: str, field: str, limit: int):
-        super().__init__(f"{model}.{field} is longer than {limit} characters")
-        self.model, self.field, self.limit = model, field, limit
-
-
-def check_lengths(instance) -> None:
-    """Raise ``FieldTooLong`` when a ``CharField`` value of ``instance`` exceeds its ``max_length``."""
-    from peewee import CharField
-
-    for field in instance._meta.sorted_fields:
-        if isinstance(field, CharField) and field.max_length:
-            value = instance.__data__.get(field.name)
-            if isinstance(value, str) and len(value) > field.max_length:
-                raise FieldTooLong(type(instance).__name__, field.name, field.max_length)
-
-
 def _rollback() -> None:
-    from .db import database
-
     try:
         if not database.is_closed():
             database.connection().rollback()  # the driver's: a no-op when no transaction is open

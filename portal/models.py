@@ -33,10 +33,7 @@ CATEGORIES = (
 )
 DIRECTIONS = ("in", "out", "internal")
 BENEFICIARY_STATUSES = ("active", "applicant", "inactive", "deceased")
-CASE_STATUSES = (
-    "draft", "submitted", "incomplete", "in_research", "awaiting_committee", "approved", "rejected",
-    "registered", "served", "closed", "withdrawn",
-)
+
 
 
 class JSONField(TextField):
@@ -243,12 +240,18 @@ class TimelineEntry(BaseModel):
         )
 
 
-class Attachment(BaseModel):
-    entry = ForeignKeyField(TimelineEntry, backref="attachments", on_delete="CASCADE")
+class StoredFile(BaseModel):
+    """The columns of a file kept by the upload service (``uploads.store_upload``), named by its SHA-256.
+    No table of its own: the attachment models inherit it."""
+
     sha256 = CharField(max_length=64)
     file_name = CharField(max_length=200)
     content_type = CharField(max_length=100)
     size = IntegerField()
+
+
+class Attachment(StoredFile):
+    entry = ForeignKeyField(TimelineEntry, backref="attachments", on_delete="CASCADE")
 
 
 class AuditEvent(BaseModel):

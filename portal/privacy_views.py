@@ -2,12 +2,13 @@
 the erasure (role-gated, no JavaScript needed, CSRF-protected)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from . import privacy
 from .auth import EDIT_ROLES, PERMISSIONS, permission_required, roles_required
+from .hygiene import get_or_404
 from .models import ConsentChange, CorrectionRequest, Erasure
 from .templating import render
 from .timeline import visible_beneficiary
@@ -45,38 +46,36 @@ def page(ben_id):
     return _page(ben)
 
 
-@bp.post("/beneficiaries/<int:ben_id>/consent")
-@roles_required(*EDIT_ROLES)
-def consent(ben_id):
+def _record(ben_id: int, change, name: str, section: str, done: str):
+    """Run a privacy service on the posted form; on refusal the page again with what was typed and why,
+    else back to the page's ``section`` with ``done``."""
     ben = visible_beneficiary(ben_id)
     data = request.form.to_dict()
     try:
-        privacy.record_consent(ben, data, _actor())
+        change(ben, data, _actor())
     except privacy.PrivacyError as exc:
-        return _page(ben, exc.status, consent_form=data, consent_errors=exc.errors)
-    flash(_("The consent change was recorded."), "success")
-    return redirect(url_for("privacy.page", ben_id=ben.id) + "#consent")
+        return _page(ben, exc.status, **{f"{name}_form": data, f"{name}_errors": exc.errors})
+    flash(done, "success")
+    return redirect(url_for("privacy.page", ben_id=ben.id) + f"#{section}")
+
+
+@bp.post("/beneficiaries/<int:ben_id>/consent")
+@roles_required(*EDIT_ROLES)
+def consent(ben_id):
+    return _record(ben_id, privacy.record_consent, "consent", "consent", _("The consent change was recorded."))
 
 
 @bp.post("/beneficiaries/<int:ben_id>/corrections")
 @roles_required(*EDIT_ROLES)
 def correction(ben_id):
-    ben = visible_beneficiary(ben_id)
-    data = request.form.to_dict()
-    try:
-        privacy.request_correction(ben, data, _actor())
-    except privacy.PrivacyError as exc:
-        return _page(ben, exc.status, correction_form=data, correction_errors=exc.errors)
-    flash(_("The correction request was recorded; an officer will review it."), "success")
-    return redirect(url_for("privacy.page", ben_id=ben.id) + "#corrections")
+    return _record(ben_id, privacy.request_correction, "correction", "corrections",
+                   _("The correction request was recorded; an officer will review it."))
 
 
 @bp.post("/corrections/<int:request_id>/review")
 @permission_required("privacy.review")
 def review(request_id):
-    req = CorrectionRequest.get_or_none(CorrectionRequest.id == request_id)
-    if req is None:
-        abort(404)
+    req = get_or_404(CorrectionRequest, CorrectionRequest.id == request_id)
     ben = visible_beneficiary(req.beneficiary_id)
     data = request.form.to_dict()
     try:

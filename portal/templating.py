@@ -40,9 +40,9 @@ def date_filter(value, with_time: bool = False):
         value = dt.date.fromisoformat(value[:10])
     time_part = ""
     if isinstance(value, dt.datetime):
-        local = (value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value) + dates.SAUDI_OFFSET
+        local = dates.to_saudi(value)
         day = local.date()
-        iso = local.replace(microsecond=0).isoformat() + "+03:00"
+        iso = local.replace(microsecond=0, tzinfo=dates.SAUDI_TZ).isoformat()
         if with_time:
             time_part = f' <span class="time"><bdi>{local:%H:%M}</bdi></span>'
     else:

@@ -12,21 +12,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from jinja2_fragments.flask import render_block
 from peewee import JOIN, prefetch
 from wtforms.fields.choices import SelectChoice
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError as WTFValidationError
 
 from .audit import audit
-from .auth import CONTACT_ROLES, STAFF_ROLES, roles_required
+from .auth import CONTACT_ROLES, roles_required
 from .dates import parse_date
-from .hygiene import parse_int
+from .hygiene import get_or_404, parse_int
 from .db import bulk_insert, database, utcnow
 from .models import DIRECTIONS, Attachment, Beneficiary, Case, TimelineEntry, User
 from .plugins import channel_map, channels, hook
-from .templating import render
-from .text import clean_text
 from .validators import ValidationError, max_length
 
 bp = Blueprint("timeline", __name__)
@@ -307,9 +304,7 @@ def contact_form_for(ben: Beneficiary, formdata=None) -> ContactForm:
 
 
 def visible_beneficiary(ben_id: int) -> Beneficiary:
-    ben = Beneficiary.get_or_none(Beneficiary.id == ben_id)
-    if ben is None:
-        abort(404)
+    ben = get_or_404(Beneficiary, Beneficiary.id == ben_id)
     from .scope import can_see_beneficiary
 
     if not can_see_beneficiary(ben, current_user):
@@ -332,55 +327,6 @@ def timeline_context(ben: Beneficiary):
         "entries": entries, "next_cursor": next_cursor, "channel": channel, "direction": direction,
         "render_entry": render_entry,
     }
-
-
-@bp.get("/beneficiaries/<int:ben_id>/timeline")
-@roles_required(*STAFF_ROLES)
-def timeline(ben_id):
-    ben = visible_beneficiary(ben_id)
-    ctx = timeline_context(ben)
-    audit("read", "timeline", ben.id)
-    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
-        block = "timeline_more" if request.args.get("before") else "timeline"
-        return render_block("beneficiaries/_timeline.html", block, ben=ben, **ctx)
-    return render("beneficiaries/timeline.html", ben=ben, **ctx)
-
-
-@bp.post("/beneficiaries/<int:ben_id>/contacts")
-@roles_required(*CONTACT_ROLES)
-def log_contact(ben_id):
-    ben = visible_beneficiary(ben_id)
-    form = contact_form_for(ben, request.form)
-    valid = form.validate()
-    occurred = form.occurred_at.data
-    if occurred is not None:
-        occurred = occurred - dt.timedelta(hours=3)  # typed in Saudi time, stored UTC
-        if occurred > utcnow() + dt.timedelta(minutes=5):
-            form.occurred_at.errors = [*form.occurred_at.errors, _("A contact cannot be in the future.")]
-            valid = False
-    if not valid:
-        if request.htmx:
-            return render_template("beneficiaries/_contact_form.html", ben=ben, contact_form=form), 422
-        from .beneficiaries import profile_context
-
-        return render("beneficiaries/profile.html", **profile_context(ben, contact_form=form)), 422
-    case = Case.get_or_none((Case.id == int(form.case.data)) & (Case.beneficiary == ben)) if form.case.data else None
-    entry = log_entry(
-        channel=form.channel.data, direction=form.direction.data, occurred_at=occurred,
-        summary=clean_text(form.summary.data), body=clean_text(form.body.data), beneficiary=ben, case=case,
-        actor=current_user._get_current_object(), follow_up_due=parse_date(form.follow_up_due.data),
-    )
-    if request.htmx:
-        fresh = contact_form_for(ben)
-        entry = load_entry(entry.id)
-        return render(
-            "beneficiaries/contact_logged.html", ben=ben, entry=entry, contact_form=fresh,
-            render_entry=render_entry,
-        )
-    from flask import flash
-
-    flash(_("The contact was logged."), "success")
-    return redirect(url_for("beneficiaries.profile", ben_id=ben.id) + "#timeline")
 
 
 @bp.post("/timeline/<int:entry_id>/follow-up-done")

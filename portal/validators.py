@@ -4,7 +4,7 @@ from __future__ import annotations
 import phonenumbers
 from flask_babel import lazy_gettext as _l
 
-from .text import fold_digits, only_digits
+from .text import clean_text, fold_digits
 
 
 class ValidationError(ValueError):
@@ -88,12 +88,15 @@ def max_length(n: int):
     return Length(max=n, message=_l("Too long: at most %(n)s characters.", n=n))
 
 
-def phone_search_form(value: str | None) -> str | None:
-    """Best-effort E.164 for search input; None when the text is not a phone number."""
-    digits = only_digits(value)
-    if len(digits) < 9:
-        return None
-    try:
-        return clean_mobile(value, saudi_only=False)
-    except ValidationError:
-        return None
+def clean_texts(data: dict, specs, errors: dict) -> dict:
+    """Clean the text fields ``specs`` — (name, longest length, required) — of ``data``; a required one left
+    empty or one too long gets its message in ``errors``. Returns the cleaned values by name."""
+    values = {}
+    for key, limit, required in specs:
+        value = clean_text(data.get(key))
+        if required and not value:
+            errors[key] = _l("This field is required.")
+        elif len(value) > limit:
+            errors[key] = _l("Too long: at most %(n)s characters.", n=limit)
+        values[key] = value
+    return values

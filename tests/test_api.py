@@ -155,7 +155,7 @@ def test_openapi_document_matches_routes(app, client):
 
 
 def test_openapi_input_schemas_match_accepted_fields():
-    from portal.api import BENEFICIARY_INPUT
+    from portal.openapi import BENEFICIARY_INPUT
     from portal.beneficiaries_service import FIELDS
 
     assert set(BENEFICIARY_INPUT) <= set(FIELDS)

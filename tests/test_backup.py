@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import IN_CI, PG_URL, luhn_id
+from conftest import PG_URL, luhn_id
 
 from portal import create_app
 from portal.db import database
@@ -479,29 +479,11 @@ def test_backup_without_pg_dump_says_so(app_config, tmp_path, monkeypatch):
 # ---------------------------------------------------------------- PostgreSQL in the SQLite leg too
 
 def _postgres_server_url() -> str:
-    import socket
+    from postgres_server import connect, server_url
 
-    url = os.environ.get("PORTAL_TEST_DATABASE_URL") or os.environ.get("PORTAL_TEST_POSTGRES_URL")
-    if not url:
-        try:
-            socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
-        except OSError:
-            _unavailable("nothing answers on 127.0.0.1:5432 and no URL is set")
-        url = "postgresql://postgres@127.0.0.1:5432/test"
-    try:
-        import psycopg
-
-        psycopg.connect(url, connect_timeout=5).close()
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "unavailable"
-        _unavailable(f"cannot connect to {url}: {exc}")
+    url = server_url("PostgreSQL backup tests")
+    connect(url, "PostgreSQL backup tests").close()
     return url
-
-
-def _unavailable(message: str):
-    if IN_CI:
-        pytest.fail(f"PostgreSQL is required in CI (CI=true): {message}", pytrace=False)
-    pytest.skip(f"PostgreSQL backup test skipped: {message}. Set PORTAL_TEST_DATABASE_URL or "
-                "PORTAL_TEST_POSTGRES_URL (postgresql://user@host:port/database) to run it.")
 
 
 @pytest.mark.postgres

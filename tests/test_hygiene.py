@@ -130,7 +130,7 @@ def test_overlong_preferred_channel_is_422_with_a_message(client, app, token, au
 
 
 def test_every_save_checks_text_lengths_before_the_database(app, db):
-    from portal.hygiene import FieldTooLong
+    from portal.db import FieldTooLong
     from portal.models import Branch
 
     with pytest.raises(FieldTooLong) as refused:
@@ -144,7 +144,7 @@ def _app_with_failing_routes(app_config):
     import peewee
 
     from portal import create_app
-    from portal.hygiene import FieldTooLong
+    from portal.db import FieldTooLong
 
     application = create_app(app_config)
 

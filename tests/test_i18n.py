@@ -423,26 +423,21 @@ def _fetch(client, world, page, lang):
     return response, world
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p[0] for p in PAGES])
-def test_pages_are_arabic_by_default(client, world, page):
-    response, world = _fetch(client, world, page, "ar")
-    html = response.get_data(as_text=True)
-    if "<html" in html:
-        assert '<html lang="ar" dir="rtl">' in html
-    leftovers = foreign_words(html, "ar", world["data"])
-    assert not leftovers, f"English left on the Arabic page {page[0]!r}: {leftovers}"
-    assert ARABIC.search(ui_text(html, "ar", world["data"])), "the page says nothing in Arabic"
+# Each language: its direction, what its words look like, and the name of the other one.
+PAGE_LANGUAGES = {"ar": ("rtl", ARABIC, "English", "Arabic"), "en": ("ltr", LATIN_WORD, "Arabic", "English")}
 
 
+@pytest.mark.parametrize("lang", ["ar", "en"], ids=["arabic_by_default", "english_after_the_switch"])
 @pytest.mark.parametrize("page", PAGES, ids=[p[0] for p in PAGES])
-def test_pages_are_english_after_the_switch(client, world, page):
-    response, world = _fetch(client, world, page, "en")
+def test_pages_speak_the_chosen_language_only(client, world, page, lang):
+    direction, words, other, name = PAGE_LANGUAGES[lang]
+    response, world = _fetch(client, world, page, lang)
     html = response.get_data(as_text=True)
     if "<html" in html:
-        assert '<html lang="en" dir="ltr">' in html
-    leftovers = foreign_words(html, "en", world["data"])
-    assert not leftovers, f"Arabic left on the English page {page[0]!r}: {leftovers}"
-    assert LATIN_WORD.search(ui_text(html, "en", world["data"]))
+        assert f'<html lang="{lang}" dir="{direction}">' in html
+    leftovers = foreign_words(html, lang, world["data"])
+    assert not leftovers, f"{other} left on the {name} page {page[0]!r}: {leftovers}"
+    assert words.search(ui_text(html, lang, world["data"])), f"the page says nothing in {name}"
 
 
 def test_key_screens_say_the_expected_things_in_each_language(client, world):

@@ -13,52 +13,26 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 import uuid
 from urllib.parse import quote
 
 import pytest
-from conftest import IN_CI, PASSWORD, luhn_id, text_of
+from conftest import PASSWORD, luhn_id, text_of
+from postgres_server import connect, server_url
 
 from portal import create_app
 from portal.db import database, is_postgres, migrate, migration_sources, utcnow
 
 pytestmark = pytest.mark.postgres
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def _answers(host: str = "127.0.0.1", port: int = 5432) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def _unavailable(message: str):
-    if IN_CI:
-        pytest.fail(f"PostgreSQL is required in CI (CI=true): {message}", pytrace=False)
-    pytest.skip(f"PostgreSQL tests skipped: {message}. Set PORTAL_TEST_DATABASE_URL or PORTAL_TEST_POSTGRES_URL "
-                "(postgresql://user@host:port/database) to run them.")
+WHAT = "PostgreSQL tests"
 
 
 @pytest.fixture(scope="module")
 def pg_url():
     """A URL whose connections work in a fresh schema of their own; the schema is dropped afterwards."""
-    url = os.environ.get("PORTAL_TEST_DATABASE_URL") or os.environ.get("PORTAL_TEST_POSTGRES_URL")
-    if not url:
-        if not _answers():
-            _unavailable("nothing answers on 127.0.0.1:5432 and no URL is set")
-        url = DEFAULT_URL
-    if not url.startswith(("postgresql://", "postgres://")):
-        _unavailable(f"{url!r} is not a postgresql:// URL")
-    try:
-        import psycopg
-
-        admin = psycopg.connect(url, autocommit=True, connect_timeout=5)
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "unavailable"
-        _unavailable(f"cannot connect to {url}: {exc}".strip())
+    url = server_url(WHAT)
+    admin = connect(url, WHAT, autocommit=True)
     schema = f"portal_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin.execute(f'CREATE SCHEMA "{schema}"')
     separator = "&" if "?" in url else "?"

@@ -294,9 +294,9 @@ def test_erase_then_export_shows_anonymised_data(app, client, auth, rich_file):
     assert not [n for n in archive.namelist() if n.startswith("files/")]
 
 
-def test_retained_uploads_stay_until_the_retention_ends(app, client, auth, make_beneficiary):
-    ben = make_beneficiary()
-    case_id = decided_case(app, ben)
+def erase_with_a_decided_document(app, client, auth, ben, case_id) -> str:
+    """An officer uploads a document that joins the decided request ``case_id``; an admin erases the file.
+    Returns the document's file hash."""
     auth.login("officer")
     upload_document(client, ben)
     m = _models()
@@ -307,6 +307,14 @@ def test_retained_uploads_stay_until_the_retention_ends(app, client, auth, make_
     auth.logout()
     auth.login("admin")
     assert client.post(f"/beneficiaries/{ben}/erase", data={"confirm": number}).status_code == 302
+    return sha
+
+
+def test_retained_uploads_stay_until_the_retention_ends(app, client, auth, make_beneficiary):
+    ben = make_beneficiary()
+    case_id = decided_case(app, ben)
+    sha = erase_with_a_decided_document(app, client, auth, ben, case_id)
+    m = _models()
     from portal.uploads import path_for
 
     with app.app_context(), database.connection_context():
@@ -319,15 +327,8 @@ def test_retained_uploads_stay_until_the_retention_ends(app, client, auth, make_
 def test_decision_older_than_retention_keeps_no_upload(app, client, auth, make_beneficiary):
     ben = make_beneficiary()
     case_id = decided_case(app, ben, decided_at=dt.datetime(2010, 1, 5))
-    auth.login("officer")
-    upload_document(client, ben)
+    erase_with_a_decided_document(app, client, auth, ben, case_id)
     m = _models()
-    with app.app_context(), database.connection_context():
-        m.Document.update(case=case_id).execute()
-        number = m.Beneficiary.get_by_id(ben).file_number
-    auth.logout()
-    auth.login("admin")
-    assert client.post(f"/beneficiaries/{ben}/erase", data={"confirm": number}).status_code == 302
     with app.app_context(), database.connection_context():
         assert not m.Document.select().exists()
         assert m.Erasure.get().retain_until is None

@@ -11,6 +11,8 @@ from markupsafe import Markup
 from portal import hookimpl
 from portal.channels import declare_channel
 
+from .privacy import anonymise_beneficiary, beneficiary_data  # noqa: F401  (hookimpls: the data protection export and erasure)
+
 # Not offered by the core's generic contact form: letters are issued and registered on the letters screens.
 channel_info = declare_channel("letters", "الخطابات", "Letters", "✉", order=40, manual=False)
 
@@ -170,17 +172,3 @@ def openapi_paths():
                           "401": json(error, "Missing or invalid token"), "404": json(error, "Not found")},
         }},
     }
-
-
-@hookimpl
-def beneficiary_data(beneficiary):
-    from . import privacy
-
-    return privacy.beneficiary_data(beneficiary)
-
-
-@hookimpl
-def anonymise_beneficiary(beneficiary, retain_until, actor):
-    from . import privacy
-
-    return privacy.anonymise_beneficiary(beneficiary, retain_until)

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from playhouse.shortcuts import model_to_dict
 
+from portal import hookimpl
 from portal.uploads import read_stored as _read
 
 from .models import IncomingLetter, Letter
 
 
 
+@hookimpl
 def beneficiary_data(beneficiary) -> dict | None:
     outgoing = list(Letter.select().where(Letter.beneficiary == beneficiary).order_by(Letter.id))
     incoming = list(IncomingLetter.select().where(IncomingLetter.beneficiary == beneficiary).order_by(IncomingLetter.id))
@@ -32,6 +34,7 @@ def beneficiary_data(beneficiary) -> dict | None:
     }
 
 
+@hookimpl
 def anonymise_beneficiary(beneficiary, retain_until) -> dict | None:
     """Registry numbers, dates, subjects and statuses stay; recipients, merge fields, notes and OCR text go.
     The PDF copies and scans stay while decision evidence is retained, otherwise they are deleted."""

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import fontpkg
 from flask import current_app
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from portal import dates
 from portal.text import strip_bidi_controls
+from portal.workflow.research import expected_reply_date
 
 FONTS = {
     "Amiri": [("amiri", 400, "normal"), ("amiri", 700, "bold")],
@@ -122,15 +123,6 @@ def check_syntax(source: str, label: str) -> None:
         raise TemplateProblem(f"{label}: {exc.message}", exc.lineno) from None
 
 
-def used_fields(source: str) -> set[str]:
-    """Names a template reads (for the editor's field list)."""
-    try:
-        tree = _ENV.parse(source)
-    except TemplateSyntaxError:
-        return set()
-    return {n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}
-
-
 def render_fragment(source: str, context: dict, label: str) -> Markup:
     try:
         return Markup(_ENV.from_string(source).render(**context))  # nosec B704 # output of the sandboxed environment with autoescape on
@@ -156,7 +148,7 @@ def date_numeric(value: dt.date) -> Markup:
 
 
 def riyadh_today() -> dt.date:
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).date()
+    return dates.saudi_today()
 
 
 def money(value: Decimal) -> Markup:
@@ -211,11 +203,9 @@ def merge_fields(*, beneficiary=None, case=None, officer=None, extra: dict | Non
         received = case.submitted_at or case.created_at
         if received:
             put("submitted_date", date_words(dates.saudi_date(received)))
-        due = case.committee_due_at
-        if due is None and received:
-            due = received + dt.timedelta(days=int(current_app.config["COMMITTEE_DAYS"]))
-        if due is not None:
-            put("expected_reply_date", date_words(dates.saudi_date(due)))
+        reply_day = expected_reply_date(case)
+        if reply_day is not None:
+            put("expected_reply_date", date_words(reply_day))
         if case.assigned_researcher_id:
             put("researcher_name", case.assigned_researcher.full_name)
     if officer is not None:

@@ -18,7 +18,7 @@ from portal.api import _json_body, _visible, token_required
 from portal.api import error as api_error
 from portal.audit import audit
 from portal.auth import roles_required
-from portal.dates import parse_date
+from portal.dates import parse_date, saudi_days_bounds
 from portal.db import database
 from portal.hygiene import page_arg, parse_int
 from portal.limiter import limiter
@@ -28,6 +28,7 @@ from portal.templating import render
 from portal.text import clean_text, fold_digits, normalize_name
 from portal.uploads import UploadError, path_for, read_stored, store_upload
 from portal.validators import ValidationError
+from portal.workflow.machine import SUBMITTED_STATUSES
 
 from . import render as letter_render
 from . import service, signing
@@ -110,9 +111,7 @@ def _date_filter(errors: dict, key: str):
 
 
 def _day_bounds(start, end):
-    lo = dt.datetime.combine(start, dt.time.min) - dt.timedelta(hours=3) if start else None
-    hi = dt.datetime.combine(end, dt.time.max) - dt.timedelta(hours=3) if end else None
-    return lo, hi
+    return saudi_days_bounds(start, end)  # start <= at < end
 
 
 def _page() -> int:
@@ -131,7 +130,7 @@ def outgoing_query(errors: dict):
     if lo:
         query = query.where(Letter.issued_at >= lo)
     if hi:
-        query = query.where(Letter.issued_at <= hi)
+        query = query.where(Letter.issued_at < hi)
     number = fold_digits(clean_text(request.args.get("number")))
     if number:
         query = query.where(Letter.number.contains(number))
@@ -374,7 +373,7 @@ def incoming_query(errors: dict):
     if lo:
         query = query.where(IncomingLetter.received_at >= lo)
     if hi:
-        query = query.where(IncomingLetter.received_at <= hi)
+        query = query.where(IncomingLetter.received_at < hi)
     number = fold_digits(clean_text(request.args.get("number")))
     if number:
         query = query.where(IncomingLetter.number.contains(number))
@@ -685,8 +684,7 @@ def preview_template():
 
 # --- batches -------------------------------------------------------------------------------------------
 
-BATCH_STATUSES_FOR_CASES = ("approved", "rejected", "registered", "served", "submitted", "incomplete",
-                            "in_research", "awaiting_committee")
+BATCH_STATUSES_FOR_CASES = SUBMITTED_STATUSES
 
 
 def _batch_cases(form: dict, errors: dict) -> list[int]:
@@ -704,7 +702,7 @@ def _batch_cases(form: dict, errors: dict) -> list[int]:
     if lo:
         query = query.where(Case.status_changed_at >= lo)
     if hi:
-        query = query.where(Case.status_changed_at <= hi)
+        query = query.where(Case.status_changed_at < hi)
     if form.get("request_type"):
         query = query.where(Case.request_type == form["request_type"])
     if form.get("skip_issued"):

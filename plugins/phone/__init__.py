@@ -7,6 +7,8 @@ from pathlib import Path
 from portal import hookimpl
 from portal.channels import declare_channel
 
+from .privacy import anonymise_beneficiary, beneficiary_data  # noqa: F401  (hookimpls: the data protection export and erasure)
+
 # Not offered by the core's generic contact form: calls are logged on the phone desk (its own form), by
 # the CTI and by the CDR import.
 channel_info = declare_channel("phone", "الاتصالات الهاتفية", "Phone calls", "☎", order=20, manual=False)
@@ -136,17 +138,3 @@ def openapi_paths():
             }
         }
     }
-
-
-@hookimpl
-def beneficiary_data(beneficiary):
-    from . import privacy
-
-    return privacy.beneficiary_data(beneficiary)
-
-
-@hookimpl
-def anonymise_beneficiary(beneficiary, retain_until, actor):
-    from . import privacy
-
-    return privacy.anonymise_beneficiary(beneficiary, retain_until)

@@ -17,21 +17,21 @@ from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from portal.audit import audit
+from portal.dates import saudi_date
 from portal.db import database, is_postgres, utcnow
 from portal.models import Beneficiary, Case, TimelineEntry, User
 from portal.text import fold_digits
 from portal.timeline import log_entry, update_entries, update_entry
 from portal.validators import ValidationError, clean_mobile
 from portal.workflow.outreach import create_task
+from portal.workflow.machine import IN_PROGRESS_STATUSES
 
 from .models import PhoneCall
 
 EVENTS = ("newCall", "answer", "hangup")
-CAUSES = ("normalClearing", "busy", "cancel", "noAnswer", "congestion", "notFound", "forwarded")
 MISSED_CAUSES = ("noAnswer", "busy")
 STATE_RANK = {"ringing": 0, "answered": 1, "ended": 2}
 ANONYMOUS = ("anonymous", "unknown", "private", "restricted", "withheld", "unavailable")
-OPEN_STATUSES = ("submitted", "incomplete", "in_research", "awaiting_committee", "approved", "registered")
 CALLBACK_DAYS = 1
 
 OUTCOMES = {
@@ -161,7 +161,7 @@ def _request_callback(call: PhoneCall) -> None:
         reason = _("Missed call from %(number)s: call back.", number=local_display(call.number) or "?")
     create_task(
         beneficiary=beneficiary, kind="call_back", reason=reason,
-        due=(call.started_at + dt.timedelta(hours=3)).date() + dt.timedelta(days=CALLBACK_DAYS),
+        due=saudi_date(call.started_at) + dt.timedelta(days=CALLBACK_DAYS),
         source={"channel": "phone", "call": call.id, "entry": call.entry_id, "number": call.number},
     )
     call.callback_requested = True
@@ -407,7 +407,7 @@ def screen_pop(number: str, limit: int = 5, skip_entry: int | None = None) -> di
     cases: dict[int, list] = {i: [] for i in ids}
     recent: dict[int, list] = {i: [] for i in ids}
     if ids:
-        for case in (Case.select().where(Case.beneficiary.in_(ids) & Case.status.in_(OPEN_STATUSES))
+        for case in (Case.select().where(Case.beneficiary.in_(ids) & Case.status.in_(IN_PROGRESS_STATUSES))
                      .order_by(Case.id.desc())):
             cases[case.beneficiary_id].append(case)
         for ben_id in ids:  # at most ten people share a number; five rows each

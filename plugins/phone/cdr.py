@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.audit import audit
+from portal.dates import saudi_date
 from portal.db import bulk_insert, database, utcnow
 from portal.models import Beneficiary, User
 from portal.timeline import create_entries
@@ -322,7 +323,7 @@ class _Writer:
             create_task(
                 beneficiary=bens.get(rec["beneficiary"]), kind="call_back",
                 reason=self.text["reason"] % {"number": local_display(rec["number"]) or "?"},
-                due=(rec["start"] + dt.timedelta(hours=3)).date() + dt.timedelta(days=1),
+                due=saudi_date(rec["start"]) + dt.timedelta(days=1),
                 source={"channel": "phone", "call": call_ids[rec["key"]], "entry": entry_ids[rec["key"]],
                         "number": rec["number"]},
             )

@@ -23,7 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError as WTFValidationError
 
 from portal.auth import roles_required
-from portal.dates import parse_date
+from portal.dates import from_saudi, parse_date
 from portal.db import utcnow
 from portal.hygiene import parse_int
 from portal.models import Beneficiary, TimelineEntry, User
@@ -85,7 +85,21 @@ def _number_ok(form, field):
         raise WTFValidationError(str(exc.message)) from None
 
 
-class CallForm(FlaskForm):
+class CallNoteForm(FlaskForm):
+    """What the officer adds to a call the PBX reported (and to one logged by hand): topic, outcome, notes,
+    follow-up."""
+
+    topic = StringField(_l("Topic"), validators=[DataRequired(), Length(max=300)])
+    outcome = SelectField(_l("Outcome"), choices=[SelectChoice(k, v) for k, v in svc.OUTCOMES.items()],
+                          default="answered")
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+    follow_up_due = StringField(_l("Follow-up date"), validators=[Optional(), Length(max=20), _date_ok],
+                                description=_l("Hijri (1448-05-12) or Gregorian (2026-11-27)"))
+
+
+class CallForm(CallNoteForm):
+    """A call the officer logs by hand: the number, direction, time and length, then the same notes."""
+
     direction = SelectField(_l("Direction"), choices=[SelectChoice("in", _l("Incoming")),
                                                       SelectChoice("out", _l("Outgoing"))], default="in")
     number = StringField(_l("Phone number"), validators=[DataRequired(), Length(max=40), _number_ok],
@@ -94,23 +108,6 @@ class CallForm(FlaskForm):
                                      description=_l("Leave empty for now"))
     duration = StringField(_l("Duration"), validators=[Optional(), Length(max=10), _duration_ok],
                            description=_l("minutes:seconds"))
-    topic = StringField(_l("Topic"), validators=[DataRequired(), Length(max=300)])
-    outcome = SelectField(_l("Outcome"), choices=[SelectChoice(k, v) for k, v in svc.OUTCOMES.items()],
-                          default="answered")
-    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
-    follow_up_due = StringField(_l("Follow-up date"), validators=[Optional(), Length(max=20), _date_ok],
-                                description=_l("Hijri (1448-05-12) or Gregorian (2026-11-27)"))
-
-
-class CallNoteForm(FlaskForm):
-    """What the officer adds to a call the PBX reported: topic, outcome, notes, follow-up."""
-
-    topic = StringField(_l("Topic"), validators=[DataRequired(), Length(max=300)])
-    outcome = SelectField(_l("Outcome"), choices=[SelectChoice(k, v) for k, v in svc.OUTCOMES.items()],
-                          default="answered")
-    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
-    follow_up_due = StringField(_l("Follow-up date"), validators=[Optional(), Length(max=20), _date_ok],
-                                description=_l("Hijri (1448-05-12) or Gregorian (2026-11-27)"))
 
 
 # --- the desk ----------------------------------------------------------------------------------------
@@ -297,7 +294,7 @@ def new_call():
     beneficiary, choice_error = _beneficiary_choice(form, chosen_raw) if valid or form.number.data else (None, None)
     occurred = form.occurred_at.data
     if occurred is not None:
-        occurred = occurred - dt.timedelta(hours=3)  # typed in Saudi time, stored in UTC
+        occurred = from_saudi(occurred)  # typed in Saudi time, stored in UTC
         if occurred > utcnow() + dt.timedelta(minutes=5):
             form.occurred_at.errors = [*form.occurred_at.errors, _("A call cannot be in the future.")]
             valid = False

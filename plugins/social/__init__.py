@@ -12,6 +12,8 @@ from markupsafe import Markup
 from portal import hookimpl
 from portal.channels import declare_channel
 
+from .privacy import anonymise_beneficiary, beneficiary_data  # noqa: F401  (hookimpls: the data protection export and erasure)
+
 # Not offered by the core's generic contact form: messages come from the platforms, and contacts on other
 # platforms are logged on the inbox's own form.
 channel_info = declare_channel("social", "وسائل التواصل الاجتماعي", "Social media", "💬", order=30, manual=False)
@@ -141,17 +143,3 @@ def dashboard_widgets(user, request):
                .where(Sender.beneficiary.is_null() & (Message.direction == "in")).distinct().count())
     failed = WebhookDelivery.select().where(WebhookDelivery.state == "failed").count() if user.has_role("admin") else 0
     return [Markup(render_template("social/_widget.html", waiting=waiting, failed=failed))]  # nosec B704 # render_template output, autoescaped
-
-
-@hookimpl
-def beneficiary_data(beneficiary):
-    from . import privacy
-
-    return privacy.beneficiary_data(beneficiary)
-
-
-@hookimpl
-def anonymise_beneficiary(beneficiary, retain_until, actor):
-    from . import privacy
-
-    return privacy.anonymise_beneficiary(beneficiary, retain_until)

@@ -20,7 +20,7 @@ from huey import crontab
 
 from . import graph
 from .models import Message, Sender
-from .processing import TEXT_LIMITS, apply_pending_statuses, due_deliveries, process_delivery
+from .processing import TEXT_LIMITS, apply_pending_statuses
 
 WINDOW = dt.timedelta(hours=24)
 TEMPLATE_PARAM_LIMIT = 1024
@@ -286,20 +286,6 @@ def notify(beneficiary, text: str, purpose: str, channel, context) -> dict | Non
 
 # --- periodic retries ---------------------------------------------------------------------------
 
-@task()
-def process_delivery_task(delivery_id: int) -> None:
-    process_delivery(delivery_id)
-
-
-def retry_due() -> int:
-    """Process again the deliveries that failed and whose backoff has passed."""
-    count = 0
-    for row in list(due_deliveries()):
-        process_delivery(row.id)
-        count += 1
-    return count
-
-
 def requeue_stale(now=None) -> int:
     """Outbound messages still "queued" after ten minutes (a worker stopped mid-way): send them."""
     cutoff = (now or utcnow()) - dt.timedelta(minutes=10)
@@ -311,6 +297,5 @@ def requeue_stale(now=None) -> int:
 
 
 @periodic_task(crontab(minute="*"))
-def retry_due_deliveries() -> None:
-    retry_due()
+def requeue_stale_messages() -> None:
     requeue_stale()

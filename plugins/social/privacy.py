@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from playhouse.shortcuts import model_to_dict
 
+from portal import hookimpl
+
 from .models import Message, Sender
 
 
+@hookimpl
 def beneficiary_data(beneficiary) -> dict | None:
     senders = list(Sender.select().where(Sender.beneficiary == beneficiary).order_by(Sender.id))
     if not senders:
@@ -21,6 +24,7 @@ def beneficiary_data(beneficiary) -> dict | None:
     }
 
 
+@hookimpl
 def anonymise_beneficiary(beneficiary, retain_until) -> dict | None:
     """Handles (numbers, platform ids), names and message contents go; directions, kinds, states and times
     stay. The media are timeline attachments, which the core deletes."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
@@ -12,18 +13,20 @@ from flask_login import current_user
 from peewee import fn, prefetch
 
 from portal import csrf
+from portal.audit import audit
 from portal.auth import CONTACT_ROLES, roles_required
 from portal.beneficiaries_service import search_query
 from portal.db import database
+from portal.hygiene import get_or_404
 from portal.models import Attachment, Beneficiary, TimelineEntry
 from portal.templating import render
 from portal.text import clean_text
 from portal.timeline import entries_query, log_entry, render_entry, visible_beneficiary
 from portal.uploads import path_for
 
-from . import outbound
+from . import inbound, outbound
 from .models import Message, Sender, WebhookDelivery
-from .processing import link_sender, signature_ok
+from .processing import link_sender, process_delivery, signature_ok
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +91,10 @@ def receive():
     with database.atomic():
         delivery = WebhookDelivery.create(body=body, signature=header[:100], object_type=object_type)
     if malformed:
-        from .processing import process_delivery
-
         process_delivery(delivery.id)  # records the error; nothing to retry
         return {"error": "malformed JSON"}, 400
     try:
-        outbound.process_delivery_task(delivery.id)
+        inbound.process_delivery_task(delivery.id)
     except Exception:  # noqa: BLE001 - stored already; the periodic retry picks it up
         log.exception("could not queue social webhook delivery %s", delivery.id)
     return "EVENT_RECEIVED", 200, {"Content-Type": "text/plain; charset=utf-8"}
@@ -128,9 +129,7 @@ def inbox():
 
 
 def _sender_or_404(sender_id: int) -> Sender:
-    sender = Sender.get_or_none(Sender.id == sender_id)
-    if sender is None:
-        abort(404)
+    sender = get_or_404(Sender, Sender.id == sender_id)
     if sender.beneficiary_id is None:
         if not current_user.has_role(*INBOX_ROLES):
             abort(403)
@@ -168,7 +167,6 @@ def _conversation(sender: Sender, **extra):
 @roles_required(*CONTACT_ROLES)
 def sender(sender_id):
     sender = _sender_or_404(sender_id)
-    from portal.audit import audit
 
     audit("read", "social_sender", sender.id, {"beneficiary": sender.beneficiary_id})
     return render("social/sender.html", block="candidates" if request.args.get("q") is not None else None,
@@ -211,9 +209,7 @@ def reply(sender_id):
 @bp.post("/social/messages/<int:message_id>/retry")
 @roles_required(*CONTACT_ROLES)
 def retry(message_id):
-    message = Message.get_or_none(Message.id == message_id)
-    if message is None:
-        abort(404)
+    message = get_or_404(Message, Message.id == message_id)
     sender = _sender_or_404(message.sender_id)
     try:
         outbound.retry_message(message)
@@ -226,9 +222,7 @@ def retry(message_id):
 @bp.get("/social/media/<int:attachment_id>")
 @roles_required(*CONTACT_ROLES, "manager", "committee")
 def media(attachment_id):
-    att = Attachment.get_or_none(Attachment.id == attachment_id)
-    if att is None:
-        abort(404)
+    att = get_or_404(Attachment, Attachment.id == attachment_id)
     entry = TimelineEntry.get_by_id(att.entry_id)
     if entry.channel != "social":
         abort(404)
@@ -238,7 +232,6 @@ def media(attachment_id):
     else:
         visible_beneficiary(entry.beneficiary_id)
     inline = att.content_type.startswith("image/")
-    from portal.audit import audit
 
     audit("read", "media", att.id, {"entry": entry.id, "beneficiary": entry.beneficiary_id})
     response = send_file(path_for(att.sha256), mimetype=att.content_type, as_attachment=not inline,
@@ -253,8 +246,6 @@ MANUAL_PLATFORMS = ("x", "snapchat", "tiktok", "facebook", "instagram", "youtube
 
 
 def _post_url_ok(value: str) -> bool:
-    from urllib.parse import urlsplit
-
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -320,10 +311,7 @@ def deliveries():
 @bp.post("/social/deliveries/<int:delivery_id>/retry")
 @roles_required("admin")
 def retry_delivery(delivery_id):
-    delivery = WebhookDelivery.get_or_none(WebhookDelivery.id == delivery_id)
-    if delivery is None:
-        abort(404)
-    from .processing import process_delivery
+    delivery = get_or_404(WebhookDelivery, WebhookDelivery.id == delivery_id)
 
     result = process_delivery(delivery.id)
     if result.state == "failed":

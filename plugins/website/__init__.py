@@ -12,6 +12,8 @@ from markupsafe import Markup
 from portal import hookimpl
 from portal.channels import declare_channel
 
+from .privacy import anonymise_beneficiary, beneficiary_data  # noqa: F401  (hookimpls: the data protection export and erasure)
+
 # Not offered by the core's generic contact form: entries come from the public site itself.
 channel_info = declare_channel("website", "الموقع الإلكتروني", "Website", "🌐", order=70, manual=False)
 
@@ -50,8 +52,8 @@ def plugin_settings():
 
 @hookimpl
 def register_blueprints(app):
-    from . import tasks  # noqa: F401  (registers the periodic job)
-    from .views import bp
+    from . import apply, staff, tasks, views  # noqa: F401  (the routes and the periodic job register themselves)
+    from .common import bp
 
     return bp
 
@@ -119,17 +121,3 @@ def render_timeline_entry(entry, request):
 
     return Markup(render_template("website/staff/_entry.html", entry=entry, data=entry.data, labels=labels,  # nosec B704 # render_template output: the template autoescapes the application
                                   housing=HOUSING))
-
-
-@hookimpl
-def beneficiary_data(beneficiary):
-    from . import privacy
-
-    return privacy.beneficiary_data(beneficiary)
-
-
-@hookimpl
-def anonymise_beneficiary(beneficiary, retain_until, actor):
-    from . import privacy
-
-    return privacy.anonymise_beneficiary(beneficiary, retain_until)

@@ -20,7 +20,7 @@ from portal.workflow.errors import WorkflowError
 
 from . import antiabuse, drafts, tracking, workflow_bridge
 from .models import PendingApplication
-from .views import (
+from .common import (
     _limit, acknowledgement_pdf_available, acknowledgement_pdf_response, bp, first_error, lang, stamp_context,
 )
 

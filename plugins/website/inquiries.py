@@ -16,7 +16,7 @@ from portal.plugins import hook
 from portal.sequences import next_value
 from portal.text import clean_text
 from portal.timeline import log_entry
-from portal.validators import ValidationError, clean_mobile, clean_national_id
+from portal.validators import ValidationError, clean_mobile, clean_national_id, clean_texts
 
 from .models import INQUIRY_KINDS, Inquiry
 
@@ -40,14 +40,7 @@ def validate(form: dict) -> tuple[dict, dict]:
     if kind not in INQUIRY_KINDS:
         errors["kind"] = _l("Choose inquiry, complaint or suggestion.")
     values["kind"] = kind
-    for key in ("name", "subject", "body", "email"):
-        text = clean_text(form.get(key))
-        if len(text) > LIMITS[key]:
-            errors[key] = _l("Too long: at most %(n)s characters.", n=LIMITS[key])
-        values[key] = text
-    for key in ("name", "subject", "body"):
-        if not values[key] and key not in errors:
-            errors[key] = _l("This field is required.")
+    values.update(clean_texts(form, [(key, limit, key != "email") for key, limit in LIMITS.items()], errors))
     if values["email"] and "@" not in values["email"]:
         errors["email"] = _l("This is not an email address.")
     try:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from playhouse.shortcuts import model_to_dict
 
+from portal import hookimpl
+
 from .models import ApplicationDraft, Inquiry
 
 
@@ -10,6 +12,7 @@ def _inquiries(beneficiary):
     return Inquiry.select().where((Inquiry.beneficiary == beneficiary) | (Inquiry.national_id == beneficiary.national_id))
 
 
+@hookimpl
 def beneficiary_data(beneficiary) -> dict | None:
     inquiries = list(_inquiries(beneficiary).order_by(Inquiry.id))
     drafts = list(ApplicationDraft.select().where(ApplicationDraft.national_id == beneficiary.national_id))
@@ -26,6 +29,7 @@ def beneficiary_data(beneficiary) -> dict | None:
     }
 
 
+@hookimpl
 def anonymise_beneficiary(beneficiary, retain_until) -> dict | None:
     """Inquiries keep their reference, kind, status and dates; who wrote, what and the answer go.
     Unfinished application drafts are deleted."""

@@ -17,11 +17,12 @@ from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from portal.audit import audit
-from portal.dates import saudi_date
 from portal.db import database, utcnow
 from portal.models import Beneficiary, Case
 from portal.plugins import hook
 from portal.text import fold_digits, only_digits
+from portal.workflow import research
+from portal.workflow.machine import AWAITING_REPLY_STATUSES
 
 from .models import Inquiry, TrackingChallenge, TrackingLock, TrackingToken
 
@@ -227,15 +228,11 @@ def check_code(challenge: TrackingChallenge, typed: str) -> str:
 
 
 def expected_reply_date(case: Case) -> dt.date | None:
-    """The committee's due date once the request awaits it; before that, the date the applicant
-    was promised (submission + the committee's days). Dates are Saudi dates (UTC+3). None once
-    decided or closed."""
-    if case.status not in ("submitted", "incomplete", "in_research", "awaiting_committee"):
+    """The reply date promised to an applicant who still waits for it (``research.expected_reply_date``);
+    None once decided or closed."""
+    if case.status not in AWAITING_REPLY_STATUSES:
         return None
-    if case.committee_due_at:
-        return saudi_date(case.committee_due_at)
-    start = case.submitted_at or case.created_at
-    return saudi_date(start + dt.timedelta(days=int(current_app.config["COMMITTEE_DAYS"])))
+    return research.expected_reply_date(case)
 
 
 def public_steps(case: Case) -> list[tuple]:

@@ -1,38 +1,34 @@
-"""The public website under ``/site/`` (no account needed) and the staff screens under ``/website/``
-(officers' queue of inquiries, volunteers, page and FAQ editing)."""
+"""The public website under ``/site/`` (no account needed): pages, questions and complaints, volunteering
+and tracking a request. The application form is in ``apply.py``, the staff screens in ``staff.py``."""
 from __future__ import annotations
 
-import io
 import time
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, session, url_for
-from flask_babel import force_locale, get_locale
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from peewee import JOIN, IntegrityError
+from peewee import IntegrityError
 
 from portal.audit import audit
-from portal.auth import roles_required
-from portal.db import database, utcnow
+from portal.db import database
+from portal.labels import DOCUMENT_KIND
 from portal.limiter import limiter
 from portal.models import Beneficiary, Case, Document
-from portal.plugins import channels, get_pm, hook
+from portal.plugins import channels
 from portal.templating import render
 from portal.text import clean_text, only_digits
 from portal.timeline import log_entry
 from portal.uploads import UploadError, store_upload
-from portal.validators import ValidationError, clean_mobile
-from portal.workflow.errors import WorkflowError
+from portal.validators import ValidationError, clean_mobile, clean_texts
+from portal.workflow.machine import UNDECIDED_STATUSES
 
-from . import antiabuse, content, inquiries, tracking
-from .models import INQUIRY_KINDS, PAGE_SLUGS, FaqItem, Inquiry, SitePage, Volunteer
+from . import antiabuse, content, inquiries, tracking, workflow_bridge
+from .common import (
+    _limit, acknowledgement_pdf_available, acknowledgement_pdf_response, bp, first_error, lang, stamp_context,
+)
+from .models import INQUIRY_KINDS, FaqItem, Inquiry, Volunteer
 
-bp = Blueprint("website", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/site/static")
-
-QUEUE_ROLES = ("officer", "admin", "manager")
-ANSWER_ROLES = ("officer", "admin")
 TRACK_SESSION_MINUTES = 30
 AVAILABILITY = ("weekdays", "weekends", "evenings", "ramadan", "any")
 
@@ -49,43 +45,7 @@ CHANNEL_HOW = {
 }
 
 
-def lang() -> str:
-    return str(get_locale() or "ar")
-
-
-def _limit(key: str):
-    return lambda: current_app.config[key]
-
-
-def stamp_context() -> dict:
-    return {"form_stamp": antiabuse.issue_stamp(), "honeypot": antiabuse.HONEYPOT, "stamp_name": antiabuse.STAMP}
-
-
-def first_error(errors: dict, order) -> str | None:
-    for name in order:
-        if errors.get(name):
-            return name
-    return next(iter(errors), None)
-
-
 # ---------------------------------------------------------------- public pages
-
-PUBLIC_ERRORS = {
-    404: _l("This page does not exist."),
-    413: _l("The file is too large."),
-    429: _l("Too many attempts. Please wait a minute and try again."),
-}
-
-
-def _public_error(error):
-    """Errors on the public site keep the public layout (the staff shell is for staff)."""
-    code = getattr(error, "code", 500)
-    template = "website/error.html" if request.path.startswith("/site/") else "error.html"
-    return render(template, code=code, message=PUBLIC_ERRORS.get(code, "")), code
-
-
-for _code in PUBLIC_ERRORS:
-    bp.register_error_handler(_code, _public_error)
 
 def _page(slug: str, template: str = "website/page.html", **extra):
     page = content.get_page(slug, lang())
@@ -94,16 +54,12 @@ def _page(slug: str, template: str = "website/page.html", **extra):
 
 @bp.get("/site/")
 def home():
-    from . import workflow_bridge
-
     return _page("home", "website/home.html", channels=channels(), channel_how=CHANNEL_HOW,
                  request_types=workflow_bridge.public_request_types())
 
 
 @bp.get("/site/how-to-apply")
 def how_to_apply():
-    from . import workflow_bridge
-
     return _page("how_to_apply", "website/how_to_apply.html", request_types=workflow_bridge.public_request_types())
 
 
@@ -161,15 +117,9 @@ def ask_sent():
 # ---------------------------------------------------------------- volunteers
 
 def validate_volunteer(form: dict) -> tuple[dict, dict]:
-    values, errors = {}, {}
+    errors = {}
     limits = {"name": 160, "email": 200, "city": 80, "skills": 2000, "notes": 2000}
-    for key, limit in limits.items():
-        values[key] = clean_text(form.get(key))
-        if len(values[key]) > limit:
-            errors[key] = _("Too long: at most %(n)s characters.", n=limit)
-    for key in ("name", "skills"):
-        if not values[key] and key not in errors:
-            errors[key] = _("This field is required.")
+    values = clean_texts(form, [(key, limit, key in ("name", "skills")) for key, limit in limits.items()], errors)
     if values["email"] and "@" not in values["email"]:
         errors["email"] = _("This is not an email address.")
     try:
@@ -392,28 +342,7 @@ def track_code():
                   minutes=current_app.config["WEBSITE_OTP_MINUTES"]), (422 if errors else 200)
 
 
-def acknowledgement_pdf_response(case, fallback_endpoint: str):
-    """The acknowledgement as a PDF from whichever plugin answers ``case_document`` (the letters plugin:
-    an outgoing letter with its registry number, issued once); without one, the printable page."""
-    document = hook().case_document(case=case, kind="acknowledgement", actor=None)
-    if not document:
-        return redirect(url_for(fallback_endpoint))
-    # send_file encodes any file name for the header (RFC 6266: an ASCII fallback and filename*=UTF-8'').
-    response = send_file(io.BytesIO(document["pdf"]), mimetype="application/pdf", as_attachment=True,
-                         download_name=document["filename"], max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def acknowledgement_pdf_available() -> bool:
-    """Whether an enabled plugin makes case documents (the done and tracking pages offer the PDF then)."""
-    return bool(get_pm().hook.case_document.get_hookimpls())
-
-
 def status_context(case):
-    from . import workflow_bridge
-
     related = list(Inquiry.select().where(
         (Inquiry.case == case) | ((Inquiry.beneficiary == case.beneficiary_id) & Inquiry.case.is_null())
     ).order_by(Inquiry.id.desc()))
@@ -422,7 +351,7 @@ def status_context(case):
         "steps": tracking.public_steps(case), "expected": tracking.expected_reply_date(case),
         "missing": workflow_bridge.missing_documents(case), "related": related,
         "request_type_name": workflow_bridge.request_type_name(case.request_type, lang()),
-        "can_upload": case.status in ("draft", "submitted", "incomplete", "in_research", "awaiting_committee"),
+        "can_upload": case.status in UNDECIDED_STATUSES,
         "document_kinds": workflow_bridge.document_kind_choices(case, lang()),
         "acknowledgement_pdf": case.status != "draft" and acknowledgement_pdf_available(),
     }
@@ -458,8 +387,6 @@ def track_leave():
 @bp.post("/site/track/upload")
 @limiter.limit(_limit("WEBSITE_TRACK_LIMIT"))
 def track_upload():
-    from . import workflow_bridge
-
     case, _inq = _tracked()
     if case is None:
         return redirect(url_for("website.track"))
@@ -497,259 +424,4 @@ def track_upload():
 
 
 def _l_upload(kind):
-    from portal.labels import DOCUMENT_KIND
-
     return _l("Document uploaded on the website: %(kind)s", kind=DOCUMENT_KIND.get(kind, kind))
-
-
-# ---------------------------------------------------------------- staff: the officers' queue
-
-@bp.get("/website/inbox")
-@roles_required(*QUEUE_ROLES)
-def inbox():
-    show = request.args.get("show", "open")
-    query = (Inquiry.select(Inquiry, Beneficiary)
-             .join(Beneficiary, JOIN.LEFT_OUTER, on=(Inquiry.beneficiary == Beneficiary.id), attr="beneficiary"))
-    if show == "open":
-        query = query.where(Inquiry.status == "open").order_by(Inquiry.due_at, Inquiry.id)
-    else:
-        show = "all"
-        query = query.order_by(Inquiry.id.desc())
-    rows = list(query.limit(200))
-    return render("website/staff/inbox.html", rows=rows, show=show, now=utcnow(), kinds=inquiries.KIND_LABELS,
-                  statuses=inquiries.STATUS_LABELS)
-
-
-@bp.route("/website/inbox/<int:inquiry_id>", methods=["GET", "POST"])
-@roles_required(*QUEUE_ROLES)
-def inquiry_detail(inquiry_id):
-    inquiry = Inquiry.get_or_none(Inquiry.id == inquiry_id)
-    if inquiry is None:
-        abort(404)
-    errors, form = {}, {}
-    if request.method == "POST":
-        if not current_user.has_role(*ANSWER_ROLES):
-            abort(403)
-        form = request.form.to_dict()
-        text = clean_text(form.get("answer"))
-        if not text:
-            errors["answer"] = _("Write the answer.")
-        elif len(text) > 4000:
-            errors["answer"] = _("Too long: at most %(n)s characters.", n=4000)
-        if not errors:
-            try:
-                inquiry = inquiries.answer(inquiry, text, current_user._get_current_object())
-            except inquiries.AlreadyAnswered:
-                errors["answer"] = _("This was already answered.")
-            else:
-                if inquiry.answer_delivery:
-                    flash(_("The answer was saved and sent."), "success")
-                else:
-                    flash(_("The answer was saved. No channel could send it: please call the person."), "info")
-                return redirect(url_for("website.inquiry_detail", inquiry_id=inquiry.id))
-    audit("read", "website_inquiry", inquiry.id)
-    return render("website/staff/inquiry.html", inquiry=inquiry, form=form, errors=errors, now=utcnow(),
-                  kinds=inquiries.KIND_LABELS, statuses=inquiries.STATUS_LABELS,
-                  can_answer=current_user.has_role(*ANSWER_ROLES)), (422 if errors else 200)
-
-
-@bp.get("/website/volunteers")
-@roles_required(*QUEUE_ROLES)
-def volunteers():
-    rows = list(Volunteer.select().order_by(Volunteer.id.desc()).limit(500))
-    return render("website/staff/volunteers.html", rows=rows, availability=availability_labels())
-
-
-# ---------------------------------------------------------------- staff: applications waiting for confirmation
-
-PENDING_STATUSES = {"pending": _l("Waiting for confirmation"), "confirmed": _l("Confirmed"),
-                    "rejected": _l("Rejected")}
-
-
-@bp.get("/website/applications")
-@roles_required(*QUEUE_ROLES)
-def applications():
-    from .models import PendingApplication
-
-    show = request.args.get("show", "pending")
-    query = PendingApplication.select()
-    if show == "pending":
-        query = query.where(PendingApplication.status == "pending").order_by(PendingApplication.id)
-    else:
-        show = "all"
-        query = query.order_by(PendingApplication.id.desc())
-    rows = list(query.limit(200))
-    audit("read", "website_application", "list", {"show": show})
-    return render("website/staff/applications.html", rows=rows, show=show, statuses=PENDING_STATUSES)
-
-
-@bp.route("/website/applications/<int:pending_id>", methods=["GET", "POST"])
-@roles_required(*QUEUE_ROLES)
-def application_detail(pending_id):
-    """What the applicant typed beside the file with the same ID; officers and admins confirm that it
-    joins the file (the registered mobile then gets the reference) or reject it."""
-    from . import workflow_bridge
-    from .apply import HOUSING
-    from .models import PendingApplication
-    from portal import labels
-
-    pending = PendingApplication.get_or_none(PendingApplication.id == pending_id)
-    if pending is None:
-        abort(404)
-    errors, form = {}, {}
-    if request.method == "POST":
-        if not current_user.has_role(*ANSWER_ROLES):
-            abort(403)
-        form = request.form.to_dict()
-        action = form.get("action")
-        reason = clean_text(form.get("reason"))
-        if action not in ("confirm", "reject"):
-            errors["action"] = _("Choose confirm or reject.")
-        elif action == "reject" and not reason:
-            errors["reason"] = _("Write why the application does not belong to this file.")
-        elif len(reason) > 2000:
-            errors["reason"] = _("Too long: at most %(n)s characters.", n=2000)
-        if not errors:
-            actor = current_user._get_current_object()
-            try:
-                if action == "confirm":
-                    case = workflow_bridge.confirm_pending(pending.id, actor)
-                    flash(_("The application joined the file as request %(ref)s.", ref=case.reference), "success")
-                else:
-                    workflow_bridge.reject_pending(pending.id, actor, reason)
-                    flash(_("The application was rejected; nothing joined the file."), "success")
-            except workflow_bridge.AlreadyDecided:
-                errors["action"] = _("Another officer already decided on this application.")
-            except WorkflowError as exc:
-                errors["action"] = str(exc.message)
-            else:
-                return redirect(url_for("website.application_detail", pending_id=pending.id))
-        pending = PendingApplication.get_by_id(pending.id)
-    audit("read", "website_application", pending.id)
-    data = pending.data or {}
-    return render("website/staff/application.html", pending=pending, data=data, typed=data.get("applicant") or {},
-                  household=data.get("household") or {}, req=data.get("request") or {},
-                  documents=data.get("documents") or {}, ben=pending.beneficiary,
-                  open_case=workflow_bridge.open_case_for(pending.national_id) if pending.status == "pending" else None,
-                  type_name=workflow_bridge.request_type_name((data.get("request") or {}).get("request_type", ""),
-                                                              lang()),
-                  statuses=PENDING_STATUSES, labels=labels, housing=HOUSING, form=form, errors=errors,
-                  can_decide=current_user.has_role(*ANSWER_ROLES)), (422 if errors else 200)
-
-
-# ---------------------------------------------------------------- admin: pages and FAQ
-
-@bp.get("/website/pages")
-@roles_required("admin")
-def pages():
-    edited = {(p.slug, p.lang): p for p in SitePage.select()}
-    return render("website/staff/pages.html", slugs=PAGE_SLUGS, langs=content.LANGS, edited=edited,
-                  titles={(s, lg): content.get_page(s, lg).title for s in PAGE_SLUGS for lg in content.LANGS})
-
-
-@bp.route("/website/pages/<slug>/<page_lang>", methods=["GET", "POST"])
-@roles_required("admin")
-def edit_page(slug, page_lang):
-    if slug not in PAGE_SLUGS or page_lang not in content.LANGS:
-        abort(404)
-    page = content.get_page(slug, page_lang)
-    errors = {}
-    form = {"title": page.title, "body": page.body}
-    if request.method == "POST":
-        form = request.form.to_dict()
-        if form.get("action") == "reset":
-            with database.atomic():
-                SitePage.delete().where((SitePage.slug == slug) & (SitePage.lang == page_lang)).execute()
-                audit("delete", "website_page", f"{slug}.{page_lang}")
-            flash(_("The page shows the original text again."), "success")
-            return redirect(url_for("website.pages"))
-        title = clean_text(form.get("title"))
-        body = (form.get("body") or "").replace("\r\n", "\n").strip()
-        if not title:
-            errors["title"] = _("This field is required.")
-        elif len(title) > 200:
-            errors["title"] = _("Too long: at most %(n)s characters.", n=200)
-        if not body:
-            errors["body"] = _("This field is required.")
-        elif len(body) > 50000:
-            errors["body"] = _("Too long: at most %(n)s characters.", n=50000)
-        if not errors:
-            with database.atomic():
-                row = SitePage.get_or_none((SitePage.slug == slug) & (SitePage.lang == page_lang))
-                user = current_user._get_current_object()
-                if row is None:
-                    SitePage.create(slug=slug, lang=page_lang, title=title, body=body, updated_by=user)
-                else:
-                    SitePage.update(title=title, body=body, updated_by=user, updated_at=utcnow()).where(
-                        SitePage.id == row.id).execute()
-                audit("update", "website_page", f"{slug}.{page_lang}")
-            flash(_("The page was saved."), "success")
-            return redirect(url_for("website.pages"))
-    preview = content.render_markup(form.get("body", ""))
-    return render("website/staff/page_form.html", slug=slug, page_lang=page_lang, page=page, form=form,
-                  errors=errors, preview=preview), (422 if errors else 200)
-
-
-def _faq_values(form):
-    values, errors = {}, {}
-    for key, limit in (("question_ar", 300), ("answer_ar", 5000), ("question_en", 300), ("answer_en", 5000)):
-        values[key] = clean_text(form.get(key))
-        if len(values[key]) > limit:
-            errors[key] = _("Too long: at most %(n)s characters.", n=limit)
-    for key in ("question_ar", "answer_ar"):
-        if not values[key] and key not in errors:
-            errors[key] = _("This field is required.")
-    try:
-        values["position"] = int(form.get("position") or 0)
-    except ValueError:
-        errors["position"] = _("Enter a whole number.")
-    values["published"] = bool(form.get("published"))
-    return values, errors
-
-
-@bp.route("/website/faq", methods=["GET", "POST"])
-@roles_required("admin")
-def faq_admin():
-    form, errors = {"published": "1"}, {}
-    if request.method == "POST":
-        form = request.form.to_dict()
-        values, errors = _faq_values(form)
-        if not errors:
-            with database.atomic():
-                item = FaqItem.create(**values)
-                audit("create", "website_faq", item.id)
-            flash(_("The question was added."), "success")
-            return redirect(url_for("website.faq_admin"))
-    items = list(FaqItem.select().order_by(FaqItem.position, FaqItem.id))
-    return render("website/staff/faq.html", items=items, form=form, errors=errors, item=None), (
-        422 if errors else 200)
-
-
-@bp.route("/website/faq/<int:item_id>", methods=["GET", "POST"])
-@roles_required("admin")
-def faq_edit(item_id):
-    item = FaqItem.get_or_none(FaqItem.id == item_id)
-    if item is None:
-        abort(404)
-    errors = {}
-    form = {k: getattr(item, k) for k in ("question_ar", "answer_ar", "question_en", "answer_en", "position")}
-    form["published"] = "1" if item.published else ""
-    if request.method == "POST":
-        form = request.form.to_dict()
-        if form.get("action") == "delete":
-            with database.atomic():
-                FaqItem.delete().where(FaqItem.id == item.id).execute()
-                audit("delete", "website_faq", item.id)
-            flash(_("The question was deleted."), "success")
-            return redirect(url_for("website.faq_admin"))
-        values, errors = _faq_values(form)
-        if not errors:
-            with database.atomic():
-                FaqItem.update(updated_at=utcnow(), **values).where(FaqItem.id == item.id).execute()
-                audit("update", "website_faq", item.id)
-            flash(_("The question was saved."), "success")
-            return redirect(url_for("website.faq_admin"))
-    return render("website/staff/faq_form.html", item=item, form=form, errors=errors), (422 if errors else 200)
-
-
-from . import apply  # noqa: E402,F401  (the application routes live on the same blueprint)

@@ -16,12 +16,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..audit import audit
-from ..dates import format_gregorian, format_hijri, hijri_year, saudi_date
+from ..dates import format_gregorian, format_hijri, hijri_year, saudi_date, saudi_today
 from ..db import database, utcnow
 from ..labels import DOCUMENT_KIND
 from ..models import Beneficiary, Case, Document, User
 from ..sequences import next_value
 from ..text import clean_text, fold_digits
+from ..validators import clean_texts
 from . import machine
 from .errors import ChecklistIncomplete, TransitionNotAllowed, WorkflowError
 from .models import (
@@ -34,7 +35,6 @@ from .models import (
 )
 
 ID_KINDS = ("national_id", "iqama")  # either satisfies a checklist line asking for the ID
-DECLARABLE_STATUSES = ("draft", "submitted", "incomplete", "in_research")
 
 DEFAULT_DECLARATION_AR = (
     "أقر أنا المتقدم بطلب الدعم بأن جميع البيانات والمعلومات والمستندات التي قدمتها إلى الجمعية صحيحة وكاملة، "
@@ -47,11 +47,6 @@ DEFAULT_DECLARATION_EN = (
     "will tell the association of any change. I know the association may verify them and stop or recover "
     "the support if any of them proves incorrect."
 )
-
-
-def today_sa(now: dt.datetime | None = None) -> dt.date:
-    """Today's date in Saudi Arabia (UTC+3, no daylight saving)."""
-    return saudi_date(now or utcnow())
 
 
 # --- request types -------------------------------------------------------------------------------
@@ -124,7 +119,7 @@ def checklist_for(beneficiary: Beneficiary, request_type: RequestType, on: dt.da
     date is before ``on``. For the ID line (``national_id``/``iqama``) the file's ID expiry counts too.
     Two queries whatever the number of documents.
     """
-    on = on or today_sa()
+    on = on or saudi_today()
     lines = required_documents(request_type)
     kinds = {line.kind for line in lines}
     if kinds & set(ID_KINDS):
@@ -156,7 +151,7 @@ def evaluate_checklist(case: Case, on: dt.date | None = None) -> Checklist:
     deleted has an empty checklist."""
     request_type = get_request_type(case.request_type)
     if request_type is None:
-        return Checklist(on=on or today_sa())
+        return Checklist(on=on or saudi_today())
     return checklist_for(case.beneficiary, request_type, on)
 
 
@@ -230,7 +225,7 @@ def _valid_channel(channel: str) -> bool:
 def new_reference(now: dt.datetime | None = None) -> str:
     """``1448-000123``: the Hijri year of today (Saudi time) and a gap-free sequence per year.
     Call inside the transaction that stores the case."""
-    year = hijri_year(today_sa(now))
+    year = hijri_year(saudi_today(now))
     return f"{year}-{next_value(f'case_{year}'):06d}"
 
 
@@ -311,13 +306,10 @@ def current_declaration_text() -> DeclarationText:
 
 def publish_declaration_text(text_ar: str, text_en: str = "", *, actor: User | None = None) -> DeclarationText:
     """Store a new version of the wording; earlier versions are kept for the declarations given on them."""
-    text_ar, text_en = clean_text(text_ar), clean_text(text_en)
     errors = {}
-    if not text_ar:
-        errors["text_ar"] = _l("This field is required.")
-    for key, value in (("text_ar", text_ar), ("text_en", text_en)):
-        if len(value) > 5000:
-            errors[key] = _l("Too long: at most %(n)s characters.", n=5000)
+    texts = clean_texts({"text_ar": text_ar, "text_en": text_en}, (("text_ar", 5000, True), ("text_en", 5000, False)),
+                        errors)
+    text_ar, text_en = texts["text_ar"], texts["text_en"]
     if errors:
         raise WorkflowError(_l("The text was not saved."), errors)
     current = current_declaration_text()
@@ -344,7 +336,7 @@ def record_declaration(case: Case, *, method: str, channel: str, witness: User |
     ``channel`` and an audit event; raises WorkflowError with per-field messages.
     """
     errors = {}
-    if case.status not in DECLARABLE_STATUSES:
+    if case.status not in machine.BEFORE_COMMITTEE_STATUSES:
         raise TransitionNotAllowed(_l("A declaration can no longer be recorded for this request."))
     if method not in DECLARATION_METHODS:
         errors["method"] = _l("Choose how the declaration was given.")
@@ -411,7 +403,7 @@ def submit(case: Case, *, actor: User | None = None, expected_version: int | Non
     changes. ``expected_version`` makes a repeated submission a no-op (``changed`` False).
     Raises TransitionNotAllowed from a status that cannot be submitted.
     """
-    on = today_sa()
+    on = saudi_today()
     with database.atomic():
         fresh = Case.get_by_id(case.id)
         if expected_version is not None and fresh.version != expected_version and fresh.status == "submitted":

@@ -13,7 +13,7 @@ from ..dates import parse_date
 from ..db import database
 from ..models import User
 from ..text import clean_text, normalize_name
-from ..validators import ValidationError
+from ..validators import ValidationError, clean_texts
 from .errors import WorkflowError
 from .models import LIBRARY_KINDS, LibraryDocument, LibraryVersion
 
@@ -38,15 +38,12 @@ def ensure_default_tools() -> int:
 
 
 def create_document(*, kind: str, title_ar: str, title_en: str = "", actor: User | None = None) -> LibraryDocument:
-    title_ar, title_en = clean_text(title_ar), clean_text(title_en)
     errors = {}
     if kind not in LIBRARY_KINDS:
         errors["kind"] = _l("Choose the kind of document.")
-    if not title_ar:
-        errors["title_ar"] = _l("This field is required.")
-    for key, value in (("title_ar", title_ar), ("title_en", title_en)):
-        if len(value) > 200:
-            errors[key] = _l("Too long: at most %(n)s characters.", n=200)
+    titles = clean_texts({"title_ar": title_ar, "title_en": title_en}, (("title_ar", 200, True), ("title_en", 200, False)),
+                         errors)
+    title_ar, title_en = titles["title_ar"], titles["title_en"]
     if errors:
         raise WorkflowError(_l("The document was not added. Check the fields marked below."), errors)
     with database.atomic():

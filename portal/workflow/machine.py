@@ -29,9 +29,20 @@ from .errors import StaleCase, TransitionNotAllowed
 
 STATUSES = ("draft", "submitted", "incomplete", "in_research", "awaiting_committee", "approved", "rejected",
             "registered", "served", "closed", "withdrawn")
+# The groups of states the rest of the code asks about: defined here only, used everywhere (templates get
+# flags computed from them).
 OPEN_STATUSES = ("draft", "submitted", "incomplete", "in_research", "awaiting_committee", "approved",
-                 "registered")
+                 "registered")  # not finished: the applicant may still withdraw
 FINAL_STATUSES = ("closed", "withdrawn")
+IN_PROGRESS_STATUSES = tuple(s for s in OPEN_STATUSES if s != "draft")  # submitted and not finished
+UNDECIDED_STATUSES = ("draft", "submitted", "incomplete", "in_research", "awaiting_committee")  # no decision yet
+AWAITING_REPLY_STATUSES = tuple(s for s in UNDECIDED_STATUSES if s != "draft")  # the applicant waits for the reply
+BEFORE_COMMITTEE_STATUSES = ("draft", "submitted", "incomplete", "in_research")  # documents, declaration may change
+RESEARCH_STATUSES = ("in_research", "awaiting_committee")  # a researcher is assigned
+DECIDED_STATUSES = ("approved", "rejected", "registered", "served", "closed")  # the committee has decided
+APPROVED_UNSERVED_STATUSES = ("approved", "registered")  # approved, the support not given yet
+SERVICE_STATUSES = ("registered", "served")  # enrolled: deliveries are recorded
+SUBMITTED_STATUSES = tuple(s for s in STATUSES if s != "draft" and s not in FINAL_STATUSES)  # submitted, not ended
 
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {

@@ -3,19 +3,10 @@ its text versions, research reports, committee sessions and votes, enrolments an
 officer's library and the outreach queue."""
 from __future__ import annotations
 
-from peewee import (
-    BooleanField,
-    CharField,
-    DateField,
-    DateTimeField,
-    DecimalField,
-    ForeignKeyField,
-    IntegerField,
-    TextField,
-)
+from peewee import BooleanField, CharField, DateField, DateTimeField, DecimalField, ForeignKeyField, IntegerField, TextField
 
 from ..db import BaseModel, utcnow
-from ..models import Beneficiary, Case, Document, JSONField, TimelineEntry, User
+from ..models import Beneficiary, Case, Document, JSONField, StoredFile, TimelineEntry, User
 
 ANSWER_KINDS = ("yes_no", "number", "text")
 DECLARATION_METHODS = ("paper_scan", "self_tick", "read_out")
@@ -113,12 +104,8 @@ class ResearchReport(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
 
-class ResearchAttachment(BaseModel):
+class ResearchAttachment(StoredFile):
     report = ForeignKeyField(ResearchReport, backref="attachments", on_delete="CASCADE")
-    sha256 = CharField(max_length=64)
-    file_name = CharField(max_length=200)
-    content_type = CharField(max_length=100)
-    size = IntegerField()
 
 
 class CommitteeSession(BaseModel):

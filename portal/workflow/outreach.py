@@ -12,13 +12,13 @@ from hijridate import Hijri
 from peewee import JOIN
 
 from ..audit import audit
-from ..dates import format_hijri, to_hijri
+from ..dates import format_hijri, saudi_today, to_hijri
 from ..db import database, utcnow
 from ..labels import DOCUMENT_KIND
 from ..models import Beneficiary, Case, Document, TimelineEntry, User
 from ..text import clean_text
+from . import machine
 from .errors import WorkflowError
-from .intake import today_sa
 from .models import OutreachTask, RequestType
 
 KINDS = ("document_expiring", "id_expiring", "follow_up", "unserved", "seasonal", "call_back", "other")
@@ -96,13 +96,13 @@ def _follow_ups(today: dt.date, counts: dict) -> None:
 def _unserved(now: dt.datetime, counts: dict) -> None:
     days = int(current_app.config["OUTREACH_UNSERVED_DAYS"])
     cutoff = now - dt.timedelta(days=days)
-    cases = Case.select().where(Case.status.in_(("approved", "registered")) & (Case.decided_at < cutoff))
+    cases = Case.select().where(Case.status.in_(machine.APPROVED_UNSERVED_STATUSES) & (Case.decided_at < cutoff))
     for case in cases:
         with force_locale("ar"):
             reason = _("Request %(ref)s was approved %(days)s days ago and is not served yet", ref=case.reference,
                        days=(now - case.decided_at).days)
         if create_task(beneficiary=case.beneficiary_id, case=case.id, kind="unserved", reason=reason,
-                       due=today_sa(now), source={"case": case.id}, key=f"unserved:case:{case.id}"):
+                       due=saudi_today(now), source={"case": case.id}, key=f"unserved:case:{case.id}"):
             counts["unserved"] += 1
 
 
@@ -145,7 +145,7 @@ def run_outreach(now: dt.datetime | None = None) -> dict:
     requests not served after ``OUTREACH_UNSERVED_DAYS`` days, seasonal programmes for eligible
     categories. Safe to run any number of times a day. Returns the number of new tasks per kind."""
     now = now or utcnow()
-    today = today_sa(now)
+    today = saudi_today(now)
     counts = {"document_expiring": 0, "id_expiring": 0, "follow_up": 0, "unserved": 0, "seasonal": 0}
     _expiring_documents(today, counts)
     _follow_ups(today, counts)

@@ -11,14 +11,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..audit import audit
-from ..dates import parse_date
+from ..dates import parse_date, saudi_date, saudi_today
 from ..db import database, utcnow
 from ..models import Case, User
 from ..text import clean_text, fold_digits
-from ..validators import ValidationError
+from ..validators import ValidationError, clean_texts
 from . import machine
 from .errors import TransitionNotAllowed, WorkflowError
-from .intake import expected_reply_text, latest_declaration, today_sa
+from .intake import expected_reply_text, latest_declaration
 from .models import ResearchAttachment, ResearchReport
 
 RECOMMENDATIONS = ("approve", "reject")
@@ -54,17 +54,11 @@ def validate_report(data: dict) -> tuple[dict, dict]:
         visit, errors["visit_date"] = None, exc.message
     if visit is None and "visit_date" not in errors:
         errors["visit_date"] = _l("This field is required.")
-    elif visit is not None and visit > today_sa():
+    elif visit is not None and visit > saudi_today():
         errors["visit_date"] = _l("The visit date cannot be in the future.")
     values["visit_date"] = visit
-    for key, limit, required in (("household_situation", 5000, True), ("housing", 2000, False),
-                                 ("needs", 5000, True), ("recommendation_notes", 5000, False)):
-        value = clean_text(data.get(key))
-        if required and not value:
-            errors[key] = _l("This field is required.")
-        elif len(value) > limit:
-            errors[key] = _l("Too long: at most %(n)s characters.", n=limit)
-        values[key] = value
+    values.update(clean_texts(data, (("household_situation", 5000, True), ("housing", 2000, False),
+                                     ("needs", 5000, True), ("recommendation_notes", 5000, False)), errors))
     income = clean_text(fold_digits(str(data.get("monthly_income") or ""))).replace(",", "")
     values["monthly_income"] = None
     if income:
@@ -119,6 +113,18 @@ def record_report(case: Case, *, actor: User, data: dict, files=()) -> ResearchR
 def committee_due(start: dt.datetime) -> dt.datetime:
     """The committee's deadline: ``COMMITTEE_DAYS`` (14) calendar days after the request awaits it."""
     return start + dt.timedelta(days=int(current_app.config["COMMITTEE_DAYS"]))
+
+
+def expected_reply_date(case: Case) -> dt.date | None:
+    """The Saudi day the applicant was promised a reply: the committee's due date once the request awaits
+    it, before that the day it was received (submitted, else created) plus the committee's days."""
+    due = case.committee_due_at
+    if due is None:
+        received = case.submitted_at or case.created_at
+        if received is None:
+            return None
+        due = committee_due(received)
+    return saudi_date(due)
 
 
 def send_to_committee(case: Case, *, actor: User | None = None, expected_version: int | None = None,

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..audit import audit
-from ..dates import parse_date
+from ..dates import parse_date, saudi_today
 from ..db import database, utcnow
 from ..models import Beneficiary, Case, User
 from ..text import clean_text
@@ -17,7 +17,6 @@ from ..validators import ValidationError
 from . import machine
 from .committee import _decimal
 from .errors import TransitionNotAllowed, WorkflowError
-from .intake import today_sa
 from .models import Delivery, Enrolment
 
 
@@ -73,7 +72,7 @@ def record_delivery(case: Case, *, actor: User | None, what: str, delivered_on, 
     from ..uploads import UploadError, store_upload
 
     fresh = Case.get_by_id(case.id)
-    if fresh.status not in ("registered", "served"):
+    if fresh.status not in machine.SERVICE_STATUSES:
         raise TransitionNotAllowed(_l("A service can be recorded only after the registration is completed."))
     errors = {}
     what = clean_text(what)
@@ -82,7 +81,7 @@ def record_delivery(case: Case, *, actor: User | None, what: str, delivered_on, 
     elif len(what) > 200:
         errors["what"] = _l("Too long: at most %(n)s characters.", n=200)
     day = _date(delivered_on, "delivered_on", errors)
-    if day and day > today_sa():
+    if day and day > saudi_today():
         errors["delivered_on"] = _l("A delivery cannot be in the future.")
     amount_value = _decimal(amount, "amount", errors)
     quantity_value = _decimal(quantity, "quantity", errors, allow_int=True)

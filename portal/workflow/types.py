@@ -10,6 +10,7 @@ from ..db import database, utcnow
 from ..labels import DOCUMENT_KIND
 from ..models import CATEGORIES, User
 from ..text import clean_text, fold_digits
+from ..validators import clean_texts
 from .errors import WorkflowError
 from .models import ANSWER_KINDS, EligibilityQuestion, RequestType, RequiredDocument
 
@@ -26,14 +27,8 @@ def validate_type(form: dict, existing: RequestType | None = None) -> dict:
         elif RequestType.select().where(RequestType.code == code).exists():
             errors["code"] = _l("This code is already used.")
     values["code"] = code
-    for key, limit, required in (("name_ar", 120, True), ("name_en", 120, False), ("description_ar", 2000, False),
-                                 ("description_en", 2000, False)):
-        value = clean_text(form.get(key))
-        if required and not value:
-            errors[key] = _l("This field is required.")
-        elif len(value) > limit:
-            errors[key] = _l("Too long: at most %(n)s characters.", n=limit)
-        values[key] = value
+    values.update(clean_texts(form, (("name_ar", 120, True), ("name_en", 120, False), ("description_ar", 2000, False),
+                                     ("description_en", 2000, False)), errors))
     values["active"] = bool(form.get("active"))
     values["public"] = bool(form.get("public"))
     cats = form.get("eligible_categories") or []

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import roles_required
+from ..hygiene import get_or_404
 from ..models import CATEGORIES
 from ..templating import render
 from . import intake, types
@@ -75,10 +76,7 @@ def new():
 
 
 def _type(type_id):
-    rtype = RequestType.get_or_none(RequestType.id == type_id)
-    if rtype is None:
-        abort(404)
-    return rtype
+    return get_or_404(RequestType, RequestType.id == type_id)
 
 
 @bp.route("/request-types/<int:type_id>", methods=["GET", "POST"])

@@ -4,16 +4,22 @@ re-renders the case page with the message and what was typed (422/409) and write
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN
 
+from ..audit import audit
 from ..auth import EDIT_ROLES, STAFF_ROLES, roles_required
+from ..beneficiaries_service import document_values
+from ..db import database
+from ..labels import DOCUMENT_KIND
 from ..models import Beneficiary, Case, Document, TimelineEntry, User
 from .. import scope as _scope
 from ..plugins import channels
 from ..templating import render
 from ..timeline import render_entry, visible_beneficiary
+from ..uploads import path_for
 from . import committee as committee_service
 from . import intake, machine, research, service
 from .errors import ChecklistIncomplete, WorkflowError
@@ -60,8 +66,6 @@ def visible_case(ref: str) -> Case:
 
 
 def _lang():
-    from flask_babel import get_locale
-
     return str(get_locale() or "ar")
 
 
@@ -179,7 +183,6 @@ def case_context(case: Case, errors=None, forms=None, checklist=None):
     researchers = [u for u in User.select().where(User.is_active == True).order_by(User.full_name)  # noqa: E712
                    if u.has_role("researcher")]
     tools = list(LibraryDocument.select().order_by(LibraryDocument.position, LibraryDocument.id))
-    from ..labels import DOCUMENT_KIND
 
     document_options = []
     for d in documents:
@@ -200,6 +203,8 @@ def case_context(case: Case, errors=None, forms=None, checklist=None):
         "overdue": committee_service.is_overdue(case), "now": intake.utcnow(), "type_names": type_names(),
         "channel_options": channel_options(), "questions": intake.questions(rtype) if rtype else [],
         "can_intake": user.has_role(*INTAKE_ROLES),
+        "can_change_file": user.has_role(*INTAKE_ROLES) and case.status in machine.BEFORE_COMMITTEE_STATUSES,
+        "can_deliver": user.has_role(*INTAKE_ROLES) and case.status in machine.SERVICE_STATUSES,
         "can_report": case.status == "in_research" and (
             user.has_role("admin") or (user.has_role("researcher") and case.assigned_researcher_id == user.id)),
         "can_send": case.status == "in_research" and (
@@ -212,7 +217,6 @@ def case_context(case: Case, errors=None, forms=None, checklist=None):
 @roles_required(*STAFF_ROLES)
 def show(ref):
     case = visible_case(ref)
-    from ..audit import audit
 
     audit("read", "case", case.id, {"reference": case.reference})
     return render("cases/show.html", **case_context(case))
@@ -285,14 +289,6 @@ def incomplete(ref):
 def add_document(ref):
     """Upload a new document into the beneficiary's file, attached to this request; or attach one of
     the beneficiary's existing documents (``document`` = its id)."""
-    from ..audit import audit
-    from ..beneficiaries import DOCUMENT_KINDS
-    from ..dates import parse_date
-    from ..db import database
-    from ..text import clean_text
-    from ..uploads import UploadError, store_upload
-    from ..validators import ValidationError
-
     case = visible_case(ref)
     data = request.form.to_dict()
     if data.get("document"):
@@ -305,43 +301,20 @@ def add_document(ref):
         except WorkflowError as exc:
             return _refused(case, exc, "document")
         return _done(case, _("The document was attached to the request."))
-    errors = {}
-    kind = data.get("kind", "")
-    if kind not in DOCUMENT_KINDS:
-        errors["kind"] = _("Choose the document type.")
-    values = {}
-    for key in ("issue_date", "expiry_date"):
-        try:
-            values[key] = parse_date(data.get(key))
-        except ValidationError as exc:
-            errors[key] = str(exc.message)
-    if values.get("issue_date") and values.get("expiry_date") and values["expiry_date"] < values["issue_date"]:
-        errors["expiry_date"] = _("The expiry date is before the issue date.")
-    stored = None
-    upload = request.files.get("file")
-    if not errors and upload and upload.filename:
-        try:
-            stored = store_upload(upload)
-        except UploadError as exc:
-            errors["file"] = str(exc.message)
+    values, errors = document_values(data, upload=request.files.get("file"))
     if errors:
         return _refused(case, WorkflowError(_("The document was not added. Check the fields marked below."),
                                             errors), "document")
     with database.atomic():
-        doc = Document.create(
-            beneficiary=case.beneficiary_id, case=case, kind=kind, number=clean_text(data.get("number"))[:60],
-            uploaded_by=_user(), file_sha256=stored.sha256 if stored else "",
-            file_name=stored.file_name if stored else "", content_type=stored.content_type if stored else "",
-            size=stored.size if stored else 0, **values)
-        audit("create", "document", doc.id, {"beneficiary": case.beneficiary_id, "case": case.reference, "kind": kind})
+        doc = Document.create(beneficiary=case.beneficiary_id, case=case, uploaded_by=_user(), **values)
+        audit("create", "document", doc.id, {"beneficiary": case.beneficiary_id, "case": case.reference,
+                                             "kind": doc.kind})
     return _done(case, _("The document was added."))
 
 
 @bp.post("/cases/<ref>/declaration")
 @roles_required(*INTAKE_ROLES)
 def declaration(ref):
-    from ..dates import parse_date  # noqa: F401
-
     case = visible_case(ref)
     data = request.form
     doc = None
@@ -472,9 +445,6 @@ def withdraw(ref):
 @bp.get("/cases/<ref>/files/<kind>/<int:file_id>")
 @roles_required(*STAFF_ROLES)
 def file(ref, kind, file_id):
-    from ..audit import audit
-    from ..uploads import path_for
-
     case = visible_case(ref)
     if kind == "research":
         row = (ResearchAttachment.select().join(ResearchReport)
@@ -499,7 +469,6 @@ def request_form(ref):
     ben = case.beneficiary
     rtype = intake.get_request_type(case.request_type)
     qs = intake.questions(rtype) if rtype else []
-    from ..audit import audit
 
     audit("read", "request_form", case.id, {"reference": case.reference})
     return render("cases/request_form.html", case=case, ben=ben, rtype=rtype, questions=qs,
@@ -513,7 +482,6 @@ def request_form(ref):
 def blank_request_form(ben_id):
     """The request form pre-filled with the beneficiary's data, before a request is opened."""
     ben = visible_beneficiary(ben_id)
-    from ..audit import audit
 
     audit("read", "request_form", "", {"beneficiary": ben.id})
     return render("cases/request_form.html", case=None, ben=ben, rtype=None, questions=[],

@@ -1,11 +1,12 @@
 """The research committee's screens: sessions, the agenda with votes and decisions, printable minutes."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import roles_required
+from ..hygiene import get_or_404
 from ..dates import parse_date
 from ..models import Beneficiary, Case, User
 from ..templating import render
@@ -88,9 +89,7 @@ def create_session():
 
 
 def _get_session(session_id) -> CommitteeSession:
-    session = CommitteeSession.get_or_none(CommitteeSession.id == session_id)
-    if session is None:
-        abort(404)
+    session = get_or_404(CommitteeSession, CommitteeSession.id == session_id)
     return session
 
 
@@ -121,9 +120,7 @@ def refresh(session_id):
 
 
 def _case_on(session, ref):
-    case = Case.get_or_none(Case.reference == ref)
-    if case is None:
-        abort(404)
+    case = get_or_404(Case, Case.reference == ref)
     return case
 
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import STAFF_ROLES, roles_required
+from ..hygiene import get_or_404
 from ..templating import render
 from . import library as service
 from .errors import WorkflowError
@@ -40,10 +41,7 @@ def create():
 
 
 def _doc(doc_id):
-    doc = LibraryDocument.get_or_none(LibraryDocument.id == doc_id)
-    if doc is None:
-        abort(404)
-    return doc
+    return get_or_404(LibraryDocument, LibraryDocument.id == doc_id)
 
 
 @bp.get("/<int:doc_id>")

@@ -1,12 +1,14 @@
 """The outreach queue: officers work through the tasks and log the contact they made."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import roles_required
+from ..hygiene import get_or_404
 from ..templating import render
+from ..timeline import visible_beneficiary
 from . import outreach as service
 from .errors import WorkflowError
 from .models import OutreachTask
@@ -39,12 +41,8 @@ def queue():
 @bp.post("/<int:task_id>/complete")
 @roles_required(*WORK_ROLES)
 def complete(task_id):
-    task = OutreachTask.get_or_none(OutreachTask.id == task_id)
-    if task is None:
-        abort(404)
+    task = get_or_404(OutreachTask, OutreachTask.id == task_id)
     if task.beneficiary_id is not None:
-        from ..timeline import visible_beneficiary
-
         visible_beneficiary(task.beneficiary_id)
     form = request.form
     try:

@@ -13,7 +13,7 @@ def test_open_request_gives_a_hijri_year_reference_and_a_timeline_entry(wf):
     ben = wf.ready_beneficiary()
     case = intake.open_request(ben, "food_basket", channel="phone", actor=wf.user("officer"), summary="سلة",
                                answers=wf.answers("food_basket"))
-    year = intake.hijri_year(intake.today_sa())
+    year = intake.hijri_year(intake.saudi_today())
     assert case.reference == f"{year}-000001"
     assert (case.status, case.channel, case.request_type) == ("draft", "phone", "food_basket")
     second = intake.open_request(ben, "food_basket", channel="phone", answers=wf.answers("food_basket"))
@@ -52,7 +52,7 @@ def test_number_answers_accept_eastern_digits_and_refuse_words(wf):
 
 def test_checklist_present_missing_expired_at_submission_date(wf):
     ben = wf.beneficiary()
-    today = intake.today_sa()
+    today = intake.saudi_today()
     wf.document(ben, "national_id", today - dt.timedelta(days=1))
     wf.document(ben, "lease", today)  # expires today: still valid today
     rtype = intake.get_request_type("rent")
@@ -66,7 +66,7 @@ def test_checklist_present_missing_expired_at_submission_date(wf):
 
 def test_a_newer_valid_id_replaces_an_expired_one_but_the_file_id_expiry_counts(wf):
     ben = wf.beneficiary()
-    today = intake.today_sa()
+    today = intake.saudi_today()
     wf.document(ben, "national_id", today - dt.timedelta(days=30))
     wf.document(ben, "iqama", today + dt.timedelta(days=30))
     rtype = intake.get_request_type("ramadan_basket")
@@ -79,7 +79,7 @@ def test_a_newer_valid_id_replaces_an_expired_one_but_the_file_id_expiry_counts(
 
 def test_expired_id_blocks_submission_with_the_list_and_changes_nothing(wf):
     ben = wf.beneficiary()
-    wf.document(ben, "national_id", intake.today_sa() - dt.timedelta(days=3))
+    wf.document(ben, "national_id", intake.saudi_today() - dt.timedelta(days=3))
     case = wf.case("draft", ben=ben)
     before = TimelineEntry.select().count()
     with pytest.raises(ChecklistIncomplete) as info:
@@ -103,7 +103,7 @@ def test_submit_or_incomplete_with_the_missing_list_sent_or_recorded_not_sent(wf
     assert note.data["sent"] is False and note.channel == "system"
     assert "سجل الأسرة (غير مقدَّمة)" in note.body and "بطاقة الهوية الوطنية" in note.body  # in Arabic
     # documents arrive: the request is submitted from incomplete
-    wf.document(ben, "national_id", intake.today_sa() + dt.timedelta(days=100))
+    wf.document(ben, "national_id", intake.saudi_today() + dt.timedelta(days=100))
     wf.document(ben, "family_card")
     again = intake.submit(result.case, actor=wf.user("officer"))
     assert again.case.status == "submitted" and again.case.submitted_at is not None

@@ -8,7 +8,7 @@ from portal.db import utcnow
 from portal.models import Case, TimelineEntry
 from portal.workflow import outreach
 from portal.workflow.errors import WorkflowError
-from portal.workflow.intake import today_sa
+from portal.dates import saudi_today
 from portal.workflow.models import OutreachTask
 
 
@@ -17,7 +17,7 @@ def kinds():
 
 
 def test_expiring_documents_within_thirty_days_only(wf):
-    today = today_sa()
+    today = saudi_today()
     soon = wf.beneficiary()
     wf.document(soon, "national_id", today + dt.timedelta(days=7))
     later = wf.beneficiary()
@@ -45,8 +45,8 @@ def test_follow_ups_due_and_unserved_approved_requests(wf, app):
 
     ben = wf.beneficiary()
     due = log_entry(channel="phone", summary="سيعود بالأوراق", beneficiary=ben,
-                    follow_up_due=today_sa() - dt.timedelta(days=1))
-    log_entry(channel="phone", summary="لاحقاً", beneficiary=ben, follow_up_due=today_sa() + dt.timedelta(days=5))
+                    follow_up_due=saudi_today() - dt.timedelta(days=1))
+    log_entry(channel="phone", summary="لاحقاً", beneficiary=ben, follow_up_due=saudi_today() + dt.timedelta(days=5))
     approved = wf.case("approved")
     fresh_approval = wf.case("approved")
     Case.update(decided_at=utcnow() - dt.timedelta(days=app.config.get("OUTREACH_UNSERVED_DAYS", 14) + 1)).where(
@@ -93,21 +93,21 @@ def test_plugins_ask_the_core_service_for_tasks(wf):
     request creates nothing; a person not matched to a file yet is kept too."""
     ben = wf.beneficiary()
     source = {"channel": "phone", "entry": 7}
-    task = outreach.create_task(beneficiary=ben, kind="call_back", reason="مكالمة فائتة", due=today_sa(),
+    task = outreach.create_task(beneficiary=ben, kind="call_back", reason="مكالمة فائتة", due=saudi_today(),
                                 source=source)
     assert (task.kind, task.beneficiary_id, task.status, task.reason, task.source) == (
         "call_back", ben.id, "open", "مكالمة فائتة", source)
-    again = outreach.create_task(beneficiary=ben, kind="call_back", reason="مكالمة فائتة", due=today_sa(),
+    again = outreach.create_task(beneficiary=ben, kind="call_back", reason="مكالمة فائتة", due=saudi_today(),
                                  source=source)
     assert again is None and OutreachTask.select().count() == 1
-    unmatched = outreach.create_task(beneficiary=None, kind="call_back", reason="رقم غير معروف", due=today_sa(),
+    unmatched = outreach.create_task(beneficiary=None, kind="call_back", reason="رقم غير معروف", due=saudi_today(),
                                      source={"channel": "phone", "entry": 8})
     assert unmatched.beneficiary_id is None and OutreachTask.select().count() == 2
 
 
 def test_bad_completion_input(wf):
     ben = wf.beneficiary()
-    task = outreach.create_task(beneficiary=ben, kind="other", reason="x", due=today_sa())
+    task = outreach.create_task(beneficiary=ben, kind="other", reason="x", due=saudi_today())
     for kwargs, field in (({"channel": "nowhere"}, "channel"), ({"summary": ""}, "summary"),
                           ({"outcome": "lost"}, "outcome")):
         args = {"channel": "phone", "summary": "تم", "outcome": "done"}
@@ -131,6 +131,6 @@ def test_the_daily_job_is_a_periodic_huey_task(wf):
     assert any(name.endswith("daily_workflow") for name in due_at(3, 15))
     assert not any(name.endswith("daily_workflow") for name in due_at(4, 15))
     ben = wf.beneficiary()
-    wf.document(ben, "national_id", today_sa() + dt.timedelta(days=5))
+    wf.document(ben, "national_id", saudi_today() + dt.timedelta(days=5))
     hooks.daily_workflow()  # tests run huey tasks immediately (periodic tasks keep no result)
     assert kinds() == [("document_expiring", ben.id)]

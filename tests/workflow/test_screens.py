@@ -135,10 +135,10 @@ def test_a_request_walks_through_the_seven_steps(app, client, wf, second_member)
 
 
 def test_an_expired_id_blocks_submission_with_a_clear_message(app, client, wf):
-    from portal.workflow.intake import today_sa
+    from portal.dates import saudi_today
 
     ben = wf.beneficiary(branch="TAIF")
-    wf.document(ben, "national_id", today_sa() - dt.timedelta(days=10))
+    wf.document(ben, "national_id", saudi_today() - dt.timedelta(days=10))
     wf.document(ben, "family_card")
     case = wf.case("draft", ben=ben)
     ref = case.reference
@@ -175,10 +175,10 @@ def test_a_request_waiting_fifteen_days_is_overdue_on_the_managers_dashboard(app
 
 
 def test_the_outreach_queue_lists_a_beneficiary_whose_id_expires_next_week(app, client, wf, runner):
-    from portal.workflow.intake import today_sa
+    from portal.dates import saudi_today
 
     ben = wf.beneficiary(branch="TAIF", first_name="نورة")
-    wf.document(ben, "national_id", today_sa() + dt.timedelta(days=7))
+    wf.document(ben, "national_id", saudi_today() + dt.timedelta(days=7))
     database.close()
     result = runner.invoke(args=["outreach", "run"])
     assert result.exit_code == 0, result.output

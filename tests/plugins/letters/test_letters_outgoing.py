@@ -20,6 +20,15 @@ def issue(client, **form):
     return client.post("/letters/issue", data=form)
 
 
+def issue_decision_letter(app, client, auth, make_case):
+    """An officer issues the approval letter of a new request; the stored letter."""
+    make_case()
+    auth.login("officer")
+    assert issue(client, template="decision_approved", ref="1448-000001").status_code == 303
+    with app.app_context(), database.connection_context():
+        return _letters().get()
+
+
 def test_officer_issues_decision_letter_from_a_case(app, client, auth, make_case):
     from portal.models import TimelineEntry
 
@@ -112,11 +121,7 @@ def test_letter_to_another_recipient(app, client, auth, make_case):
 
 
 def test_verification_page_public_valid_revoked_and_not_found(app, client, auth, make_case):
-    make_case()
-    auth.login("officer")
-    issue(client, template="decision_approved", ref="1448-000001")
-    with app.app_context(), database.connection_context():
-        letter = _letters().get()
+    letter = issue_decision_letter(app, client, auth, make_case)
     client.get("/letters/")  # shows (and clears) the flash message
     auth.logout()
     url = f"/letters/verify/{letter.number}?c={letter.verify_code}"
@@ -179,11 +184,7 @@ def test_decision_letter_issued_on_case_status_change(app, make_case, users):
 
 
 def test_timeline_shows_letter_entries(app, client, auth, make_case):
-    make_case()
-    auth.login("officer")
-    issue(client, template="decision_approved", ref="1448-000001")
-    with app.app_context(), database.connection_context():
-        letter = _letters().get()
+    letter = issue_decision_letter(app, client, auth, make_case)
     page = client.get(f"/beneficiaries/{letter.beneficiary_id}")
     assert letter.number in page.get_data(as_text=True)
     assert f"/letters/out/{letter.id}/pdf" in page.get_data(as_text=True)

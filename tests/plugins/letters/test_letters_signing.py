@@ -388,17 +388,22 @@ def test_signing_failure_rolls_the_number_back(signing_config, app, client, auth
 
 # --- settings and the per-process cache ----------------------------------------------------------------
 
-def test_numeric_password_from_the_environment(app_config, app, client, auth, make_case, tmp_path, rsa_key):
-    cert = make_certificate(rsa_key)
-    path = write_p12(tmp_path / "digits.p12", rsa_key, cert, password="20261127")
-    # PORTAL_LETTERS_SIGNING_P12_PASSWORD=20261127 arrives as a number (the environment is read as JSON)
-    app.config.update(LETTERS_SIGNING_P12=str(path), LETTERS_SIGNING_P12_PASSWORD=20261127)
+def assert_issued_letter_signed(app, client, auth, make_case, cert):
+    """An officer issues a decision letter on a new case; its PDF carries a signature by ``cert``."""
     make_case()
     auth.login("officer")
     assert issue(client, template="decision_approved", ref="1448-000001").status_code == 303
     with app.app_context(), database.connection_context():
         letter = _letters().get()
     assert_signed(client.get(f"/letters/out/{letter.id}/pdf").data, cert, letter.number)
+
+
+def test_numeric_password_from_the_environment(app_config, app, client, auth, make_case, tmp_path, rsa_key):
+    cert = make_certificate(rsa_key)
+    path = write_p12(tmp_path / "digits.p12", rsa_key, cert, password="20261127")
+    # PORTAL_LETTERS_SIGNING_P12_PASSWORD=20261127 arrives as a number (the environment is read as JSON)
+    app.config.update(LETTERS_SIGNING_P12=str(path), LETTERS_SIGNING_P12_PASSWORD=20261127)
+    assert_issued_letter_signed(app, client, auth, make_case, cert)
 
 
 def test_unencrypted_p12_with_empty_password_and_relative_path(app_config, app, client, auth, make_case, rsa_key):
@@ -408,12 +413,7 @@ def test_unencrypted_p12_with_empty_password_and_relative_path(app_config, app, 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     write_p12(Path(app.instance_path) / "plain.p12", rsa_key, cert, password="")
     app.config.update(LETTERS_SIGNING_P12="plain.p12", LETTERS_SIGNING_P12_PASSWORD="")  # from the instance folder
-    make_case()
-    auth.login("officer")
-    assert issue(client, template="decision_approved", ref="1448-000001").status_code == 303
-    with app.app_context(), database.connection_context():
-        letter = _letters().get()
-    assert_signed(client.get(f"/letters/out/{letter.id}/pdf").data, cert, letter.number)
+    assert_issued_letter_signed(app, client, auth, make_case, cert)
 
 
 def test_certificate_loaded_once_and_reloaded_when_the_file_changes(signing_config, app, client, auth, make_case,

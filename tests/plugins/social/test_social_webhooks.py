@@ -173,7 +173,7 @@ def test_media_timeouts_leave_delivery_failed_then_retry_fetches_it(app, client,
 def test_periodic_retry_picks_up_due_deliveries(app, graph, post_webhook, payload):
     import datetime as dt
 
-    from plugins.social.outbound import retry_due
+    from plugins.social.inbound import retry_due
 
     graph.media["1479537139650973"] = (jpeg_bytes(), "image/jpeg")
     graph.fail["/v21.0/1479537139650973"] = [503, 503, 503]
