@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import time
 from pathlib import Path
@@ -138,6 +139,16 @@ _PG_TYPES = {"AUTO": "integer", "INT": "integer", "BOOL": "boolean", "DATETIME":
              "VARCHAR": "text", "TEXT": "text"}
 
 
+class JSONField(peewee.TextField):
+    """JSON stored as text on every backend (UTF-8, no ASCII escaping)."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
 def bulk_insert(model, rows: list[dict], returning: tuple = ()) -> list[tuple]:
     """Insert ``rows`` (plain column values: ids for foreign keys) in one statement.
 
@@ -146,8 +157,6 @@ def bulk_insert(model, rows: list[dict], returning: tuple = ()) -> list[tuple]:
     one ``INSERT ... SELECT FROM unnest(array, array, ...)`` with an array a column: a short
     statement the driver does not have to parse for thousands of placeholders. Used by the timeline's
     bulk service (``portal.timeline.create_entries``) and by plugins for their own tables."""
-    from .models import JSONField
-
     db = database.obj
     fields = [model._meta.fields[name] for name in rows[0]]
     postgres = is_postgres()

@@ -250,7 +250,7 @@ def _outbox_notices(case_rows: list[dict], limit: int = 40) -> int:
     from .models import Case, OutboxMessage
     from .workflow.intake import expected_reply_text
 
-    newest = sorted((r for r in case_rows if r["status"] in ("awaiting_committee", "approved", "rejected")),
+    newest = sorted((r for r in case_rows if r["status"] == "awaiting_committee" or r["decision"]),
                     key=lambda r: r["submitted_at"], reverse=True)[:limit]
     cases = {c.reference: c for c in Case.select().where(Case.reference.in_([r["reference"] for r in newest]))}
     made = []
@@ -264,7 +264,7 @@ def _outbox_notices(case_rows: list[dict], limit: int = 40) -> int:
                 text = _("Your request %(ref)s has been raised to the research committee. Expected reply by "
                          "%(hijri)s (%(greg)s).", ref=case.reference, hijri=hijri, greg=greg)
                 purpose = "committee_expected_reply"
-            elif row["status"] == "approved":
+            elif row["decision"] == "approved":
                 text = _("Your request %(ref)s has been approved by the research committee. We will contact "
                          "you to complete the registration.", ref=case.reference)
                 purpose = "decision"

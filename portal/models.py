@@ -1,7 +1,6 @@
 """Core models: users and branches, beneficiaries and their documents, cases, the unified timeline, audit."""
 from __future__ import annotations
 
-import json
 
 from peewee import (
     BigIntegerField,
@@ -15,7 +14,7 @@ from peewee import (
     TextField,
 )
 
-from .db import BaseModel, utcnow
+from .db import BaseModel, JSONField, utcnow  # noqa: F401  (JSONField is imported from here by the plugins)
 
 ROLES = ("admin", "officer", "researcher", "committee", "delegate", "manager")
 # Rights given to roles (a user has a right when they hold any of its roles); checked by
@@ -34,16 +33,6 @@ CATEGORIES = (
 DIRECTIONS = ("in", "out", "internal")
 BENEFICIARY_STATUSES = ("active", "applicant", "inactive", "deceased")
 
-
-
-class JSONField(TextField):
-    """JSON stored as text on every backend (UTF-8, no ASCII escaping)."""
-
-    def db_value(self, value):
-        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-
-    def python_value(self, value):
-        return None if value is None else json.loads(value)
 
 
 class Branch(BaseModel):

@@ -76,7 +76,7 @@ def test_the_doc_plugin_works(installed, app_config, users, make_beneficiary):
     from portal.plugins import available_plugins
 
     assert available_plugins()["visits"] == "sila_visits"  # found by its entry point, like an installed one
-    app = create_app(dict(app_config, PLUGINS="phone,visits", WTF_CSRF_ENABLED=True))
+    app = create_app(dict(app_config, PLUGINS="interview,visits", WTF_CSRF_ENABLED=True))
     assert app.config["VISITS_NOTE_MAX"] == 500  # its setting's default
     with app.app_context(), database.connection_context():
         assert migrate(app.extensions["portal_pm"]) == ["visits:0001_initial"]
@@ -97,7 +97,7 @@ def test_the_doc_plugin_works(installed, app_config, users, make_beneficiary):
     token = re.search(r'name="csrf_token" value="([^"]+)"', form)[1]
     # the generic contact form does not offer the channel (manual=False)
     contact_form = page.split(f'action="/beneficiaries/{ben}/contacts"')[1].split("</form>")[0]
-    assert 'value="phone"' in contact_form and 'value="visit"' not in contact_form
+    assert 'value="interview"' in contact_form and 'value="visit"' not in contact_form
     # without the form's token: refused, nothing written
     assert client.post(f"/visits/{ben}", data={"note": "زيارة"}).status_code == 400
     # a note too long: refused with the message in Arabic, nothing written

@@ -31,6 +31,7 @@ def plugin_settings():
     from flask_babel import lazy_gettext as _l
 
     from portal.settings import setting
+    from portal.workflow.machine import DECISION_STATUSES
 
     from .signing import DEFAULT_REASON
 
@@ -42,7 +43,7 @@ def plugin_settings():
         setting("LETTERS_LOGO", None, _l("Path of a PNG, JPEG or SVG logo for the letterhead.")),
         setting("LETTERS_SIGNATORY", "المدير التنفيذي", _l("Signature block: the signatory.")),
         setting("LETTERS_SIGNATORY_TITLE", "", _l("Signature block: the signatory's title.")),
-        setting("LETTERS_AUTO_STATUSES", ["approved", "rejected"], _l("Request statuses that issue their letter "
+        setting("LETTERS_AUTO_STATUSES", list(DECISION_STATUSES), _l("Request statuses that issue their letter "
                                                                       "by themselves."),
                 type="list", choices=tuple(PURPOSE_BY_STATUS)),
         setting("LETTERS_MAX_SCAN_MB", None, _l("Size cap of a scanned letter (default: PORTAL_MAX_UPLOAD_MB)."),

@@ -40,6 +40,7 @@ AWAITING_REPLY_STATUSES = tuple(s for s in UNDECIDED_STATUSES if s != "draft")  
 BEFORE_COMMITTEE_STATUSES = ("draft", "submitted", "incomplete", "in_research")  # documents, declaration may change
 RESEARCH_STATUSES = ("in_research", "awaiting_committee")  # a researcher is assigned
 DECIDED_STATUSES = ("approved", "rejected", "registered", "served", "closed")  # the committee has decided
+DECISION_STATUSES = ("approved", "rejected")  # the committee's two answers, as states
 APPROVED_UNSERVED_STATUSES = ("approved", "registered")  # approved, the support not given yet
 SERVICE_STATUSES = ("registered", "served")  # enrolled: deliveries are recorded
 SUBMITTED_STATUSES = tuple(s for s in STATUSES if s != "draft" and s not in FINAL_STATUSES)  # submitted, not ended
