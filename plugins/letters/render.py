@@ -258,6 +258,7 @@ class LetterDocument:
     officer: str = ""
     draft: bool = False
     custom_recipient: bool = False
+    watermark: str = "مسودة للمعاينة"
 
     @property
     def verify_display(self) -> str:

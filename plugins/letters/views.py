@@ -6,6 +6,7 @@ import base64
 import csv
 import datetime as dt
 import io
+import secrets
 
 from flask import Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for
 from flask_babel import gettext as _
@@ -30,13 +31,13 @@ from portal.uploads import UploadError, path_for, read_stored, store_upload
 from portal.validators import ValidationError
 
 from . import render as letter_render
-from . import service, signing
+from . import ISSUE_ROLES, service, signing
 from .models import IncomingLetter, Letter, LetterBatch, LetterTemplate, LetterTemplateVersion
 
 bp = Blueprint("letters", __name__, template_folder="templates")
 
 READ = ("admin", "officer", "manager", "researcher", "committee")
-ISSUE = ("admin", "officer", "manager")
+ISSUE = ISSUE_ROLES
 REGISTER = ("admin", "officer")
 DOWNLOAD = ("admin", "officer", "manager")
 REVOKE = ("admin", "manager")
@@ -286,7 +287,29 @@ def send(letter_id):
 
 # --- issuing -----------------------------------------------------------------------------------------
 
-def _issue_context(form: dict, errors: dict, status_message: str = ""):
+TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+def _form_token(value) -> str:
+    """The issue form's one-time token: kept when it is well formed, a new one otherwise."""
+    value = value or ""
+    if 16 <= len(value) <= 40 and set(value) <= TOKEN_CHARS:
+        return value
+    return secrets.token_urlsafe(18)
+
+
+def issue_blocker(ben, case) -> str | None:
+    """Why no letter can be issued for this file or request now (None when one can)."""
+    if ben is not None and ben.erased_at is not None:
+        return _("The beneficiary's file was erased; no letter can be issued for it.")
+    if case is not None and case.status == "withdrawn":
+        return _("The request was withdrawn; no letter can be issued for it.")
+    if case is not None and case.status == "draft":
+        return _("The request is still a draft; submit it before issuing a letter.")
+    return None
+
+
+def _issue_context(form: dict, errors: dict, status_message: str = "", preview: dict | None = None):
     all_templates = service.templates()
     chosen = next((t for t in all_templates if t.key == form.get("template")), None)
     fields = []
@@ -296,51 +319,142 @@ def _issue_context(form: dict, errors: dict, status_message: str = ""):
         except letter_render.TemplateProblem:
             fields = []
     ben, case = find_subject(form.get("ref", ""))
+    form["token"] = _form_token(form.get("token"))
     return {"templates": all_templates, "chosen": chosen, "extra": fields, "form": form, "errors": errors,
-            "ben": ben, "case": case, "message": status_message or service.signing_problem() or ""}
+            "ben": ben, "case": case, "blocker": issue_blocker(ben, case), "preview": preview,
+            "message": status_message or service.signing_problem() or ""}
+
+
+def _typed_form(source) -> dict:
+    """What the person typed, kept as typed: the template, the reference, the recipient, the token and
+    the chosen template's own fields (a template change keeps every value it can)."""
+    form = {k: (source.get(k) or "")[:5000] for k in ("template", "ref", "recipient", "token")}
+    template = service.template_by_key(form["template"]) if form["template"] else None
+    if template is not None:
+        try:
+            for f in service.parse_extra_fields(service.current_version(template).extra_fields):
+                form[f.key] = (source.get(f.key) or "")[:5000]
+        except letter_render.TemplateProblem:
+            pass
+    return form
 
 
 @bp.get("/letters/issue")
 @roles_required(*ISSUE)
 def issue_form():
-    form = {k: request.args.get(k, "") for k in ("template", "ref")}
-    return render("letters/issue.html", block="issue_form", **_issue_context(form, {}))
+    """The issue form. ``?template=`` and ``?ref=`` fill it in (the "issue a letter" buttons on the file and
+    the request link here); choosing a template reloads the form with that template's fields (htmx swaps
+    the form, and the form's "show its fields" button does the same without JavaScript)."""
+    form = _typed_form(request.args)
+    errors = {}
+    if form["template"] and not any(t.key == form["template"] for t in service.templates()):
+        errors["template"] = _("Unknown letter template; choose one from the list.")
+    if form["ref"].strip() and find_subject(form["ref"])[0] is None:
+        errors["ref"] = _("No beneficiary or request has this number.")
+    return render("letters/issue.html", block="issue_form", **_issue_context(form, errors))
 
 
-@bp.post("/letters/issue")
-@roles_required(*ISSUE)
-def issue():
-    form = request.form.to_dict()
+def _checked_issue(form: dict):
+    """Validate the sent issue form: (template, beneficiary, case, recipient, extra values, errors)."""
     errors = {}
     template = service.template_by_key(form.get("template", ""))
     if template is None or not template.active:
         errors["template"] = _("Choose a letter template.")
+        template = None
     ben, case = find_subject(form.get("ref", ""))
-    if form.get("ref") and ben is None:
+    if form.get("ref", "").strip() and ben is None:
         errors["ref"] = _("No beneficiary or request has this number.")
+    elif issue_blocker(ben, case):
+        errors["ref"] = issue_blocker(ben, case)
     recipient = clean_text(form.get("recipient"))
     if len(recipient) > 200:
         errors["recipient"] = _("Too long: at most %(n)s characters.", n=200)
     if ben is None and not recipient and "ref" not in errors:
         errors["ref"] = _("Enter a beneficiary or request, or the recipient's name.")
     extra = {}
-    if template is not None and "template" not in errors:
+    if template is not None:
         version = service.current_version(template)
         try:
             extra, extra_errors = service.clean_extras(version, form)
             errors.update({k: str(v) for k, v in extra_errors.items()})
         except letter_render.TemplateProblem as exc:
             errors["template"] = exc.message
-    message = ""
-    if not errors:
+    return template, ben, case, recipient, extra, errors
+
+
+def _preview_images(pdf: bytes) -> dict:
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    images = []
+    for number in range(1, min(pages, 3) + 1):
+        png = letter_render.pdf_page_png(pdf, number, dpi=70)
+        if png is None:
+            return {"error": _("The preview image needs poppler-utils (pdftoppm) on the server; open the preview "
+                               "as a PDF instead.")}
+        images.append("data:image/png;base64," + base64.b64encode(png).decode())
+    return {"images": images, "pages": pages}
+
+
+@bp.post("/letters/issue")
+@roles_required(*ISSUE)
+def issue():
+    """Issue the letter (``action`` absent or "issue"); "choose" only reloads the form with the chosen
+    template's fields, and "preview" draws the letter with its data and a watermark without a number."""
+    form = _typed_form(request.form)
+    action = request.form.get("action", "issue")
+    if action == "choose":
+        return render("letters/issue.html", block="issue_form", **_issue_context(form, {}))
+    token = _form_token(form.get("token"))
+    if action == "issue" and token == form.get("token"):
+        done = service.letter_for_token(token)
+        if done is not None and done.issued_by_id == current_user.id:
+            flash(_("This form was already sent: letter %(n)s was issued once, with one number.", n=done.number),
+                  "success")
+            return redirect(url_for("letters.letter", letter_id=done.id)), 303
+    template, ben, case, recipient, extra, errors = _checked_issue(form)
+    message, preview = "", None
+    if not errors and action == "preview":
         try:
-            row = service.issue_letter(template=template, beneficiary=ben, case=case, actor=actor(), extra=extra,
-                                       recipient=recipient)
+            pdf = service.preview_letter(template=template, beneficiary=ben, case=case, actor=actor(), extra=extra,
+                                         recipient=recipient)
         except service.IssueError as exc:
             message = str(exc.message)
         else:
+            preview = _preview_images(pdf)
+            return render("letters/issue.html", block="issue_form", **_issue_context(form, {}, preview=preview))
+    elif not errors:
+        try:
+            row = service.issue_letter(template=template, beneficiary=ben, case=case, actor=actor(), extra=extra,
+                                       recipient=recipient, token=token if token == form.get("token") else None)
+        except service.IssueError as exc:
+            message = str(exc.message)
+        else:
+            if row.issued_by_id != current_user.id:  # a token sent by someone else: never hand over their letter
+                abort(409)
             flash(_("Letter %(n)s was issued.", n=row.number), "success")
             return redirect(url_for("letters.letter", letter_id=row.id)), 303
+    return render("letters/issue.html", block="issue_form", **_issue_context(form, errors, message)), 422
+
+
+@bp.post("/letters/issue/preview.pdf")
+@roles_required(*ISSUE)
+def issue_preview_pdf():
+    """The letter as it would be issued with the form's data, as a PDF with a "preview — not issued"
+    watermark and no number (nothing is written, no number is taken)."""
+    form = _typed_form(request.form)
+    template, ben, case, recipient, extra, errors = _checked_issue(form)
+    message = ""
+    if not errors:
+        try:
+            pdf = service.preview_letter(template=template, beneficiary=ben, case=case, actor=actor(), extra=extra,
+                                         recipient=recipient)
+        except service.IssueError as exc:
+            message = str(exc.message)
+        else:
+            return Response(pdf, mimetype="application/pdf",
+                            headers={"Content-Disposition": "inline; filename=letter-preview.pdf",
+                                     "Cache-Control": "no-store"})
     return render("letters/issue.html", **_issue_context(form, errors, message)), 422
 
 

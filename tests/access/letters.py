@@ -69,6 +69,7 @@ ACCESS = {
     "letters.send": rule("POST", "/letters/out/{letter}/send", ISSUE),
     "letters.issue_form": rule("GET", "/letters/issue", ISSUE),
     "letters.issue": rule("POST", "/letters/issue", ISSUE),
+    "letters.issue_preview_pdf": rule("POST", "/letters/issue/preview.pdf", ISSUE),
     "letters.verify_form": rule("GET", "/letters/verify", STAFF, anonymous="ok"),
     "letters.verify": rule("GET", "/letters/verify/{letter_number}?c={verify_code}", STAFF, anonymous="ok"),
     "letters.incoming": rule("GET", "/letters/incoming", READ),
