@@ -55,6 +55,10 @@ FIELD_HELP = {
 }
 
 
+# The committee minutes' own merge fields (``service.minutes_fields``).
+MINUTES_FIELDS = ("session_date", "chair_name", "members", "quorum", "decisions", "session_title")
+
+
 # Letters are Arabic documents whatever the interface language: the request types and statuses
 # they name are spelled here, so a letter never depends on a catalog being compiled.
 REQUEST_TYPE_AR = {
@@ -129,6 +133,17 @@ def used_fields(source: str) -> set[str]:
     except TemplateSyntaxError:
         return set()
     return {n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}
+
+
+def unknown_fields(source: str, known: set[str]) -> set[str]:
+    """Names ``source`` reads that are neither ``known`` merge fields nor its own variables (a loop's
+    target, ``set``) nor the sandbox's globals. Empty when the source does not compile."""
+    try:
+        tree = _ENV.parse(source)
+    except TemplateSyntaxError:
+        return set()
+    own = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    return used_fields(source) - set(known) - own - set(_ENV.globals) - {"loop"}
 
 
 def render_fragment(source: str, context: dict, label: str) -> Markup:

@@ -31,10 +31,12 @@ from portal.uploads import UploadError, path_for, read_stored, store_upload
 from portal.validators import ValidationError
 
 from . import render as letter_render
+from . import structured
 from . import ISSUE_ROLES, service, signing
 from .models import IncomingLetter, Letter, LetterBatch, LetterTemplate, LetterTemplateVersion
 
-bp = Blueprint("letters", __name__, template_folder="templates")
+bp = Blueprint("letters", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/letters/static")
 
 READ = ("admin", "officer", "manager", "researcher", "committee")
 ISSUE = ISSUE_ROLES
@@ -653,20 +655,62 @@ def rerun_ocr(letter_id):
     return redirect(url_for("letters.incoming_letter", letter_id=row.id)), 303
 
 
-# --- templates (admin) ---------------------------------------------------------------------------------
+# --- templates (managers in the structured editor, admins also in the advanced one) --------------------
+
+TEMPLATES = ("admin", "manager")
+
+
+def _known_fields(purpose: str, extra_fields: str) -> set[str]:
+    """Merge fields a template of this purpose with these typed fields may use."""
+    known = set(letter_render.FIELD_HELP)
+    if purpose == "committee_minutes":
+        known |= set(letter_render.MINUTES_FIELDS)
+    try:
+        known |= {f.key for f in service.parse_extra_fields(extra_fields)}
+    except letter_render.TemplateProblem:
+        pass
+    return known
+
 
 def _template_form(template=None, version=None) -> dict:
+    """The form's values for a template version: the raw texts, and the structured subject and paragraphs
+    (``paragraphs`` None when the version has no structured form)."""
+    paragraphs = None
     if template is None:
-        return {"name_ar": "", "name_en": "", "purpose": "general", "active": "1", "subject": "",
-                "body": next(b["body"] for b in service.BUILTIN if b["key"] == "general"), "css": "", "extra_fields": ""}
-    return {"name_ar": template.name_ar, "name_en": template.name_en, "purpose": template.purpose,
-            "active": "1" if template.active else "", "subject": version.subject, "body": version.body,
-            "css": version.css, "extra_fields": version.extra_fields}
+        general = structured.to_paragraphs(next(b["body"] for b in service.BUILTIN if b["key"] == "general"))
+        paragraphs = [general[0], "", general[-1]]  # the greeting, a paragraph to write, the closing
+        form = {"name_ar": "", "name_en": "", "purpose": "general", "active": "1", "subject": "",
+                "body": structured.build_body(paragraphs, set()), "css": "", "extra_fields": ""}
+    else:
+        form = {"name_ar": template.name_ar, "name_en": template.name_en, "purpose": template.purpose,
+                "active": "1" if template.active else "", "subject": version.subject, "body": version.body,
+                "css": version.css, "extra_fields": version.extra_fields}
+        paragraphs = structured.to_paragraphs(form["body"])
+    subject = structured.subject_text(form["subject"])
+    form["paragraphs"] = paragraphs if subject is not None else None
+    form["subject_text"] = subject if subject is not None else form["subject"]
+    return form
+
+
+def _posted_form(base: dict, advanced: bool) -> dict:
+    """The sent editor form. The structured editor sends the subject and the paragraphs (``p``, in order);
+    the raw texts it does not show (CSS, typed fields) stay those of the version being edited."""
+    form = {k: request.form.get(k, "") for k in ("name_ar", "name_en", "purpose", "active")}
+    if advanced:
+        form.update({k: request.form.get(k, "") for k in ("subject", "body", "css", "extra_fields")})
+        form["paragraphs"], form["subject_text"] = None, form["subject"]
+    else:
+        form.update({"css": base.get("css", ""), "extra_fields": base.get("extra_fields", ""),
+                     "subject_text": request.form.get("subject_text", "")[:1000],
+                     "paragraphs": [p[:5000] for p in request.form.getlist("p")][:100]})
+    return form
 
 
 def _template_errors(form: dict) -> dict:
+    """Check the form and, for the structured editor, write its subject and body as the template's Jinja
+    (``form["subject"]``, ``form["body"]``). Unknown merge fields and broken syntax are named."""
     errors = {}
-    for key, limit in (("name_ar", 160), ("name_en", 160), ("subject", 300)):
+    for key, limit in (("name_ar", 160), ("name_en", 160)):
         value = clean_text(form.get(key))
         if not value:
             errors[key] = _("Please fill in this field.")
@@ -674,19 +718,48 @@ def _template_errors(form: dict) -> dict:
             errors[key] = _("Too long: at most %(n)s characters.", n=limit)
     if form.get("purpose") not in PURPOSES:
         errors["purpose"] = _("Choose what the template is for.")
-    if not (form.get("body") or "").strip():
-        errors["body"] = _("Please fill in this field.")
+    known = _known_fields(form.get("purpose", ""), form.get("extra_fields", ""))
+    if form.get("paragraphs") is not None:
+        try:
+            form["subject"] = structured.build_subject(clean_text(form.get("subject_text")), known)
+        except structured.TextProblem as exc:
+            errors["subject_text"] = str(exc.message)
+        try:
+            form["body"] = structured.build_body(form["paragraphs"], known)
+        except structured.TextProblem as exc:
+            errors["paragraphs"] = str(exc.message)
+        if not form.get("subject") and "subject_text" not in errors:
+            errors["subject_text"] = _("Please fill in this field.")
+        if not form.get("body") and "paragraphs" not in errors:
+            errors["paragraphs"] = _("Write at least one paragraph.")
+    else:
+        if not clean_text(form.get("subject")):
+            errors["subject"] = _("Please fill in this field.")
+        if not (form.get("body") or "").strip():
+            errors["body"] = _("Please fill in this field.")
+    if len(clean_text(form.get("subject"))) > 300 and "subject" not in errors:
+        errors["subject" if form.get("paragraphs") is None else "subject_text"] = _(
+            "Too long: at most %(n)s characters.", n=300)
     for key, limit in (("body", 50000), ("css", 20000), ("extra_fields", 4000)):
         if len(form.get(key) or "") > limit:
-            errors[key] = _("Too long: at most %(n)s characters.", n=limit)
+            errors["paragraphs" if key == "body" and form.get("paragraphs") is not None else key] = _(
+                "Too long: at most %(n)s characters.", n=limit)
     if not errors:
         try:
             service.check_version(form["subject"], form["body"], form.get("extra_fields", ""))
         except letter_render.TemplateProblem as exc:
             target = "subject" if exc.message.startswith("subject") else (
                 "extra_fields" if exc.message.startswith("extra") else "body")
+            if form.get("paragraphs") is not None:
+                target = {"subject": "subject_text", "body": "paragraphs"}.get(target, target)
             errors[target] = (_("Line %(line)s: %(msg)s", line=exc.line, msg=exc.message) if exc.line
                               else exc.message)
+    if not errors and form.get("paragraphs") is None:
+        for key in ("subject", "body"):
+            unknown = sorted(letter_render.unknown_fields(form[key], known))
+            if unknown:
+                errors[key] = _("Unknown merge field: %(name)s", name=", ".join(unknown))
+                break
     return errors
 
 
@@ -701,7 +774,8 @@ class _Draft:
 def _preview(form: dict) -> dict:
     """The preview of a draft: page 1 as a PNG data URI, or the error to show."""
     errors = _template_errors(form)
-    problem = next((errors[k] for k in ("subject", "body", "extra_fields") if k in errors), None)
+    problem = next((errors[k] for k in ("subject_text", "paragraphs", "subject", "body", "extra_fields")
+                    if k in errors), None)
     if problem:
         return {"error": problem}
     try:
@@ -717,7 +791,7 @@ def _preview(form: dict) -> dict:
 
 
 @bp.get("/letters/templates")
-@roles_required(*ADMIN)
+@roles_required(*TEMPLATES)
 def templates():
     rows = service.templates(active_only=False)
     counts = dict(LetterTemplateVersion.select(LetterTemplateVersion.template, fn.MAX(LetterTemplateVersion.number))
@@ -744,25 +818,60 @@ def _save_template(template, form):
     return template, {}
 
 
-@bp.route("/letters/templates/new", methods=["GET", "POST"])
-@roles_required(*ADMIN)
-def new_template():
-    form, errors, preview = _template_form(), {}, None
+def _asks_advanced() -> bool:
+    """The advanced (raw) editor: ``mode=advanced``, or a form that sends the raw body and no paragraphs."""
+    if request.values.get("mode") == "advanced":
+        return True
+    return request.method == "POST" and "body" in request.form and "p" not in request.form
+
+
+def _editor(template, versions, shown):
+    """The template editor (new or existing): the structured editor, or the raw one behind the admins'
+    "advanced" switch. Paragraph buttons (add, remove, move) post the form back and redraw it; they save
+    nothing. A version without a structured form opens in the advanced editor (admins) or read-only."""
+    is_admin = current_user.has_role("admin")
+    base = _template_form(template, shown)
+    advanced = is_admin and (_asks_advanced() or base["paragraphs"] is None)
+    locked = not is_admin and base["paragraphs"] is None
+    form, errors, preview = base, {}, None
     if request.method == "POST":
-        form = request.form.to_dict()
-        if form.get("action") == "preview":
+        if locked or (_asks_advanced() and not is_admin):
+            abort(403)
+        form = _posted_form(base, advanced)
+        op = request.form.get("op", "")
+        if op and not advanced:
+            form["paragraphs"] = structured.move(form["paragraphs"], op)
+        elif request.form.get("action") == "preview":
             preview = _preview(form)
         else:
-            template, errors = _save_template(None, form)
-            if template is not None:
-                flash(_("The template was saved as version %(n)s.", n=1), "success")
-                return redirect(url_for("letters.edit_template", template_id=template.id)), 303
-    return render("letters/template_form.html", tpl=None, versions=[], form=form, errors=errors,
-                  preview=preview, purposes=PURPOSES, field_help=letter_render.FIELD_HELP), (422 if errors else 200)
+            saved, errors = _save_template(template, form)
+            if saved is not None:
+                number = service.current_version(saved).number
+                flash(_("The template was saved as version %(n)s.", n=number), "success")
+                return redirect(url_for("letters.edit_template", template_id=saved.id,
+                                        **({"mode": "advanced"} if advanced else {}))), 303
+    known = sorted(_known_fields(form.get("purpose", ""), form.get("extra_fields", "")))
+    return render("letters/template_form.html", tpl=template, versions=versions, shown=shown, form=form,
+                  errors=errors, preview=preview, purposes=PURPOSES, field_help=letter_render.FIELD_HELP,
+                  known=known, advanced=advanced, locked=locked, is_admin=is_admin,
+                  typed_fields=_typed_fields(form.get("extra_fields", ""))), (422 if errors else 200)
+
+
+def _typed_fields(spec: str) -> list:
+    try:
+        return service.parse_extra_fields(spec)
+    except letter_render.TemplateProblem:
+        return []
+
+
+@bp.route("/letters/templates/new", methods=["GET", "POST"])
+@roles_required(*TEMPLATES)
+def new_template():
+    return _editor(None, [], None)
 
 
 @bp.route("/letters/templates/<int:template_id>", methods=["GET", "POST"])
-@roles_required(*ADMIN)
+@roles_required(*TEMPLATES)
 def edit_template(template_id):
     template = LetterTemplate.get_or_none(LetterTemplate.id == template_id)
     if template is None:
@@ -771,30 +880,25 @@ def edit_template(template_id):
                     .join(User, JOIN.LEFT_OUTER, on=(LetterTemplateVersion.created_by == User.id), attr="created_by")
                     .where(LetterTemplateVersion.template == template)
                     .order_by(LetterTemplateVersion.number.desc()))
-    shown = versions[0]
     wanted = parse_int(request.args.get("version"), 0)
-    shown = next((v for v in versions if v.number == wanted), shown)
-    form, errors, preview = _template_form(template, shown), {}, None
-    if request.method == "POST":
-        form = request.form.to_dict()
-        if form.get("action") == "preview":
-            preview = _preview(form)
-        else:
-            saved, errors = _save_template(template, form)
-            if saved is not None:
-                flash(_("The template was saved as version %(n)s.", n=service.current_version(template).number),
-                      "success")
-                return redirect(url_for("letters.edit_template", template_id=template.id)), 303
-    return render("letters/template_form.html", tpl=template, versions=versions, shown=shown, form=form,
-                  errors=errors, preview=preview, purposes=PURPOSES, field_help=letter_render.FIELD_HELP), \
-        (422 if errors else 200)
+    shown = next((v for v in versions if v.number == wanted), versions[0])
+    return _editor(template, versions, shown)
 
 
 @bp.post("/letters/templates/preview")
-@roles_required(*ADMIN)
+@roles_required(*TEMPLATES)
 def preview_template():
-    """The live preview (htmx): page 1 of the draft with example data, or the error with its line."""
-    return render("letters/_preview.html", preview=_preview(request.form.to_dict()))
+    """The live preview (htmx): page 1 of the draft with example data, or the error with its line. The
+    structured editor sends paragraphs (``p``); the advanced one, admins only, the raw texts."""
+    advanced = _asks_advanced()
+    if advanced and not current_user.has_role("admin"):
+        abort(403)
+    base = {"css": "", "extra_fields": ""}
+    template = LetterTemplate.get_or_none(LetterTemplate.id == parse_int(request.form.get("template_id"), 0))
+    if template is not None:
+        version = service.current_version(template)
+        base = {"css": version.css, "extra_fields": version.extra_fields}
+    return render("letters/_preview.html", preview=_preview(_posted_form(base, advanced)))
 
 
 # --- batches -------------------------------------------------------------------------------------------
