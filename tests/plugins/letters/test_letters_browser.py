@@ -85,3 +85,34 @@ def test_issue_a_letter_from_a_request_and_open_its_pdf(browser, live_server, ap
         assert problems == []
     finally:
         context.close()
+
+
+def test_template_editor_merge_buttons_and_paragraph_buttons(page, live_server, app, users):
+    """The structured editor in a browser: a merge-field button inserts its placeholder at the cursor, a
+    paragraph button redraws the paragraphs (htmx) without saving, and the script breaks no CSP rule."""
+    from playwright.sync_api import expect
+
+    from plugins.letters import service
+
+    with app.app_context(), database.connection_context():
+        template_id = service.template_by_key("general").id
+    problems = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
+    sign_in(page, live_server, "manager")
+    page.goto(live_server(f"/letters/templates/{template_id}"))
+    htmx_settled(page)
+    buttons = page.locator("[data-merge-buttons]")
+    expect(buttons).to_be_visible()
+    first = page.locator("#f-p0")
+    first.click()
+    first.press("End")
+    buttons.locator("button[data-insert='org_name']").click()
+    expect(first).to_have_value(re.compile(r"\{\{ org_name \}\}$"))
+    second_text = page.locator("#f-p1").input_value()
+    page.locator("#f-p1 ~ .paragraph-tools button[value='up:1']").click()
+    expect(page.locator("#f-p0")).to_have_value(second_text)
+    htmx_settled(page)
+    expect(page.locator("#f-p1")).to_have_value(re.compile(r"\{\{ org_name \}\}$"))
+    expect(page.locator("[data-merge-buttons]")).to_be_visible()
+    assert problems == []
