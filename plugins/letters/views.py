@@ -31,8 +31,7 @@ from portal.uploads import UploadError, path_for, read_stored, store_upload
 from portal.validators import ValidationError
 
 from . import render as letter_render
-from . import structured
-from . import ISSUE_ROLES, service, signing
+from . import ISSUE_ROLES, service, signing, structured
 from .models import IncomingLetter, Letter, LetterBatch, LetterTemplate, LetterTemplateVersion
 
 bp = Blueprint("letters", __name__, template_folder="templates", static_folder="static",
@@ -367,7 +366,7 @@ def _checked_issue(form: dict):
     if form.get("ref", "").strip() and ben is None:
         errors["ref"] = _("No beneficiary or request has this number.")
     elif issue_blocker(ben, case):
-        errors["ref"] = issue_blocker(ben, case)
+        errors["blocker"] = issue_blocker(ben, case)  # shown once, above the form (``blocker``)
     recipient = clean_text(form.get("recipient"))
     if len(recipient) > 200:
         errors["recipient"] = _("Too long: at most %(n)s characters.", n=200)
