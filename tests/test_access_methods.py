@@ -19,7 +19,7 @@ import pytest
 from access import ROLES, STAFF, endpoint_of, rule
 from access.core import CONTACT
 from access.core import EDIT as CORE_EDIT
-from access.letters import ADMIN as LETTERS_ADMIN
+from access.letters import TEMPLATES as LETTERS_TEMPLATES
 from access.letters import ISSUE, REGISTER
 from access.phone import PHONE
 from access.workflow import INTAKE
@@ -60,9 +60,9 @@ EXTRA = {
     ("request_types.declaration", "POST", "/admin/declaration"): rule("POST", "/admin/declaration", ADMIN),
     ("letters.batches", "POST", "/letters/batches"): rule("POST", "/letters/batches", ISSUE),
     ("letters.new_template", "POST", "/letters/templates/new"): rule("POST", "/letters/templates/new",
-                                                                     LETTERS_ADMIN),
+                                                                     LETTERS_TEMPLATES),
     ("letters.edit_template", "POST", "/letters/templates/{template}"): rule(
-        "POST", "/letters/templates/{template}", LETTERS_ADMIN),
+        "POST", "/letters/templates/{template}", LETTERS_TEMPLATES),
     ("phone.new_call", "POST", "/phone/calls/new"): rule("POST", "/phone/calls/new", PHONE),
     ("phone.call_detail", "POST", "/phone/calls/{call}"): rule("POST", "/phone/calls/{call}", PHONE),
     ("phone.cdr_upload", "POST", "/phone/cdr"): rule("POST", "/phone/cdr", PHONE),

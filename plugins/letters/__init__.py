@@ -101,6 +101,38 @@ def menu_links(user, request):
              "active": endpoint.startswith("letters.")}]
 
 
+ISSUE_ROLES = ("admin", "officer", "manager")  # who may issue a letter (views.ISSUE)
+
+
+def _issue_action(href: str, blocker: str | None) -> list[dict]:
+    action = {"label": _("Issue a letter"), "href": href, "order": 20}
+    if blocker:
+        action["disabled"] = blocker
+    return [action]
+
+
+@hookimpl
+def beneficiary_actions(beneficiary, user):
+    """"Issue a letter" on the file, with the file filled in; disabled with the reason when the file
+    was erased."""
+    if not user.has_role(*ISSUE_ROLES):
+        return None
+    from .views import issue_blocker
+
+    return _issue_action(url_for("letters.issue_form", ref=beneficiary.file_number), issue_blocker(beneficiary, None))
+
+
+@hookimpl
+def case_actions(case, user):
+    """"Issue a letter" on the request, with the request (and so its beneficiary) filled in; disabled with
+    the reason when the request is a draft or was withdrawn, or its file was erased."""
+    if not user.has_role(*ISSUE_ROLES):
+        return None
+    from .views import issue_blocker
+
+    return _issue_action(url_for("letters.issue_form", ref=case.reference), issue_blocker(case.beneficiary, case))
+
+
 @hookimpl
 def case_status_changed(case, old, new, actor):
     """Issue the letter that goes with the new status (by default the committee's decision letters).

@@ -81,6 +81,7 @@ class Letter(BaseModel):
     replaces = ForeignKeyField("self", null=True, backref="reissues", on_delete="SET NULL")
     batch = ForeignKeyField(LetterBatch, null=True, backref="letters", on_delete="SET NULL")
     entry = ForeignKeyField(TimelineEntry, null=True, backref="+", on_delete="SET NULL")
+    issue_token = CharField(max_length=40, null=True, unique=True)  # the issue form's one-time token
 
 
 class IncomingLetter(BaseModel):

@@ -56,6 +56,10 @@ FIELD_HELP = {
 }
 
 
+# The committee minutes' own merge fields (``service.minutes_fields``).
+MINUTES_FIELDS = ("session_date", "chair_name", "members", "quorum", "decisions", "session_title")
+
+
 # Letters are Arabic documents whatever the interface language: the request types and statuses
 # they name are spelled here, so a letter never depends on a catalog being compiled.
 REQUEST_TYPE_AR = {
@@ -121,6 +125,26 @@ def check_syntax(source: str, label: str) -> None:
         _ENV.parse(source)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"{label}: {exc.message}", exc.lineno) from None
+
+
+def used_fields(source: str) -> set[str]:
+    """Names a template reads (for the editor's field list)."""
+    try:
+        tree = _ENV.parse(source)
+    except TemplateSyntaxError:
+        return set()
+    return {n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}
+
+
+def unknown_fields(source: str, known: set[str]) -> set[str]:
+    """Names ``source`` reads that are neither ``known`` merge fields nor its own variables (a loop's
+    target, ``set``) nor the sandbox's globals. Empty when the source does not compile."""
+    try:
+        tree = _ENV.parse(source)
+    except TemplateSyntaxError:
+        return set()
+    own = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    return used_fields(source) - set(known) - own - set(_ENV.globals) - {"loop"}
 
 
 def render_fragment(source: str, context: dict, label: str) -> Markup:
@@ -248,6 +272,7 @@ class LetterDocument:
     officer: str = ""
     draft: bool = False
     custom_recipient: bool = False
+    watermark: str = "مسودة للمعاينة"
 
     @property
     def verify_display(self) -> str:

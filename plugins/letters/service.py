@@ -285,14 +285,59 @@ def _sign(pdf: bytes, number: str, prepared) -> bytes:
                             error=str(exc)[:200])) from None
 
 
+PREVIEW_WATERMARK = "معاينة — لم يصدر"
+
+
+def preview_letter(*, template: LetterTemplate, beneficiary=None, case=None, actor=None, extra: dict | None = None,
+                   recipient: str = "") -> bytes:
+    """The PDF the letter would be, with this data, before it is issued: the same template, merge fields
+    and layout, with a "preview — not issued" watermark, no registry number and no QR code. Takes no
+    number, writes nothing and is never signed. Raises IssueError like ``issue_letter``."""
+    if case is not None and beneficiary is None:
+        beneficiary = case.beneficiary
+    version = current_version(template)
+    context = render.merge_fields(beneficiary=beneficiary, case=case, officer=actor,
+                                  extra={k: v for k, v in (extra or {}).items() if not k.endswith("__raw")})
+    doc = _compose(version, context, number="", issued_on=render.riyadh_today(), recipient=clean_text(recipient)[:200],
+                   draft=True)
+    doc.watermark = PREVIEW_WATERMARK
+    pdf, _pages = render.html_to_pdf(render.document_html(doc))
+    return pdf
+
+
+def letter_for_token(token: str | None) -> Letter | None:
+    """The letter an issue form's one-time token already produced (a second click, a resent form)."""
+    if not token:
+        return None
+    return Letter.get_or_none(Letter.issue_token == token)
+
+
 def issue_letter(*, template: LetterTemplate, beneficiary=None, case=None, actor=None, extra: dict | None = None,
                  recipient: str = "", replaces: Letter | None = None, batch: LetterBatch | None = None,
-                 base_url: str | None = None) -> Letter:
+                 base_url: str | None = None, token: str | None = None) -> Letter:
     """Render, number and store one letter in one transaction; put it on the timeline.
 
     ``extra``: already cleaned extra-field values (``clean_extras``). Raises IssueError with nothing
     written when a merge field has no data, the template is broken, or signing is configured and the
-    certificate cannot be used. When signing is configured the PDF is signed before it is stored."""
+    certificate cannot be used. When signing is configured the PDF is signed before it is stored.
+
+    ``token``: the issue form's one-time token. A form sent twice (a double click, a reload) gets the
+    letter the first one issued, with no second number: the token is looked up once the numbering lock
+    is held, and its unique index settles two PostgreSQL transactions racing past that look-up."""
+    try:
+        return _issue_letter(template=template, beneficiary=beneficiary, case=case, actor=actor, extra=extra,
+                             recipient=recipient, replaces=replaces, batch=batch, base_url=base_url, token=token)
+    except IntegrityError:
+        existing = letter_for_token(token)
+        if existing is None or database.obj.in_transaction():
+            raise
+        return existing
+
+
+def _issue_letter(*, template, beneficiary, case, actor, extra, recipient, replaces, batch, base_url, token):
+    existing = letter_for_token(token)
+    if existing is not None:
+        return existing
     if case is not None and beneficiary is None:
         beneficiary = case.beneficiary
     version = current_version(template)
@@ -310,6 +355,9 @@ def issue_letter(*, template: LetterTemplate, beneficiary=None, case=None, actor
         _warm["done"] = True
     year = dates.hijri_year(today)
     with _issuing_transaction():
+        existing = letter_for_token(token)
+        if existing is not None:
+            return existing
         sequence = next_value(f"letters_out_{year}")
         number = f"{OUT_PREFIX}-{year}-{sequence:06d}"
         code = secrets.token_hex(5)
@@ -326,7 +374,7 @@ def issue_letter(*, template: LetterTemplate, beneficiary=None, case=None, actor
             recipient_initials=render.initials(*(who.split()[:1] + who.split()[-1:])) if who else "",
             subject=doc.subject[:300], fields={k: str(v) for k, v in extra.items()}, issued_by=actor,
             pdf_sha256=stored.sha256, pdf_size=stored.size, page_count=pages, verify_code=code,
-            replaces=replaces, batch=batch,
+            replaces=replaces, batch=batch, issue_token=token or None,
         )
         if replaces is not None:
             _revoke(replaces, reason=f"أعيد إصداره برقم {number}", actor=actor)

@@ -6,6 +6,7 @@ import base64
 import csv
 import datetime as dt
 import io
+import secrets
 
 from flask import Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for
 from flask_babel import gettext as _
@@ -31,13 +32,14 @@ from portal.validators import ValidationError
 from portal.workflow.machine import SUBMITTED_STATUSES
 
 from . import render as letter_render
-from . import service, signing
+from . import ISSUE_ROLES, service, signing, structured
 from .models import IncomingLetter, Letter, LetterBatch, LetterTemplate, LetterTemplateVersion
 
-bp = Blueprint("letters", __name__, template_folder="templates")
+bp = Blueprint("letters", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/letters/static")
 
 READ = ("admin", "officer", "manager", "researcher", "committee")
-ISSUE = ("admin", "officer", "manager")
+ISSUE = ISSUE_ROLES
 REGISTER = ("admin", "officer")
 DOWNLOAD = ("admin", "officer", "manager")
 REVOKE = ("admin", "manager")
@@ -285,7 +287,29 @@ def send(letter_id):
 
 # --- issuing -----------------------------------------------------------------------------------------
 
-def _issue_context(form: dict, errors: dict, status_message: str = ""):
+TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+def _form_token(value) -> str:
+    """The issue form's one-time token: kept when it is well formed, a new one otherwise."""
+    value = value or ""
+    if 16 <= len(value) <= 40 and set(value) <= TOKEN_CHARS:
+        return value
+    return secrets.token_urlsafe(18)
+
+
+def issue_blocker(ben, case) -> str | None:
+    """Why no letter can be issued for this file or request now (None when one can)."""
+    if ben is not None and ben.erased_at is not None:
+        return _("The beneficiary's file was erased; no letter can be issued for it.")
+    if case is not None and case.status == "withdrawn":
+        return _("The request was withdrawn; no letter can be issued for it.")
+    if case is not None and case.status == "draft":
+        return _("The request is still a draft; submit it before issuing a letter.")
+    return None
+
+
+def _issue_context(form: dict, errors: dict, status_message: str = "", preview: dict | None = None):
     all_templates = service.templates()
     chosen = next((t for t in all_templates if t.key == form.get("template")), None)
     fields = []
@@ -295,51 +319,142 @@ def _issue_context(form: dict, errors: dict, status_message: str = ""):
         except letter_render.TemplateProblem:
             fields = []
     ben, case = find_subject(form.get("ref", ""))
+    form["token"] = _form_token(form.get("token"))
     return {"templates": all_templates, "chosen": chosen, "extra": fields, "form": form, "errors": errors,
-            "ben": ben, "case": case, "message": status_message or service.signing_problem() or ""}
+            "ben": ben, "case": case, "blocker": issue_blocker(ben, case), "preview": preview,
+            "message": status_message or service.signing_problem() or ""}
+
+
+def _typed_form(source) -> dict:
+    """What the person typed, kept as typed: the template, the reference, the recipient, the token and
+    the chosen template's own fields (a template change keeps every value it can)."""
+    form = {k: (source.get(k) or "")[:5000] for k in ("template", "ref", "recipient", "token")}
+    template = service.template_by_key(form["template"]) if form["template"] else None
+    if template is not None:
+        try:
+            for f in service.parse_extra_fields(service.current_version(template).extra_fields):
+                form[f.key] = (source.get(f.key) or "")[:5000]
+        except letter_render.TemplateProblem:
+            pass
+    return form
 
 
 @bp.get("/letters/issue")
 @roles_required(*ISSUE)
 def issue_form():
-    form = {k: request.args.get(k, "") for k in ("template", "ref")}
-    return render("letters/issue.html", block="issue_form", **_issue_context(form, {}))
+    """The issue form. ``?template=`` and ``?ref=`` fill it in (the "issue a letter" buttons on the file and
+    the request link here); choosing a template reloads the form with that template's fields (htmx swaps
+    the form, and the form's "show its fields" button does the same without JavaScript)."""
+    form = _typed_form(request.args)
+    errors = {}
+    if form["template"] and not any(t.key == form["template"] for t in service.templates()):
+        errors["template"] = _("Unknown letter template; choose one from the list.")
+    if form["ref"].strip() and find_subject(form["ref"])[0] is None:
+        errors["ref"] = _("No beneficiary or request has this number.")
+    return render("letters/issue.html", block="issue_form", **_issue_context(form, errors))
 
 
-@bp.post("/letters/issue")
-@roles_required(*ISSUE)
-def issue():
-    form = request.form.to_dict()
+def _checked_issue(form: dict):
+    """Validate the sent issue form: (template, beneficiary, case, recipient, extra values, errors)."""
     errors = {}
     template = service.template_by_key(form.get("template", ""))
     if template is None or not template.active:
         errors["template"] = _("Choose a letter template.")
+        template = None
     ben, case = find_subject(form.get("ref", ""))
-    if form.get("ref") and ben is None:
+    if form.get("ref", "").strip() and ben is None:
         errors["ref"] = _("No beneficiary or request has this number.")
+    elif issue_blocker(ben, case):
+        errors["blocker"] = issue_blocker(ben, case)  # shown once, above the form (``blocker``)
     recipient = clean_text(form.get("recipient"))
     if len(recipient) > 200:
         errors["recipient"] = _("Too long: at most %(n)s characters.", n=200)
     if ben is None and not recipient and "ref" not in errors:
         errors["ref"] = _("Enter a beneficiary or request, or the recipient's name.")
     extra = {}
-    if template is not None and "template" not in errors:
+    if template is not None:
         version = service.current_version(template)
         try:
             extra, extra_errors = service.clean_extras(version, form)
             errors.update({k: str(v) for k, v in extra_errors.items()})
         except letter_render.TemplateProblem as exc:
             errors["template"] = exc.message
-    message = ""
-    if not errors:
+    return template, ben, case, recipient, extra, errors
+
+
+def _preview_images(pdf: bytes) -> dict:
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    images = []
+    for number in range(1, min(pages, 3) + 1):
+        png = letter_render.pdf_page_png(pdf, number, dpi=70)
+        if png is None:
+            return {"error": _("The preview image needs poppler-utils (pdftoppm) on the server; open the preview "
+                               "as a PDF instead.")}
+        images.append("data:image/png;base64," + base64.b64encode(png).decode())
+    return {"images": images, "pages": pages}
+
+
+@bp.post("/letters/issue")
+@roles_required(*ISSUE)
+def issue():
+    """Issue the letter (``action`` absent or "issue"); "choose" only reloads the form with the chosen
+    template's fields, and "preview" draws the letter with its data and a watermark without a number."""
+    form = _typed_form(request.form)
+    action = request.form.get("action", "issue")
+    if action == "choose":
+        return render("letters/issue.html", block="issue_form", **_issue_context(form, {}))
+    token = _form_token(form.get("token"))
+    if action == "issue" and token == form.get("token"):
+        done = service.letter_for_token(token)
+        if done is not None and done.issued_by_id == current_user.id:
+            flash(_("This form was already sent: letter %(n)s was issued once, with one number.", n=done.number),
+                  "success")
+            return redirect(url_for("letters.letter", letter_id=done.id)), 303
+    template, ben, case, recipient, extra, errors = _checked_issue(form)
+    message, preview = "", None
+    if not errors and action == "preview":
         try:
-            row = service.issue_letter(template=template, beneficiary=ben, case=case, actor=actor(), extra=extra,
-                                       recipient=recipient)
+            pdf = service.preview_letter(template=template, beneficiary=ben, case=case, actor=actor(), extra=extra,
+                                         recipient=recipient)
         except service.IssueError as exc:
             message = str(exc.message)
         else:
+            preview = _preview_images(pdf)
+            return render("letters/issue.html", block="issue_form", **_issue_context(form, {}, preview=preview))
+    elif not errors:
+        try:
+            row = service.issue_letter(template=template, beneficiary=ben, case=case, actor=actor(), extra=extra,
+                                       recipient=recipient, token=token if token == form.get("token") else None)
+        except service.IssueError as exc:
+            message = str(exc.message)
+        else:
+            if row.issued_by_id != current_user.id:  # a token sent by someone else: never hand over their letter
+                abort(409)
             flash(_("Letter %(n)s was issued.", n=row.number), "success")
             return redirect(url_for("letters.letter", letter_id=row.id)), 303
+    return render("letters/issue.html", block="issue_form", **_issue_context(form, errors, message)), 422
+
+
+@bp.post("/letters/issue/preview.pdf")
+@roles_required(*ISSUE)
+def issue_preview_pdf():
+    """The letter as it would be issued with the form's data, as a PDF with a "preview — not issued"
+    watermark and no number (nothing is written, no number is taken)."""
+    form = _typed_form(request.form)
+    template, ben, case, recipient, extra, errors = _checked_issue(form)
+    message = ""
+    if not errors:
+        try:
+            pdf = service.preview_letter(template=template, beneficiary=ben, case=case, actor=actor(), extra=extra,
+                                         recipient=recipient)
+        except service.IssueError as exc:
+            message = str(exc.message)
+        else:
+            return Response(pdf, mimetype="application/pdf",
+                            headers={"Content-Disposition": "inline; filename=letter-preview.pdf",
+                                     "Cache-Control": "no-store"})
     return render("letters/issue.html", **_issue_context(form, errors, message)), 422
 
 
@@ -538,20 +653,62 @@ def rerun_ocr(letter_id):
     return redirect(url_for("letters.incoming_letter", letter_id=row.id)), 303
 
 
-# --- templates (admin) ---------------------------------------------------------------------------------
+# --- templates (managers in the structured editor, admins also in the advanced one) --------------------
+
+TEMPLATES = ("admin", "manager")
+
+
+def _known_fields(purpose: str, extra_fields: str) -> set[str]:
+    """Merge fields a template of this purpose with these typed fields may use."""
+    known = set(letter_render.FIELD_HELP)
+    if purpose == "committee_minutes":
+        known |= set(letter_render.MINUTES_FIELDS)
+    try:
+        known |= {f.key for f in service.parse_extra_fields(extra_fields)}
+    except letter_render.TemplateProblem:
+        pass
+    return known
+
 
 def _template_form(template=None, version=None) -> dict:
+    """The form's values for a template version: the raw texts, and the structured subject and paragraphs
+    (``paragraphs`` None when the version has no structured form)."""
+    paragraphs = None
     if template is None:
-        return {"name_ar": "", "name_en": "", "purpose": "general", "active": "1", "subject": "",
-                "body": next(b["body"] for b in service.BUILTIN if b["key"] == "general"), "css": "", "extra_fields": ""}
-    return {"name_ar": template.name_ar, "name_en": template.name_en, "purpose": template.purpose,
-            "active": "1" if template.active else "", "subject": version.subject, "body": version.body,
-            "css": version.css, "extra_fields": version.extra_fields}
+        general = structured.to_paragraphs(next(b["body"] for b in service.BUILTIN if b["key"] == "general"))
+        paragraphs = [general[0], "", general[-1]]  # the greeting, a paragraph to write, the closing
+        form = {"name_ar": "", "name_en": "", "purpose": "general", "active": "1", "subject": "",
+                "body": structured.build_body(paragraphs, set()), "css": "", "extra_fields": ""}
+    else:
+        form = {"name_ar": template.name_ar, "name_en": template.name_en, "purpose": template.purpose,
+                "active": "1" if template.active else "", "subject": version.subject, "body": version.body,
+                "css": version.css, "extra_fields": version.extra_fields}
+        paragraphs = structured.to_paragraphs(form["body"])
+    subject = structured.subject_text(form["subject"])
+    form["paragraphs"] = paragraphs if subject is not None else None
+    form["subject_text"] = subject if subject is not None else form["subject"]
+    return form
+
+
+def _posted_form(base: dict, advanced: bool) -> dict:
+    """The sent editor form. The structured editor sends the subject and the paragraphs (``p``, in order);
+    the raw texts it does not show (CSS, typed fields) stay those of the version being edited."""
+    form = {k: request.form.get(k, "") for k in ("name_ar", "name_en", "purpose", "active")}
+    if advanced:
+        form.update({k: request.form.get(k, "") for k in ("subject", "body", "css", "extra_fields")})
+        form["paragraphs"], form["subject_text"] = None, form["subject"]
+    else:
+        form.update({"css": base.get("css", ""), "extra_fields": base.get("extra_fields", ""),
+                     "subject_text": request.form.get("subject_text", "")[:1000],
+                     "paragraphs": [p[:5000] for p in request.form.getlist("p")][:100]})
+    return form
 
 
 def _template_errors(form: dict) -> dict:
+    """Check the form and, for the structured editor, write its subject and body as the template's Jinja
+    (``form["subject"]``, ``form["body"]``). Unknown merge fields and broken syntax are named."""
     errors = {}
-    for key, limit in (("name_ar", 160), ("name_en", 160), ("subject", 300)):
+    for key, limit in (("name_ar", 160), ("name_en", 160)):
         value = clean_text(form.get(key))
         if not value:
             errors[key] = _("Please fill in this field.")
@@ -559,19 +716,48 @@ def _template_errors(form: dict) -> dict:
             errors[key] = _("Too long: at most %(n)s characters.", n=limit)
     if form.get("purpose") not in PURPOSES:
         errors["purpose"] = _("Choose what the template is for.")
-    if not (form.get("body") or "").strip():
-        errors["body"] = _("Please fill in this field.")
+    known = _known_fields(form.get("purpose", ""), form.get("extra_fields", ""))
+    if form.get("paragraphs") is not None:
+        try:
+            form["subject"] = structured.build_subject(clean_text(form.get("subject_text")), known)
+        except structured.TextProblem as exc:
+            errors["subject_text"] = str(exc.message)
+        try:
+            form["body"] = structured.build_body(form["paragraphs"], known)
+        except structured.TextProblem as exc:
+            errors["paragraphs"] = str(exc.message)
+        if not form.get("subject") and "subject_text" not in errors:
+            errors["subject_text"] = _("Please fill in this field.")
+        if not form.get("body") and "paragraphs" not in errors:
+            errors["paragraphs"] = _("Write at least one paragraph.")
+    else:
+        if not clean_text(form.get("subject")):
+            errors["subject"] = _("Please fill in this field.")
+        if not (form.get("body") or "").strip():
+            errors["body"] = _("Please fill in this field.")
+    if len(clean_text(form.get("subject"))) > 300 and "subject" not in errors:
+        errors["subject" if form.get("paragraphs") is None else "subject_text"] = _(
+            "Too long: at most %(n)s characters.", n=300)
     for key, limit in (("body", 50000), ("css", 20000), ("extra_fields", 4000)):
         if len(form.get(key) or "") > limit:
-            errors[key] = _("Too long: at most %(n)s characters.", n=limit)
+            errors["paragraphs" if key == "body" and form.get("paragraphs") is not None else key] = _(
+                "Too long: at most %(n)s characters.", n=limit)
     if not errors:
         try:
             service.check_version(form["subject"], form["body"], form.get("extra_fields", ""))
         except letter_render.TemplateProblem as exc:
             target = "subject" if exc.message.startswith("subject") else (
                 "extra_fields" if exc.message.startswith("extra") else "body")
+            if form.get("paragraphs") is not None:
+                target = {"subject": "subject_text", "body": "paragraphs"}.get(target, target)
             errors[target] = (_("Line %(line)s: %(msg)s", line=exc.line, msg=exc.message) if exc.line
                               else exc.message)
+    if not errors and form.get("paragraphs") is None:
+        for key in ("subject", "body"):
+            unknown = sorted(letter_render.unknown_fields(form[key], known))
+            if unknown:
+                errors[key] = _("Unknown merge field: %(name)s", name=", ".join(unknown))
+                break
     return errors
 
 
@@ -586,7 +772,8 @@ class _Draft:
 def _preview(form: dict) -> dict:
     """The preview of a draft: page 1 as a PNG data URI, or the error to show."""
     errors = _template_errors(form)
-    problem = next((errors[k] for k in ("subject", "body", "extra_fields") if k in errors), None)
+    problem = next((errors[k] for k in ("subject_text", "paragraphs", "subject", "body", "extra_fields")
+                    if k in errors), None)
     if problem:
         return {"error": problem}
     try:
@@ -602,7 +789,7 @@ def _preview(form: dict) -> dict:
 
 
 @bp.get("/letters/templates")
-@roles_required(*ADMIN)
+@roles_required(*TEMPLATES)
 def templates():
     rows = service.templates(active_only=False)
     counts = dict(LetterTemplateVersion.select(LetterTemplateVersion.template, fn.MAX(LetterTemplateVersion.number))
@@ -629,25 +816,60 @@ def _save_template(template, form):
     return template, {}
 
 
-@bp.route("/letters/templates/new", methods=["GET", "POST"])
-@roles_required(*ADMIN)
-def new_template():
-    form, errors, preview = _template_form(), {}, None
+def _asks_advanced() -> bool:
+    """The advanced (raw) editor: ``mode=advanced``, or a form that sends the raw body and no paragraphs."""
+    if request.values.get("mode") == "advanced":
+        return True
+    return request.method == "POST" and "body" in request.form and "p" not in request.form
+
+
+def _editor(template, versions, shown):
+    """The template editor (new or existing): the structured editor, or the raw one behind the admins'
+    "advanced" switch. Paragraph buttons (add, remove, move) post the form back and redraw it; they save
+    nothing. A version without a structured form opens in the advanced editor (admins) or read-only."""
+    is_admin = current_user.has_role("admin")
+    base = _template_form(template, shown)
+    advanced = is_admin and (_asks_advanced() or base["paragraphs"] is None)
+    locked = not is_admin and base["paragraphs"] is None
+    form, errors, preview = base, {}, None
     if request.method == "POST":
-        form = request.form.to_dict()
-        if form.get("action") == "preview":
+        if locked or (_asks_advanced() and not is_admin):
+            abort(403)
+        form = _posted_form(base, advanced)
+        op = request.form.get("op", "")
+        if op and not advanced:
+            form["paragraphs"] = structured.move(form["paragraphs"], op)
+        elif request.form.get("action") == "preview":
             preview = _preview(form)
         else:
-            template, errors = _save_template(None, form)
-            if template is not None:
-                flash(_("The template was saved as version %(n)s.", n=1), "success")
-                return redirect(url_for("letters.edit_template", template_id=template.id)), 303
-    return render("letters/template_form.html", tpl=None, versions=[], form=form, errors=errors,
-                  preview=preview, purposes=PURPOSES, field_help=letter_render.FIELD_HELP), (422 if errors else 200)
+            saved, errors = _save_template(template, form)
+            if saved is not None:
+                number = service.current_version(saved).number
+                flash(_("The template was saved as version %(n)s.", n=number), "success")
+                return redirect(url_for("letters.edit_template", template_id=saved.id,
+                                        **({"mode": "advanced"} if advanced else {}))), 303
+    known = sorted(_known_fields(form.get("purpose", ""), form.get("extra_fields", "")))
+    return render("letters/template_form.html", tpl=template, versions=versions, shown=shown, form=form,
+                  errors=errors, preview=preview, purposes=PURPOSES, field_help=letter_render.FIELD_HELP,
+                  known=known, advanced=advanced, locked=locked, is_admin=is_admin,
+                  typed_fields=_typed_fields(form.get("extra_fields", ""))), (422 if errors else 200)
+
+
+def _typed_fields(spec: str) -> list:
+    try:
+        return service.parse_extra_fields(spec)
+    except letter_render.TemplateProblem:
+        return []
+
+
+@bp.route("/letters/templates/new", methods=["GET", "POST"])
+@roles_required(*TEMPLATES)
+def new_template():
+    return _editor(None, [], None)
 
 
 @bp.route("/letters/templates/<int:template_id>", methods=["GET", "POST"])
-@roles_required(*ADMIN)
+@roles_required(*TEMPLATES)
 def edit_template(template_id):
     template = LetterTemplate.get_or_none(LetterTemplate.id == template_id)
     if template is None:
@@ -656,30 +878,25 @@ def edit_template(template_id):
                     .join(User, JOIN.LEFT_OUTER, on=(LetterTemplateVersion.created_by == User.id), attr="created_by")
                     .where(LetterTemplateVersion.template == template)
                     .order_by(LetterTemplateVersion.number.desc()))
-    shown = versions[0]
     wanted = parse_int(request.args.get("version"), 0)
-    shown = next((v for v in versions if v.number == wanted), shown)
-    form, errors, preview = _template_form(template, shown), {}, None
-    if request.method == "POST":
-        form = request.form.to_dict()
-        if form.get("action") == "preview":
-            preview = _preview(form)
-        else:
-            saved, errors = _save_template(template, form)
-            if saved is not None:
-                flash(_("The template was saved as version %(n)s.", n=service.current_version(template).number),
-                      "success")
-                return redirect(url_for("letters.edit_template", template_id=template.id)), 303
-    return render("letters/template_form.html", tpl=template, versions=versions, shown=shown, form=form,
-                  errors=errors, preview=preview, purposes=PURPOSES, field_help=letter_render.FIELD_HELP), \
-        (422 if errors else 200)
+    shown = next((v for v in versions if v.number == wanted), versions[0])
+    return _editor(template, versions, shown)
 
 
 @bp.post("/letters/templates/preview")
-@roles_required(*ADMIN)
+@roles_required(*TEMPLATES)
 def preview_template():
-    """The live preview (htmx): page 1 of the draft with example data, or the error with its line."""
-    return render("letters/_preview.html", preview=_preview(request.form.to_dict()))
+    """The live preview (htmx): page 1 of the draft with example data, or the error with its line. The
+    structured editor sends paragraphs (``p``); the advanced one, admins only, the raw texts."""
+    advanced = _asks_advanced()
+    if advanced and not current_user.has_role("admin"):
+        abort(403)
+    base = {"css": "", "extra_fields": ""}
+    template = LetterTemplate.get_or_none(LetterTemplate.id == parse_int(request.form.get("template_id"), 0))
+    if template is not None:
+        version = service.current_version(template)
+        base = {"css": version.css, "extra_fields": version.extra_fields}
+    return render("letters/_preview.html", preview=_preview(_posted_form(base, advanced)))
 
 
 # --- batches -------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ REGISTER = ("admin", "officer")
 DOWNLOAD = ("admin", "officer", "manager")
 REVOKE = ("admin", "manager")
 ADMIN = ("admin",)
+TEMPLATES = ("admin", "manager")  # the structured template editor (the raw one is for admins inside it)
 MINUTES = ("admin", "officer", "manager", "committee")
 
 
@@ -69,6 +70,7 @@ ACCESS = {
     "letters.send": rule("POST", "/letters/out/{letter}/send", ISSUE),
     "letters.issue_form": rule("GET", "/letters/issue", ISSUE),
     "letters.issue": rule("POST", "/letters/issue", ISSUE),
+    "letters.issue_preview_pdf": rule("POST", "/letters/issue/preview.pdf", ISSUE),
     "letters.verify_form": rule("GET", "/letters/verify", STAFF, anonymous="ok"),
     "letters.verify": rule("GET", "/letters/verify/{letter_number}?c={verify_code}", STAFF, anonymous="ok"),
     "letters.incoming": rule("GET", "/letters/incoming", READ),
@@ -79,14 +81,15 @@ ACCESS = {
     "letters.incoming_file": rule("GET", "/letters/incoming/{incoming}/file", DOWNLOAD),
     "letters.incoming_page": rule("GET", "/letters/incoming/{incoming}/pages/1.png", DOWNLOAD),
     "letters.rerun_ocr": rule("POST", "/letters/incoming/{incoming}/ocr", REGISTER),
-    "letters.templates": rule("GET", "/letters/templates", ADMIN),
-    "letters.new_template": rule("GET", "/letters/templates/new", ADMIN),
-    "letters.edit_template": rule("GET", "/letters/templates/{template}", ADMIN),
-    "letters.preview_template": rule("POST", "/letters/templates/preview", ADMIN),
+    "letters.templates": rule("GET", "/letters/templates", TEMPLATES),
+    "letters.new_template": rule("GET", "/letters/templates/new", TEMPLATES),
+    "letters.edit_template": rule("GET", "/letters/templates/{template}", TEMPLATES),
+    "letters.preview_template": rule("POST", "/letters/templates/preview", TEMPLATES),
     "letters.batches": rule("GET", "/letters/batches", ISSUE),
     "letters.batch": rule("GET", "/letters/batches/{batch}", ISSUE),
     "letters.batch_pdf": rule("GET", "/letters/batches/{batch}/pdf", ISSUE),
     "letters.session_minutes": rule("POST", "/letters/committee/{session}/minutes", MINUTES),
+    "letters.static": rule("GET", "/letters/static/template-editor.js", STAFF, anonymous="ok"),
     "letters.status": rule("GET", "/letters/status", ADMIN),
     "letters.api_issue": rule("POST", "/api/v1/letters", ISSUE, anonymous="401"),
     "letters.api_pdf": rule("GET", "/api/v1/letters/{letter_number}.pdf", READ_ALL, anonymous="401",
