@@ -50,6 +50,16 @@ def render_timeline_entry(entry, request):
 
 
 @hookimpl
+def timeline_entry_created(entry):
+    """A phone contact logged elsewhere (the profile's contact form, the API) is a call in the log."""
+    if entry.channel != "phone":
+        return None
+    from .calls import record_logged_contact
+
+    record_logged_contact(entry)
+
+
+@hookimpl
 def validate_entry_data(channel, data):
     """Call entries (``source``: cti or cdr) are written by the phone system, never through the API."""
     if channel != "phone" or "source" not in data:
