@@ -78,10 +78,10 @@ class Page:
         return "descending" if self.descending else "ascending"
 
 
-def _encode(value) -> str:
+def _encode(value, row_id) -> str:
     if isinstance(value, (dt.datetime, dt.date)):
         value = value.isoformat()
-    raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    raw = json.dumps([value, row_id], ensure_ascii=False, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -105,8 +105,9 @@ def _decode(text: str | None, sort_field, id_field):
     return value, row_id
 
 
-def capped_count(query, cap: int = COUNT_CAP) -> tuple[int, bool]:
+def capped_count(query, cap: int | None = None) -> tuple[int, bool]:
     """How many rows ``query`` has, counting at most ``cap + 1``: ``(n, more_than_cap)``."""
+    cap = COUNT_CAP if cap is None else cap
     n = query.order_by().limit(cap + 1).count()
     return min(n, cap), n > cap
 
@@ -136,7 +137,7 @@ def keyset_page(query, sorts: dict[str, Sort], args, *, id_field, default: str, 
     if more and rows:
         last = rows[-1]
         value = _value_of(last, chosen.field)
-        next_cursor = _encode([value, _value_of(last, id_field)])
+        next_cursor = _encode(value, _value_of(last, id_field))
     kept = {k: v for k, v in (filters or {}).items() if v not in (None, "", False)}
     if key != default:
         kept["sort"] = key

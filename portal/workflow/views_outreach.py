@@ -129,7 +129,6 @@ def assign(task_id):
     try:
         service.assign_task(task, actor=current_user._get_current_object(), take=take)
     except WorkflowError as exc:
-        key = f"task-{task.id}"
-        return render("outreach/queue.html", **_context({key: {"__all__": exc.message}})), exc.status
+        return render("outreach/queue.html", page_error=exc.message, **_context()), exc.status
     flash(_("The task is yours.") if take else _("The task is back with the team."), "success")
     return redirect(_back())

@@ -163,7 +163,8 @@ def test_render_timeline_entry_only_for_calls(app, make_beneficiary, in_db):
         from flask import request
 
         other = log_entry(channel="interview", summary="زيارة", beneficiary=ben)
-        plain_phone = log_entry(channel="phone", summary="اتصال مسجل يدويًا", beneficiary=ben)
+        # An internal note on the phone channel is not a call (a phone contact in or out is: test_phone_one_log).
+        plain_phone = log_entry(channel="phone", summary="ملاحظة داخلية", beneficiary=ben, direction="internal")
         pm = app.extensions["portal_pm"]
         phone_plugin = pm.get_plugin("phone")
         assert phone_plugin.render_timeline_entry(entry=other, request=request) is None
@@ -209,7 +210,7 @@ def test_call_log_pages(client, auth, in_db):
     assert 'rel="next"' in page and "after=" in page
     after = page.split("after=")[1].split("&")[0].split('"')[0]
     more = client.get(f"/phone/?after={after}", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "<html" not in more and more.count("<tr>") == 2 and 'class="prev"' in more
+    assert "<html" not in more and more.count("<tr>") == 3 and 'class="prev"' in more
     first = [int(i) for i in __import__("re").findall(r"/phone/calls/(\d+)", page)]
     second = [int(i) for i in __import__("re").findall(r"/phone/calls/(\d+)", more)]
     assert len(set(first) | set(second)) == views.PAGE_SIZE + 2 and not set(first) & set(second)
