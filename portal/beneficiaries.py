@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from . import beneficiaries_service as service
@@ -10,7 +11,9 @@ from .audit import audit
 from .auth import EDIT_ROLES, STAFF_ROLES, roles_required
 from .dates import parse_date
 from .db import database
-from .models import CATEGORIES, Branch, Case, Document, HouseholdMember
+from .hygiene import parse_int
+from .listing import Sort, keyset_page
+from .models import CATEGORIES, Beneficiary, Branch, Case, Document, HouseholdMember
 from .scope import scope_cases
 from .templating import render
 from .text import clean_text
@@ -35,16 +38,36 @@ def _form_choices():
     }
 
 
+SORTS = {
+    "updated": Sort(Beneficiary.updated_at, _l("Last update")),
+    "created": Sort(Beneficiary.created_at, _l("Registered")),
+    "name": Sort(Beneficiary.name_search, _l("Name"), descending=False),
+    "file": Sort(Beneficiary.file_number, _l("File number"), descending=False),
+}
+
+
 @bp.get("/")
 @roles_required(*STAFF_ROLES)
 def index():
+    """Search (name, ID, mobile in any format, file number, reference) or browse, keyset-paged, with the
+    category and branch filters; the page size is ``SEARCH_LIMIT``."""
     q = request.args.get("q", "")
-    limit = current_app.config["SEARCH_LIMIT"]
-    results = list(service.search_query(q, current_user).limit(limit + 1))
-    more = len(results) > limit
+    query = service.search_query(q, current_user)
+    kept = {"q": q.strip()[:100]} if q.strip() else {}
+    category = request.args.get("category") or ""
+    if category in CATEGORIES:
+        query = query.where(Beneficiary.category == category)
+        kept["category"] = category
+    branch = parse_int(request.args.get("branch"))
+    if branch:
+        query = query.where(Beneficiary.branch == branch)
+        kept["branch"] = branch
+    page = keyset_page(query, SORTS, request.args, id_field=Beneficiary.id, default="name" if q.strip() else "updated",
+                       filters=kept, size=current_app.config["SEARCH_LIMIT"])
     if q.strip():  # a look-up (by name, ID, mobile, reference) tells who is on file: audited
-        audit("read", "beneficiary_list", "", {"q": q[:100], "results": [b.id for b in results[:limit]]})
-    return render("beneficiaries/index.html", block="results", q=q, results=results[:limit], more=more)
+        audit("read", "beneficiary_list", "", {"q": q[:100], "results": [b.id for b in page.rows]})
+    return render("beneficiaries/index.html", block="results", q=q, results=page.rows, page=page, kept=kept,
+                  categories=CATEGORIES, branches=list(Branch.select().order_by(Branch.name_ar)))
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -59,13 +59,27 @@ def date_filter(value, with_time: bool = False):
     )
 
 
-def phone_filter(value):
+def phone_filter(value, link: bool = True):
+    """A phone number, isolated left to right; for staff a ``tel:`` link and, for an international
+    (E.164) number, a WhatsApp link (``https://wa.me/<digits>``). ``link=False`` where a link cannot
+    sit (inside a button) or the reader is not staff."""
     if not value:
         return ""
+    value = str(value)
+    shown = value
     if value.startswith("+966") and len(value) == 13 and value[4:].isdigit() and value[4:].isascii():
         local = "0" + value[4:]
-        return Markup('<bdi dir="ltr">%s %s %s</bdi>') % (local[:3], local[3:6], local[6:])
-    return Markup('<bdi dir="ltr">%s</bdi>') % value
+        shown = f"{local[:3]} {local[3:6]} {local[6:]}"
+    if not link:
+        return Markup('<bdi dir="ltr">%s</bdi>') % shown
+    digits = value[1:] if value.startswith("+") else value
+    if not (digits.isdigit() and digits.isascii()):
+        return Markup('<bdi dir="ltr">%s</bdi>') % shown
+    html = Markup('<span class="phone"><bdi dir="ltr"><a href="tel:%s">%s</a></bdi>') % (value, shown)
+    if value.startswith("+") and len(digits) >= 8:
+        html += Markup(' <a class="wa" href="https://wa.me/%s" rel="noopener noreferrer" target="_blank"'
+                       ' aria-label="%s">%s</a>') % (digits, _("WhatsApp %(number)s", number="\u2068" + shown + "\u2069"), _("WhatsApp"))
+    return html + Markup("</span>")
 
 
 def safe_text(value):

@@ -1,8 +1,9 @@
 """Fetch pinned front-end files from the npm registry and compile message catalogs.
 
 Used by the build hook (``hatch_build.py``) so that ``pip install .`` and editable installs
-both end with ``portal/static/vendor/htmx.min.js`` and compiled ``.mo`` files. Nothing
-fetched here is committed to the repository.
+both end with ``portal/static/vendor/htmx.min.js`` and compiled ``.mo`` files; ``make run`` and
+``make test`` (CI) also fetch axe-core for the browser tests into ``tests/browser/vendor/`` (a pin with a
+``dest``, left out of the wheel's build). Nothing fetched here is committed to the repository.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ VENDOR_DIR = ROOT / "portal" / "static" / "vendor"
 # Integrity strings as published by the registry for each pinned version.
 INTEGRITY = {
     ("htmx.org", "2.0.10"): "sha512-kdeJe7ZVwaS6QMz/ebBIVtZdpwen6L0OQ5GOhPV9MKBb196TCZeZu4yA7ZIQsaLKv7EpXz+So7KSXNuHXhj7Cw==",
+    ("axe-core", "4.14.1"): "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
 }
 
 
@@ -38,11 +40,16 @@ def _check_integrity(data: bytes, integrity: str) -> None:
         raise SystemExit(f"integrity check failed for downloaded package ({algo})")
 
 
-def fetch_vendor() -> None:
-    VENDOR_DIR.mkdir(parents=True, exist_ok=True)
+def fetch_vendor(app_only: bool = False) -> None:
+    """Fetch every pinned file; ``app_only``: only those the application serves (the wheel's build)."""
     for name, pin in _pins().items():
-        target = VENDOR_DIR / Path(pin["file"]).name
-        stamp = VENDOR_DIR / f".{name}.version"
+        if app_only and pin.get("dest"):
+            continue
+        # ``dest``: a folder of the repository for files that are not served (the tests' axe-core).
+        folder = ROOT / pin["dest"] if pin.get("dest") else VENDOR_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / Path(pin["file"]).name
+        stamp = folder / f".{name}.version"
         if target.exists() and stamp.exists() and stamp.read_text().strip() == pin["version"]:
             continue
         npm = shutil.which("npm")
@@ -96,9 +103,9 @@ def compile_catalogs() -> None:
         raise SystemExit("Message catalogs with errors:\n  " + "\n  ".join(problems))
 
 
-def main(catalogs_only: bool = False) -> None:
+def main(catalogs_only: bool = False, app_only: bool = False) -> None:
     if not catalogs_only:
-        fetch_vendor()
+        fetch_vendor(app_only=app_only)
     compile_catalogs()
 
 

@@ -21,8 +21,9 @@ from portal.audit import audit
 from portal.auth import roles_required
 from portal.dates import parse_date, saudi_days_bounds
 from portal.db import database
-from portal.hygiene import page_arg, parse_int
+from portal.hygiene import parse_int
 from portal.limiter import limiter
+from portal.listing import Sort, keyset_page
 from portal.models import Beneficiary, Case, User
 from portal.scope import can_see_case, sees_everything, visible_case_ids
 from portal.templating import render
@@ -116,8 +117,10 @@ def _day_bounds(start, end):
     return saudi_days_bounds(start, end)  # start <= at < end
 
 
-def _page() -> int:
-    return page_arg()
+# The registries are keyset-paged (portal.listing): by date (newest first) or by number.
+OUTGOING_SORTS = {"date": Sort(Letter.issued_at, _l("Date")), "number": Sort(Letter.number, _l("Number"))}
+INCOMING_SORTS = {"date": Sort(IncomingLetter.received_at, _l("Received")),
+                  "number": Sort(IncomingLetter.number, _l("Number"))}
 
 
 # --- outgoing registry -------------------------------------------------------------------------------
@@ -160,10 +163,11 @@ def _filters() -> dict:
 @roles_required(*READ)
 def outgoing():
     errors = {}
-    page = _page()
-    rows = list(outgoing_query(errors).paginate(page, PAGE_SIZE + 1))
-    return render("letters/outgoing.html", block="registry", rows=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE,
-                  page=page, filters=_filters(), errors=errors), (422 if errors else 200)
+    filters = _filters()
+    page = keyset_page(outgoing_query(errors), OUTGOING_SORTS, request.args, id_field=Letter.id, default="date",
+                       filters=filters, size=PAGE_SIZE)
+    return render("letters/outgoing.html", block="registry", rows=page.rows, page=page, filters=filters,
+                  errors=errors), (422 if errors else 200)
 
 
 def _csv_response(name: str, header: list[str], rows) -> Response:
@@ -506,10 +510,11 @@ def incoming_query(errors: dict):
 @roles_required(*READ)
 def incoming():
     errors = {}
-    page = _page()
-    rows = list(incoming_query(errors).paginate(page, PAGE_SIZE + 1))
-    return render("letters/incoming.html", block="registry", rows=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE,
-                  page=page, filters=_filters(), errors=errors), (422 if errors else 200)
+    filters = _filters()
+    page = keyset_page(incoming_query(errors), INCOMING_SORTS, request.args, id_field=IncomingLetter.id,
+                       default="date", filters=filters, size=PAGE_SIZE)
+    return render("letters/incoming.html", block="registry", rows=page.rows, page=page, filters=filters,
+                  errors=errors), (422 if errors else 200)
 
 
 @bp.get("/letters/incoming.csv")

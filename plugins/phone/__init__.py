@@ -9,9 +9,10 @@ from portal.channels import declare_channel
 
 from .privacy import anonymise_beneficiary, beneficiary_data  # noqa: F401  (hookimpls: the data protection export and erasure)
 
-# Not offered by the core's generic contact form: calls are logged on the phone desk (its own form), by
-# the CTI and by the CDR import.
-channel_info = declare_channel("phone", "الاتصالات الهاتفية", "Phone calls", "☎", order=20, manual=False)
+# Offered by the core's generic contact form as well as the phone desk's own form: a call logged on the
+# beneficiary's file is recorded as a call in the Calls log (see ``timeline_entry_created`` below), so the
+# officer logs it where the work is.
+channel_info = declare_channel("phone", "الاتصالات الهاتفية", "Phone calls", "☎", order=20)
 
 PHONE_ROLES = ("officer", "admin")
 
@@ -56,6 +57,16 @@ def render_timeline_entry(entry, request):
 
     return Markup(render_template("phone/_entry.html", entry=entry, data=entry.data,  # nosec B704 # render_template output: the template autoescapes the call's data
                                   outcomes=OUTCOMES, causes=CAUSE_LABELS))
+
+
+@hookimpl
+def timeline_entry_created(entry):
+    """A phone contact logged elsewhere (the profile's contact form, the API) is a call in the log."""
+    if entry.channel != "phone":
+        return None
+    from .calls import record_logged_contact
+
+    record_logged_contact(entry)
 
 
 @hookimpl

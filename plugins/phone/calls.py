@@ -354,6 +354,30 @@ def log_manual_call(*, direction: str, number: str, beneficiary, occurred_at, du
     return call
 
 
+def record_logged_contact(entry: TimelineEntry) -> PhoneCall | None:
+    """A phone contact written without this plugin (the profile's contact form, the JSON API, the
+    outreach queue) becomes a call in the log: one ``PhoneCall`` row (source ``manual``, the
+    beneficiary's mobile as the number) and the entry's ``data`` of a call. Runs inside the
+    transaction that wrote the entry (the ``timeline_entry_created`` hook); entries this plugin
+    wrote itself (``data.source`` set) and internal notes are left alone."""
+    if entry.channel != "phone" or entry.direction not in ("in", "out") or (entry.data or {}).get("source"):
+        return None
+    beneficiary = Beneficiary.get_by_id(entry.beneficiary_id) if entry.beneficiary_id else None
+    actor = User.get_by_id(entry.actor_id) if entry.actor_id else None
+    number = (beneficiary.mobile if beneficiary else "") or ""
+    call = PhoneCall.create(
+        source="manual", entry=entry, direction=entry.direction, number=number, anonymous=False,
+        beneficiary=beneficiary, state="ended", started_at=entry.occurred_at, ended_at=entry.occurred_at,
+        answered_at=entry.occurred_at, answered_by=actor, updated_at=utcnow(),
+    )
+    data = dict(entry.data or {})
+    data.update(call_data(call, answered_by_name=actor.full_name if actor else ""))
+    data["topic"] = entry.summary
+    TimelineEntry.update({TimelineEntry.data: data}).where(TimelineEntry.id == entry.id).execute()
+    entry.data = data
+    return call
+
+
 def annotate_call(call: PhoneCall, entry: TimelineEntry, *, beneficiary, topic: str, outcome: str, notes: str,
                   follow_up_due, actor) -> None:
     """Save the officer's topic, outcome, notes and follow-up on a call (and who called, when the

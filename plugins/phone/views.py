@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError a
 from portal.auth import roles_required
 from portal.dates import from_saudi, parse_date
 from portal.db import utcnow
-from portal.hygiene import parse_int
+from portal.listing import Sort, date_range, day_bounds, keyset_page
 from portal.models import Beneficiary, TimelineEntry, User
 from portal.templating import render
 from portal.text import clean_text, fold_digits
@@ -120,19 +120,45 @@ def _calls_query():
             .join(answerer, JOIN.LEFT_OUTER, on=(PhoneCall.answered_by == answerer.id), attr="answered_by"))
 
 
+CALL_SORTS = {"started": Sort(PhoneCall.started_at, _l("When"))}
+KINDS = ("in", "out", "missed")
+
+
+def call_filters(args, user, errors: dict):
+    """The call log's filters, cleaned: ``(query, kept)``; ``kept`` travels in every link."""
+    query, kept = _calls_query(), {}
+    if args.get("unmatched") == "1":
+        query = query.where(PhoneCall.beneficiary.is_null() & (PhoneCall.number != ""))
+        kept["unmatched"] = "1"
+    kind = args.get("kind") or ""
+    if kind == "missed":
+        query = query.where(PhoneCall.missed == True)  # noqa: E712
+    elif kind in ("in", "out"):
+        query = query.where((PhoneCall.direction == kind) & (PhoneCall.missed == False))  # noqa: E712
+    if kind in KINDS:
+        kept["kind"] = kind
+    if args.get("mine") == "1":
+        query = query.where(PhoneCall.answered_by == user.id)
+        kept["mine"] = "1"
+    low, high = date_range(args, errors)
+    lo, hi = day_bounds(low, high)
+    if lo:
+        query = query.where(PhoneCall.started_at >= lo)
+        kept["from"] = args.get("from")
+    if hi:
+        query = query.where(PhoneCall.started_at < hi)
+        kept["to"] = args.get("to")
+    return query, kept
+
+
 @bp.get("/phone/")
 @roles_required(*PHONE_ROLES)
 def index():
-    unmatched = request.args.get("unmatched") == "1"
-    query = _calls_query()
-    if unmatched:
-        query = query.where(PhoneCall.beneficiary.is_null() & (PhoneCall.number != ""))
-    before = parse_int(request.args.get("before"))
-    if before:
-        query = query.where(PhoneCall.id < before)
-    rows = list(query.order_by(PhoneCall.id.desc()).limit(PAGE_SIZE + 1))
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    errors = {}
+    query, kept = call_filters(request.args, current_user, errors)
+    page = keyset_page(query, CALL_SORTS, request.args, id_field=PhoneCall.id, default="started", filters=kept,
+                       size=PAGE_SIZE)
+    rows = page.rows
     shared = {}
     numbers = list({c.number for c in rows if c.beneficiary_id is None and c.number.startswith("+")})
     if numbers:
@@ -140,9 +166,9 @@ def index():
 
         shared = dict(Beneficiary.select(Beneficiary.mobile, fn.COUNT(Beneficiary.id))
                       .where(Beneficiary.mobile.in_(numbers)).group_by(Beneficiary.mobile).tuples())
-    return render("phone/index.html", block="call_rows" if request.args.get("before") else None,
-                  calls=rows, next_before=rows[-1].id if more and rows else None, unmatched=unmatched,
-                  shared=shared, poll_seconds=POLL_SECONDS, number=request.args.get("number", ""))
+    return render("phone/index.html", block="call_log", calls=rows, page=page, kept=kept, args=request.args,
+                  errors=errors, unmatched=bool(kept.get("unmatched")), shared=shared, poll_seconds=POLL_SECONDS,
+                  number=request.args.get("number", "")), (422 if errors else 200)
 
 
 @bp.get("/phone/lookup")

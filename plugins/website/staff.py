@@ -13,6 +13,7 @@ from portal.audit import audit
 from portal.auth import roles_required
 from portal.db import database, utcnow
 from portal.hygiene import get_or_404
+from portal.listing import Sort, keyset_page
 from portal.models import Beneficiary
 from portal.templating import render
 from portal.text import clean_text
@@ -38,20 +39,28 @@ def _answer_form() -> dict:
 
 # ---------------------------------------------------------------- staff: the officers' queue
 
+INBOX_SORTS = {"due": Sort(Inquiry.due_at, _l("Answer due"), descending=False),
+               "received": Sort(Inquiry.created_at, _l("Received"))}
+
+
 @bp.get("/website/inbox")
 @roles_required(*QUEUE_ROLES)
 def inbox():
-    show = request.args.get("show", "open")
+    """Keyset-paged (portal.listing), filtered by state and kind, sorted by due date or arrival."""
+    show = "all" if request.args.get("show") == "all" else "open"
     query = (Inquiry.select(Inquiry, Beneficiary)
              .join(Beneficiary, JOIN.LEFT_OUTER, on=(Inquiry.beneficiary == Beneficiary.id), attr="beneficiary"))
+    kept = {"show": show} if show == "all" else {}
     if show == "open":
-        query = query.where(Inquiry.status == "open").order_by(Inquiry.due_at, Inquiry.id)
-    else:
-        show = "all"
-        query = query.order_by(Inquiry.id.desc())
-    rows = list(query.limit(200))
-    return render("website/staff/inbox.html", rows=rows, show=show, now=utcnow(), kinds=inquiries.KIND_LABELS,
-                  statuses=inquiries.STATUS_LABELS)
+        query = query.where(Inquiry.status == "open")
+    kind = request.args.get("kind") or ""
+    if kind in inquiries.KIND_LABELS:
+        query = query.where(Inquiry.kind == kind)
+        kept["kind"] = kind
+    page = keyset_page(query, INBOX_SORTS, request.args, id_field=Inquiry.id,
+                       default="due" if show == "open" else "received", filters=kept)
+    return render("website/staff/inbox.html", block="inbox", rows=page.rows, page=page, kept=kept, show=show,
+                  now=utcnow(), kinds=inquiries.KIND_LABELS, statuses=inquiries.STATUS_LABELS)
 
 
 @bp.route("/website/inbox/<int:inquiry_id>", methods=["GET", "POST"])

@@ -221,6 +221,10 @@ class OutreachTask(BaseModel):
     done_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     done_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
+    assigned_to = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL", index=True)  # migration 0011
+
+    class Meta:
+        indexes = ((("status", "due"), False),)
 
 
 WORKFLOW_MODELS = [

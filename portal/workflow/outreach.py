@@ -204,3 +204,27 @@ def complete_task(task: OutreachTask, *, actor: User, channel: str, summary: str
             update_entry(fresh.source["entry"], by=actor, follow_up_done=True)
         audit("update", "outreach_task", fresh.id, {"status": outcome}, actor=actor)
     return OutreachTask.get_by_id(task.id)
+
+
+class TaskTaken(WorkflowError):
+    status = 409
+
+
+def assign_task(task: OutreachTask, *, actor: User, take: bool = True) -> OutreachTask:
+    """"Assign to me" (``take``) or give the task back to the team; only an open task, in one transaction.
+    Taking a task someone else holds is refused (they may be on the phone with the family)."""
+    with database.atomic():
+        fresh = OutreachTask.get_by_id(task.id)
+        if fresh.status != "open":
+            raise WorkflowError(_l("This task was already handled."))
+        if take:
+            if fresh.assigned_to_id not in (None, actor.id):
+                raise TaskTaken(_l("Someone else has taken this task."))
+            new = actor.id
+        else:
+            if fresh.assigned_to_id not in (None, actor.id) and not actor.has_role("admin"):
+                raise TaskTaken(_l("Only the officer who took this task can give it back."))
+            new = None
+        OutreachTask.update(assigned_to=new).where(OutreachTask.id == fresh.id).execute()
+        audit("update", "outreach_task", fresh.id, {"assigned_to": new}, actor=actor)
+    return OutreachTask.get_by_id(task.id)

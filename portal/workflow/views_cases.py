@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from peewee import JOIN
 
@@ -13,8 +14,10 @@ from ..audit import audit
 from ..auth import EDIT_ROLES, STAFF_ROLES, roles_required
 from ..beneficiaries_service import document_values
 from ..db import database
+from ..hygiene import parse_int
 from ..labels import DOCUMENT_KIND
-from ..models import Beneficiary, Case, Document, TimelineEntry, User
+from ..listing import Sort, date_range, day_bounds, keyset_page
+from ..models import Beneficiary, Branch, Case, Document, TimelineEntry, User
 from .. import scope as _scope
 from ..plugins import channels
 from ..templating import render
@@ -81,25 +84,67 @@ def type_names() -> dict:
 
 # --- list and queue --------------------------------------------------------------------------------
 
+CASE_SORTS = {
+    "changed": Sort(Case.status_changed_at, _l("Last change")),
+    "created": Sort(Case.created_at, _l("Opened")),
+    "reference": Sort(Case.reference, _l("Reference"), descending=False),
+}
+
+
+def case_filters(args, user, errors: dict):
+    """The requests list's filters, cleaned: ``(query, kept)`` where ``kept`` goes into every link."""
+    kept = {}
+    query = Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary")
+    status = args.get("status") or ""
+    if status in machine.STATUSES:
+        query = query.where(Case.status == status)
+        kept["status"] = status
+    rtype = (args.get("type") or "")[:60]
+    if rtype:
+        query = query.where(Case.request_type == rtype)
+        kept["type"] = rtype
+    channel = args.get("channel") or ""
+    if channel in {c["key"] for c in channels()}:
+        query = query.where(Case.channel == channel)
+        kept["channel"] = channel
+    branch = parse_int(args.get("branch"))
+    if branch:
+        query = query.where(Beneficiary.branch == branch)
+        kept["branch"] = branch
+    researcher = args.get("researcher") or ""
+    if researcher == "me":
+        query = query.where(Case.assigned_researcher == user.id)
+        kept["researcher"] = "me"
+    elif parse_int(researcher):
+        query = query.where(Case.assigned_researcher == parse_int(researcher))
+        kept["researcher"] = parse_int(researcher)
+    if args.get("overdue") == "1":
+        query = query.where((Case.status == "awaiting_committee") & (Case.committee_due_at < intake.utcnow()))
+        kept["overdue"] = "1"
+    low, high = date_range(args, errors)
+    lo, hi = day_bounds(low, high)
+    if lo:
+        query = query.where(Case.created_at >= lo)
+        kept["from"] = args.get("from")
+    if hi:
+        query = query.where(Case.created_at < hi)
+        kept["to"] = args.get("to")
+    return scope_cases(query, user), kept
+
+
 @bp.get("/cases/")
 @roles_required(*STAFF_ROLES)
 def index():
-    status = request.args.get("status") or ""
-    rtype = request.args.get("type") or ""
-    overdue = request.args.get("overdue") == "1"
-    query = Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary")
-    if status in machine.STATUSES:
-        query = query.where(Case.status == status)
-    if rtype:
-        query = query.where(Case.request_type == rtype)
-    if overdue:
-        query = query.where((Case.status == "awaiting_committee") & (Case.committee_due_at < intake.utcnow()))
-    query = scope_cases(query, current_user)
-    total = query.count()
-    rows = list(query.order_by(Case.status_changed_at.desc(), Case.id.desc()).limit(200))
-    return render("cases/index.html", block="results", rows=rows, total=total, status=status, rtype=rtype,
-                  overdue=overdue, types=intake.active_request_types(), type_names=type_names(),
-                  now=intake.utcnow(), statuses=machine.STATUSES)
+    errors = {}
+    query, kept = case_filters(request.args, current_user, errors)
+    page = keyset_page(query, CASE_SORTS, request.args, id_field=Case.id, default="changed", filters=kept)
+    researchers = [u for u in User.select(User.id, User.full_name, User.roles).where(User.is_active == True)  # noqa: E712
+                   .order_by(User.full_name) if u.has_role("researcher")]
+    branches = list(Branch.select().order_by(Branch.name_ar))
+    return render("cases/index.html", block="results", page=page, rows=page.rows, args=request.args,
+                  errors=errors, kept=kept, types=intake.active_request_types(), type_names=type_names(),
+                  now=intake.utcnow(), statuses=machine.STATUSES, channel_options=channel_options(),
+                  researchers=researchers, branches=branches), (422 if errors else 200)
 
 
 @bp.get("/cases/research")

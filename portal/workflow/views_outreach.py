@@ -1,12 +1,17 @@
-"""The outreach queue: officers work through the tasks and log the contact they made."""
+"""The outreach queue: officers take tasks ("assign to me"), work through them and log the contact they
+made. The list is keyset-paged, filtered (kind, assignee, state, due dates) and sorted (portal.listing)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from peewee import JOIN
 
 from ..auth import roles_required
 from ..hygiene import get_or_404
+from ..listing import Sort, date_range, keyset_page
+from ..models import Beneficiary, User
 from ..templating import render
 from ..timeline import visible_beneficiary
 from . import outreach as service
@@ -18,16 +23,56 @@ bp = Blueprint("outreach", __name__, url_prefix="/outreach")
 
 READ_ROLES = ("officer", "delegate", "manager", "admin")
 WORK_ROLES = ("officer", "delegate", "admin")
+STATES = ("open", "done", "dismissed")
+SORTS = {
+    "due": Sort(OutreachTask.due, _l("Due date"), descending=False),
+    "created": Sort(OutreachTask.created_at, _l("Added")),
+}
 
 
-def _context(errors=None, forms=None):
-    kind = request.args.get("kind") or ""
-    if kind not in service.KINDS:
-        kind = ""
-    query = service.open_tasks(current_user, kind or None)
-    total = query.count()
-    tasks = list(query.limit(200))
-    return {"tasks": tasks, "total": total, "kind": kind, "kinds": service.KINDS, "errors": errors or {},
+def task_filters(args, user, errors: dict):
+    """``(query, kept)``: the tasks the filters in ``args`` select, and the cleaned filters for links."""
+    assignee = User.alias()
+    query = (OutreachTask.select(OutreachTask, Beneficiary, assignee)
+             .join(Beneficiary, JOIN.LEFT_OUTER, on=(OutreachTask.beneficiary == Beneficiary.id), attr="beneficiary")
+             .switch(OutreachTask)
+             .join(assignee, JOIN.LEFT_OUTER, on=(OutreachTask.assigned_to == assignee.id), attr="assigned_to"))
+    kept = {}
+    state = args.get("state") or "open"
+    if state not in STATES:
+        state = "open"
+    query = query.where(OutreachTask.status == state)
+    if state != "open":
+        kept["state"] = state
+    kind = args.get("kind") or ""
+    if kind in service.KINDS:
+        query = query.where(OutreachTask.kind == kind)
+        kept["kind"] = kind
+    who = args.get("assignee") or ""
+    if who == "me":
+        query = query.where(OutreachTask.assigned_to == user.id)
+        kept["assignee"] = who
+    elif who == "none":
+        query = query.where(OutreachTask.assigned_to.is_null())
+        kept["assignee"] = who
+    low, high = date_range(args, errors)
+    if low:
+        query = query.where(OutreachTask.due >= low)
+        kept["from"] = args.get("from")
+    if high:
+        query = query.where(OutreachTask.due <= high)
+        kept["to"] = args.get("to")
+    if user.branch_limited:
+        query = query.where(Beneficiary.branch == user.branch_id)
+    return query, kept
+
+
+def _context(errors=None, forms=None, filter_errors=None):
+    filter_errors = {} if filter_errors is None else filter_errors
+    query, kept = task_filters(request.args, current_user, filter_errors)
+    page = keyset_page(query, SORTS, request.args, id_field=OutreachTask.id, default="due", filters=kept)
+    return {"page": page, "tasks": page.rows, "kept": kept, "args": request.args, "filter_errors": filter_errors,
+            "kind": kept.get("kind", ""), "kinds": service.KINDS, "states": STATES, "errors": errors or {},
             "forms": forms or {}, "channel_options": channel_options(),
             "can_work": current_user.has_role(*WORK_ROLES)}
 
@@ -35,15 +80,31 @@ def _context(errors=None, forms=None):
 @bp.get("/")
 @roles_required(*READ_ROLES)
 def queue():
-    return render("outreach/queue.html", block="tasks", **_context())
+    ctx = _context()
+    return render("outreach/queue.html", block="tasks", **ctx), (422 if ctx["filter_errors"] else 200)
+
+
+def _task(task_id: int) -> OutreachTask:
+    task = get_or_404(OutreachTask, OutreachTask.id == task_id)
+    if task.beneficiary_id is not None:
+        visible_beneficiary(task.beneficiary_id)
+    elif current_user.branch_limited:
+        abort(403)
+    return task
+
+
+def _back() -> str:
+    """Back to the list as the officer left it (filters, sort, page), never to another site."""
+    target = request.form.get("next", "")
+    if target.startswith("/outreach/") and not target.startswith("//"):
+        return target
+    return url_for("outreach.queue")
 
 
 @bp.post("/<int:task_id>/complete")
 @roles_required(*WORK_ROLES)
 def complete(task_id):
-    task = get_or_404(OutreachTask, OutreachTask.id == task_id)
-    if task.beneficiary_id is not None:
-        visible_beneficiary(task.beneficiary_id)
+    task = _task(task_id)
     form = request.form
     try:
         service.complete_task(task, actor=current_user._get_current_object(), channel=form.get("channel", ""),
@@ -54,4 +115,18 @@ def complete(task_id):
         return render("outreach/queue.html", **_context({key: dict(exc.fields, __all__=exc.message)},
                                                          {key: form.to_dict()})), exc.status
     flash(_("The task was handled."), "success")
-    return redirect(url_for("outreach.queue"))
+    return redirect(_back())
+
+
+@bp.post("/<int:task_id>/assign")
+@roles_required(*WORK_ROLES)
+def assign(task_id):
+    """"Assign to me" (``take=1``) or give the task back (``take=0``)."""
+    task = _task(task_id)
+    take = request.form.get("take", "1") != "0"
+    try:
+        service.assign_task(task, actor=current_user._get_current_object(), take=take)
+    except WorkflowError as exc:
+        return render("outreach/queue.html", page_error=exc.message, **_context()), exc.status
+    flash(_("The task is yours.") if take else _("The task is back with the team."), "success")
+    return redirect(_back())

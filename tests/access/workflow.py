@@ -36,6 +36,7 @@ ACCESS = {
     "committee.minutes": rule("GET", "/committee/sessions/{session}/minutes", COMMITTEE_READ),
     "outreach.queue": rule("GET", "/outreach/", OUTREACH_READ),
     "outreach.complete": rule("POST", "/outreach/{task}/complete", INTAKE),
+    "outreach.assign": rule("POST", "/outreach/{task}/assign", INTAKE),
     "library.index": rule("GET", "/library/", STAFF),
     "library.create": rule("POST", "/library/", ("admin",)),
     "library.show": rule("GET", "/library/{libdoc}", STAFF),

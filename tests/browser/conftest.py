@@ -103,7 +103,15 @@ def sign_in(page, live_server, username="officer"):
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.locator("main form button[type=submit]").click()
-    expect(page.locator("nav.menu")).to_be_visible()
+    # The menu is behind a disclosure button on a narrow screen: attached, not necessarily shown.
+    expect(page.locator("nav.menu")).to_be_attached()
+
+
+def open_menu(page) -> None:
+    """Open the main menu when it is collapsed (a narrow screen)."""
+    toggle = page.locator("details[data-nav]")
+    if toggle.get_attribute("open") is None:
+        toggle.locator("summary").click()
 
 
 class LiveServer:

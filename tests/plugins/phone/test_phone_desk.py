@@ -163,7 +163,8 @@ def test_render_timeline_entry_only_for_calls(app, make_beneficiary, in_db):
         from flask import request
 
         other = log_entry(channel="interview", summary="زيارة", beneficiary=ben)
-        plain_phone = log_entry(channel="phone", summary="اتصال مسجل يدويًا", beneficiary=ben)
+        # An internal note on the phone channel is not a call (a phone contact in or out is: test_phone_one_log).
+        plain_phone = log_entry(channel="phone", summary="ملاحظة داخلية", beneficiary=ben, direction="internal")
         pm = app.extensions["portal_pm"]
         phone_plugin = pm.get_plugin("phone")
         assert phone_plugin.render_timeline_entry(entry=other, request=request) is None
@@ -196,17 +197,47 @@ def test_call_log_has_no_n_plus_one(client, auth, make_beneficiary, in_db):
 
 
 def test_call_log_pages(client, auth, in_db):
+    import datetime as dt
+
     from plugins.phone import views
 
     auth.login("officer")
-    for i in range(views.PAGE_SIZE + 2):
-        with in_db():
-            PhoneCall.create(number=f"+9665{i:08d}", state="ended")
+    start = dt.datetime(2026, 11, 1, 9, 0)
+    with in_db():
+        for i in range(views.PAGE_SIZE + 2):  # a CDR import: ids not in time order
+            PhoneCall.create(number=f"+9665{i:08d}", state="ended", started_at=start - dt.timedelta(minutes=i * 7 % 60))
     page = client.get("/phone/").get_data(as_text=True)
-    assert "before=" in page
-    before = page.split("before=")[1].split("&")[0].split('"')[0]
-    more = client.get(f"/phone/?before={before}", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "<html" not in more and more.count("<tr") == 2
+    assert 'rel="next"' in page and "after=" in page
+    after = page.split("after=")[1].split("&")[0].split('"')[0]
+    more = client.get(f"/phone/?after={after}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in more and more.count("<tr>") == 3 and 'class="prev"' in more
+    first = [int(i) for i in __import__("re").findall(r"/phone/calls/(\d+)", page)]
+    second = [int(i) for i in __import__("re").findall(r"/phone/calls/(\d+)", more)]
+    assert len(set(first) | set(second)) == views.PAGE_SIZE + 2 and not set(first) & set(second)
+
+
+def test_call_log_filters(client, auth, in_db, users):
+    import datetime as dt
+
+    auth.login("officer")
+    with in_db():
+        PhoneCall.create(number="+966501111111", state="ended", direction="in", missed=True,
+                         started_at=dt.datetime(2026, 11, 2, 6, 0))
+        PhoneCall.create(number="+966502222222", state="ended", direction="out", answered_by=users["officer"],
+                         started_at=dt.datetime(2026, 11, 3, 6, 0))
+        PhoneCall.create(number="+966503333333", state="ended", direction="in",
+                         started_at=dt.datetime(2026, 11, 4, 6, 0))
+
+    def numbers(url):
+        response = client.get(url)
+        return response.status_code, __import__("re").findall(r"tel:\+96650(\d)", response.get_data(as_text=True))
+    assert numbers("/phone/?kind=missed") == (200, ["1"])
+    assert numbers("/phone/?kind=in") == (200, ["3"])
+    assert numbers("/phone/?kind=out") == (200, ["2"])
+    assert numbers("/phone/?mine=1") == (200, ["2"])
+    assert numbers("/phone/?from=2026-11-03&to=2026-11-04") == (200, ["3", "2"])
+    bad = client.get("/phone/?from=2026-13-01&lang=en")
+    assert bad.status_code == 422 and 'value="2026-13-01"' in bad.get_data(as_text=True)
 
 
 def test_menu_and_dashboard_for_officers_only(client, auth):

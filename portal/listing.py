@@ -1,0 +1,177 @@
+"""Lists that scale: keyset pages, sortable columns, filters read from the query string, capped counts.
+
+A page is ``ORDER BY <column>, id`` with ``LIMIT n + 1`` after a cursor (the last row's column value and
+id), never an ``OFFSET``: the tenth page costs what the first does. Counts are capped: the database stops
+counting at ``COUNT_CAP + 1`` rows (``SELECT COUNT(*) FROM (... LIMIT 1001)``), and the page shows
+"1,000+" beyond it, so a count never walks a whole table.
+
+Lists use it like this::
+
+    sorts = {"due": Sort(OutreachTask.due, _l("Due date")), ...}
+    page = keyset_page(query, sorts, request.args, id_field=OutreachTask.id, default="due")
+    page.rows, page.next_args, page.count_text ...
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from peewee import AutoField, DateField, DateTimeField, ForeignKeyField, IntegerField
+
+from .dates import parse_date
+from .validators import ValidationError
+
+PAGE_SIZE = 50
+COUNT_CAP = 1000
+
+
+@dataclass
+class Sort:
+    """A sortable column: a non-null peewee field, its label, the direction it starts in."""
+
+    field: object
+    label: object
+    descending: bool = True
+
+
+@dataclass
+class Page:
+    rows: list
+    sort: str
+    descending: bool
+    next_cursor: str | None
+    count: int
+    capped: bool
+    first: bool
+    args: dict = field(default_factory=dict)
+
+    @property
+    def count_text(self) -> str:
+        """``"37"``, or ``"1,000+"`` when there are more rows than the cap."""
+        if self.capped:
+            return format_decimal(COUNT_CAP) + "+"
+        return format_decimal(self.count)
+
+    def next_args(self) -> dict:
+        """The query string of the next page: the same filters and sort, the cursor after the last row."""
+        return {**self.args, "after": self.next_cursor}
+
+    def first_args(self) -> dict:
+        return {k: v for k, v in self.args.items() if k != "after"}
+
+    def sort_args(self, key: str) -> dict:
+        """The query string for sorting by ``key``: a second click reverses the direction."""
+        args = self.first_args()
+        args.pop("dir", None)
+        args["sort"] = key
+        if key == self.sort:
+            args["dir"] = "asc" if self.descending else "desc"
+        return args
+
+    def aria_sort(self, key: str) -> str:
+        if key != self.sort:
+            return ""
+        return "descending" if self.descending else "ascending"
+
+
+def _encode(value, row_id) -> str:
+    if isinstance(value, (dt.datetime, dt.date)):
+        value = value.isoformat()
+    raw = json.dumps([value, row_id], ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(text: str | None, sort_field, id_field):
+    """The cursor's ``(value, id)``, or None when it is missing or not one this list wrote."""
+    if not text or len(text) > 400:
+        return None
+    try:
+        value, row_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        row_id = int(row_id)
+        if isinstance(sort_field, DateTimeField):
+            value = dt.datetime.fromisoformat(value)
+        elif isinstance(sort_field, DateField):
+            value = dt.date.fromisoformat(value)
+        elif isinstance(sort_field, (IntegerField, AutoField, ForeignKeyField)):
+            value = int(value)
+        elif not isinstance(value, str):
+            return None
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return value, row_id
+
+
+def capped_count(query, cap: int | None = None) -> tuple[int, bool]:
+    """How many rows ``query`` has, counting at most ``cap + 1``: ``(n, more_than_cap)``."""
+    cap = COUNT_CAP if cap is None else cap
+    n = query.order_by().limit(cap + 1).count()
+    return min(n, cap), n > cap
+
+
+def keyset_page(query, sorts: dict[str, Sort], args, *, id_field, default: str, filters: dict | None = None,
+                size: int = PAGE_SIZE) -> Page:
+    """One page of ``query`` (already filtered) sorted by ``args["sort"]`` (one of ``sorts``) and
+    ``args["dir"]``, after ``args["after"]``. ``filters`` are the query-string values the links
+    must carry (the filters the list understood, cleaned)."""
+    key = args.get("sort") if args.get("sort") in sorts else default
+    chosen = sorts[key]
+    direction = args.get("dir")
+    descending = chosen.descending if direction not in ("asc", "desc") else direction == "desc"
+    count, capped = capped_count(query)
+    cursor = _decode(args.get("after"), chosen.field, id_field)
+    if cursor is not None:
+        value, row_id = cursor
+        if descending:
+            query = query.where((chosen.field < value) | ((chosen.field == value) & (id_field < row_id)))
+        else:
+            query = query.where((chosen.field > value) | ((chosen.field == value) & (id_field > row_id)))
+    order = (chosen.field.desc(), id_field.desc()) if descending else (chosen.field.asc(), id_field.asc())
+    rows = list(query.order_by(*order).limit(size + 1))
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        value = _value_of(last, chosen.field)
+        next_cursor = _encode(value, _value_of(last, id_field))
+    kept = {k: v for k, v in (filters or {}).items() if v not in (None, "", False)}
+    if key != default:
+        kept["sort"] = key
+    if direction in ("asc", "desc") and descending != chosen.descending:
+        kept["dir"] = direction
+    return Page(rows=rows, sort=key, descending=descending, next_cursor=next_cursor, count=count, capped=capped,
+                first=cursor is None, args=kept)
+
+
+def _value_of(row, field_):
+    """The stored value of one of the row's own columns (a foreign key's id, not the object)."""
+    return row.__data__.get(field_.name)
+
+
+def date_range(args, errors: dict, low: str = "from", high: str = "to"):
+    """The ``from``/``to`` dates of a filter (Hijri or Gregorian, Eastern digits), with a message in
+    ``errors`` for one that does not read as a date, or when they are the wrong way round."""
+    found = {}
+    for key in (low, high):
+        try:
+            found[key] = parse_date(args.get(key))
+        except ValidationError as exc:
+            errors[key] = str(exc.message)
+            found[key] = None
+    if found[low] and found[high] and found[high] < found[low]:
+        errors[high] = _("The end date is before the start date.")
+        found[high] = None
+    return found[low], found[high]
+
+
+def day_bounds(low: dt.date | None, high: dt.date | None):
+    """Stored datetimes are naive UTC; a Saudi calendar day starts at 21:00 UTC the day before."""
+    from .dates import SAUDI_OFFSET
+
+    lo = dt.datetime.combine(low, dt.time()) - SAUDI_OFFSET if low else None
+    hi = dt.datetime.combine(high + dt.timedelta(days=1), dt.time()) - SAUDI_OFFSET if high else None
+    return lo, hi
