@@ -21,7 +21,8 @@ from portal.dates import saudi_date
 from portal.db import database, utcnow
 from portal.models import Beneficiary, Case
 from portal.plugins import hook
-from portal.text import fold_digits, only_digits
+from portal.text import normalize_reference as parse_reference
+from portal.text import only_digits
 
 from .models import Inquiry, TrackingChallenge, TrackingLock, TrackingToken
 
@@ -45,8 +46,9 @@ PUBLIC_STATUS = {
 
 
 def normalize_reference(value: str | None) -> str:
-    text = fold_digits(value or "").strip().upper().replace(" ", "")
-    return text.replace("Q-", "Q", 1)
+    """The canonical reference from what was typed (either order, Eastern Arabic digits, any dash,
+    spaces and direction marks: ``portal.text.normalize_reference``); "" when it is not shaped like one."""
+    return parse_reference(value)
 
 
 def reference_format_ok(ref: str) -> bool:
