@@ -37,6 +37,8 @@ def register_blueprints(app):
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     from . import tasks  # noqa: F401  (registers the periodic job)
+    from . import contact_settings  # noqa: F401  (the admin's contact-details screen on the blueprint)
+    from . import form_labels  # noqa: F401  (field names for the public forms' error summary)
     from .views import bp
 
     return bp
