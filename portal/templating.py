@@ -128,11 +128,13 @@ def isolate_tokens_filter(value):
 
 def safe_text(value):
     """Untrusted text: escaped, direction overrides removed, line breaks kept, references, phone
-    numbers, IDs and dates isolated (``bidi_tokens``)."""
-    if value is None:
+    numbers, IDs and dates isolated (``bidi_tokens``), the whole in ``<bdi dir="auto">`` so that it
+    reads in the direction of its own first letter."""
+    if value is None or value == "":
         return ""
     text = bidi_tokens(strip_bidi_controls(str(value)))
-    return Markup(str(text).replace("\n", Markup("<br>")))  # nosec B704 # bidi_tokens escaped the text; only <br> is added
+    # dir="auto": an English note on an Arabic page (and the reverse) reads in its own direction.
+    return Markup('<bdi dir="auto">%s</bdi>' % str(text).replace("\n", "<br>"))  # nosec B704 # bidi_tokens escaped the text; only <bdi> and <br> are added
 
 
 def channel_label(key: str) -> str:

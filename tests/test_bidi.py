@@ -3,6 +3,7 @@ in Arabic; the plain-text helpers; references typed in any form are found."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from bidi_check import bare_tokens
@@ -178,3 +179,28 @@ def test_messages_to_beneficiaries_isolate_references(app, users, make_beneficia
         pm.unregister(plugin)
     assert sent == [f"وصل طلبك رقم {FSI}{REF}{PDI} ونرد قبل {FSI}1448-09-01{PDI}."]
     assert body == sent[0]
+
+
+def test_free_text_reads_in_its_own_direction(app, client, bidi_world, users):
+    from portal.models import Beneficiary, User
+    from portal.timeline import log_entry
+
+    with app.test_request_context(), database.connection_context():
+        log_entry(channel="phone", beneficiary=Beneficiary.get_by_id(bidi_world["ben"]), direction="in",
+                  actor=User.get_by_id(users["officer"]), summary="Asked about the food basket (English speaker)")
+    assert client.post("/login", data={"username": "officer", "password": PASSWORD}).status_code == 302
+    html = client.get(f"/beneficiaries/{bidi_world['ben']}").get_data(as_text=True)
+    assert '<bdi dir="auto">Asked about the food basket (English speaker)</bdi>' in html
+    form = client.get("/beneficiaries/new").get_data(as_text=True)
+    first_name = re.search(r'<input id="f-first_name"[^>]*>', form).group(0)
+    mobile = re.search(r'<input id="f-mobile"[^>]*>', form).group(0)
+    assert 'dir="auto"' in first_name and 'dir="ltr"' in mobile and 'dir="auto"' not in mobile
+
+
+def test_status_change_arrows_follow_the_reading_direction(app):
+    from flask import render_template_string
+
+    with app.test_request_context("/"):
+        assert render_template_string("{{ arrow }}") == "←"
+    with app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        assert render_template_string("{{ arrow }}") == "→"
