@@ -114,6 +114,7 @@ STAFF_PAGES = [
     ("profile with timeline", "officer", "/beneficiaries/{ben}"),
     ("timeline page", "officer", "/beneficiaries/{ben}/timeline"),
     ("request page", "officer", f"/cases/{REF}"),
+    ("printable request form", "officer", f"/cases/{REF}/request-form"),
     ("cases list", "officer", "/cases/"),
     ("outreach queue", "officer", "/outreach/"),
     ("calls log", "officer", "/phone/"),
