@@ -166,7 +166,7 @@ def normalize_reference(value: str | None) -> str:
         prefix = "Q"
         text = text[1:] if text.startswith("Q") else text[:-1]
     text = _DASHES.sub("-", text)
-    text = re.sub(r"\s*-\s*|\s+", "-", text.strip(" -"))
+    text = re.sub(r"\s*-\s*|\s+", "-", text.strip().strip("-").strip())
     text = re.sub(r"-{2,}", "-", text)
     match = _REF_FORWARD.fullmatch(text)
     if match:

@@ -205,3 +205,12 @@ def test_status_change_arrows_follow_the_reading_direction(app):
         assert render_template_string("{{ arrow }}") == "←"
     with app.test_request_context("/", headers={"Cookie": "lang=en"}):
         assert render_template_string("{{ arrow }}") == "→"
+
+
+def test_the_letters_lookup_accepts_the_reference_in_any_form(app, bidi_world):
+    from plugins.letters.views import find_subject
+
+    with app.test_request_context(), database.connection_context():
+        for typed in (REF, "٠٠٠١٠٧-١٤٤٨", "\u200f000107 – 1448"):
+            ben, case = find_subject(typed)
+            assert case is not None and case.reference == REF and ben.id == bidi_world["ben"], typed
