@@ -17,7 +17,7 @@ from .hygiene import parse_int
 from .models import BENEFICIARY_STATUSES, CATEGORIES, GENDERS, Beneficiary, Branch, Case
 from .scope import can_see_beneficiary, registers_in_branch, scope_beneficiaries, scope_cases
 from .sequences import next_value
-from .text import clean_text, fold_digits, normalize_name, only_digits
+from .text import clean_text, fold_digits, normalize_name, normalize_reference, only_digits
 from .uploads import UploadError, store_upload
 from .validators import ValidationError, clean_mobile, clean_national_id, id_kind
 
@@ -277,8 +277,8 @@ def search_query(q: str, user=None):
         local = local.lstrip("0")
         if len(local) >= 3:
             conditions.append(Beneficiary.mobile.contains(local))
-    ref = folded.strip()
-    if _REFERENCE.fullmatch(ref):
+    ref = normalize_reference(q)
+    if ref and not ref.startswith("Q"):
         case_ids = Case.select(Case.beneficiary).where(Case.reference == ref)
         if user is not None:
             case_ids = scope_cases(case_ids, user)
@@ -292,9 +292,6 @@ def search_query(q: str, user=None):
 
 
 _WORD = re.compile(r"[^\W_]+")
-_REFERENCE = re.compile(r"\d{4}-\d{6}")
-
-
 DOCUMENT_KINDS = ("national_id", "iqama", "family_card", "income_proof", "lease", "medical_report",
                   "death_certificate", "bank_letter", "other")
 

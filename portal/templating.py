@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import current_app, request, url_for
 from flask_babel import get_locale
@@ -13,7 +14,7 @@ from markupsafe import Markup, escape
 
 from . import dates
 from .plugins import channel_map, channels, hook
-from .text import strip_bidi_controls
+from .text import FSI, PDI, TOKEN, isolate, isolate_tokens, strip_bidi_controls
 
 
 def render(template: str, block: str | None = None, **context):
@@ -82,12 +83,72 @@ def phone_filter(value, link: bool = True):
     return html + Markup("</span>")
 
 
-def safe_text(value):
-    """Untrusted text: escaped, direction overrides removed, line breaks kept."""
+def bdi_filter(value, direction: str = "ltr"):
+    """``{{ ref|bdi }}``: a reference, ID, phone number, amount, e-mail, URL or date pattern isolated
+    left to right inside the sentence around it (``<bdi dir="ltr">``). ``{{ typed|bdi("auto") }}``:
+    text typed by someone (a search echoed back), isolated in its own direction with its tokens
+    isolated left to right. Empty stays empty."""
+    if value is None or value == "":
+        return ""
+    if direction == "auto":
+        return Markup('<bdi dir="auto">%s</bdi>') % bidi_tokens(value)
+    return Markup('<bdi dir="ltr">%s</bdi>') % value
+
+
+def bidi_tokens(value):
+    """Plain text escaped, with every reference-, phone-, ID-, amount- or date-shaped token in it
+    wrapped in ``<bdi dir="ltr">`` (flash messages, search echoes, stored summaries). Markup passes
+    unchanged; a token already between FSI and PDI is wrapped without them."""
     if value is None:
         return ""
-    text = escape(strip_bidi_controls(str(value)))
-    return Markup(str(text).replace("\n", Markup("<br>")))  # nosec B704 # the text was escaped on the line above; only <br> is added
+    if isinstance(value, Markup):  # a translated message: its text between the tags, outside any <bdi>
+        parts, depth = [], 0
+        for piece in _TAGS.split(str(value)):
+            if piece.startswith("<"):
+                name = piece[1:].split(None, 1)[0].rstrip(">/").lower() if len(piece) > 2 else ""
+                depth += 1 if name == "bdi" else -1 if name == "/bdi" else 0
+                parts.append(piece)
+            else:
+                parts.append(piece if depth > 0 else _wrap_tokens(piece, Markup))
+        return Markup("".join(parts))  # nosec B704 # the pieces come from markup; only <bdi> tags are added
+    return _wrap_tokens(str(value), escape)
+
+
+_TAGS = re.compile(r"(<[^>]*>)")
+
+
+def _wrap_tokens(text: str, escape_piece) -> str:
+    out, last = [], 0
+    for match in TOKEN.finditer(text):
+        start, end = match.start(), match.end()
+        if start and text[start - 1] == FSI and text[end:end + 1] == PDI:
+            start, end = start - 1, end + 1
+        out.append(escape_piece(text[last:start]))
+        out.append(Markup('<bdi dir="ltr">') + escape_piece(match.group(0)) + Markup("</bdi>"))
+        last = end
+    out.append(escape_piece(text[last:]))
+    return Markup("").join(out)
+
+
+def isolate_tokens_filter(value):
+    """``{% filter isolate_tokens %}``: FSI ... PDI around the tokens of a text that cannot hold
+    markup (the page title). Escaped markup stays escaped (no token contains ``&`` or ``;``)."""
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return Markup(isolate_tokens(str(value)))  # nosec B704 # already escaped markup; only FSI/PDI are added
+    return isolate_tokens(str(value))
+
+
+def safe_text(value):
+    """Untrusted text: escaped, direction overrides removed, line breaks kept, references, phone
+    numbers, IDs and dates isolated (``bidi_tokens``), the whole in ``<bdi dir="auto">`` so that it
+    reads in the direction of its own first letter."""
+    if value is None or value == "":
+        return ""
+    text = bidi_tokens(strip_bidi_controls(str(value)))
+    # dir="auto": an English note on an Arabic page (and the reverse) reads in its own direction.
+    return Markup('<bdi dir="auto">%s</bdi>' % str(text).replace("\n", "<br>"))  # nosec B704 # bidi_tokens escaped the text; only <bdi> and <br> are added
 
 
 def channel_label(key: str) -> str:
@@ -163,6 +224,10 @@ def init_app(app):
     app.jinja_env.filters["datetime"] = lambda v: date_filter(v, with_time=True)
     app.jinja_env.filters["phone"] = phone_filter
     app.jinja_env.filters["untrusted"] = safe_text
+    app.jinja_env.filters["bdi"] = bdi_filter
+    app.jinja_env.filters["bidi_tokens"] = bidi_tokens
+    app.jinja_env.filters["isolate"] = isolate
+    app.jinja_env.filters["isolate_tokens"] = isolate_tokens_filter
     app.jinja_env.globals["channel_label"] = channel_label
     app.jinja_env.globals["page_notices"] = page_notices
     app.jinja_env.globals["plugin_actions"] = plugin_actions
@@ -181,6 +246,9 @@ def init_app(app):
         return {
             "lang": lang,
             "text_dir": "rtl" if lang == "ar" else "ltr",
+            # Arrows of a change (old -> new) and of a way back, in the reading direction.
+            "arrow": "←" if lang == "ar" else "→",
+            "back_arrow": "→" if lang == "ar" else "←",
             "other_lang": "en" if lang == "ar" else "ar",
             "menu": links,
             "all_channels": channels,

@@ -84,3 +84,94 @@ def clean_text(value: str | None) -> str:
     return strip_bidi_controls(strip_controls(unicodedata.normalize("NFC", str(value)))).strip()
 
 
+
+
+# --- bidirectional text ------------------------------------------------------------------------------
+# A reference, phone number, ID or date inside Arabic text is shown in the wrong order unless it is
+# isolated: FSI (first strong isolate) ... PDI in plain text, <bdi dir="ltr"> in HTML (portal.templating).
+FSI, PDI = "\u2068", "\u2069"
+
+# The tokens that must never stand bare in right-to-left text, most specific first:
+# letter and request references (OUT-1448-000012, Q1448-000012, 1448-000123), dates (1448-09-01,
+# 01/09/1448, the pattern YYYY-MM-DD), phone numbers (+966 50 123 4567, 0501234567) and
+# ID or file numbers (six digits and more), amounts with decimals (1,500.00), URLs and e-mail addresses.
+TOKEN = re.compile(
+    r"(?<![\w+/.@-])(?:"
+    r"https?://[^\s<>\u2068\u2069]+[^\s<>.,:;!?)\]\u060c\u061b\u2068\u2069]"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|[A-Z]{2,4}-\d{4}-\d{4,6}"
+    r"|Q?\d{4}-\d{6}"
+    r"|\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}[-/]\d{1,2}[-/]\d{4}"
+    r"|(?:YYYY|DD|MM)(?:[-/](?:YYYY|MM|DD)){2}"
+    r"|\+\d{1,3}(?:[ \-]?\d){6,14}"
+    r"|0\d{2}[ \-]?\d{3}[ \-]?\d{4}"
+    r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+"
+    r"|\d{6,}"
+    r")(?![\w])"
+)
+
+
+def isolate(value) -> str:
+    """``value`` between FSI and PDI, for a token placed inside plain text (flash messages, messages
+    sent through ``send_message``, PDF text, page titles). Empty stays empty."""
+    if value is None:
+        return ""
+    text = str(value)
+    if not text or (text.startswith(FSI) and text.endswith(PDI)):
+        return text
+    return f"{FSI}{text}{PDI}"
+
+
+def _inside_isolate(text: str, start: int) -> bool:
+    return text.rfind(FSI, 0, start) > text.rfind(PDI, 0, start)
+
+
+def isolate_tokens(text: str | None) -> str:
+    """Plain ``text`` with every reference-, phone-, ID-, amount- or date-shaped token isolated
+    (FSI ... PDI). Tokens already inside an isolate are left alone, so applying it twice changes nothing."""
+    if not text:
+        return ""
+    text = str(text)
+    out, last = [], 0
+    for match in TOKEN.finditer(text):
+        if _inside_isolate(text, match.start()):
+            continue
+        out.append(text[last:match.start()])
+        out.append(FSI + match.group(0) + PDI)
+        last = match.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+# Dashes people (and keyboards) put between the two parts of a reference.
+_DASHES = re.compile("[\u002d\u058a\u05be\u2010-\u2015\u2043\u2212\ufe58\ufe63\uff0d]")
+_REF_FORWARD = re.compile(r"(\d{4})-(\d{6})")
+_REF_REVERSED = re.compile(r"(\d{6})-(\d{4})")
+
+
+def normalize_reference(value: str | None) -> str:
+    """The canonical form of a typed request (``1448-000123``) or inquiry (``Q1448-000012``) reference.
+
+    Forgiving: Eastern Arabic and Persian digits, stray spaces, direction marks and zero-width
+    characters, any dash (or a space) between the parts, and the parts in either order
+    (``000123-1448`` is how the reference looks when copied from an Arabic sentence). Returns ""
+    when what was typed is not shaped like a reference."""
+    if not value:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value))
+    text = _INVISIBLE.sub("", text).replace("\u061c", "")
+    text = fold_digits(text).upper().strip()
+    prefix = ""
+    if text.startswith("Q") or text.endswith("Q"):
+        prefix = "Q"
+        text = text[1:] if text.startswith("Q") else text[:-1]
+    text = _DASHES.sub("-", text)
+    text = re.sub(r"\s*-\s*|\s+", "-", text.strip().strip("-").strip())
+    text = re.sub(r"-{2,}", "-", text)
+    match = _REF_FORWARD.fullmatch(text)
+    if match:
+        return f"{prefix}{match.group(1)}-{match.group(2)}"
+    match = _REF_REVERSED.fullmatch(text)
+    if match:
+        return f"{prefix}{match.group(2)}-{match.group(1)}"
+    return ""

@@ -204,6 +204,7 @@ def text_of(response) -> str:
     """Visible text of an HTML response, tags removed, whitespace collapsed."""
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"</?bdi\b[^>]*>", "", html)  # an isolate is inline: it adds no space around its text
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 

@@ -75,6 +75,7 @@ EXTRA = {
         "POST", "/website/applications/{pending}", ANSWER),
     ("website.edit_page", "POST", "/website/pages/home/ar"): rule("POST", "/website/pages/home/ar", ADMIN),
     ("website.faq_admin", "POST", "/website/faq"): rule("POST", "/website/faq", ADMIN),
+    ("website.contact_settings", "POST", "/website/contact-details"): rule("POST", "/website/contact-details", ADMIN),
     ("website.faq_edit", "POST", "/website/faq/{faq}"): rule("POST", "/website/faq/{faq}", ADMIN),
     ("website.ask", "GET", "/site/ask"): public("GET", "/site/ask"),
     ("website.volunteer", "GET", "/site/volunteer"): public("GET", "/site/volunteer"),
@@ -93,6 +94,7 @@ BODIES = {
     "timeline.log_contact": lambda v: {"channel": "interview", "direction": "in", "summary": "اتصال للمتابعة"},
     "privacy.correction": lambda v: {"field": "city", "requested_value": "جدة", "channel": "phone"},
     "website.inquiry_detail": lambda v: {"answer": "نعم، يمكنكم زيارة الفرع."},
+    "website.contact_settings": lambda v: {"phone": "920012345", "address": "الطائف، حي الشهداء"},
     "beneficiaries.create": lambda v: {
         "first_name": "نورة", "father_name": "سالم", "grandfather_name": "فهد", "family_name": "العتيبي",
         "national_id": luhn_id("198765432"), "gender": "f", "mobile": "0559876543", "birth_date": "1985-03-14",

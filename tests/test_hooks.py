@@ -124,7 +124,7 @@ def test_hook_render_timeline_entry(app_config, users, make_beneficiary):
     client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
     page = client.get(f"/beneficiaries/{ben}").get_data(as_text=True)
     assert '<p class="pigeon-call">&lt;b&gt;مكالمة&lt;/b&gt;</p>' in page
-    assert '<p class="summary" dir="auto">خطاب</p>' in page  # the core's fallback for other channels
+    assert '<p class="summary" dir="auto"><bdi dir="auto">خطاب</bdi></p>' in page  # the core's fallback for other channels
 
 
 def test_hook_validate_entry_data(app_config, users, make_beneficiary):

@@ -27,7 +27,7 @@ from portal.listing import Sort, keyset_page
 from portal.models import Beneficiary, Case, User
 from portal.scope import can_see_case, sees_everything, visible_case_ids
 from portal.templating import render
-from portal.text import clean_text, fold_digits, normalize_name
+from portal.text import clean_text, fold_digits, isolate_tokens, normalize_name, normalize_reference
 from portal.uploads import UploadError, path_for, read_stored, store_upload
 from portal.validators import ValidationError
 from portal.workflow.machine import SUBMITTED_STATUSES
@@ -93,12 +93,12 @@ def actor():
 # --- finding beneficiaries and requests --------------------------------------------------------------
 
 def find_subject(ref: str):
-    """A typed reference -> (beneficiary, case). Accepts a request reference, a file number or a
-    national ID (Eastern Arabic digits too)."""
+    """A typed reference -> (beneficiary, case). Accepts a request reference (either order, any dash,
+    see ``portal.text.normalize_reference``), a file number or a national ID (Eastern Arabic digits too)."""
     ref = fold_digits(clean_text(ref)).strip()
     if not ref:
         return None, None
-    case = Case.get_or_none(Case.reference == ref)
+    case = Case.get_or_none(Case.reference == (normalize_reference(ref) or ref))
     if case is not None:
         return case.beneficiary, case
     ben = Beneficiary.get_or_none((Beneficiary.file_number == ref) | (Beneficiary.national_id == ref))
@@ -278,7 +278,7 @@ def send(letter_id):
     else:
         link = service.verify_url(row.number, row.verify_code)
         text = f"{current_app.config['ORG_NAME_AR']}: خطاب رقم {row.number} بشأن «{row.subject}». للتحقق منه: {link}"
-        result = hook().send_message(beneficiary=ben, text=text, purpose="letter", channel=ben.preferred_channel,
+        result = hook().send_message(beneficiary=ben, text=isolate_tokens(text), purpose="letter", channel=ben.preferred_channel,
                                      context={"number": row.number, "verify_url": link, "subject": row.subject})
         if result:
             audit("update", "letter", row.id, {"sent": result})

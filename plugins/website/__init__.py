@@ -53,6 +53,8 @@ def plugin_settings():
 @hookimpl
 def register_blueprints(app):
     from . import apply, staff, tasks, views  # noqa: F401  (the routes and the periodic job register themselves)
+    from . import contact_settings  # noqa: F401  (the admin's contact-details screen on the blueprint)
+    from . import form_labels  # noqa: F401  (field names for the public forms' error summary)
     from .common import bp
 
     return bp

@@ -14,7 +14,7 @@ from portal.db import database, utcnow
 from portal.models import Beneficiary, Case
 from portal.plugins import hook
 from portal.sequences import next_value
-from portal.text import clean_text
+from portal.text import clean_text, isolate_tokens
 from portal.timeline import log_entry
 from portal.validators import ValidationError, clean_mobile, clean_national_id, clean_texts
 
@@ -117,7 +117,7 @@ def answer(inquiry: Inquiry, text: str, actor) -> Inquiry:
         delivery = None
         if inquiry.beneficiary_id:
             delivery = hook().send_message(
-                beneficiary=inquiry.beneficiary, text=text, purpose="inquiry_answer", channel=None,
+                beneficiary=inquiry.beneficiary, text=isolate_tokens(text), purpose="inquiry_answer", channel=None,
                 context={"reference": inquiry.reference, "inquiry": inquiry.id},
             )
         sent = f"{delivery['channel']}:{delivery['id']}" if delivery else ""

@@ -133,3 +133,17 @@ class TrackingLock(BaseModel):
     failures = IntegerField(default=0)
     window_start = DateTimeField(default=utcnow)
     locked_until = DateTimeField(null=True)
+
+
+class SiteContact(BaseModel):
+    """The association's contact details shown on every public page (one row, edited by admins;
+    without it the ``WEBSITE_PHONE``/``WEBSITE_EMAIL``/``WEBSITE_ADDRESS`` settings are shown)."""
+
+    phone = CharField(max_length=30, default="")
+    email = CharField(max_length=120, default="")
+    address = CharField(max_length=300, default="")
+    hours = CharField(max_length=300, default="")
+    map_url = CharField(max_length=500, default="")
+    updated_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    updated_at = DateTimeField(default=utcnow)
+

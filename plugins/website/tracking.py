@@ -20,7 +20,8 @@ from portal.audit import audit
 from portal.db import database, utcnow
 from portal.models import Beneficiary, Case
 from portal.plugins import hook
-from portal.text import fold_digits, only_digits
+from portal.text import normalize_reference as parse_reference
+from portal.text import only_digits
 from portal.workflow import research
 from portal.workflow.machine import AWAITING_REPLY_STATUSES
 
@@ -46,8 +47,9 @@ PUBLIC_STATUS = {
 
 
 def normalize_reference(value: str | None) -> str:
-    text = fold_digits(value or "").strip().upper().replace(" ", "")
-    return text.replace("Q-", "Q", 1)
+    """The canonical reference from what was typed (either order, Eastern Arabic digits, any dash,
+    spaces and direction marks: ``portal.text.normalize_reference``); "" when it is not shaped like one."""
+    return parse_reference(value)
 
 
 def reference_format_ok(ref: str) -> bool:

@@ -238,9 +238,9 @@ def track():
         typed_id = only_digits(clean_text(form.get("national_id")))
         if token and token_case is None:
             ref = "token:" + token
-        elif not ref:
+        elif token_case is None and not clean_text(form.get("reference")):
             errors["reference"] = _("Enter the reference number.")
-        elif not tracking.reference_format_ok(ref):
+        elif not ref or not tracking.reference_format_ok(ref):
             errors["reference"] = _("A request reference looks like 1448-000123 (an inquiry's like Q1448-000012).")
         try:
             mobile = clean_mobile(form.get("national_id")) if typed_id else ""

@@ -25,6 +25,7 @@ from ..db import database, utcnow
 from ..labels import CASE_STATUS
 from ..models import Case
 from ..plugins import hook
+from ..text import isolate
 from .errors import StaleCase, TransitionNotAllowed
 
 STATUSES = ("draft", "submitted", "incomplete", "in_research", "awaiting_committee", "approved", "rejected",
@@ -140,7 +141,7 @@ def transition(case: Case, action: str, *, actor=None, expected_version: int | N
                                "Nothing was changed: review it and try again."))
         fresh = Case.get_by_id(fresh.id)
         with force_locale("ar"):
-            summary = _("Request %(ref)s: %(old)s → %(new)s", ref=fresh.reference, old=_status_label(old),
+            summary = _("Request %(ref)s: %(old)s → %(new)s", ref=isolate(fresh.reference), old=_status_label(old),
                         new=_status_label(target))
         entry_data = {"kind": "case_status", "action": action, "from": old, "to": target}
         entry_data.update(data or {})

@@ -10,12 +10,17 @@ from ..plugins import hook
 def notify(beneficiary, text: str, purpose: str, *, case=None, actor=None, context: dict | None = None):
     """Send ``text`` through ``send_message`` (preferred channel first) and record the attempt.
 
+    Every reference-, phone-, ID-, date- or URL-shaped token of ``text`` is isolated (FSI ... PDI,
+    ``portal.text.isolate_tokens``) before it is sent and recorded.
+
     The timeline gets one outgoing entry: on the channel that sent it with the delivery id, or on
     the ``system`` channel marked "not sent" when no enabled plugin could send. Returns the
     delivery dict or None.
     """
+    from ..text import isolate_tokens
     from ..timeline import log_entry
 
+    text = isolate_tokens(text)  # references, dates and links read left to right inside the Arabic text
     ctx = dict(context or {})
     if case is not None:
         ctx.setdefault("reference", case.reference)

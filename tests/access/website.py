@@ -71,4 +71,5 @@ ACCESS = {
     "website.edit_page": rule("GET", "/website/pages/home/ar", ADMIN),
     "website.faq_admin": rule("GET", "/website/faq", ADMIN),
     "website.faq_edit": rule("GET", "/website/faq/{faq}", ADMIN),
+    "website.contact_settings": rule("GET", "/website/contact-details", ADMIN),
 }

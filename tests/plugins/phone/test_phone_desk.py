@@ -146,7 +146,7 @@ def test_unknown_number_linked_later_moves_all_its_calls(client, auth, make_bene
         assert TimelineEntry.select().where(TimelineEntry.beneficiary.is_null(False)).count() == 0
     response = client.post("/phone/numbers/link", data={"number": "+966547776666", "beneficiary": file_number})
     assert response.status_code == 303 and f"/beneficiaries/{ben}" in response.headers["Location"]
-    assert "نُقلت مكالمتان من 0547776666" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "نُقلت مكالمتان من 0547776666" in text_of(client.get(response.headers["Location"]))
     with in_db():
         moved = TimelineEntry.select().where(TimelineEntry.beneficiary == ben)
         assert sorted(e.summary for e in moved) == ["أول اتصال", "ثاني اتصال"]
