@@ -57,6 +57,7 @@ def _defaults(app: Flask) -> dict:
         "COMMITTEE_MIN_MEMBERS": 3,
         "COMMITTEE_CHAIR_AMOUNT": 5000,
         "HUEY_IMMEDIATE": False,
+        "WORKER_STALE_MINUTES": 5,
         "RATELIMIT_LOGIN": "10 per minute",
         "SESSION_IDLE_MINUTES": 30,
         "REMEMBER_DAYS": 14,
@@ -155,6 +156,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     limiter.warn_about_workers(app)
     jobs.init_app(app)
+    from . import health  # noqa: F401  (declares the heartbeat task)
+
     templating.init_app(app)
     auth.init_app(app)
     app.register_blueprint(dashboard.bp)
