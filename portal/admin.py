@@ -85,3 +85,24 @@ def plugins():
         hooks = sorted(h.name for h in pm.get_hookcallers(module) or [])
         rows.append({"name": name, "module": getattr(module, "__name__", str(module)), "hooks": hooks})
     return render("admin/plugins.html", plugins=rows)
+
+
+@bp.get("/health")
+@roles_required("admin")
+def health():
+    """The background work: the worker's last heartbeat, the queue length, the last daily run."""
+    from .health import health as read_health
+
+    return render("admin/health.html", health=read_health())
+
+
+@bp.post("/health/probe")
+@roles_required("admin")
+def health_probe():
+    """Queue a test task; the health page shows when the worker has done it."""
+    from .db import utcnow
+    from .health import probe
+
+    probe(utcnow().isoformat(timespec="seconds"))
+    flash(_("A test task was queued. Reload this page: when the worker has done it, its time shows below."), "info")
+    return redirect(url_for("admin.health"))

@@ -263,12 +263,15 @@ def _run_command() -> click.Command:
     def callback(with_worker, worker_threads, **kwargs):
         ctx = click.get_current_context()
         worker = None
+        # SIGTERM (a service manager, a test) ends the server like Ctrl+C does, so the worker is stopped too.
+        previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         if with_worker and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
             worker = start_worker(worker_threads)
             click.echo(f"Job worker started (process {worker.pid}).")
         try:
             ctx.invoke(run_command, **kwargs)
         finally:
+            signal.signal(signal.SIGTERM, previous)
             if worker is not None:
                 code = stop_worker(worker)
                 click.echo(f"Job worker stopped (exit code {code}).")

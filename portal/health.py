@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 WORKER = "worker"
 DAILY = "daily"
+PROBE = "probe"
 
 
 def record(name: str, *, now: dt.datetime | None = None, day: dt.date | None = None, data=None) -> None:
@@ -41,6 +42,12 @@ def beat(now: dt.datetime | None = None) -> None:
 def heartbeat():
     """Every minute, through the queue itself: a worker too busy to run it counts as not processing."""
     beat()
+
+
+@task()
+def probe(asked_at: str = ""):
+    """A test task an admin queues from the health page: when it is done, the queue works end to end."""
+    record(PROBE, data={"asked_at": asked_at})
 
 
 def pending_jobs() -> int | None:
@@ -64,6 +71,7 @@ class Health:
     last_beat: dt.datetime | None
     pending: int | None
     last_daily: JobState | None
+    last_probe: JobState | None
     stale_after: int
     now: dt.datetime
 
@@ -78,11 +86,11 @@ class Health:
 
 
 def health(now: dt.datetime | None = None) -> Health:
-    """Two primary-key reads and the queue length: cheap enough for every staff page."""
-    rows = {r.name: r for r in JobState.select().where(JobState.name.in_((WORKER, DAILY)))}
+    """One primary-key read and the queue length: cheap enough for every staff page."""
+    rows = {r.name: r for r in JobState.select().where(JobState.name.in_((WORKER, DAILY, PROBE)))}
     worker = rows.get(WORKER)
     return Health(last_beat=worker.at if worker else None, pending=pending_jobs(), last_daily=rows.get(DAILY),
-                  stale_after=stale_minutes(), now=now or utcnow())
+                  last_probe=rows.get(PROBE), stale_after=stale_minutes(), now=now or utcnow())
 
 
 def daily_due(now: dt.datetime | None = None) -> bool:

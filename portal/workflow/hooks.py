@@ -66,9 +66,9 @@ def register_commands(cli):
                 raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
         with database.connection_context():
             if now is None:
-                from ..health import DAILY, record
                 from ..dates import saudi_date
                 from ..db import utcnow
+                from ..health import DAILY, record
 
                 started = utcnow()
                 counts = run_daily(started)
