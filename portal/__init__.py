@@ -58,6 +58,7 @@ def _defaults(app: Flask) -> dict:
         "COMMITTEE_CHAIR_AMOUNT": 5000,
         "HUEY_IMMEDIATE": False,
         "WORKER_STALE_MINUTES": 5,
+        "RESEARCH_DAYS": 7,
         "RATELIMIT_LOGIN": "10 per minute",
         "SESSION_IDLE_MINUTES": 30,
         "REMEMBER_DAYS": 14,

@@ -130,11 +130,12 @@ def _case_rows(rnd, now, ben_ids, year, start_case, types, officer, researcher) 
     for n, ben_id in enumerate(ben_ids):
         status = rnd.choice(statuses)
         steps = STEPS_BEFORE[status]
-        created = now - dt.timedelta(days=rnd.randint(steps * 6, 60 + steps * 6), minutes=rnd.randint(0, 600))
+        created = now - dt.timedelta(days=rnd.randint(steps * 9, 60 + steps * 9), minutes=rnd.randint(0, 600))
         at = created
         times = []
-        for _ in range(steps):  # referral, committee, decision, registration, service
-            at = min(now, at + dt.timedelta(days=rnd.randint(1, 5), minutes=rnd.randint(0, 600)))
+        for step in range(steps):  # referral, committee, decision (now and then after the 14 days), ...
+            days = rnd.randint(2, 17) if step == 2 else rnd.randint(1, 5)
+            at = min(now, at + dt.timedelta(days=days, minutes=rnd.randint(0, 600)))
             times.append(at)
         referred = times[0] if steps >= 1 else None
         awaiting = times[1] if steps >= 2 else None
