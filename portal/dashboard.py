@@ -286,7 +286,7 @@ def _indicators_section(now: dt.datetime, today: dt.date) -> dict:
         if key in deadline:
             deadline[key] = {"kept": int(kept or 0), "missed": int(total) - int(kept or 0)}
     overdue_now = Case.select().where((Case.status == "awaiting_committee") & (Case.committee_due_at < now)).count()
-    deadline_series = [Series("kept", _l("Kept"), "kept"), Series("missed", _l("Missed"), "missed")]
+    deadline_series = [Series("kept", _l("Deadline kept"), "kept"), Series("missed", _l("Deadline missed"), "missed")]
     deadline_chart = bar_chart([(month_label[k], deadline[k]) for k in months], deadline_series,
                                title=_l("The committee's 14-day deadline"), rtl=rtl)
 

@@ -10,7 +10,7 @@ from ..models import Case
 
 # The policy's seven steps (design: "How a beneficiary's transaction is handled").
 STEPS = (
-    ("receive", _l("Received")),
+    ("receive", _l("Reception")),
     ("documents", _l("Data and documents checked")),
     ("research", _l("Social research")),
     ("declaration", _l("Declaration")),
