@@ -56,6 +56,8 @@ def _defaults(app: Flask) -> dict:
         "AUDIT_EXPORT_LIMIT": 100000,
         "QUIET_HOURS": "22:00-08:00",
         "HUEY_IMMEDIATE": False,
+        "WORKER_STALE_MINUTES": 5,
+        "RESEARCH_DAYS": 7,
         "RATELIMIT_LOGIN": "10 per minute",
         "SESSION_IDLE_MINUTES": 30,
         "REMEMBER_DAYS": 14,
@@ -162,6 +164,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     limiter.warn_about_workers(app)
     jobs.init_app(app)
+    from . import health  # noqa: F401  (declares the heartbeat task)
+
     templating.init_app(app)
     auth.init_app(app)
     app.register_blueprint(dashboard.bp)

@@ -164,3 +164,24 @@ def plugins():
     disabled = sorted(n for n in available_plugins() if n not in enabled)
     units = {"seconds": _("seconds"), "minutes": _("minutes"), "hours": _("hours"), "days": _("days"), "MB": _("MB")}
     return render("admin/plugins.html", plugins=rows, disabled=disabled, units=units)
+
+
+@bp.get("/health")
+@roles_required("admin")
+def health():
+    """The background work: the worker's last heartbeat, the queue length, the last daily run."""
+    from .health import health as read_health
+
+    return render("admin/health.html", health=read_health())
+
+
+@bp.post("/health/probe")
+@roles_required("admin")
+def health_probe():
+    """Queue a test task; the health page shows when the worker has done it."""
+    from .db import utcnow
+    from .health import probe
+
+    probe(utcnow().isoformat(timespec="seconds"))
+    flash(_("A test task was queued. Reload this page: when the worker has done it, its time shows below."), "info")
+    return redirect(url_for("admin.health"))

@@ -2,7 +2,11 @@
 create/list/revoke, backup, restore, plugin commands."""
 from __future__ import annotations
 
+import os
 import secrets
+import signal
+import subprocess  # nosec B404 # starts the portal's own worker (sys.executable -m portal worker)
+import sys
 
 import click
 from flask import current_app
@@ -53,9 +57,12 @@ def register(app) -> None:
     @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
     @with_appcontext
     def worker_command(workers):
-        """Run the background job consumer (huey)."""
+        """Run the background job consumer (huey): notifications, letter batches, the daily outreach
+        selection (run at start when it has not run today), the heartbeat shown on the health panel."""
+        from .health import on_worker_start
         from .jobs import run_consumer
 
+        on_worker_start(current_app._get_current_object())
         run_consumer(workers=workers)
 
     @cli.group("user")
@@ -229,4 +236,66 @@ def register(app) -> None:
     app.extensions["portal_pm"].hook.register_commands(cli=cli)
 
 
-main = FlaskGroup(create_app=_create_app, add_version_option=False, help="Sila (صلة) beneficiary-relations portal.")
+def start_worker(workers: int = 2) -> subprocess.Popen:
+    """``portal worker`` in a child process with this process's environment (same instance, same settings)."""
+    return subprocess.Popen([sys.executable, "-m", "portal", "worker", "--workers", str(workers)])  # nosec B603 # fixed arguments, no shell
+
+
+def stop_worker(proc: subprocess.Popen, timeout: float = 15) -> int | None:
+    """Stop the worker: SIGINT lets running tasks finish (Ctrl+C in the terminal has already sent it),
+    SIGTERM after ``timeout`` seconds, SIGKILL as the last resort. Returns its exit code."""
+    for stop in (lambda: proc.send_signal(signal.SIGINT), proc.terminate, proc.kill):
+        if proc.poll() is not None:
+            break
+        stop()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            continue
+    return proc.poll()
+
+
+def _run_command() -> click.Command:
+    """Flask's ``run`` (same options) that also runs the job worker in a child process, unless
+    ``--without-worker``; one Ctrl+C stops both. With the reloader, only the watching process starts it."""
+    from flask.cli import run_command
+
+    def callback(with_worker, worker_threads, **kwargs):
+        ctx = click.get_current_context()
+        worker = None
+        # SIGTERM (a service manager, a test) ends the server like Ctrl+C does, so the worker is stopped too.
+        previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        if with_worker and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+            worker = start_worker(worker_threads)
+            click.echo(f"Job worker started (process {worker.pid}).")
+        try:
+            ctx.invoke(run_command, **kwargs)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            if worker is not None:
+                code = stop_worker(worker)
+                click.echo(f"Job worker stopped (exit code {code}).")
+
+    params = list(run_command.params) + [
+        click.Option(["--with-worker/--without-worker"], default=True, show_default=True,
+                     help="Also run the background job worker (portal worker) until the server stops."),
+        click.Option(["--worker-threads"], default=2, show_default=True, type=click.IntRange(1, 64),
+                     help="Threads of that worker."),
+    ]
+    return click.Command("run", callback=callback, params=params, short_help="Run the server and the job worker.",
+                         help="Run the development server and, unless --without-worker, the job worker (huey) "
+                              "beside it; Ctrl+C stops both.")
+
+
+def _build_main() -> FlaskGroup:
+    from flask.cli import routes_command, shell_command
+
+    group = FlaskGroup(create_app=_create_app, add_version_option=False, add_default_commands=False,
+                       help="Sila (صلة) beneficiary-relations portal.")
+    group.add_command(_run_command())
+    group.add_command(shell_command)
+    group.add_command(routes_command)
+    return group
+
+
+main = _build_main()

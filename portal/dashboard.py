@@ -1,23 +1,51 @@
-"""The officer's dashboard: today's contacts, open requests, follow-ups due, plugin widgets."""
+"""The dashboard: each role lands on its own work, most urgent first.
+
+- officer (and the branch delegate, limited to their branch by ``portal.scope``): call-backs and follow-ups
+  due, today's walk-ins, incomplete requests, messages not delivered, today's contacts, open requests;
+- researcher: the visits assigned to them, by due date (referral + ``PORTAL_RESEARCH_DAYS``);
+- committee member: the next session's agenda with the research summaries;
+- manager: indicators (requests by state and month, the committee's 14-day deadline kept or missed,
+  contacts by channel) as inline SVG charts with their data tables;
+- admin: the system's health (``portal.health``).
+
+A user with several roles sees each role's section in that order; plugins' ``dashboard_widgets`` follow.
+Every list is one aggregate or one limited query (no per-row queries); counts cover what is shown only."""
 from __future__ import annotations
 
+import datetime as dt
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from peewee import JOIN, fn, prefetch
+from peewee import JOIN, OP, Expression, Value, fn, prefetch
+from peewee import Case as SqlCase
 
 from . import scope
 from .auth import STAFF_ROLES, roles_required
-from .dates import saudi_day_bounds, saudi_today
+from .dates import saudi_date, saudi_day_bounds, saudi_today
 from .db import utcnow
-from .models import Attachment, Beneficiary, Case, TimelineEntry
+from .models import Attachment, Beneficiary, Branch, Case, TimelineEntry
 from .plugins import hook
 from .templating import render
 from .timeline import entries_query, render_entry
-from .workflow.machine import IN_PROGRESS_STATUSES
+from .workflow.machine import APPROVED_STATUSES, FINAL_STATUSES, IN_PROGRESS_STATUSES, UNDECIDED_STATUSES
 
 bp = Blueprint("dashboard", __name__)
 
+OPEN_STATUSES = IN_PROGRESS_STATUSES  # submitted and not finished
+LIST_LIMIT = 8  # rows per dashboard list; each list links to its full page
+# Request states grouped for the managers' chart.
+STATE_GROUPS = (
+    ("in_progress", _l("In progress"), UNDECIDED_STATUSES, ""),
+    ("approved", _l("Approved or served"), APPROVED_STATUSES, "kept"),
+    ("rejected", _l("Rejected"), ("rejected",), "missed"),
+    ("ended", _l("Closed or withdrawn"), FINAL_STATUSES, "ended"),
+)
+MONTHS_SHOWN = 6
+# An outgoing message recorded as not sent (``portal.workflow.notify``: data {"sent": false}); the data column
+# is JSON text, so the pattern is passed as it is, not through the JSON field's converter.
+NOT_SENT = Expression(TimelineEntry.data, OP.ILIKE, Value('%"sent": false%', converter=False))
 
 
 def _only_branch() -> int | None:
@@ -38,6 +66,11 @@ def _scope_entries(query, branch):
     )
 
 
+def _day_start(now: dt.datetime) -> dt.datetime:
+    """Midnight of today in Saudi time, as stored UTC."""
+    return saudi_day_bounds(saudi_today(now))[0]
+
+
 @bp.get("/")
 def index():
     if not current_user.is_authenticated:
@@ -45,17 +78,65 @@ def index():
     return _dashboard()
 
 
-@roles_required(*STAFF_ROLES)
-def _dashboard():
-    now = utcnow()
-    today = saudi_today(now)
-    start, _end = saudi_day_bounds(today)  # today in Saudi time, expressed in stored UTC
-    branch = _only_branch()
+# --- officer and delegate ------------------------------------------------------------------------
 
-    today_entries = _scope_entries(TimelineEntry.select().where(TimelineEntry.occurred_at >= start), branch)
-    today_count = today_entries.count()
-    # Grouping by LOWER(channel) (keys are lowercase) keeps SQLite on the (occurred_at, channel) index
-    # instead of walking the whole channel index.
+def _work_section(now: dt.datetime, today: dt.date) -> dict:
+    """The front office's work: what is due first, then today's traffic, then the open requests."""
+    from .workflow.models import OutreachTask
+
+    branch = _only_branch()
+    start = _day_start(now)
+
+    # Call-backs due (the outreach queue's "call back" tasks) and follow-ups due, oldest first.
+    callbacks = (OutreachTask.select(OutreachTask, Beneficiary)
+                 .join(Beneficiary, JOIN.LEFT_OUTER, attr="beneficiary")
+                 .where((OutreachTask.status == "open") & (OutreachTask.kind == "call_back")
+                        & (OutreachTask.due <= today)))
+    if branch is not None:
+        callbacks = callbacks.where(Beneficiary.branch == branch)
+    callbacks = list(callbacks.order_by(OutreachTask.due, OutreachTask.id).limit(LIST_LIMIT + 1))
+
+    due = (TimelineEntry.follow_up_due <= today) & (TimelineEntry.follow_up_done == False)  # noqa: E712
+    follow_count = _scope_entries(TimelineEntry.select().where(due), branch).count()
+    follow_ids = _scope_entries(TimelineEntry.select(TimelineEntry.id).where(due), branch).order_by(
+        TimelineEntry.follow_up_due).limit(LIST_LIMIT)
+    follow_ups = list(
+        TimelineEntry.select(TimelineEntry, Beneficiary)
+        .join(Beneficiary, attr="beneficiary")
+        .where(TimelineEntry.id.in_(follow_ids))
+        .order_by(TimelineEntry.follow_up_due, TimelineEntry.id)
+    )
+
+    # Today's walk-ins: people received in person today (interviews from the beneficiary), newest first.
+    walk_ids = _scope_entries(
+        TimelineEntry.select(TimelineEntry.id).where(
+            (TimelineEntry.occurred_at >= start) & (fn.LOWER(TimelineEntry.channel) == "interview")
+            & (TimelineEntry.direction == "in")), branch,
+    ).order_by(TimelineEntry.occurred_at.desc()).limit(LIST_LIMIT)
+    walk_ins = list(TimelineEntry.select(TimelineEntry, Beneficiary)
+                    .join(Beneficiary, JOIN.LEFT_OUTER, attr="beneficiary")
+                    .where(TimelineEntry.id.in_(walk_ids)).order_by(TimelineEntry.occurred_at.desc()))
+
+    # Incomplete requests: the beneficiary owes documents; oldest first.
+    incomplete = Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary").where(Case.status == "incomplete")
+    incomplete = incomplete.where(Beneficiary.branch == branch) if branch is not None else scope.scope_cases(
+        incomplete, current_user)
+    incomplete = list(incomplete.order_by(Case.status_changed_at, Case.id).limit(LIST_LIMIT + 1))
+
+    # Messages not delivered (the last 30 days): outgoing entries recorded as not sent.
+    since = now - dt.timedelta(days=30)
+    undelivered_ids = _scope_entries(
+        TimelineEntry.select(TimelineEntry.id).where(
+            (TimelineEntry.occurred_at >= since) & (fn.LOWER(TimelineEntry.channel) == "system")
+            & (TimelineEntry.direction == "out") & NOT_SENT), branch,
+    ).order_by(TimelineEntry.occurred_at.desc()).limit(LIST_LIMIT + 1)
+    undelivered = list(TimelineEntry.select(TimelineEntry, Beneficiary)
+                       .join(Beneficiary, JOIN.LEFT_OUTER, attr="beneficiary")
+                       .where(TimelineEntry.id.in_(undelivered_ids)).order_by(TimelineEntry.occurred_at.desc()))
+
+    # Today's contacts.
+    today_count = _scope_entries(TimelineEntry.select().where(TimelineEntry.occurred_at >= start), branch).count()
+    # Grouping by LOWER(channel) (keys are lowercase) keeps SQLite on the (occurred_at, channel) index.
     channel_key = fn.LOWER(TimelineEntry.channel)
     today_by_channel = dict(
         _scope_entries(
@@ -63,12 +144,11 @@ def _dashboard():
             branch,
         ).group_by(channel_key).tuples()
     )
-    # Newest first by the time index alone; the joins only touch the 15 rows shown.
     recent_ids = _scope_entries(
         TimelineEntry.select(TimelineEntry.id).where(TimelineEntry.occurred_at >= start), branch
-    ).order_by(TimelineEntry.occurred_at.desc()).limit(15)
-    # Each line is drawn by its channel's renderer, as on the timelines (so it reads in the viewer's
-    # language); case, author and attachments are loaded with the page, not per line.
+    ).order_by(TimelineEntry.occurred_at.desc()).limit(LIST_LIMIT)
+    # Each line is drawn by its channel's renderer, as on the timelines; case, author and attachments are
+    # loaded with the page, not per line.
     recent = list(prefetch(
         entries_query()
         .select_extend(Beneficiary)
@@ -78,28 +158,185 @@ def _dashboard():
         Attachment.select(),
     ))
 
-    open_cases = Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary").where(Case.status.in_(IN_PROGRESS_STATUSES))
+    open_cases = Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary").where(Case.status.in_(OPEN_STATUSES))
     if branch is not None:
         open_cases = open_cases.where(Beneficiary.branch == branch)
     else:
         open_cases = scope.scope_cases(open_cases, current_user)
     open_count = open_cases.count()
-    open_cases = list(open_cases.order_by(Case.status_changed_at).limit(15))
+    open_cases = list(open_cases.order_by(Case.status_changed_at).limit(LIST_LIMIT))
 
-    due = (TimelineEntry.follow_up_due <= today) & (TimelineEntry.follow_up_done == False)  # noqa: E712
-    follow_count = _scope_entries(TimelineEntry.select().where(due), branch).count()
-    follow_ids = _scope_entries(TimelineEntry.select(TimelineEntry.id).where(due), branch).order_by(
-        TimelineEntry.follow_up_due).limit(15)
-    follow_ups = list(
-        TimelineEntry.select(TimelineEntry, Beneficiary)
-        .join(Beneficiary, attr="beneficiary")
-        .where(TimelineEntry.id.in_(follow_ids))
-        .order_by(TimelineEntry.follow_up_due, TimelineEntry.id)
-    )
+    branch_row = Branch.get_or_none(Branch.id == branch) if branch is not None else None
+    return {
+        "template": "dashboard/_work.html", "key": "work", "branch": branch_row,
+        "callbacks": callbacks[:LIST_LIMIT], "more_callbacks": len(callbacks) > LIST_LIMIT,
+        "follow_ups": follow_ups, "follow_count": follow_count, "walk_ins": walk_ins,
+        "incomplete": incomplete[:LIST_LIMIT], "more_incomplete": len(incomplete) > LIST_LIMIT,
+        "undelivered": undelivered[:LIST_LIMIT], "more_undelivered": len(undelivered) > LIST_LIMIT,
+        "recent": recent, "today_count": today_count, "today_by_channel": today_by_channel,
+        "open_cases": open_cases, "open_count": open_count,
+    }
 
+
+# --- researcher ------------------------------------------------------------------------------------
+
+def research_days() -> int:
+    """``PORTAL_RESEARCH_DAYS`` (7): days from the referral by which the home visit is expected."""
+    try:
+        return max(1, int(current_app.config.get("RESEARCH_DAYS", 7)))
+    except (TypeError, ValueError):
+        return 7
+
+
+def _research_section(now: dt.datetime, today: dt.date) -> dict:
+    days = research_days()
+    rows = list(Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary")
+                .where((Case.assigned_researcher == current_user.id) & (Case.status == "in_research"))
+                .order_by(Case.referred_at, Case.id).limit(50))
+    visits = []
+    for case in rows:
+        due = saudi_date(case.referred_at) + dt.timedelta(days=days) if case.referred_at else None
+        visits.append({"case": case, "due": due, "late": due is not None and due < today})
+    visits.sort(key=lambda v: (v["due"] is None, v["due"] or today))
+    return {"template": "dashboard/_research.html", "key": "research", "visits": visits, "research_days": days}
+
+
+# --- committee member -----------------------------------------------------------------------------
+
+def _committee_section(now: dt.datetime, today: dt.date) -> dict:
+    from .workflow import committee
+    from .workflow.models import CommitteeSession, ResearchReport
+
+    session = (CommitteeSession.select().where(CommitteeSession.closed_at.is_null() & (CommitteeSession.held_on >= today))
+               .order_by(CommitteeSession.held_on, CommitteeSession.id).first()
+               or CommitteeSession.select().where(CommitteeSession.closed_at.is_null())
+               .order_by(CommitteeSession.held_on.desc(), CommitteeSession.id.desc()).first())
+    waiting_count = Case.select().where(Case.status == "awaiting_committee").count()
+    if session is not None:
+        rows = committee.agenda(session, current_user, now)
+        cases = [r.case for r in rows]
+        mine = {r.case.id: r.my_vote for r in rows}
+        decided = {r.case.id: r.item.decision for r in rows}
+    else:
+        cases = list(Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary")
+                     .where(Case.status == "awaiting_committee")
+                     .order_by(Case.awaiting_committee_at, Case.id).limit(LIST_LIMIT))
+        mine, decided = {}, {}
+    reports = {}
+    if cases:
+        for report in (ResearchReport.select().where(ResearchReport.case.in_([c.id for c in cases]))
+                       .order_by(ResearchReport.id)):
+            reports[report.case_id] = report  # the latest report of each request
+    items = [{"case": c, "report": reports.get(c.id), "my_vote": mine.get(c.id), "decided": decided.get(c.id),
+              "overdue": committee.is_overdue(c, now)} for c in cases]
+    return {"template": "dashboard/_committee.html", "key": "committee", "session": session, "agenda": items,
+            "waiting_count": waiting_count}
+
+
+# --- manager -------------------------------------------------------------------------------------
+
+def _month_keys(today: dt.date, count: int) -> list[tuple[int, int]]:
+    year, month = today.year, today.month
+    keys = []
+    for _ in range(count):
+        keys.append((year, month))
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return list(reversed(keys))
+
+
+def _month_start(year: int, month: int) -> dt.datetime:
+    return dt.datetime(year, month, 1)
+
+
+def _indicators_section(now: dt.datetime, today: dt.date) -> dict:
+    from .charts import Series, bar_chart, swatch
+    from .dates import GREG_MONTHS_AR, GREG_MONTHS_EN
+    from .plugins import channel_map
+
+    rtl = str(get_locale() or "ar") == "ar"
+    months = _month_keys(today, MONTHS_SHOWN)
+    since = _month_start(*months[0])
+    year, month = Case.created_at.year, Case.created_at.month
+
+    # Requests by state and month (opened in the last six months): one grouped query.
+    by_month = {key: {g[0]: 0 for g in STATE_GROUPS} for key in months}
+    group_of = {status: g[0] for g in STATE_GROUPS for status in g[2]}
+    for y, m, status, n in (Case.select(year, month, Case.status, fn.COUNT(Case.id))
+                            .where(Case.created_at >= since).group_by(year, month, Case.status).tuples()):
+        key = (int(y), int(m))
+        if key in by_month and status in group_of:
+            by_month[key][group_of[status]] += n
+    series = [Series(key, label, css) for key, label, _statuses, css in STATE_GROUPS]
+    names = GREG_MONTHS_AR if rtl else GREG_MONTHS_EN
+    month_label = {key: f"{names[key[1] - 1]} {key[0]}" for key in months}
+    state_chart = bar_chart([(month_label[k], by_month[k]) for k in months], series,
+                            title=_l("Requests by state and month"), rtl=rtl)
+
+    # The committee's 14-day deadline: decisions by month, kept or missed; and those overdue now.
+    dyear, dmonth = Case.decided_at.year, Case.decided_at.month
+    kept_expr = fn.SUM(SqlCase(None, [(Case.decided_at <= Case.committee_due_at, 1)], 0))
+    deadline = {key: {"kept": 0, "missed": 0} for key in months}
+    for y, m, total, kept in (Case.select(dyear, dmonth, fn.COUNT(Case.id), kept_expr)
+                              .where((Case.decided_at >= since) & Case.committee_due_at.is_null(False))
+                              .group_by(dyear, dmonth).tuples()):
+        key = (int(y), int(m))
+        if key in deadline:
+            deadline[key] = {"kept": int(kept or 0), "missed": int(total) - int(kept or 0)}
+    overdue_now = Case.select().where((Case.status == "awaiting_committee") & (Case.committee_due_at < now)).count()
+    deadline_series = [Series("kept", _l("Deadline kept"), "kept"), Series("missed", _l("Deadline missed"), "missed")]
+    deadline_chart = bar_chart([(month_label[k], deadline[k]) for k in months], deadline_series,
+                               title=_l("The committee's 14-day deadline"), rtl=rtl)
+
+    # Contacts with people by channel (the last 30 days): the (occurred_at, channel) index.
+    start = now - dt.timedelta(days=30)
+    key = fn.LOWER(TimelineEntry.channel)
+    contacts = dict(TimelineEntry.select(key, fn.COUNT(TimelineEntry.id))
+                    .where((TimelineEntry.occurred_at >= start) & (key != "system")
+                           & TimelineEntry.direction.in_(("in", "out")))
+                    .group_by(key).tuples())
+    channels = channel_map()
+    lang = "ar" if rtl else "en"
+    contact_rows = sorted(contacts.items(), key=lambda kv: (-kv[1], kv[0]))
+    contact_labels = {k: (channels[k]["label_" + lang] if k in channels else k) for k, _n in contact_rows}
+    contact_chart = bar_chart([(contact_labels[k], {"n": n}) for k, n in contact_rows],
+                              [Series("n", _l("Contacts"), "")], title=_l("Contacts by channel, last 30 days"),
+                              rtl=rtl)
+    open_count = Case.select().where(Case.status.in_(OPEN_STATUSES)).count()
+    waiting = Case.select().where(Case.status == "awaiting_committee").count()
+    return {
+        "template": "dashboard/_indicators.html", "key": "indicators", "months": months, "month_label": month_label,
+        "groups": STATE_GROUPS, "by_month": by_month, "state_chart": state_chart, "deadline": deadline,
+        "deadline_chart": deadline_chart, "overdue_now": overdue_now, "contact_rows": contact_rows,
+        "contact_labels": contact_labels, "contact_chart": contact_chart, "open_count": open_count,
+        "waiting": waiting, "swatch": swatch,
+    }
+
+
+# --- admin ----------------------------------------------------------------------------------------
+
+def _health_section(now: dt.datetime, today: dt.date) -> dict:
+    from .health import health
+
+    return {"template": "dashboard/_health.html", "key": "health", "health": health(now)}
+
+
+# Role -> section, in the order a user with several roles sees them. Officers and delegates share one.
+SECTIONS = (
+    (("officer", "delegate"), _work_section),
+    (("researcher",), _research_section),
+    (("committee",), _committee_section),
+    (("manager",), _indicators_section),
+    (("admin",), _health_section),
+)
+
+
+@roles_required(*STAFF_ROLES)
+def _dashboard():
+    now = utcnow()
+    today = saudi_date(now)
+    sections = [build(now, today) for roles, build in SECTIONS if current_user.has_role(*roles)]
     widgets = [w for group in hook().dashboard_widgets(user=current_user, request=request) for w in (group or [])]
-    return render(
-        "dashboard.html", recent=recent, today_count=today_count, today_by_channel=today_by_channel,
-        open_cases=open_cases, open_count=open_count, follow_ups=follow_ups, follow_count=follow_count,
-        widgets=widgets, today_date=today, render_entry=render_entry,
-    )
+    return render("dashboard.html", sections=sections, widgets=widgets, today_date=today, now=now,
+                  render_entry=render_entry)

@@ -34,3 +34,16 @@ def menu_links(user, request):
         links.append({"href": url_for("audit.index"), "label": _("Audit log"),
                       "active": endpoint.startswith("audit.")})
     return links
+
+
+@hookimpl
+def page_notices(user, request):
+    """A banner for staff when background work is not being processed (tasks wait, no heartbeat)."""
+    if request.endpoint == "admin.health":
+        return None  # that page says it in full
+    from .health import health
+
+    state = health()
+    if not state.stalled:
+        return None
+    return [Markup(render_template("_jobs_stalled_notice.html", health=state, user=user))]  # nosec B704 # render_template output, autoescaped

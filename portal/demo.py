@@ -10,11 +10,12 @@ from pathlib import Path
 
 import click
 
+from .dates import saudi_date
 from .db import database, utcnow
 from .models import Beneficiary, Branch, Case, Counter, Document, HouseholdMember, User
-from .workflow.machine import DECIDED_STATUSES, RESEARCH_STATUSES, SUBMITTED_STATUSES
 from .plugins import channels
 from .text import normalize_name
+from .workflow.machine import DECIDED_STATUSES
 
 MALE = ["محمد", "أحمد", "عبدالله", "عبد الرحمن", "خالد", "فهد", "سعد", "علي", "عمر", "يوسف", "إبراهيم",
         "سلطان", "ماجد", "ناصر", "حسن", "حسين", "عبدالعزيز", "سعود", "فيصل", "تركي", "بندر", "مشعل",
@@ -47,7 +48,25 @@ ROLE_USERS = [
     ("committee", "committee", "عضو لجنة البحث"),
     ("delegate", "delegate", "مندوب مكتب الطائف"),
     ("manager", "manager", "مدير الجمعية"),
+    # A session needs PORTAL_COMMITTEE_MIN_MEMBERS (3) active members and a majority quorum: the demo's
+    # committee can meet it.
+    ("committee2", "committee", "عضوة لجنة البحث"),
+    ("committee3", "committee", "رئيس لجنة البحث"),
 ]
+LIBRARY_FIRST_VERSIONS = {
+    "bylaws": "اللائحة الأساسية للجمعية: أهدافها وخدماتها وجمعيتها العمومية ومجلس إدارتها، المعتمدة من الوزارة "
+              "برقم التسجيل ٢٦٢.",
+    "research_guide": "دليل خدمات البحث الاجتماعي: الزيارة المنزلية، ونموذج تقرير الباحث، والمستندات المطلوبة لكل "
+                      "فئة، ومدة دراسة الحالة.",
+    "support_policy": "دليل سياسة الدعم: فئات المستفيدين، وأنواع الدعم وحدوده، ورفع الطلب إلى لجنة البحث للرد خلال "
+                      "أسبوعين تقريبًا، وإقرار المستفيد بصحة بياناته.",
+    "request_form": "نموذج طلب دعم مستفيد: بيانات المستفيد والأسرة، والمستندات المرفقة، ونوع الدعم المطلوب، والإقرار "
+                    "والتوقيع.",
+}
+REPORT_SITUATIONS = ["أسرة من خمسة أفراد تسكن شقة مستأجرة، والعائل بلا عمل ثابت.",
+                     "أرملة تعول ثلاثة أطفال في المدارس، ودخلها الوحيد الضمان الاجتماعي.",
+                     "مسن يعيش وحده ويحتاج إلى علاج دوري، وإيجاره متأخر شهرين."]
+REPORT_NEEDS = ["سداد إيجار ثلاثة أشهر", "سلة غذائية شهرية", "مساعدة في شراء الأدوية", "الحقيبة المدرسية للأبناء"]
 
 
 def luhn_complete(nine: str) -> str:
@@ -87,13 +106,101 @@ def _users(app_instance_path: str) -> list[User]:
             user = User.create(username=username, full_name=name, roles=role, password_hash=hash_password(password),
                                branch=branch_taif if role == "delegate" else None,
                                phone="+9661255500%02d" % (len(users) + 1))
-            lines.append(f"  {role:<11} {username} / {password}")
+            lines.append(f"  {role:<11} {username} / {password}" if username == role
+                         else f"  {role:<11} {username} / {password}  ({name})")
         users.append(user)
     if lines:
         path = Path(app_instance_path) / "demo-logins.txt"
         with open(path, "a", encoding="utf-8") as fh:
             fh.write("\n".join(lines) + "\n")
     return users
+
+
+# Each request's steps in order; a request in a state has lived through the steps before it.
+STEPS_BEFORE = {
+    "submitted": 0, "incomplete": 0, "in_research": 1, "awaiting_committee": 2, "approved": 3, "rejected": 3,
+    "registered": 4, "served": 5, "closed": 5,
+}
+AFTER_COMMITTEE = DECIDED_STATUSES
+
+
+def _case_rows(rnd, now, ben_ids, year, start_case, types, officer, researcher, keys) -> list[dict]:
+    """Requests whose dates follow their steps and are never later than now (a due date may be ahead)."""
+    rows = []
+    statuses = list(STEPS_BEFORE)
+    for n, ben_id in enumerate(ben_ids):
+        status = rnd.choice(statuses)
+        steps = STEPS_BEFORE[status]
+        created = now - dt.timedelta(days=rnd.randint(steps * 9, 60 + steps * 9), minutes=rnd.randint(0, 600))
+        at = created
+        times = []
+        for step in range(steps):  # referral, committee, decision (now and then after the 14 days), ...
+            days = rnd.randint(2, 17) if step == 2 else rnd.randint(1, 5)
+            at = min(now, at + dt.timedelta(days=days, minutes=rnd.randint(0, 600)))
+            times.append(at)
+        referred = times[0] if steps >= 1 else None
+        awaiting = times[1] if steps >= 2 else None
+        decided = times[2] if steps >= 3 else None
+        registered = times[3] if steps >= 4 else None
+        closed = times[-1] if status == "closed" else None
+        if status == "awaiting_committee":  # some are still within the 14 days, some are overdue
+            awaiting = now - dt.timedelta(days=rnd.randint(1, 20), minutes=rnd.randint(0, 600))
+            awaiting = max(awaiting, referred)
+            times[-1] = awaiting
+        approved = status in DECIDED_STATUSES and status != "rejected"
+        rows.append({
+            "reference": f"{year}-{start_case + n + 1:06d}", "beneficiary": ben_id, "request_type": rnd.choice(types),
+            "channel": rnd.choice(keys), "status": status,
+            "submitted_at": created, "status_changed_at": times[-1] if times else created,
+            "referred_at": referred, "referral_reason": "التحقق من الوضع المعيشي بزيارة منزلية" if referred else "",
+            "awaiting_committee_at": awaiting,
+            "committee_due_at": awaiting + dt.timedelta(days=14) if awaiting else None,
+            "decided_at": decided, "decision": ("approved" if approved else "rejected") if decided else "",
+            "registered_at": registered, "closed_at": closed,
+            "assigned_researcher": researcher.id if referred else None,
+            "created_by": officer.id, "created_at": created, "updated_at": times[-1] if times else created,
+            "version": 1 + steps, "summary": "",
+            "decision_reasons": "لا تنطبق شروط البرنامج" if status == "rejected" else "",
+        })
+    return rows
+
+
+def _declarations_and_reports(rnd, references, officer, researcher) -> None:
+    """Every request that went to the committee has the applicant's declaration and the research report."""
+    from .workflow.intake import current_declaration_text
+    from .workflow.models import Declaration, ResearchReport
+
+    text = current_declaration_text()
+    declarations, reports = [], []
+    cases = (Case.select(Case.id, Case.beneficiary, Case.channel, Case.status, Case.referred_at, Case.decision,
+                         Case.awaiting_committee_at)
+             .where(Case.reference.in_(references) & Case.awaiting_committee_at.is_null(False)))
+    for case in cases:
+        given = case.referred_at
+        declarations.append({"case": case.id, "beneficiary": case.beneficiary_id, "text": text.id, "given_at": given,
+                             "channel": case.channel, "method": "paper_scan", "witness": officer.id,
+                             "created_at": given})
+        visit = case.referred_at + (case.awaiting_committee_at - case.referred_at) / 2
+        reports.append({"case": case.id, "researcher": researcher.id, "visit_date": saudi_date(visit),
+                        "household_situation": rnd.choice(REPORT_SITUATIONS),
+                        "monthly_income": rnd.choice([0, 1500, 2400, 3100]), "housing": "شقة مستأجرة",
+                        "needs": rnd.choice(REPORT_NEEDS),
+                        "recommendation": "reject" if case.decision == "rejected" else "approve",
+                        "recommendation_notes": "", "created_at": visit})
+    for chunk in range(0, len(declarations), 500):
+        Declaration.insert_many(declarations[chunk:chunk + 500]).execute()
+        ResearchReport.insert_many(reports[chunk:chunk + 500]).execute()
+
+
+def _library_versions(today: dt.date) -> None:
+    """The policy's four tools each get a first version (its text in the notes) when they have none."""
+    from .workflow.models import LibraryDocument, LibraryVersion
+
+    for doc in LibraryDocument.select().where(LibraryDocument.kind.in_(list(LIBRARY_FIRST_VERSIONS))):
+        if not LibraryVersion.select().where(LibraryVersion.document == doc).exists():
+            notes = LIBRARY_FIRST_VERSIONS[doc.kind]
+            LibraryVersion.create(document=doc, label="1", effective_from=today - dt.timedelta(days=365), notes=notes,
+                                  text_search=normalize_name(notes))
 
 
 def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> dict:
@@ -103,7 +210,7 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
     rnd = random.Random(seed)
     now = utcnow()
     keys = [c["key"] for c in channels()] or ["system"]  # every enabled channel
-    today = dt.date.today()
+    today = saudi_date(now)
     with database.atomic():
         for code, ar, en, city in BRANCHES:
             Branch.insert(code=code, name_ar=ar, name_en=en, city=city).on_conflict_ignore().execute()
@@ -155,6 +262,7 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
 
     # Household members and documents for the first few hundred files.
     household, documents = [], []
+    id_expiry = {ben_id: row["id_expiry"] for ben_id, row in zip(ben_ids, rows)}
     for ben_id in ben_ids[:2000]:
         for _ in range(rnd.randint(0, 4)):
             household.append({"beneficiary": ben_id, "name": f"{rnd.choice(MALE + FEMALE)} {rnd.choice(FAMILIES)}",
@@ -162,7 +270,7 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
                               "gender": rnd.choice("mf"), "national_id": "",
                               "birth_date": today - dt.timedelta(days=rnd.randint(365, 60 * 365)),
                               "has_income": False, "notes": ""})
-        expiry = today + dt.timedelta(days=rnd.randint(-120, 900))
+        expiry = id_expiry[ben_id]  # one ID expiry per file: the scan of the ID is the ID on the file
         documents.append({"beneficiary": ben_id, "kind": "national_id", "number": "",
                           "issue_date": expiry - dt.timedelta(days=3650), "expiry_date": expiry,
                           "uploaded_by": officer.id, "uploaded_at": now, "file_sha256": "", "file_name": "",
@@ -179,34 +287,21 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
     year = hijri_year(today)
     counter_name = f"case_{year}"
     start_case = (Counter.get_or_none(Counter.name == counter_name) or Counter(value=0)).value
-    statuses = [*SUBMITTED_STATUSES, "closed"]
     from .workflow.defaults import ensure_default_request_types
     from .workflow.library import ensure_default_tools
 
     ensure_default_request_types()
     ensure_default_tools()
     types = ["financial_aid", "food_basket", "rent", "medical", "education", "ramadan_basket"]
-    case_rows = []
-    for n, ben_id in enumerate(ben_ids[: max(1, beneficiaries // 3)]):
-        created = now - dt.timedelta(days=rnd.randint(0, 60))
-        status = rnd.choice(statuses)
-        case_rows.append({
-            "reference": f"{year}-{start_case + n + 1:06d}", "beneficiary": ben_id, "request_type": rnd.choice(types),
-            "channel": rnd.choice(keys), "status": status,
-            "submitted_at": created, "status_changed_at": created + dt.timedelta(days=rnd.randint(0, 10)),
-            "committee_due_at": created + dt.timedelta(days=14) if status == "awaiting_committee" else None,
-            "awaiting_committee_at": created if status == "awaiting_committee" else None,
-            "decided_at": created + dt.timedelta(days=5) if status in DECIDED_STATUSES else None,
-            "decision": {"rejected": "rejected"}.get(status, "approved" if status in DECIDED_STATUSES else ""),
-            "assigned_researcher": researcher.id if status in RESEARCH_STATUSES else None,
-            "created_by": officer.id, "created_at": created, "updated_at": created, "version": 1, "summary": "",
-            "decision_reasons": "لا تنطبق شروط البرنامج" if status == "rejected" else "",
-        })
+    case_rows = _case_rows(rnd, now, ben_ids[: max(1, beneficiaries // 3)], year, start_case, types, officer,
+                           researcher, keys)
     with database.atomic():
         for chunk in range(0, len(case_rows), 500):
             Case.insert_many(case_rows[chunk:chunk + 500]).execute()
         Counter.insert(name=counter_name, value=0).on_conflict_ignore().execute()
         Counter.update(value=start_case + len(case_rows)).where(Counter.name == counter_name).execute()
+        _declarations_and_reports(rnd, [r["reference"] for r in case_rows], officer, researcher)
+        _library_versions(today)
 
     _outbox_notices(case_rows)
 

@@ -67,3 +67,5 @@ BENEFICIARY_FIELD = {
     "birth_date": _l("Birth date"), "mobile": _l("Mobile"), "email": _l("Email"), "district": _l("District"),
     "city": _l("City"), "national_address": _l("National address"), "preferred_channel": _l("Preferred channel"),
 }
+# What the daily workflow counts (portal.workflow.hooks.run_daily): new outreach tasks per kind, escalations.
+OUTREACH_COUNT = {**OUTREACH_KIND, "escalated": _l("Requests escalated to the managers")}

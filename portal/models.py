@@ -339,7 +339,17 @@ class OutboxMessage(BaseModel):
     handled_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
 
 
+class JobState(BaseModel):
+    """What the background work last did, one row per name: the worker's heartbeat (``worker``), the last
+    daily workflow run (``daily``). Written by the worker, read by the health panel and the banner."""
+
+    name = CharField(max_length=40, primary_key=True)
+    at = DateTimeField()
+    day = DateField(null=True)  # the Saudi day the run was for (daily runs)
+    data = JSONField(null=True)
+
+
 CORE_MODELS = [
     Branch, User, Counter, Beneficiary, HouseholdMember, Case, Document, TimelineEntry, Attachment,
-    AuditEvent, ApiToken, LoginFailure, ConsentChange, CorrectionRequest, Erasure, OutboxMessage,
+    AuditEvent, ApiToken, LoginFailure, ConsentChange, CorrectionRequest, Erasure, OutboxMessage, JobState,
 ]

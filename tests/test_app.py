@@ -173,7 +173,7 @@ def test_demo_builds_realistic_data(runner, app):
         first = bens[0]
         channels = {e.channel for e in TimelineEntry.select().where(TimelineEntry.beneficiary == first)}
         assert len(channels) >= 4
-        assert User.select().count() == 6
+        assert User.select().count() == 8  # one per role, three committee members
     again = runner.invoke(args=["demo", "--if-empty"])
     assert "already present" in again.output
 

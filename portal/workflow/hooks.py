@@ -28,8 +28,11 @@ def run_daily(now=None) -> dict:
 
 @periodic_task(crontab(minute="15", hour="3"))
 def daily_workflow():
-    """Every night at 03:15 UTC (06:15 in Riyadh), before the offices open."""
-    return run_daily()
+    """Every night at 03:15 UTC (06:15 in Riyadh), before the offices open, unless it already ran for the
+    day (a worker started earlier that day ran it at start: ``portal.health.daily_catch_up``)."""
+    from ..health import run_daily_once
+
+    return run_daily_once(run_daily)
 
 
 @hookimpl
@@ -52,7 +55,16 @@ def register_commands(cli):
             except ValueError:
                 raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
         with database.connection_context():
-            counts = run_daily(now)
+            if now is None:
+                from ..dates import saudi_date
+                from ..db import utcnow
+                from ..health import DAILY, record
+
+                started = utcnow()
+                counts = run_daily(started)
+                record(DAILY, day=saudi_date(started), data=counts)
+            else:
+                counts = run_daily(now)
         for key, value in counts.items():
             click.echo(f"{key}: {value}")
 

@@ -43,6 +43,7 @@ RESEARCH_STATUSES = ("in_research", "awaiting_committee")  # a researcher is ass
 DECIDED_STATUSES = ("approved", "rejected", "registered", "served", "closed")  # the committee has decided
 DECISION_STATUSES = ("approved", "rejected")  # the committee's two answers, as states
 APPROVED_UNSERVED_STATUSES = ("approved", "registered")  # approved, the support not given yet
+APPROVED_STATUSES = ("approved", "registered", "served")  # approved: the support is coming or was given
 SERVICE_STATUSES = ("registered", "served")  # enrolled: deliveries are recorded
 SUBMITTED_STATUSES = tuple(s for s in STATUSES if s != "draft" and s not in FINAL_STATUSES)  # submitted, not ended
 

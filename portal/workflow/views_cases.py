@@ -24,7 +24,7 @@ from ..templating import render
 from ..timeline import render_entry, visible_beneficiary
 from ..uploads import path_for
 from . import committee as committee_service
-from . import intake, machine, research, service
+from . import intake, machine, progress, research, service
 from .errors import ChecklistIncomplete, WorkflowError
 from .models import (
     AgendaItem,
@@ -255,6 +255,10 @@ def case_context(case: Case, errors=None, forms=None, checklist=None):
         "can_send": case.status == "in_research" and (
             user.has_role("admin", "officer") or case.assigned_researcher_id == user.id),
     }
+    ctx["progress"] = progress.steps(case, declared=bool(declarations), reported=bool(reports))
+    ctx["blocked"] = progress.blocked_actions(case, user, checklist_ok=ctx["checklist"].ok,
+                                              declared=bool(declarations), reported=bool(reports),
+                                              can_report=ctx["can_report"], can_send=ctx["can_send"])
     return ctx
 
 

@@ -30,6 +30,8 @@ ACCESS = {
     "admin.new_user": rule("GET", "/admin/users/new", ("admin",)),
     "admin.edit_user": rule("GET", "/admin/users/{user}", ("admin",)),
     "admin.plugins": rule("GET", "/admin/plugins", ("admin",)),
+    "admin.health": rule("GET", "/admin/health", ("admin",)),
+    "admin.health_probe": rule("POST", "/admin/health/probe", ("admin",)),
     "api.list_beneficiaries": rule("GET", "/api/v1/beneficiaries", STAFF, anonymous="401"),
     "api.create_beneficiary": rule("POST", "/api/v1/beneficiaries", EDIT, anonymous="401"),
     "api.get_beneficiary": rule("GET", "/api/v1/beneficiaries/{ben}", STAFF, anonymous="401"),
