@@ -373,8 +373,7 @@ def record_logged_contact(entry: TimelineEntry) -> PhoneCall | None:
     data = dict(entry.data or {})
     data.update(call_data(call, answered_by_name=actor.full_name if actor else ""))
     data["topic"] = entry.summary
-    TimelineEntry.update({TimelineEntry.data: data}).where(TimelineEntry.id == entry.id).execute()
-    entry.data = data
+    update_entry(entry, by=actor, data=data)
     return call
 
 
