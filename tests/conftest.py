@@ -107,7 +107,8 @@ def _truncate_postgres():
     if written:
         db.execute_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in written) + " CASCADE")
     db.execute_sql(
-        "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false) FROM pg_sequences "
+        "SELECT setval((quote_ident(schemaname) || '.' || quote_ident(sequencename))::regclass, 1, false) "
+        "FROM pg_sequences "
         "WHERE schemaname = current_schema() AND last_value IS NOT NULL"
     )
 

@@ -7,6 +7,8 @@ import re
 import struct
 import zlib
 
+from portal.db import database
+
 
 def png_bytes(width=8, height=8) -> bytes:
     """A real, small PNG image."""
