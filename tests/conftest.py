@@ -165,6 +165,17 @@ def _app_key(config: dict):
         return None
 
 
+def _shape(application) -> tuple:
+    """What a test may add to an app (routes, blueprints, request handlers): an app whose shape changed during
+    a test is not reused."""
+    handlers = (application.before_request_funcs, application.after_request_funcs,
+                application.teardown_request_funcs, application.template_context_processors,
+                application.url_value_preprocessors, application.url_default_functions)
+    return (len(application.url_map._rules), len(application.view_functions), len(application.blueprints),
+            tuple(sum(len(v) for v in h.values()) for h in handlers),
+            sum(len(codes) for scope in application.error_handler_spec.values() for codes in scope.values()))
+
+
 def _reuse(application, snapshot: dict, config: dict, instance: Path) -> None:
     """Point a built app at this test's database and folders, with its settings as built."""
     from portal import jobs
@@ -181,6 +192,9 @@ def _reuse(application, snapshot: dict, config: dict, instance: Path) -> None:
     jobs.configure(application.config, application.instance_path)
     jobs._state["app"] = application
     limiter.enabled = False
+    # A test may still add a route or a handler before its first request, as on a new app (the app is then
+    # dropped after the test, see ``_shape``).
+    application._got_first_request = False
 
 
 @pytest.fixture
@@ -188,13 +202,13 @@ def app(app_config, tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "instance"))
     key = _app_key(app_config)
     if key is not None and key in _APPS:
-        application, snapshot = _APPS[key]
+        application, snapshot, shape = _APPS[key]
         _APPS.move_to_end(key)
         _reuse(application, snapshot, app_config, tmp_path / "instance")
     else:
         application = create_app(app_config)
         if key is not None:
-            _APPS[key] = (application, dict(application.config))
+            _APPS[key] = (application, dict(application.config), _shape(application))
             while len(_APPS) > _APPS_KEPT:
                 _APPS.popitem(last=False)
     with application.app_context():
@@ -205,6 +219,8 @@ def app(app_config, tmp_path, monkeypatch):
     yield application
     if not database.is_closed():
         database.close()
+    if key in _APPS and _shape(application) != _APPS[key][2]:
+        del _APPS[key]
 
 
 @pytest.fixture
