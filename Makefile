@@ -6,7 +6,7 @@ INSTANCE ?= instance
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-postgres bandit install install-test catalogs clean
+.PHONY: run test test-postgres test-plugins bandit install install-test catalogs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,18 @@ test: $(VENV)/.installed-test
 # that is accepted carries `# nosec BXXX # why` on its line; the settings are under [tool.bandit] in pyproject.toml.
 bandit: $(VENV)/.installed-test
 	$(BIN)/bandit -q -r portal plugins -ll -c pyproject.toml
+
+# Each plugin's tests (tests/plugins/<name>/) with only that plugin enabled (PORTAL_PLUGINS=<name>), on SQLite:
+# a plugin must work alone. A test that needs another plugin is marked `@pytest.mark.needs_plugins("other")`
+# and skipped in its folder's run, with the reason. Not yet in the list: website (alone, opening a request from
+# the public form fails with a WorkflowError and ~45 of its tests fail or error; to be fixed, then added).
+PLUGINS_ALONE ?= letters phone social sms
+test-plugins: $(VENV)/.installed-test
+	$(BIN)/python tools/vendor.py
+	@set -e; for name in $(PLUGINS_ALONE); do \
+		echo "== $$name alone (PORTAL_PLUGINS=$$name)"; \
+		env -u PORTAL_TEST_DATABASE_URL PORTAL_PLUGINS=$$name $(BIN)/python -m pytest $(PYTEST_ARGS) tests/plugins/$$name; \
+	done
 
 # The whole suite again on PostgreSQL (CI runs both).
 test-postgres: $(VENV)/.installed-test

@@ -1,10 +1,19 @@
 """Shared fixtures: an app on a fresh database per test (temp-file SQLite by default, PostgreSQL when
-``PORTAL_TEST_DATABASE_URL`` is set), a client, a CLI runner, users per role and a login helper."""
+``PORTAL_TEST_DATABASE_URL`` is set), a client, a CLI runner, users per role and a login helper.
+
+Speed: the schema is migrated once per session into a template (SQLite: a file copied for each test;
+PostgreSQL: the tables a test wrote are emptied before the next one). The app is built once per session (per
+xdist worker) for each distinct ``app_config`` and reused: before each test its settings are restored, it is
+pointed at the test's database, upload and instance folders, and the process-wide state ``create_app`` sets
+(the database proxy, the job queue, the rate limiter switch) is bound to it again. A test that changes
+``app_config`` gets an app built from those settings (shared only with tests that ask for the same ones).
+"""
 from __future__ import annotations
 
 import os
 import re
 import shutil
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
@@ -32,6 +41,27 @@ def _fast_password_hashing():
     portal.auth.hasher = original
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "needs_plugins(*names): the test needs these plugins enabled besides its own; skipped, with the reason, "
+        "when PORTAL_PLUGINS enables only some plugins (CI's one-plugin runs)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    enabled = os.environ.get("PORTAL_PLUGINS", "all").strip()
+    if enabled in ("", "all"):
+        return
+    names = {n.strip() for n in enabled.split(",") if n.strip()}
+    for item in items:
+        needed = [n for mark in item.iter_markers("needs_plugins") for n in mark.args]
+        missing = sorted(set(needed) - names)
+        if missing:
+            item.add_marker(pytest.mark.skip(
+                reason=f"needs the plugin(s) {', '.join(missing)}; PORTAL_PLUGINS={enabled} enables only {', '.join(sorted(names))}"))
+
+
 def pytest_report_header(config):
     return f"portal database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite (temp file per test)'}"
 
@@ -50,12 +80,14 @@ def _template_db(tmp_path_factory):
     base = tmp_path_factory.mktemp("template")
     if PG_URL:
         _reset_postgres(PG_URL)
-        app = create_app({"TESTING": True, "DATABASE_URL": PG_URL, "UPLOAD_DIR": str(base / "up")})
+        app = create_app({"TESTING": True, "DATABASE_URL": PG_URL, "UPLOAD_DIR": str(base / "up"),
+                          "PLUGINS": "all"})
         with app.app_context(), database.connection_context():
             migrate(app.extensions["portal_pm"])
         return PG_URL
     path = base / "template.sqlite3"
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "UPLOAD_DIR": str(base / "up")})
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "UPLOAD_DIR": str(base / "up"),
+                      "PLUGINS": "all"})
     with app.app_context(), database.connection_context():
         migrate(app.extensions["portal_pm"])
         database.obj.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -63,11 +95,22 @@ def _template_db(tmp_path_factory):
 
 
 def _truncate_postgres():
-    tables = [t for t in database.obj.get_tables() if not t.startswith("schema_migration")]
-    if tables:
-        database.obj.execute_sql(
-            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-        )
+    """Empty the tables the previous test wrote and restart the sequences it used: one probe query instead
+    of a TRUNCATE of every table (most tests touch a handful)."""
+    db = database.obj
+    tables = [t for t in db.get_tables() if not t.startswith("schema_migration")]
+    if not tables:
+        return
+    probe = " UNION ALL ".join(f"SELECT '{t}' FROM (SELECT 1 FROM \"{t}\" LIMIT 1) AS x{i}"
+                               for i, t in enumerate(tables))
+    written = [row[0] for row in db.execute_sql(probe).fetchall()]
+    if written:
+        db.execute_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in written) + " CASCADE")
+    db.execute_sql(
+        "SELECT setval((quote_ident(schemaname) || '.' || quote_ident(sequencename))::regclass, 1, false) "
+        "FROM pg_sequences "
+        "WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+    )
 
 
 @pytest.fixture
@@ -87,14 +130,87 @@ def app_config(tmp_path, _template_db):
         "HUEY_IMMEDIATE": True,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
-        "PLUGINS": "all",
+        # CI runs each plugin's tests again with only that plugin enabled (PORTAL_PLUGINS=<name>).
+        "PLUGINS": os.environ.get("PORTAL_PLUGINS", "all"),
     }
+
+
+# Apps built in this process, by settings (the most recent few kept). Each holds the settings it had when
+# built, to restore them before every test that reuses it.
+_APPS: OrderedDict = OrderedDict()
+_APPS_KEPT = 6
+_PER_TEST = ("DATABASE_URL", "UPLOAD_DIR")
+
+
+def _frozen(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return (type(value).__name__, tuple(_frozen(v) for v in value))
+    hash(value)  # anything else by equality (by identity for plain objects, e.g. EXTRA_PLUGINS)
+    return value
+
+
+def _app_key(config: dict):
+    """What makes two tests' apps the same, or None when this app must not be shared: its settings other
+    than the per-test paths, the ``PORTAL_*`` environment (read by ``create_app``), and no rate limiter (its
+    counts live in a process-wide object that each ``create_app`` replaces)."""
+    if config.get("RATELIMIT_ENABLED", True):
+        return None
+    env = tuple(sorted((k, v) for k, v in os.environ.items()
+                       if k.startswith("PORTAL_") and k != "PORTAL_INSTANCE_PATH"))
+    try:
+        return _frozen({k: v for k, v in config.items() if k not in _PER_TEST}), env
+    except TypeError:
+        return None
+
+
+def _shape(application) -> tuple:
+    """What a test may add to an app (routes, blueprints, request handlers): an app whose shape changed during
+    a test is not reused."""
+    handlers = (application.before_request_funcs, application.after_request_funcs,
+                application.teardown_request_funcs, application.template_context_processors,
+                application.url_value_preprocessors, application.url_default_functions)
+    return (len(application.url_map._rules), len(application.view_functions), len(application.blueprints),
+            tuple(sum(len(v) for v in h.values()) for h in handlers),
+            sum(len(codes) for scope in application.error_handler_spec.values() for codes in scope.values()))
+
+
+def _reuse(application, snapshot: dict, config: dict, instance: Path) -> None:
+    """Point a built app at this test's database and folders, with its settings as built."""
+    from portal import jobs
+    from portal.db import make_database
+    from portal.limiter import limiter
+
+    application.config.clear()
+    application.config.update(snapshot)
+    for key in _PER_TEST:
+        application.config[key] = config[key]
+    application.instance_path = str(instance)
+    os.makedirs(instance, exist_ok=True)
+    database.initialize(make_database(config["DATABASE_URL"]))
+    jobs.configure(application.config, application.instance_path)
+    jobs._state["app"] = application
+    limiter.enabled = False
+    # A test may still add a route or a handler before its first request, as on a new app (the app is then
+    # dropped after the test, see ``_shape``).
+    application._got_first_request = False
 
 
 @pytest.fixture
 def app(app_config, tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "instance"))
-    application = create_app(app_config)
+    key = _app_key(app_config)
+    if key is not None and key in _APPS:
+        application, snapshot, shape = _APPS[key]
+        _APPS.move_to_end(key)
+        _reuse(application, snapshot, app_config, tmp_path / "instance")
+    else:
+        application = create_app(app_config)
+        if key is not None:
+            _APPS[key] = (application, dict(application.config), _shape(application))
+            while len(_APPS) > _APPS_KEPT:
+                _APPS.popitem(last=False)
     with application.app_context():
         database.connect(reuse_if_open=True)
         if PG_URL:
@@ -103,6 +219,8 @@ def app(app_config, tmp_path, monkeypatch):
     yield application
     if not database.is_closed():
         database.close()
+    if key in _APPS and _shape(application) != _APPS[key][2]:
+        del _APPS[key]
 
 
 @pytest.fixture

@@ -54,14 +54,9 @@ def wf(app, users, make_beneficiary):
                 out[str(q.id)] = {"yes_no": "no", "number": "4", "text": "نص"}[q.answer_kind]
             return out
 
-    @app.before_request
-    def _fresh_locale():
-        # This fixture keeps one app context open for the whole test, and a request reuses an open app
-        # context (and its ``g``): forget the language Flask-Babel cached for an earlier request.
-        from flask_babel import refresh
-
-        refresh()
-
+    # This fixture keeps one app context open for the whole test, and a request reuses an open app context
+    # (and its ``g``): the app's own ``before_request`` (``create_app``) makes Flask-Babel forget the language
+    # of an earlier request. (Adding a handler here would fail: the app is shared and has served requests.)
     with app.app_context():
         database.connect(reuse_if_open=True)
         ensure_default_request_types()

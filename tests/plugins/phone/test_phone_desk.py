@@ -17,6 +17,7 @@ def text_of(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
+@pytest.mark.needs_plugins("interview")
 def test_typing_eastern_digits_with_spaces_shows_the_matching_beneficiary(client, auth, make_beneficiary, in_db):
     ben = make_beneficiary(first_name="فاطمة", mobile="0501234567")
     make_beneficiary(first_name="ليلى", mobile="0551234567")
@@ -155,6 +156,7 @@ def test_unknown_number_linked_later_moves_all_its_calls(client, auth, make_bene
     assert client.post("/phone/numbers/link", data={"number": "", "beneficiary": file_number}).status_code == 400
 
 
+@pytest.mark.needs_plugins("interview")
 def test_render_timeline_entry_only_for_calls(app, make_beneficiary, in_db):
     from portal.plugins import hook
 

@@ -48,6 +48,7 @@ def caller(app, make_beneficiary, in_db):
     return ben
 
 
+@pytest.mark.needs_plugins("letters")
 def test_notice_shows_on_profile_case_and_other_plugin_pages_while_ringing(client, auth, caller):
     auth.login("officer")
     ring(client)
@@ -80,6 +81,7 @@ def test_notice_in_english_and_for_a_withheld_number(client, auth):
     assert "مكالمة واردة" in notice and "رقم محجوب" in notice and "إخفاء" in notice
 
 
+@pytest.mark.needs_plugins("website")
 def test_no_notice_for_visitors_other_roles_or_the_public_site(client, auth, caller):
     ring(client)
     login_page = client.get("/login").get_data(as_text=True)

@@ -1,18 +1,15 @@
 """Helpers and fixtures for the social plugin's tests: a local stand-in for Meta's Graph API, a local SMTP server,
-real-shaped webhook payloads from ``fixtures/``."""
+real-shaped webhook payloads from ``fixtures/``. The fixtures are in this folder's conftest.py, and importable
+from here too (``from social_helpers import app_config, graph, ...``)."""
 from __future__ import annotations
 
 import io
-import copy
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
-
-from plugins.social.processing import sign
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "test-app-secret-4f1c"
@@ -177,49 +174,14 @@ def fresh(data):
     return data
 
 
-# --- fixtures (imported by the test modules: a conftest.py here would shadow the root one) ---
+_FIXTURES = ("app_config", "graph", "payload", "post_webhook", "smtp")
 
 
-@pytest.fixture
-def graph():
-    fake = FakeGraph()
-    yield fake
-    fake.close()
+def __getattr__(name):
+    """The fixtures, for the test modules that import them from here (``from social_helpers import graph``).
+    Looked up when asked for: the conftest imports this module first."""
+    if name in _FIXTURES:
+        from social import conftest
 
-
-@pytest.fixture
-def smtp():
-    sink = SmtpSink()
-    yield sink
-    sink.close()
-
-
-@pytest.fixture
-def app_config(app_config, graph):
-    app_config.update({
-        "SOCIAL_APP_SECRET": SECRET, "SOCIAL_VERIFY_TOKEN": VERIFY_TOKEN, "SOCIAL_GRAPH_URL": graph.base + "/v21.0",
-        "SOCIAL_ACCESS_TOKEN": ACCESS_TOKEN, "SOCIAL_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-        "SOCIAL_HTTP_TIMEOUT": 0.3, "SOCIAL_HTTP_ATTEMPTS": 3, "SOCIAL_HTTP_BACKOFF": 0.01,
-    })
-    return app_config
-
-
-@pytest.fixture
-def post_webhook(client):
-    def post(payload, secret=SECRET, raw: bytes | None = None, signature: str | None = None):
-        body = raw if raw is not None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
-        sig = signature if signature is not None else sign(body, secret)
-        if sig:
-            headers["X-Hub-Signature-256"] = sig
-        return client.post("/webhooks/meta", data=body, headers=headers)
-
-    return post
-
-
-@pytest.fixture
-def payload():
-    def make(name: str, **changes) -> dict:
-        return copy.deepcopy(load(name))
-
-    return make
+        return getattr(conftest, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,5 @@
-"""Shared fixtures and helpers of the website plugin's tests (imported by each test module)."""
+"""Helpers of the website plugin's tests (imported by each test module); the fixtures are in this folder's
+conftest.py, and importable from here too (``from website_helpers import app_config, types, ...``)."""
 from __future__ import annotations
 
 import io
@@ -6,61 +7,7 @@ import re
 import struct
 import zlib
 
-import pytest
-
 from portal.db import database
-
-
-@pytest.fixture
-def app_config(app_config):
-    app_config["WEBSITE_MIN_FILL_SECONDS"] = 0
-    return app_config
-
-
-@pytest.fixture
-def types(app):
-    """The default request types and the current declaration text."""
-    from portal.workflow.defaults import ensure_default_request_types
-    from portal.workflow.intake import current_declaration_text
-
-    with app.app_context(), database.connection_context():
-        ensure_default_request_types()
-        current_declaration_text()
-
-
-class Outbox:
-    """A throwaway sender plugin: records every ``send_message`` and delivers it."""
-
-    def __init__(self, deliver=True):
-        self.sent = []
-        self.deliver = deliver
-
-    def send_message(self, beneficiary, text, purpose, channel, context):
-        self.sent.append({"beneficiary": beneficiary.id, "text": text, "purpose": purpose, "context": context})
-        return {"channel": "phone", "id": f"m{len(self.sent)}"} if self.deliver else None
-
-    def by_purpose(self, purpose):
-        return [m for m in self.sent if m["purpose"] == purpose]
-
-
-@pytest.fixture
-def outbox(app):
-    from portal import hookimpl
-
-    box = Outbox()
-
-    class Plugin:
-        @hookimpl
-        def send_message(self, beneficiary, text, purpose, channel, context):
-            return box.send_message(beneficiary, text, purpose, channel, context)
-
-    pm = app.extensions["portal_pm"]
-    plugin = Plugin()
-    pm.register(plugin, name="test-outbox")
-    try:
-        yield box
-    finally:
-        pm.unregister(plugin)
 
 
 def png_bytes(width=8, height=8) -> bytes:
@@ -134,3 +81,6 @@ def apply_fully(client, app, documents=("national_id", "family_card"), applicant
 
 def error_ids(html: str) -> list[str]:
     return re.findall(r'id="e-([\w]+)"', html)
+
+
+from website.conftest import Outbox, app_config, outbox, types  # noqa: E402,F401  (fixtures)
