@@ -5,9 +5,12 @@ from __future__ import annotations
 from .hookspecs import hookimpl
 
 
-def declare_channel(key: str, label_ar: str, label_en: str, icon: str, order: int = 100, manual: bool = True):
-    """Return a ``channel_info`` hook implementation for a channel with these labels."""
-    info = {"key": key, "label_ar": label_ar, "label_en": label_en, "icon": icon, "order": order, "manual": manual}
+def declare_channel(key: str, label_ar: str, label_en: str, icon: str, order: int = 100, manual: bool = True,
+                    in_person: bool = False):
+    """Return a ``channel_info`` hook implementation for a channel with these labels. ``in_person``: contacts
+    on it are people received at the office (the officer's dashboard lists today's as walk-ins)."""
+    info = {"key": key, "label_ar": label_ar, "label_en": label_en, "icon": icon, "order": order, "manual": manual,
+            "in_person": in_person}
 
     @hookimpl(specname="channel_info")
     def channel_info():

@@ -26,7 +26,7 @@ from .auth import STAFF_ROLES, roles_required
 from .dates import saudi_date, saudi_day_bounds, saudi_today
 from .db import utcnow
 from .models import Attachment, Beneficiary, Branch, Case, TimelineEntry
-from .plugins import hook
+from .plugins import channel_map, hook
 from .templating import render
 from .timeline import entries_query, render_entry
 from .workflow.machine import APPROVED_STATUSES, FINAL_STATUSES, IN_PROGRESS_STATUSES, UNDECIDED_STATUSES
@@ -108,9 +108,11 @@ def _work_section(now: dt.datetime, today: dt.date) -> dict:
     )
 
     # Today's walk-ins: people received in person today (interviews from the beneficiary), newest first.
+    # The in-person channels are those that say so in ``channel_info`` (``in_person``).
+    in_person = [key for key, info in channel_map().items() if info.get("in_person")] or [""]
     walk_ids = _scope_entries(
         TimelineEntry.select(TimelineEntry.id).where(
-            (TimelineEntry.occurred_at >= start) & (fn.LOWER(TimelineEntry.channel) == "interview")
+            (TimelineEntry.occurred_at >= start) & TimelineEntry.channel.in_(in_person)
             & (TimelineEntry.direction == "in")), branch,
     ).order_by(TimelineEntry.occurred_at.desc()).limit(LIST_LIMIT)
     walk_ins = list(TimelineEntry.select(TimelineEntry, Beneficiary)

@@ -111,12 +111,21 @@ def run_daily_once(run, now: dt.datetime | None = None) -> dict | None:
     return counts
 
 
+_DAILY: dict = {"run": None}
+
+
+def set_daily(run) -> None:
+    """The daily workflow's entry point (``portal.workflow.hooks.run_daily`` registers itself when it is
+    imported), so that this module needs no import of the workflow."""
+    _DAILY["run"] = run
+
+
 @task()
 def daily_catch_up():
     """The day's workflow when it has not run today (queued by the worker when it starts)."""
-    from .workflow.hooks import run_daily
-
-    return run_daily_once(run_daily)
+    if _DAILY["run"] is None:
+        return None
+    return run_daily_once(_DAILY["run"])
 
 
 def on_worker_start(app) -> None:

@@ -94,8 +94,8 @@ def bidi_world(app, users):
         entry = log_entry(channel="phone", beneficiary=ben, case=case, actor=officer, direction="in",
                           summary=f"اتصلت تسأل عن الطلب {REF} من 0501112233",
                           body=f"رقم الهوية 1044556677، موعد الزيارة 1448-09-01، الجوال +966501112233")
-        PhoneCall.create(entry=entry, beneficiary=ben, source="manual", direction="in", number="+966501112233",
-                         state="ended", duration=65)
+        # the phone plugin records a call logged this way in its log; give it the number and the duration
+        PhoneCall.update(number="+966501112233", duration=65).where(PhoneCall.entry == entry.id).execute()
         PhoneCall.create(source="cti", direction="in", number="+966509998877", state="ended", missed=True)
         OutreachTask.create(beneficiary=ben, case=case, kind="id_expiry", due=today, key="bidi-1",
                             reason=f"تجديد الهوية 1044556677 قبل 1448-09-01 للطلب {REF}")

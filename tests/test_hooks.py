@@ -214,8 +214,8 @@ def test_hook_timeline_entry_updated(app_config, users, make_beneficiary):
     app = make_app(app_config, Plugin())
     ben = make_beneficiary()
     with app.app_context(), database.connection_context():
-        first = log_entry(channel="phone", summary="before", beneficiary=ben)
-        second = log_entry(channel="phone", summary="other", beneficiary=ben)
+        first = log_entry(channel="interview", summary="before", beneficiary=ben)
+        second = log_entry(channel="interview", summary="other", beneficiary=ben)
         assert update_entry(first, summary="after", follow_up_done=True, by=users["officer"]) is first
         assert first.summary == "after" and TimelineEntry.get_by_id(first.id).summary == "after"
         event = AuditEvent.select().where(AuditEvent.object_type == "timeline_entry",

@@ -253,7 +253,7 @@ def test_core_draws_each_entry_frame_and_footer_around_the_channel_part(app_conf
     client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
     page = client.get(f"/beneficiaries/{ben}?lang=en").get_data(as_text=True)
     for channel, part in (("phone", '<p class="call-part">قيد phone</p>'),
-                          ("interview", '<p class="summary" dir="auto">قيد interview</p>')):
+                          ("interview", '<p class="summary" dir="auto"><bdi dir="auto">قيد interview</bdi></p>')):
         entry = page.split(f'class="entry dir-in ch-{channel}"')[1].split("</li>")[0]
         head, rest = entry.split('<div class="entry-body">')
         body, foot = rest.split("</div>", 1)

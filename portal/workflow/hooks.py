@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from huey import crontab
 from markupsafe import Markup
 
+from ..health import DAILY, record, run_daily_once, set_daily
 from ..hookspecs import hookimpl
 from ..jobs import periodic_task
 
@@ -30,9 +31,10 @@ def run_daily(now=None) -> dict:
 def daily_workflow():
     """Every night at 03:15 UTC (06:15 in Riyadh), before the offices open, unless it already ran for the
     day (a worker started earlier that day ran it at start: ``portal.health.daily_catch_up``)."""
-    from ..health import run_daily_once
-
     return run_daily_once(run_daily)
+
+
+set_daily(run_daily)
 
 
 @hookimpl
@@ -58,7 +60,6 @@ def register_commands(cli):
             if now is None:
                 from ..dates import saudi_date
                 from ..db import utcnow
-                from ..health import DAILY, record
 
                 started = utcnow()
                 counts = run_daily(started)

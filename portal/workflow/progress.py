@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 
 from ..models import Case
+from .machine import DECIDED_STATUSES, FINAL_STATUSES, FORWARD_STATUSES, SERVICE_STATUSES, TRANSITIONS
 
 # The policy's seven steps (design: "How a beneficiary's transaction is handled").
 STEPS = (
@@ -18,9 +19,11 @@ STEPS = (
     ("registration", _l("Registration")),
     ("service", _l("Service")),
 )
-PAST_RESEARCH = ("awaiting_committee", "approved", "rejected", "registered", "served", "closed")
-DECIDED = ("approved", "rejected", "registered", "served", "closed")
-REGISTERED = ("registered", "served")
+PAST_RESEARCH = ("awaiting_committee", *DECIDED_STATUSES)
+DECIDED = DECIDED_STATUSES
+REGISTERED = SERVICE_STATUSES
+SUBMIT_FROM = TRANSITIONS["submit"][0]  # a draft or an incomplete request: documents not checked yet
+CLOSE_FROM = TRANSITIONS["close"][0]  # after the service or a rejection
 STOPPED = ("withdrawn",)
 
 
@@ -39,7 +42,7 @@ def _done(case: Case, declared: bool, reported: bool) -> dict:
     approved = case.decision == "approved"
     return {
         "receive": True,  # the request exists: the beneficiary was received and the request opened
-        "documents": status not in ("draft", "incomplete", "withdrawn") or (
+        "documents": (status not in SUBMIT_FROM and status != "withdrawn") or (
             status == "withdrawn" and case.referred_at is not None),
         "research": reported or status in PAST_RESEARCH,
         "declaration": declared or status in PAST_RESEARCH,
@@ -91,8 +94,7 @@ FORWARD = (
 )
 
 
-ORDER = ("draft", "incomplete", "submitted", "in_research", "awaiting_committee", "approved", "registered",
-         "served", "closed")
+ORDER = FORWARD_STATUSES
 
 
 def _before(status: str, stage: str) -> bool:
@@ -107,7 +109,7 @@ def blocked_actions(case: Case, user, *, checklist_ok: bool, declared: bool, rep
     """The forward actions of the steps still ahead that ``user`` cannot take now, each with why. Actions the
     page offers as forms are not listed, nor those of steps already done; a finished request lists none."""
     status = case.status
-    if status in ("closed", "withdrawn"):
+    if status in FINAL_STATUSES:
         return []
     labels = dict(FORWARD)
     intake = user.has_role(*INTAKE_ROLES)
@@ -119,13 +121,13 @@ def blocked_actions(case: Case, user, *, checklist_ok: bool, declared: bool, rep
         out.append(Blocked(action, labels[action], [r for r in reasons if r]))
 
     # submit: from a draft or an incomplete request, with every document present and valid
-    if status in ("draft", "incomplete"):
+    if status in SUBMIT_FROM:
         if not intake:
             add("submit", not_intake)
         elif not checklist_ok:
             add("submit", _l("Required documents are missing or expired: see the list."))
     # refer: from a submitted request
-    if status in ("draft", "incomplete"):
+    if status in SUBMIT_FROM:
         add("refer", _l("After the request is submitted with its documents."))
     elif status == "submitted" and not intake:
         add("refer", not_intake)
@@ -161,10 +163,10 @@ def blocked_actions(case: Case, user, *, checklist_ok: bool, declared: bool, rep
         # deliveries: once registered
         if _before(status, "registered"):
             add("delivery", _l("After the registration is completed."))
-        elif status in ("registered", "served") and not intake:
+        elif status in SERVICE_STATUSES and not intake:
             add("delivery", not_intake)
     # closing: after the service or a rejection
-    if status not in ("served", "rejected"):
+    if status not in CLOSE_FROM:
         add("close", _l("After the service is delivered or the request is rejected."))
     elif not intake:
         add("close", not_intake)
