@@ -130,3 +130,29 @@ def answer(inquiry: Inquiry, text: str, actor) -> Inquiry:
         )
         audit("update", "website_inquiry", inquiry.id, {"answered": True, "sent": bool(delivery)}, actor=actor)
     return Inquiry.get_by_id(inquiry.id)
+
+
+class TakenByOther(Exception):
+    """The message is held by another officer (``str()`` says so in the user's language)."""
+
+
+def assign(inquiry: Inquiry, actor, take: bool = True) -> Inquiry:
+    """"Assign to me" (``take``) or give the message back to the team, in one transaction. A message someone
+    else holds cannot be taken; only its holder (or an admin) gives it back; an answered one is not taken."""
+    from flask_babel import gettext as _
+
+    with database.atomic():
+        fresh = Inquiry.get_by_id(inquiry.id)
+        if take:
+            if fresh.status != "open":
+                raise TakenByOther(_("This message was already answered."))
+            if fresh.assigned_to_id not in (None, actor.id):
+                raise TakenByOther(_("Another officer has taken this message."))
+            new = actor.id
+        else:
+            if fresh.assigned_to_id not in (None, actor.id) and not actor.has_role("admin"):
+                raise TakenByOther(_("Only the officer who took this message can give it back."))
+            new = None
+        Inquiry.update(assigned_to=new).where(Inquiry.id == fresh.id).execute()
+        audit("update", "website_inquiry", fresh.id, {"assigned_to": new}, actor=actor)
+    return Inquiry.get_by_id(inquiry.id)

@@ -58,6 +58,7 @@ class Inquiry(BaseModel):
     answer_delivery = CharField(max_length=120, default="")
     form_nonce = CharField(max_length=32, null=True, unique=True)  # the same form posted twice -> one row
     created_at = DateTimeField(default=utcnow)
+    assigned_to = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL", index=True)  # "assign to me"
 
 
 class Volunteer(BaseModel):

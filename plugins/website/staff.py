@@ -14,7 +14,7 @@ from portal.auth import roles_required
 from portal.db import database, utcnow
 from portal.hygiene import get_or_404
 from portal.listing import Sort, keyset_page
-from portal.models import Beneficiary
+from portal.models import Beneficiary, User
 from portal.templating import render
 from portal.text import clean_text
 from portal.validators import clean_texts
@@ -57,10 +57,43 @@ def inbox():
     if kind in inquiries.KIND_LABELS:
         query = query.where(Inquiry.kind == kind)
         kept["kind"] = kind
+    who = request.args.get("assignee") or ""
+    if who == "me":
+        query = query.where(Inquiry.assigned_to == current_user.id)
+        kept["assignee"] = who
+    elif who == "none":
+        query = query.where(Inquiry.assigned_to.is_null())
+        kept["assignee"] = who
     page = keyset_page(query, INBOX_SORTS, request.args, id_field=Inquiry.id,
                        default="due" if show == "open" else "received", filters=kept)
+    holders = {u.id: u for u in User.select(User.id, User.full_name).where(
+        User.id.in_({r.assigned_to_id for r in page.rows if r.assigned_to_id}))} if page.rows else {}
     return render("website/staff/inbox.html", block="inbox", rows=page.rows, page=page, kept=kept, show=show,
-                  now=utcnow(), kinds=inquiries.KIND_LABELS, statuses=inquiries.STATUS_LABELS)
+                  now=utcnow(), kinds=inquiries.KIND_LABELS, statuses=inquiries.STATUS_LABELS, holders=holders,
+                  can_answer=current_user.has_role(*ANSWER_ROLES))
+
+
+@bp.post("/website/inbox/<int:inquiry_id>/assign")
+@roles_required(*ANSWER_ROLES)
+def assign_inquiry(inquiry_id):
+    """"Assign to me" (``take=1``) or give the message back (``take=0``); back to the list as it was."""
+    inquiry = get_or_404(Inquiry, Inquiry.id == inquiry_id)
+    take = request.form.get("take", "1") != "0"
+    try:
+        inquiries.assign(inquiry, current_user._get_current_object(), take=take)
+    except inquiries.TakenByOther as exc:
+        flash(str(exc), "error")
+        return redirect(_inbox_back()), 303
+    flash(_("The message is yours.") if take else _("The message is back with the team."), "success")
+    return redirect(_inbox_back()), 303
+
+
+def _inbox_back() -> str:
+    """The list as the officer left it (filters, sort, page), never another site."""
+    target = request.form.get("next", "")
+    if target.startswith("/website/inbox") and not target.startswith("//"):
+        return target
+    return url_for("website.inbox")
 
 
 @bp.route("/website/inbox/<int:inquiry_id>", methods=["GET", "POST"])

@@ -64,6 +64,8 @@ ACCESS = {
     "website.acknowledgement_pdf": public("GET", "/site/apply/acknowledgement.pdf"),
     "website.inbox": rule("GET", "/website/inbox", QUEUE),
     "website.inquiry_detail": rule("GET", "/website/inbox/{inquiry}", QUEUE),
+    # managers read the queue; officers and admins take a message ("assign to me") and answer it
+    "website.assign_inquiry": rule("POST", "/website/inbox/{inquiry}/assign", ("officer", "admin")),
     "website.volunteers": rule("GET", "/website/volunteers", QUEUE),
     "website.applications": rule("GET", "/website/applications", QUEUE),
     "website.application_detail": rule("GET", "/website/applications/{pending}", QUEUE),
