@@ -169,9 +169,21 @@ def date_range(args, errors: dict, low: str = "from", high: str = "to"):
 
 
 def day_bounds(low: dt.date | None, high: dt.date | None):
-    """Stored datetimes are naive UTC; a Saudi calendar day starts at 21:00 UTC the day before."""
-    from .dates import SAUDI_OFFSET
+    """The stored (naive UTC) bounds of the Saudi days ``low``..``high``: start included, end excluded."""
+    from .dates import saudi_days_bounds
 
-    lo = dt.datetime.combine(low, dt.time()) - SAUDI_OFFSET if low else None
-    hi = dt.datetime.combine(high + dt.timedelta(days=1), dt.time()) - SAUDI_OFFSET if high else None
-    return lo, hi
+    return saudi_days_bounds(low, high)
+
+
+def assignee_filter(query, field, args, user, kept: dict):
+    """The "taken by" filter of a work list: ``assignee=me`` (the user's own) or ``assignee=none`` (not taken
+    yet); kept in ``kept`` for the list's links."""
+    who = args.get("assignee") or ""
+    if who == "me":
+        query = query.where(field == user.id)
+    elif who == "none":
+        query = query.where(field.is_null())
+    else:
+        return query
+    kept["assignee"] = who
+    return query

@@ -13,7 +13,7 @@ from portal.audit import audit
 from portal.auth import roles_required
 from portal.db import database, utcnow
 from portal.hygiene import get_or_404
-from portal.listing import Sort, keyset_page
+from portal.listing import Sort, assignee_filter, keyset_page
 from portal.models import Beneficiary, User
 from portal.templating import render
 from portal.text import clean_text
@@ -57,13 +57,7 @@ def inbox():
     if kind in inquiries.KIND_LABELS:
         query = query.where(Inquiry.kind == kind)
         kept["kind"] = kind
-    who = request.args.get("assignee") or ""
-    if who == "me":
-        query = query.where(Inquiry.assigned_to == current_user.id)
-        kept["assignee"] = who
-    elif who == "none":
-        query = query.where(Inquiry.assigned_to.is_null())
-        kept["assignee"] = who
+    query = assignee_filter(query, Inquiry.assigned_to, request.args, current_user, kept)
     page = keyset_page(query, INBOX_SORTS, request.args, id_field=Inquiry.id,
                        default="due" if show == "open" else "received", filters=kept)
     holders = {u.id: u for u in User.select(User.id, User.full_name).where(

@@ -10,7 +10,7 @@ from peewee import JOIN
 
 from ..auth import roles_required
 from ..hygiene import get_or_404
-from ..listing import Sort, date_range, keyset_page
+from ..listing import Sort, assignee_filter, date_range, keyset_page
 from ..models import Beneficiary, User
 from ..templating import render
 from ..timeline import visible_beneficiary
@@ -48,13 +48,7 @@ def task_filters(args, user, errors: dict):
     if kind in service.KINDS:
         query = query.where(OutreachTask.kind == kind)
         kept["kind"] = kind
-    who = args.get("assignee") or ""
-    if who == "me":
-        query = query.where(OutreachTask.assigned_to == user.id)
-        kept["assignee"] = who
-    elif who == "none":
-        query = query.where(OutreachTask.assigned_to.is_null())
-        kept["assignee"] = who
+    query = assignee_filter(query, OutreachTask.assigned_to, args, user, kept)
     low, high = date_range(args, errors)
     if low:
         query = query.where(OutreachTask.due >= low)

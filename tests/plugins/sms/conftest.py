@@ -9,4 +9,4 @@ from pathlib import Path
 if str(Path(__file__).parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).parent))
 
-from sms_helpers import app_config, gateway, post_report  # noqa: E402,F401  (the folder's fixtures)
+from sms_helpers import app_config, ben, gateway, post_report  # noqa: E402,F401  (the folder's fixtures)

@@ -85,3 +85,15 @@ def post_report(client):
                            headers=headers)
 
     return post
+
+
+@pytest.fixture
+def ben(app, make_beneficiary):
+    """A beneficiary with a Saudi mobile who agreed to be contacted."""
+    from portal.db import database
+    from portal.models import Beneficiary
+
+    ben_id = make_beneficiary(mobile="0501234567")
+    with app.app_context(), database.connection_context():
+        Beneficiary.update(consent_contact=True).where(Beneficiary.id == ben_id).execute()
+    return ben_id

@@ -1,18 +1,8 @@
 """Writing to a beneficiary from the file: the action, the live counter, the checks, the list."""
 import pytest
 
-from sms_helpers import app_config, gateway  # noqa: F401  (fixtures)
+from sms_helpers import app_config, ben, gateway  # noqa: F401  (fixtures)
 from portal.db import database
-
-
-@pytest.fixture
-def ben(app, make_beneficiary):
-    from portal.models import Beneficiary
-
-    ben_id = make_beneficiary(mobile="0501234567")
-    with app.app_context(), database.connection_context():
-        Beneficiary.update(consent_contact=True).where(Beneficiary.id == ben_id).execute()
-    return ben_id
 
 
 def test_the_file_offers_a_text_message(client, auth, ben):

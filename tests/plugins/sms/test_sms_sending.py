@@ -4,18 +4,8 @@ import datetime as dt
 
 import pytest
 
-from sms_helpers import app_config, gateway, post_report  # noqa: F401  (fixtures)
+from sms_helpers import app_config, ben, gateway, post_report  # noqa: F401  (fixtures)
 from portal.db import database, utcnow
-
-
-@pytest.fixture
-def ben(app, make_beneficiary):
-    from portal.models import Beneficiary
-
-    ben_id = make_beneficiary(mobile="0501234567")
-    with app.app_context(), database.connection_context():
-        Beneficiary.update(consent_contact=True).where(Beneficiary.id == ben_id).execute()
-    return ben_id
 
 
 def notify(app, ben_id, text="رقم طلبك \u20681448-000101\u2069", purpose="case_reference"):
