@@ -1,5 +1,7 @@
 """One phone log: a phone contact logged anywhere (the profile's generic contact form, the JSON API)
 is a call in the Calls log, through the phone plugin's ``timeline_entry_created`` hook."""
+import pytest
+
 from plugins.phone.models import PhoneCall
 from portal.models import TimelineEntry
 from phone_fixtures import app_config, in_db, outreach  # noqa: F401
@@ -28,6 +30,7 @@ def test_a_phone_contact_from_the_profile_form_is_a_call_in_the_log(client, auth
     assert "Outgoing call" in timeline and "050 123 4567" in timeline
 
 
+@pytest.mark.needs_plugins("interview")
 def test_other_channels_internal_notes_and_the_desks_own_calls_make_no_second_row(client, auth, make_beneficiary,
                                                                                   in_db):
     ben = make_beneficiary(mobile="0501234567")
