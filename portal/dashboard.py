@@ -136,18 +136,20 @@ def _work_section(now: dt.datetime, today: dt.date) -> dict:
                        .join(Beneficiary, JOIN.LEFT_OUTER, attr="beneficiary")
                        .where(TimelineEntry.id.in_(undelivered_ids)).order_by(TimelineEntry.occurred_at.desc()))
 
-    # Today's contacts.
-    today_count = _scope_entries(TimelineEntry.select().where(TimelineEntry.occurred_at >= start), branch).count()
+    # Today's contacts: with people only (not the workflow's own events, not internal notes).
+    people = (fn.LOWER(TimelineEntry.channel) != "system") & (TimelineEntry.direction != "internal")
+    contacts_today = (TimelineEntry.occurred_at >= start) & people
+    today_count = _scope_entries(TimelineEntry.select().where(contacts_today), branch).count()
     # Grouping by LOWER(channel) (keys are lowercase) keeps SQLite on the (occurred_at, channel) index.
     channel_key = fn.LOWER(TimelineEntry.channel)
     today_by_channel = dict(
         _scope_entries(
-            TimelineEntry.select(channel_key, fn.COUNT(TimelineEntry.id)).where(TimelineEntry.occurred_at >= start),
+            TimelineEntry.select(channel_key, fn.COUNT(TimelineEntry.id)).where(contacts_today),
             branch,
         ).group_by(channel_key).tuples()
     )
     recent_ids = _scope_entries(
-        TimelineEntry.select(TimelineEntry.id).where(TimelineEntry.occurred_at >= start), branch
+        TimelineEntry.select(TimelineEntry.id).where(contacts_today), branch
     ).order_by(TimelineEntry.occurred_at.desc()).limit(LIST_LIMIT)
     # Each line is drawn by its channel's renderer, as on the timelines; case, author and attachments are
     # loaded with the page, not per line.

@@ -238,3 +238,21 @@ def test_a_role_without_a_section_gets_a_plain_page(app, auth, client, monkeypat
 def test_plugin_widgets_still_show(app, auth, client):
     auth.login("manager")
     assert 'id="h-overdue"' in client.get("/").get_data(as_text=True)  # the workflow's own dashboard_widgets
+
+
+def test_contacts_today_count_people_only(app, client, auth, make_beneficiary):
+    """The workflow's own events (channel system) and internal notes are not contacts with people."""
+    from portal.db import database
+    from portal.models import Beneficiary
+    from portal.timeline import log_entry
+
+    ben = make_beneficiary()
+    with app.app_context(), database.connection_context():
+        b = Beneficiary.get_by_id(ben)
+        log_entry(channel="interview", direction="in", summary="زيارة للمكتب", beneficiary=b)
+        log_entry(channel="system", direction="out", summary="حدث في سير الطلب", beneficiary=b)
+        log_entry(channel="interview", direction="internal", summary="ملاحظة داخلية", beneficiary=b)
+    auth.login("officer")
+    page = client.get("/").get_data(as_text=True)
+    recent = page.split('id="h-today"')[1].split("</section>")[0]
+    assert "زيارة للمكتب" in recent and "حدث في سير الطلب" not in recent and "ملاحظة داخلية" not in recent
