@@ -50,7 +50,7 @@ def test_answer_is_sent_and_shown_on_tracking(app, client, auth, outbox, make_be
 
     ben_id = make_beneficiary(national_id="1000000008", mobile="0551234567")
     with app.app_context(), database.connection_context():
-        case = intake.open_request(Beneficiary.get_by_id(ben_id), "medical", channel="interview",
+        case = intake.open_request(Beneficiary.get_by_id(ben_id), "medical", channel="website",
                                    actor=User.get_by_id(users["officer"]), answers={
                                        str(q.id): "جهاز" for q in intake.questions(intake.get_request_type("medical"))})
     ask(client, national_id="1000000008", reference=case.reference, kind="inquiry")

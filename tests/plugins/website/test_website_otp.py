@@ -25,7 +25,7 @@ def case_ref(app, users, make_beneficiary, types):
     with app.app_context(), database.connection_context():
         ben, officer = Beneficiary.get_by_id(ben_id), User.get_by_id(users["officer"])
         answers = {str(q.id): "3" for q in intake.questions(intake.get_request_type("food_basket"))}
-        case = intake.open_request(ben, "food_basket", channel="interview", actor=officer, summary="طلب",
+        case = intake.open_request(ben, "food_basket", channel="website", actor=officer, summary="طلب",
                                    answers=answers)
         return intake.submit(case, actor=officer, incomplete_if_missing=True).case.reference
 

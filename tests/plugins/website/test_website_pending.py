@@ -27,7 +27,7 @@ def registered(app, users, make_beneficiary, types):
         Document.create(beneficiary=ben, kind="national_id")
         Document.create(beneficiary=ben, kind="family_card")
         answers = {str(q.id): "3" for q in intake.questions(intake.get_request_type("food_basket"))}
-        case = intake.open_request(ben, "food_basket", channel="interview", actor=officer, summary="طلب",
+        case = intake.open_request(ben, "food_basket", channel="website", actor=officer, summary="طلب",
                                    answers=answers)
         case = intake.submit(case, actor=officer).case
         return {"ben": ben_id, "reference": case.reference, "case": case.id}

@@ -26,7 +26,7 @@ def case_factory(app, users, make_beneficiary, types):
                 Document.create(beneficiary=ben, kind="national_id")
                 Document.create(beneficiary=ben, kind="family_card")
             answers = {str(q.id): "3" for q in intake.questions(intake.get_request_type("food_basket"))}
-            case = intake.open_request(ben, "food_basket", channel="interview", actor=officer, summary="طلب",
+            case = intake.open_request(ben, "food_basket", channel="website", actor=officer, summary="طلب",
                                        answers=answers)
             if status == "submitted":
                 case = intake.submit(case, actor=officer).case
@@ -34,7 +34,7 @@ def case_factory(app, users, make_beneficiary, types):
                 case = intake.submit(case, actor=officer, incomplete_if_missing=True).case
             from portal.timeline import log_entry
 
-            log_entry(channel="interview", direction="internal", beneficiary=ben, case=case, actor=officer,
+            log_entry(channel="website", direction="internal", beneficiary=ben, case=case, actor=officer,
                       summary="ملاحظة داخلية سرية", body="تقرير الباحث: لا يظهر للمستفيد")
             return case.reference
 
