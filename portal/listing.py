@@ -168,11 +168,27 @@ def date_range(args, errors: dict, low: str = "from", high: str = "to"):
     return found[low], found[high]
 
 
-def day_bounds(low: dt.date | None, high: dt.date | None):
-    """The stored (naive UTC) bounds of the Saudi days ``low``..``high``: start included, end excluded."""
+def in_saudi_days(query, field, first: dt.date | None, last: dt.date | None):
+    """``query`` limited to rows whose stored (naive UTC) ``field`` falls on the Saudi days ``first`` to ``last``
+    (either may be None: open on that side)."""
     from .dates import saudi_days_bounds
 
-    return saudi_days_bounds(low, high)
+    lo, hi = saudi_days_bounds(first, last)
+    if lo:
+        query = query.where(field >= lo)
+    if hi:
+        query = query.where(field < hi)
+    return query
+
+
+def period_filter(query, field, args, errors: dict, kept: dict):
+    """The ``from``/``to`` filter of a list on a timestamp ``field`` (Saudi days, Hijri or Gregorian typed),
+    with its messages in ``errors`` and the typed values kept in ``kept`` for the list's links."""
+    low, high = date_range(args, errors)
+    for key, day in (("from", low), ("to", high)):
+        if day:
+            kept[key] = args.get(key)
+    return in_saudi_days(query, field, low, high)
 
 
 def assignee_filter(query, field, args, user, kept: dict):

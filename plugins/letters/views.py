@@ -19,11 +19,11 @@ from portal.api import _json_body, _visible, token_required
 from portal.api import error as api_error
 from portal.audit import audit
 from portal.auth import roles_required
-from portal.dates import parse_date, saudi_days_bounds
+from portal.dates import parse_date
 from portal.db import database
 from portal.hygiene import parse_int
 from portal.limiter import limiter
-from portal.listing import Sort, keyset_page
+from portal.listing import Sort, in_saudi_days, keyset_page
 from portal.models import Beneficiary, Case, User
 from portal.scope import can_see_case, sees_everything, visible_case_ids
 from portal.templating import render
@@ -113,10 +113,6 @@ def _date_filter(errors: dict, key: str):
         return None
 
 
-def _day_bounds(start, end):
-    return saudi_days_bounds(start, end)  # start <= at < end
-
-
 # The registries are keyset-paged (portal.listing): by date (newest first) or by number.
 OUTGOING_SORTS = {"date": Sort(Letter.issued_at, _l("Date")), "number": Sort(Letter.number, _l("Number"))}
 INCOMING_SORTS = {"date": Sort(IncomingLetter.received_at, _l("Received")),
@@ -131,11 +127,7 @@ def outgoing_query(errors: dict):
              .switch(Letter)
              .join(LetterTemplate, JOIN.LEFT_OUTER, on=(Letter.template == LetterTemplate.id), attr="template")
              .order_by(Letter.issued_at.desc(), Letter.id.desc()))
-    lo, hi = _day_bounds(_date_filter(errors, "from"), _date_filter(errors, "to"))
-    if lo:
-        query = query.where(Letter.issued_at >= lo)
-    if hi:
-        query = query.where(Letter.issued_at < hi)
+    query = in_saudi_days(query, Letter.issued_at, _date_filter(errors, "from"), _date_filter(errors, "to"))
     number = fold_digits(clean_text(request.args.get("number")))
     if number:
         query = query.where(Letter.number.contains(number))
@@ -488,11 +480,7 @@ def incoming_query(errors: dict):
     query = (IncomingLetter.select(IncomingLetter, Beneficiary)
              .join(Beneficiary, JOIN.LEFT_OUTER, on=(IncomingLetter.beneficiary == Beneficiary.id), attr="beneficiary")
              .order_by(IncomingLetter.received_at.desc(), IncomingLetter.id.desc()))
-    lo, hi = _day_bounds(_date_filter(errors, "from"), _date_filter(errors, "to"))
-    if lo:
-        query = query.where(IncomingLetter.received_at >= lo)
-    if hi:
-        query = query.where(IncomingLetter.received_at < hi)
+    query = in_saudi_days(query, IncomingLetter.received_at, _date_filter(errors, "from"), _date_filter(errors, "to"))
     number = fold_digits(clean_text(request.args.get("number")))
     if number:
         query = query.where(IncomingLetter.number.contains(number))
@@ -920,11 +908,7 @@ def _batch_cases(form: dict, errors: dict) -> list[int]:
     except ValidationError as exc:
         errors["from"] = str(exc.message)
         return []
-    lo, hi = _day_bounds(start, end)
-    if lo:
-        query = query.where(Case.status_changed_at >= lo)
-    if hi:
-        query = query.where(Case.status_changed_at < hi)
+    query = in_saudi_days(query, Case.status_changed_at, start, end)
     if form.get("request_type"):
         query = query.where(Case.request_type == form["request_type"])
     if form.get("skip_issued"):

@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError a
 from portal.auth import roles_required
 from portal.dates import from_saudi, parse_date
 from portal.db import utcnow
-from portal.listing import Sort, date_range, day_bounds, keyset_page
+from portal.listing import Sort, keyset_page, period_filter
 from portal.models import Beneficiary, TimelineEntry, User
 from portal.templating import render
 from portal.text import clean_text, fold_digits
@@ -140,14 +140,7 @@ def call_filters(args, user, errors: dict):
     if args.get("mine") == "1":
         query = query.where(PhoneCall.answered_by == user.id)
         kept["mine"] = "1"
-    low, high = date_range(args, errors)
-    lo, hi = day_bounds(low, high)
-    if lo:
-        query = query.where(PhoneCall.started_at >= lo)
-        kept["from"] = args.get("from")
-    if hi:
-        query = query.where(PhoneCall.started_at < hi)
-        kept["to"] = args.get("to")
+    query = period_filter(query, PhoneCall.started_at, args, errors, kept)
     return query, kept
 
 

@@ -25,6 +25,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 MAX_ANSWER = 64 * 1024
@@ -77,7 +78,9 @@ def _refused(status: int, raw: bytes, detail: str = "") -> Result:
     return Result(False, retryable=status >= 500 or status == 429, error=f"HTTP {status}: {text}".strip())
 
 
-class Provider:
+class Provider(ABC):
+    """One gateway: how to write the request (``request``) and how to read its answer (``read``)."""
+
     name = ""
     default_url = ""
 
@@ -85,11 +88,13 @@ class Provider:
         self.settings = settings
         self.url = settings.url or self.default_url
 
+    @abstractmethod
     def request(self, to: str, text: str, message_id: str) -> tuple[bytes, dict]:
-        raise NotImplementedError
+        """The body and headers of the POST that sends ``text`` to ``to`` (E.164) with our id."""
 
+    @abstractmethod
     def read(self, status: int, raw: bytes, message_id: str = "") -> Result:
-        raise NotImplementedError
+        """The gateway's answer (status and at most 64 KB of body) as a ``Result``."""
 
     def send(self, to: str, text: str, message_id: str) -> Result:
         if not self.url:

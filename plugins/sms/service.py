@@ -44,7 +44,8 @@ def configured() -> bool:
     name = config("PROVIDER")
     if not name:
         return False
-    url = config("URL") or providers.PROVIDERS.get(name, providers.Provider).default_url
+    known = providers.PROVIDERS.get(name)
+    url = config("URL") or (known.default_url if known else "")
     return bool(url and config("TOKEN"))
 
 
@@ -219,8 +220,8 @@ def receive(gateway_id: str, sender: str, text: str, received_at: dt.datetime | 
         existing = SmsInbound.get_or_none(SmsInbound.gateway_id == gateway_id)
         if existing is not None:
             return existing, False
-        matches = list(Beneficiary.select(Beneficiary.id).where(Beneficiary.mobile == number).limit(2))
-        beneficiary = Beneficiary.get_by_id(matches[0].id) if len(matches) == 1 else None
+        matches = list(Beneficiary.select().where(Beneficiary.mobile == number).limit(2))
+        beneficiary = matches[0] if len(matches) == 1 else None
         entry = None
         if beneficiary is not None:
             with force_locale("ar"):

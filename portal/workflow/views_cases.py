@@ -16,7 +16,7 @@ from ..beneficiaries_service import document_values
 from ..db import database
 from ..hygiene import parse_int
 from ..labels import DOCUMENT_KIND
-from ..listing import Sort, date_range, day_bounds, keyset_page
+from ..listing import Sort, keyset_page, period_filter
 from ..models import Beneficiary, Branch, Case, Document, TimelineEntry, User
 from .. import scope as _scope
 from ..plugins import channels
@@ -121,14 +121,7 @@ def case_filters(args, user, errors: dict):
     if args.get("overdue") == "1":
         query = query.where((Case.status == "awaiting_committee") & (Case.committee_due_at < intake.utcnow()))
         kept["overdue"] = "1"
-    low, high = date_range(args, errors)
-    lo, hi = day_bounds(low, high)
-    if lo:
-        query = query.where(Case.created_at >= lo)
-        kept["from"] = args.get("from")
-    if hi:
-        query = query.where(Case.created_at < hi)
-        kept["to"] = args.get("to")
+    query = period_filter(query, Case.created_at, args, errors, kept)
     return scope_cases(query, user), kept
 
 
