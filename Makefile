@@ -6,7 +6,7 @@ INSTANCE ?= instance
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-postgres test-plugins bandit install install-test catalogs clean
+.PHONY: run test test-postgres test-plugins bandit bench bench-quick install install-test install-bench catalogs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,13 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install -q -e ".[test]"
 	touch $@
 
+$(VENV)/.installed-bench: $(VENV)/.installed-test
+	$(BIN)/pip install -q -e ".[test,server]"
+	touch $@
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+install-bench: $(VENV)/.installed-bench
 
 $(INSTANCE)/config.py:
 	mkdir -p $(INSTANCE)
@@ -56,6 +61,18 @@ test-plugins: $(VENV)/.installed-test
 		echo "== $$name alone (PORTAL_PLUGINS=$$name)"; \
 		env -u PORTAL_TEST_DATABASE_URL PORTAL_PLUGINS=$$name $(BIN)/python -m pytest $(PYTEST_ARGS) tests/plugins/$$name; \
 	done
+
+# The benchmark suite (docs/performance.md): `make bench` builds the 50,000-beneficiary / 1,000,000-entry demo
+# database once under bench/.data (kept while the migrations are unchanged) and measures every page against the
+# floors; `make bench-quick` does the same at 1,000 / 10,000 in a few minutes (CI runs it so the suite cannot
+# rot; it times nothing). BENCH_ARGS passes options, e.g. BENCH_ARGS="--database-url postgresql://... --workers 4".
+bench: $(VENV)/.installed-bench
+	$(BIN)/python tools/vendor.py
+	$(BIN)/python -m bench.run --size full $(BENCH_ARGS)
+
+bench-quick: $(VENV)/.installed-bench
+	$(BIN)/python tools/vendor.py
+	$(BIN)/python -m bench.run --size quick $(BENCH_ARGS)
 
 # The whole suite again on PostgreSQL (CI runs both).
 test-postgres: $(VENV)/.installed-test
