@@ -27,6 +27,32 @@ def _create_app():
         raise NoAppException(str(exc)) from None
 
 
+def _progress_reporter(what: str):
+    """``progress(done, total)`` for long bulk work: a bar on a terminal, a line per tenth in a log."""
+    import sys
+
+    state = {"bar": None, "shown": 0, "step": -1}
+
+    def progress(done: int, total: int) -> None:
+        if total <= 0:
+            return
+        if sys.stdout.isatty():
+            if state["bar"] is None:
+                state["bar"] = click.progressbar(length=total, label=what, show_percent=True, show_pos=True)
+                state["bar"].__enter__()
+            state["bar"].update(done - state["shown"])
+            state["shown"] = done
+            if done >= total:
+                state["bar"].__exit__(None, None, None)
+            return
+        step = done * 10 // total
+        if step != state["step"]:
+            state["step"] = step
+            click.echo(f"{what}: {done * 100 // total}% ({done:,} of {total:,})")
+
+    return progress
+
+
 def register(app) -> None:
     cli = app.cli
 
@@ -48,7 +74,8 @@ def register(app) -> None:
                 click.echo("Demo data already present.")
                 demo.print_logins(current_app)
                 return
-            stats = demo.build(beneficiaries=beneficiaries, entries=entries, seed=seed)
+            stats = demo.build(beneficiaries=beneficiaries, entries=entries, seed=seed,
+                               progress=_progress_reporter("timeline entries"))
         click.echo(f"Created {stats['beneficiaries']} beneficiaries, {stats['entries']} timeline entries, "
                    f"{stats['cases']} requests in {stats['seconds']:.1f} s.")
         demo.print_logins(current_app)

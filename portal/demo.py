@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .dates import saudi_date
-from .db import database, utcnow
+from .db import bulk_insert, database, utcnow
 from .models import Beneficiary, Branch, Case, Counter, Document, HouseholdMember, User
 from .plugins import channels
 from .text import normalize_name
@@ -203,7 +203,9 @@ def _library_versions(today: dt.date) -> None:
                                   text_search=normalize_name(notes))
 
 
-def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> dict:
+def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448, progress=None) -> dict:
+    """Write the demo data; ``progress(done, total)`` (if given) is called as the timeline entries, which are
+    most of the work, are written."""
     from flask import current_app
 
     started = time.perf_counter()
@@ -252,8 +254,8 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
             "created_at": created, "updated_at": created, "created_by": officer.id, "version": 1,
         })
     with database.atomic():
-        for chunk in range(0, len(rows), 500):
-            Beneficiary.insert_many(rows[chunk:chunk + 500]).execute()
+        for chunk in range(0, len(rows), 2000):
+            bulk_insert(Beneficiary, rows[chunk:chunk + 2000])
         Counter.insert(name="beneficiary_file", value=0).on_conflict_ignore().execute()
         Counter.update(value=start_file + beneficiaries).where(Counter.name == "beneficiary_file").execute()
 
@@ -296,8 +298,8 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
     case_rows = _case_rows(rnd, now, ben_ids[: max(1, beneficiaries // 3)], year, start_case, types, officer,
                            researcher, keys)
     with database.atomic():
-        for chunk in range(0, len(case_rows), 500):
-            Case.insert_many(case_rows[chunk:chunk + 500]).execute()
+        for chunk in range(0, len(case_rows), 2000):
+            bulk_insert(Case, case_rows[chunk:chunk + 2000])
         Counter.insert(name=counter_name, value=0).on_conflict_ignore().execute()
         Counter.update(value=start_case + len(case_rows)).where(Counter.name == counter_name).execute()
         _declarations_and_reports(rnd, [r["reference"] for r in case_rows], officer, researcher)
@@ -326,11 +328,15 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448) -> di
                 "actor": rnd.choice(actors), "data": None, "follow_up_due": follow, "follow_up_done": False,
                 "created_at": occurred,
             })
-            if len(batch) == 1000:
+            if len(batch) == 2000:
                 written += len(create_entries(batch))
                 batch = []
+                if progress:
+                    progress(written, entries)
         if batch:
             written += len(create_entries(batch))
+        if progress:
+            progress(written, entries)
     return {"beneficiaries": beneficiaries, "entries": written, "cases": len(case_rows),
             "seconds": time.perf_counter() - started}
 
