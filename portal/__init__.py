@@ -41,6 +41,8 @@ def _defaults(app: Flask) -> dict:
         "SECRET_KEY": None,
         "DATABASE_URL": f"sqlite:///{instance / 'portal.sqlite3'}",
         "UPLOAD_DIR": str(instance / "uploads"),
+        "DATABASE_POOL": True,
+        "DATABASE_POOL_SIZE": 20,
         "REDIS_URL": None,
         "PLUGINS": "all",
         "HTTPS": False,

@@ -130,6 +130,9 @@ def app_config(tmp_path, _template_db):
         "HUEY_IMMEDIATE": True,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # Each test has a database of its own: kept connections would outlive it (tests/test_db_pool.py
+        # tests the pools).
+        "DATABASE_POOL": False,
         # CI runs each plugin's tests again with only that plugin enabled (PORTAL_PLUGINS=<name>).
         "PLUGINS": os.environ.get("PORTAL_PLUGINS", "all"),
     }
