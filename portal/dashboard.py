@@ -27,6 +27,7 @@ from .dates import saudi_date, saudi_day_bounds, saudi_today
 from .db import utcnow
 from .models import Attachment, Beneficiary, Branch, Case, TimelineEntry
 from .plugins import channel_map, hook
+from .stats import contacts_by_channel
 from .templating import render
 from .timeline import entries_query, render_entry
 from .workflow.machine import APPROVED_STATUSES, FINAL_STATUSES, IN_PROGRESS_STATUSES, UNDECIDED_STATUSES
@@ -167,7 +168,14 @@ def _work_section(now: dt.datetime, today: dt.date) -> dict:
         open_cases = open_cases.where(Beneficiary.branch == branch)
     else:
         open_cases = scope.scope_cases(open_cases, current_user)
-    open_count = open_cases.count()
+    # Counted on the (status, status_changed_at) index alone: no join with the files unless a branch asks.
+    counted = Case.select(Case.id).where(Case.status.in_(OPEN_STATUSES))
+    if branch is not None:
+        counted = counted.where(Case.beneficiary.in_(Beneficiary.select(Beneficiary.id)
+                                                     .where(Beneficiary.branch == branch)))
+    else:
+        counted = scope.scope_cases(counted, current_user)
+    open_count = counted.count()
     open_cases = list(open_cases.order_by(Case.status_changed_at).limit(LIST_LIMIT))
 
     branch_row = Branch.get_or_none(Branch.id == branch) if branch is not None else None
@@ -293,13 +301,8 @@ def _indicators_section(now: dt.datetime, today: dt.date) -> dict:
     deadline_chart = bar_chart([(month_label[k], deadline[k]) for k in months], deadline_series,
                                title=_l("The committee's 14-day deadline"), rtl=rtl)
 
-    # Contacts with people by channel (the last 30 days): the (occurred_at, channel) index.
-    start = now - dt.timedelta(days=30)
-    key = fn.LOWER(TimelineEntry.channel)
-    contacts = dict(TimelineEntry.select(key, fn.COUNT(TimelineEntry.id))
-                    .where((TimelineEntry.occurred_at >= start) & (key != "system")
-                           & TimelineEntry.direction.in_(("in", "out")))
-                    .group_by(key).tuples())
+    # Contacts with people by channel (the last 30 Saudi days): the per-day counts, not the entries.
+    contacts = contacts_by_channel(today - dt.timedelta(days=29), today)
     channels = channel_map()
     lang = "ar" if rtl else "en"
     contact_rows = sorted(contacts.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -129,6 +129,9 @@ class Beneficiary(BaseModel):
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     erased_at = DateTimeField(null=True)  # set when the file was anonymised (portal.privacy.erase)
 
+    class Meta:
+        indexes = ((("updated_at", "id"), False),)  # the list's default order, a page read off the index
+
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.first_name, self.father_name, self.grandfather_name, self.family_name) if p)
@@ -183,6 +186,9 @@ class Case(BaseModel):
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
 
+    class Meta:
+        indexes = ((("status", "status_changed_at"), False),)  # the oldest requests of a state
+
 
 class Document(BaseModel):
     beneficiary = ForeignKeyField(Beneficiary, backref="documents", on_delete="CASCADE")
@@ -226,6 +232,8 @@ class TimelineEntry(BaseModel):
         indexes = (
             (("beneficiary", "occurred_at", "id"), False),
             (("occurred_at", "channel"), False),
+            (("channel", "occurred_at"), False),  # a channel's newest entries (walk-ins today)
+            (("follow_up_done", "follow_up_due"), False),  # open follow-ups due, without reading the done ones
         )
 
 
@@ -349,7 +357,24 @@ class JobState(BaseModel):
     data = JSONField(null=True)
 
 
+class ContactDay(BaseModel):
+    """How many contacts with people (entries ``in`` or ``out`` on a channel, not the workflow's own events)
+    each Saudi day and channel had: kept up to date by ``portal.timeline`` in the same transaction as the
+    entries, and counted again for the last weeks every night (``portal.stats``), so that the figures of a
+    month read a few hundred rows instead of every entry."""
+
+    day = DateField()
+    channel = CharField(max_length=30)
+    direction = CharField(max_length=10)
+    count = IntegerField(default=0)
+
+    class Meta:
+        table_name = "contact_day"
+        indexes = ((("day", "channel", "direction"), True),)
+
+
 CORE_MODELS = [
     Branch, User, Counter, Beneficiary, HouseholdMember, Case, Document, TimelineEntry, Attachment,
     AuditEvent, ApiToken, LoginFailure, ConsentChange, CorrectionRequest, Erasure, OutboxMessage, JobState,
+    ContactDay,
 ]

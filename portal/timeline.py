@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError as WTFValidationError
 
+from . import stats
 from .audit import audit
 from .auth import CONTACT_ROLES, roles_required
 from .dates import parse_date
@@ -28,6 +29,10 @@ from .validators import ValidationError, max_length
 
 bp = Blueprint("timeline", __name__)
 log = logging.getLogger(__name__)
+
+
+# Changing one of these moves an entry between the per-day contact counts (portal.stats).
+COUNTED_FIELDS = {"occurred_at", "channel", "direction"}
 
 
 class UnknownChannel(ValueError):
@@ -47,6 +52,7 @@ def log_entry(*, channel: str, summary: str, beneficiary=None, case=None, direct
             occurred_at=occurred_at or utcnow(), summary=summary[:300], body=body or "", actor=actor,
             data=data, follow_up_due=follow_up_due,
         )
+        stats.add_contacts(stats.tally([(entry.occurred_at, channel, direction)]))
         hook().timeline_entry_created(entry=entry)
         audit("create", "timeline_entry", entry.id, {"channel": channel, "beneficiary": getattr(beneficiary, "id", None)},
               actor=actor)
@@ -101,6 +107,7 @@ def create_entries(rows: list[dict], *, actor=None) -> list[TimelineEntry]:
             entry = TimelineEntry(id=row[0], **{f.name: f.python_value(v) for f, v in zip(fields, row[1:])})
             entry._dirty.clear()
             entries.append(entry)
+        stats.add_contacts(stats.tally((e.occurred_at, e.channel, e.direction) for e in entries))
         ids = sorted(e.id for e in entries)
         audit("create", "timeline_entries", ids[0], {
             "count": len(ids), "channels": sorted({e.channel for e in entries}), "ids": ids}, actor=actor)
@@ -138,6 +145,12 @@ def update_entry(entry, *, by=None, **changes) -> TimelineEntry | None:
     changes = _changed_values(changes)
     with database.atomic():
         TimelineEntry.update(changes).where(TimelineEntry.id == entry.id).execute()
+        counted = COUNTED_FIELDS & set(changes)
+        if counted:
+            old = (entry.occurred_at, entry.channel, entry.direction)  # the values before the change
+            new = tuple(changes.get(name, value) for name, value in zip(("occurred_at", "channel", "direction"), old))
+            stats.add_contacts(stats.tally([old]), sign=-1)
+            stats.add_contacts(stats.tally([new]))
         for name, value in changes.items():
             setattr(entry, name, value)
         entry._dirty.clear()
@@ -154,10 +167,18 @@ def update_entries(condition, *, by=None, **changes) -> int:
     if not changes:
         return 0
     with database.atomic():
-        ids = [i for (i,) in TimelineEntry.select(TimelineEntry.id).where(condition).tuples()]
+        rows = list(TimelineEntry.select(TimelineEntry.id, TimelineEntry.occurred_at, TimelineEntry.channel,
+                                         TimelineEntry.direction).where(condition).tuples())
+        ids = [row[0] for row in rows]
         if not ids:
             return 0
         TimelineEntry.update(changes).where(TimelineEntry.id.in_(ids)).execute()
+        if COUNTED_FIELDS & set(changes):
+            old = [row[1:] for row in rows]
+            new = [tuple(changes.get(name, value) for name, value in zip(("occurred_at", "channel", "direction"),
+                                                                          row)) for row in old]
+            stats.add_contacts(stats.tally(old), sign=-1)
+            stats.add_contacts(stats.tally(new))
         audit("update", "timeline_entries", ids[0], {"fields": sorted(changes), "count": len(ids), "ids": ids},
               actor=by)
         updated = hook().timeline_entry_updated
