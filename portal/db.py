@@ -170,9 +170,10 @@ class JSONField(peewee.TextField):
 SQLITE_MAX_PARAMS = 32_766
 
 
-def bulk_insert(model, rows: list[dict], returning: tuple = ()) -> list[tuple]:
+def bulk_insert(model, rows: list[dict], returning: tuple = (), ignore_conflicts: bool = False) -> list[tuple]:
     """Insert ``rows`` (plain column values: ids for foreign keys; the model's defaults fill the columns the
-    rows leave out) in one statement (on SQLite, one per 32,766 values).
+    rows leave out) in one statement (on SQLite, one per 32,766 values). With ``ignore_conflicts``, a row
+    that would break a unique index is skipped (``ON CONFLICT DO NOTHING``) and not returned.
 
     peewee's ``insert_many`` spends about 40 µs building SQL for each value, which dominated the
     import. Here SQLite gets one multi-row VALUES statement with bound parameters, and PostgreSQL
@@ -190,10 +191,12 @@ def bulk_insert(model, rows: list[dict], returning: tuple = ()) -> list[tuple]:
     if not postgres and len(rows) > per_statement:  # SQLite binds at most 32,766 values per statement
         out = []
         for start in range(0, len(rows), per_statement):
-            out.extend(bulk_insert(model, rows[start:start + per_statement], returning))
+            out.extend(bulk_insert(model, rows[start:start + per_statement], returning, ignore_conflicts))
         return out
     columns = ", ".join(_quote(f.column_name) for f in fields)
     tail = (" RETURNING " + ", ".join(_quote(name) for name in returning)) if returning else ""
+    if ignore_conflicts:  # rows that would break a unique index are left out (and not returned)
+        tail = " ON CONFLICT DO NOTHING" + tail
     converters = []
     for f in fields:
         if isinstance(f, JSONField):

@@ -99,13 +99,14 @@ def create_entries(rows: list[dict], *, actor=None) -> list[TimelineEntry]:
             checked.add(pair)
         values["summary"] = (values["summary"] or "")[:300]
         prepared.append({name: values[name] for name in names})
-    fields = [TimelineEntry._meta.fields[name] for name in names]
     with database.atomic():
-        returned = bulk_insert(TimelineEntry, prepared, returning=("id", *(f.column_name for f in fields)))
+        # The ids of one multi-row insert are handed out in the order of its rows (the write lock is held),
+        # so the sorted ids pair with the rows; the entries are built from the values already in hand.
+        ids = sorted(i for (i,) in bulk_insert(TimelineEntry, prepared, returning=("id",)))
         entries = []
-        for row in returned:
-            entry = TimelineEntry(id=row[0], **{f.name: f.python_value(v) for f, v in zip(fields, row[1:])})
-            entry._dirty.clear()
+        for entry_id, values in zip(ids, prepared):
+            entry = TimelineEntry.__new__(TimelineEntry)
+            entry.__data__, entry._dirty, entry.__rel__ = {"id": entry_id, **values}, set(), {}
             entries.append(entry)
         stats.add_contacts(stats.tally((e.occurred_at, e.channel, e.direction) for e in entries))
         ids = sorted(e.id for e in entries)

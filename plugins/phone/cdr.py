@@ -25,7 +25,7 @@ from portal.dates import saudi_date
 from portal.db import bulk_insert, database, utcnow
 from portal.models import Beneficiary, User
 from portal.timeline import create_entries
-from portal.workflow.outreach import create_task
+from portal.workflow.outreach import create_tasks
 
 from .calls import local_display, normalize_number
 from .models import PhoneCall
@@ -313,23 +313,19 @@ class _Writer:
             self._callbacks([r for r in fresh if r["missed"]], call_ids, entry_ids)
 
     def _callbacks(self, missed, call_ids, entry_ids) -> None:
+        """A call-back task for each missed call, all in one insert (``create_tasks``)."""
         if not missed:
             return
-        bens = {b.id: b for b in Beneficiary.select().where(
-            Beneficiary.id.in_([r["beneficiary"] for r in missed if r["beneficiary"]]))}
-        requested = []
-        for rec in missed:
-            self.report.missed += 1
-            create_task(
-                beneficiary=bens.get(rec["beneficiary"]), kind="call_back",
-                reason=self.text["reason"] % {"number": local_display(rec["number"]) or "?"},
-                due=saudi_date(rec["start"]) + dt.timedelta(days=1),
-                source={"channel": "phone", "call": call_ids[rec["key"]], "entry": entry_ids[rec["key"]],
-                        "number": rec["number"]},
-            )
-            requested.append(call_ids[rec["key"]])
-        if requested:
-            PhoneCall.update(callback_requested=True).where(PhoneCall.id.in_(requested)).execute()
+        self.report.missed += len(missed)
+        create_tasks([{
+            "beneficiary": rec["beneficiary"], "kind": "call_back",
+            "reason": self.text["reason"] % {"number": local_display(rec["number"]) or "?"},
+            "due": saudi_date(rec["start"]) + dt.timedelta(days=1),
+            "source": {"channel": "phone", "call": call_ids[rec["key"]], "entry": entry_ids[rec["key"]],
+                       "number": rec["number"]},
+        } for rec in missed], actor=self.actor)
+        requested = [call_ids[rec["key"]] for rec in missed]
+        PhoneCall.update(callback_requested=True).where(PhoneCall.id.in_(requested)).execute()
 
 
 def import_cdr(stream, file_name: str = "", actor=None, batch_size: int = BATCH_SIZE) -> ImportReport:

@@ -13,7 +13,7 @@ from peewee import JOIN
 
 from ..audit import audit
 from ..dates import format_hijri, saudi_today, to_hijri
-from ..db import database, utcnow
+from ..db import bulk_insert, database, utcnow
 from ..labels import DOCUMENT_KIND
 from ..models import Beneficiary, Case, Document, TimelineEntry, User
 from ..text import clean_text
@@ -48,6 +48,37 @@ def create_task(*, beneficiary, kind: str, reason: str, due: dt.date, source: di
         task = OutreachTask.get(OutreachTask.key == key[:200])
         audit("create", "outreach_task", task.id, {"kind": kind}, actor=None)
     return task
+
+
+def create_tasks(tasks: list[dict], *, actor=None) -> list[int]:
+    """Add many tasks at once (an import): ``tasks`` are the keyword arguments of ``create_task`` with
+    ``beneficiary`` and ``case`` as ids. One insert that skips the keys already queued (as ``create_task``
+    does, race-free), one audit event for all; returns the new tasks' ids."""
+    rows, seen = [], set()
+    now = utcnow()
+    for spec in tasks:
+        kind, due, source = spec["kind"], spec["due"], spec.get("source")
+        beneficiary = getattr(spec.get("beneficiary"), "id", spec.get("beneficiary"))
+        key = spec.get("key")
+        if key is None:
+            parts = [kind, str(beneficiary or "-"), due.isoformat()]
+            parts += [f"{k}={v}" for k, v in sorted((source or {}).items())]
+            key = ":".join(parts)
+        key = key[:200]
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append({"beneficiary": beneficiary, "case": getattr(spec.get("case"), "id", spec.get("case")),
+                     "kind": kind, "reason": clean_text(spec.get("reason", ""))[:300] or kind, "due": due,
+                     "source": source, "key": key, "status": "open", "created_at": now})
+    if not rows:
+        return []
+    with database.atomic():
+        ids = sorted(i for (i,) in bulk_insert(OutreachTask, rows, returning=("id",), ignore_conflicts=True))
+        if ids:
+            audit("create", "outreach_tasks", ids[0], {"count": len(ids), "kinds": sorted({r["kind"] for r in rows}),
+                                                       "ids": ids}, actor=actor)
+    return ids
 
 
 # --- the daily selection -------------------------------------------------------------------------
