@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import current_app, request, url_for
+from flask import current_app, g, has_request_context, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -239,6 +239,15 @@ def init_app(app):
     @app.context_processor
     def _globals():
         lang = str(get_locale() or "ar")
+        # Once per request and language: a timeline page renders a template per entry, and each render
+        # would otherwise ask every plugin for its menu links again.
+        cache = g.setdefault("_template_globals", {}) if has_request_context() else {}
+        key = (lang, current_user.get_id() if current_user else None)
+        if key not in cache:
+            cache[key] = _compute_globals(lang)
+        return cache[key]
+
+    def _compute_globals(lang: str) -> dict:
         links = []
         if current_user.is_authenticated:
             for group in hook().menu_links(user=current_user, request=request):
