@@ -4,8 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import current_app, g, has_request_context, request, url_for
-from flask_babel import get_locale
+from flask import current_app, g, has_app_context, has_request_context, request, url_for
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2 import BytecodeCache
@@ -235,6 +235,27 @@ def init_app(app):
     from . import labels
 
     app.jinja_env.globals["labels"] = labels
+
+    # Jinja's gettext through flask-babel looks up the domain, the locale and the translations in the
+    # application context on every call (hundreds per page); keep the translations per locale object.
+    def _translations():
+        ctx = getattr(g, "_flask_babel", None) if has_app_context() else None
+        locale = getattr(ctx, "babel_locale", None)
+        cached = g.get("_sila_translations") if ctx is not None else None
+        if locale is not None and cached is not None and cached[0] is locale:
+            return cached[1]
+        found = get_translations()
+        if ctx is not None:
+            g._sila_translations = (getattr(ctx, "babel_locale", None), found)
+        return found
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
     @app.context_processor
     def _globals():
