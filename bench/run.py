@@ -329,6 +329,50 @@ def cdr_rows_per_second(env: dict, rows: int) -> dict:
     return {"rows": count, "seconds": seconds, "rows_per_s": round(count / seconds) if seconds else None}
 
 
+def _scalar(url: str, sql: str):
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.split(":///", 1)[1], timeout=30)
+        try:
+            return conn.execute(sql).fetchone()
+        finally:
+            conn.close()
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql).fetchone()
+
+
+def webhook_processing(env: dict, url: str, first_id: int, timeout: float) -> dict:
+    """Run the worker (``portal worker``) over the webhook deliveries the load stored, until none is pending:
+    how many were processed, how many needed a second attempt, and how many attempts failed on a lock."""
+    where = f"id > {int(first_id)}"
+    total = _scalar(url, f"SELECT count(*) FROM social_webhook_delivery WHERE {where}")[0]  # nosec B608
+    worker = subprocess.Popen([PYTHON, "-m", "portal", "worker"], cwd=ROOT, env=env,  # nosec B603
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < timeout:
+            pending = _scalar(url, f"SELECT count(*) FROM social_webhook_delivery WHERE {where} "  # nosec B608
+                                   "AND state = 'pending'")[0]
+            if not pending:
+                break
+            time.sleep(0.5)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    seconds = time.perf_counter() - started
+    processed, retried, locked = _scalar(
+        url, "SELECT sum(CASE WHEN state != 'pending' THEN 1 ELSE 0 END), "  # nosec B608
+             "sum(CASE WHEN attempts > 1 THEN 1 ELSE 0 END), "
+             "sum(CASE WHEN lower(error) LIKE '%locked%' THEN 1 ELSE 0 END) "
+             f"FROM social_webhook_delivery WHERE {where}")
+    return {"stored": total, "processed": int(processed or 0), "retried": int(retried or 0),
+            "lock_errors": int(locked or 0), "seconds": round(seconds, 1)}
+
+
 LETTER_SCRIPT = r"""
 import json, statistics, sys, time, weasyprint
 from portal import create_app
@@ -438,9 +482,12 @@ def main(argv=None) -> int:
         servers.append(sila)
         cookie = login(sila.port, username)
         ids = sample_ids(url)
+        first_delivery = (_scalar(url, "SELECT max(id) FROM social_webhook_delivery") or [0])[0] or 0
         for work, path, options in page_rows(ids, cookie, token):
             result = load(sila.port, path, seconds=seconds, connections=args.connections, **options)
             rows.append({"work": work, **result})
+        rows.append({"work": "webhook deliveries processed by the worker",
+                     **webhook_processing(env, url, first_delivery, timeout=120 if quick else 600)})
         rows.append({"work": "one letter via the API (POST + PDF)",
                      **letter_row(sila.port, env, token, ids, args.letters or (5 if quick else 20))})
         rss = sila.worker_rss_mb()
@@ -468,7 +515,8 @@ def main(argv=None) -> int:
     out.write_text(json.dumps(report, ensure_ascii=False, indent=1))
     print_table(report)
     print(f"\nwritten to {out.relative_to(ROOT)}")
-    failed = [r["work"] for r in rows if r.get("errors") or r.get("note")]
+    failed = [r["work"] for r in rows if r.get("errors") or r.get("note")
+              or ("processed" in r and r["processed"] < r["stored"])]
     if failed:
         print("rows with errors: " + "; ".join(failed), file=sys.stderr)
         return 1
@@ -491,6 +539,9 @@ def print_table(report: dict) -> None:
             print(f"{row['work']:<40} {row['median_ms']:>11.1f} ms {row['bare_ms']:>7.1f} ms {row['ratio']:>7.2f}x")
         elif "rows_per_s" in row:
             print(f"{row['work']:<40} {row['rows_per_s']!s:>8} rows/s ({row['rows']:,} rows in {row['seconds']} s)")
+        elif "processed" in row:
+            print(f"{row['work']:<40} {row['processed']:,} of {row['stored']:,} in {row['seconds']} s; "
+                  f"{row['retried']} needed a retry, {row['lock_errors']} attempts failed on a lock")
         elif "rss_mb" in row:
             print(f"{row['work']:<40} {', '.join(str(x) for x in row['rss_mb'])}")
         elif "seconds" in row:

@@ -11,7 +11,7 @@ import datetime as dt
 from collections import Counter
 
 from huey import crontab
-from peewee import fn
+from peewee import EXCLUDED, fn
 
 from .dates import SAUDI_OFFSET, saudi_date, saudi_today
 from .db import database, is_postgres
@@ -36,13 +36,14 @@ def tally(rows) -> Counter:
 
 
 def add_contacts(counts: Counter, sign: int = 1) -> None:
-    """Add (or with ``sign=-1`` take away) ``counts`` from ``tally``; call inside the entries' transaction."""
-    for (day, channel, direction), n in counts.items():
-        if not n:
-            continue
-        (ContactDay.insert(day=day, channel=channel, direction=direction, count=sign * n)
+    """Add (or with ``sign=-1`` take away) ``counts`` from ``tally``; call inside the entries' transaction.
+    One multi-row upsert per 500 days × channels."""
+    rows = [{"day": day, "channel": channel, "direction": direction, "count": sign * n}
+            for (day, channel, direction), n in counts.items() if n]
+    for start in range(0, len(rows), 500):
+        (ContactDay.insert_many(rows[start:start + 500])
          .on_conflict(conflict_target=[ContactDay.day, ContactDay.channel, ContactDay.direction],
-                      update={ContactDay.count: ContactDay.count + sign * n})
+                      update={ContactDay.count: ContactDay.count + EXCLUDED.count})
          .execute())
 
 
