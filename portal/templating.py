@@ -60,6 +60,21 @@ def date_filter(value, with_time: bool = False):
     )
 
 
+def cached_translations():
+    """The current translations, kept per request and locale object. flask-babel looks up the domain, the
+    locale and the translations in the application context on every call (hundreds per page); a forced
+    locale (``force_locale``) is a new locale object, so it gets its own translations."""
+    ctx = getattr(g, "_flask_babel", None) if has_app_context() else None
+    locale = getattr(ctx, "babel_locale", None)
+    cached = g.get("_sila_translations") if ctx is not None else None
+    if locale is not None and cached is not None and cached[0] is locale:
+        return cached[1]
+    found = get_translations()
+    if ctx is not None:
+        g._sila_translations = (getattr(ctx, "babel_locale", None), found)
+    return found
+
+
 def phone_filter(value, link: bool = True):
     """A phone number, isolated left to right; for staff a ``tel:`` link and, for an international
     (E.164) number, a WhatsApp link (``https://wa.me/<digits>``). ``link=False`` where a link cannot
@@ -78,8 +93,10 @@ def phone_filter(value, link: bool = True):
         return Markup('<bdi dir="ltr">%s</bdi>') % shown
     html = Markup('<span class="phone"><bdi dir="ltr"><a href="tel:%s">%s</a></bdi>') % (value, shown)
     if value.startswith("+") and len(digits) >= 8:
+        tr = cached_translations()
         html += Markup(' <a class="wa" href="https://wa.me/%s" rel="noopener noreferrer" target="_blank"'
-                       ' aria-label="%s">%s</a>') % (digits, _("WhatsApp %(number)s", number="\u2068" + shown + "\u2069"), _("WhatsApp"))
+                       ' aria-label="%s">%s</a>') % (digits, tr.ugettext("WhatsApp %(number)s") % {"number": "\u2068" + shown + "\u2069"},
+                                                   tr.ugettext("WhatsApp"))
     return html + Markup("</span>")
 
 
@@ -236,19 +253,7 @@ def init_app(app):
 
     app.jinja_env.globals["labels"] = labels
 
-    # Jinja's gettext through flask-babel looks up the domain, the locale and the translations in the
-    # application context on every call (hundreds per page); keep the translations per locale object.
-    def _translations():
-        ctx = getattr(g, "_flask_babel", None) if has_app_context() else None
-        locale = getattr(ctx, "babel_locale", None)
-        cached = g.get("_sila_translations") if ctx is not None else None
-        if locale is not None and cached is not None and cached[0] is locale:
-            return cached[1]
-        found = get_translations()
-        if ctx is not None:
-            g._sila_translations = (getattr(ctx, "babel_locale", None), found)
-        return found
-
+    _translations = cached_translations
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
