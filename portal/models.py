@@ -187,7 +187,11 @@ class Case(BaseModel):
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("status", "status_changed_at"), False),)  # the oldest requests of a state
+        indexes = (
+            (("status", "status_changed_at"), False),  # the oldest requests of a state
+            (("created_at",), False),  # requests opened per month (the managers' charts)
+            (("decided_at",), False),  # decisions per month
+        )
 
 
 class Document(BaseModel):

@@ -3,7 +3,8 @@
 - ``timeline_entry (follow_up_done, follow_up_due)``: the open follow-ups due, without reading every done one.
 - ``timeline_entry (channel, occurred_at)``: a channel's newest entries (today's walk-ins).
 - ``beneficiary (updated_at, id)``: the list's default order read off the index.
-- ``case (status, status_changed_at)``: the oldest requests in a state.
+- ``case (status, status_changed_at)``: the oldest requests in a state; ``case (created_at)`` and
+  ``case (decided_at)``: the managers' charts by month.
 - ``contact_day``: contacts with people per Saudi day, channel and direction, filled here from the entries
   already written (then kept up to date by ``portal.timeline``).
 """
@@ -28,6 +29,8 @@ def up(migrator, db):
         migrator.add_index('timeline_entry', ('channel', 'occurred_at'), False),
         migrator.add_index('beneficiary', ('updated_at', 'id'), False),
         migrator.add_index('case', ('status', 'status_changed_at'), False),
+        migrator.add_index('case', ('created_at',), False),
+        migrator.add_index('case', ('decided_at',), False),
     )
     db.create_tables([ContactDay])
     if isinstance(db, peewee.SqliteDatabase):
@@ -47,4 +50,6 @@ def down(migrator, db):
         migrator.drop_index('timeline_entry', 'timeline_entry_channel_occurred_at'),
         migrator.drop_index('beneficiary', 'beneficiary_updated_at_id'),
         migrator.drop_index('case', 'case_status_status_changed_at'),
+        migrator.drop_index('case', 'case_created_at'),
+        migrator.drop_index('case', 'case_decided_at'),
     )
