@@ -127,17 +127,23 @@ def outgoing_query(errors: dict):
              .switch(Letter)
              .join(LetterTemplate, JOIN.LEFT_OUTER, on=(Letter.template == LetterTemplate.id), attr="template")
              .order_by(Letter.issued_at.desc(), Letter.id.desc()))
-    query = in_saudi_days(query, Letter.issued_at, _date_filter(errors, "from"), _date_filter(errors, "to"))
-    number = fold_digits(clean_text(request.args.get("number")))
-    if number:
-        query = query.where(Letter.number.contains(number))
-    ben = clean_text(request.args.get("beneficiary"))
-    if ben:
-        query = query.where(_beneficiary_condition(ben))
+    query = _registry_filters(query, Letter, Letter.issued_at, errors)
     status = request.args.get("status")
     if status in ("valid", "revoked"):
         query = query.where(Letter.status == status)
     return _scoped(query, Letter)
+
+
+def _registry_filters(query, model, date_field, errors: dict):
+    """The filters both registries share: Saudi days from/to on ``date_field``, part of the number, the beneficiary."""
+    query = in_saudi_days(query, date_field, _date_filter(errors, "from"), _date_filter(errors, "to"))
+    number = fold_digits(clean_text(request.args.get("number")))
+    if number:
+        query = query.where(model.number.contains(number))
+    ben = clean_text(request.args.get("beneficiary"))
+    if ben:
+        query = query.where(_beneficiary_condition(ben))
+    return query
 
 
 def _beneficiary_condition(text: str):
@@ -151,15 +157,30 @@ def _filters() -> dict:
     return {k: request.args.get(k, "") for k in ("from", "to", "number", "beneficiary", "status", "q")}
 
 
+def _registry_page(query_for, sorts: dict, model, template: str):
+    """A registry's page (or its ``registry`` block for htmx), 422 with the messages when a filter is wrong."""
+    errors = {}
+    filters = _filters()
+    page = keyset_page(query_for(errors), sorts, request.args, id_field=model.id, default="date", filters=filters,
+                       size=PAGE_SIZE)
+    return render(template, block="registry", rows=page.rows, page=page, filters=filters,
+                  errors=errors), (422 if errors else 200)
+
+
+def _registry_csv(query_for, which: str, header: list[str], row) -> Response:
+    """A registry as CSV with the page's filters (a wrong filter is a 400), the export audited."""
+    errors = {}
+    query = query_for(errors)
+    if errors:
+        abort(400)
+    audit("read", "letter_registry", which, {"export": "csv"})
+    return _csv_response(f"{which}-letters.csv", header, (row(r) for r in query.iterator()))
+
+
 @bp.get("/letters/")
 @roles_required(*READ)
 def outgoing():
-    errors = {}
-    filters = _filters()
-    page = keyset_page(outgoing_query(errors), OUTGOING_SORTS, request.args, id_field=Letter.id, default="date",
-                       filters=filters, size=PAGE_SIZE)
-    return render("letters/outgoing.html", block="registry", rows=page.rows, page=page, filters=filters,
-                  errors=errors), (422 if errors else 200)
+    return _registry_page(outgoing_query, OUTGOING_SORTS, Letter, "letters/outgoing.html")
 
 
 def _csv_response(name: str, header: list[str], rows) -> Response:
@@ -180,17 +201,12 @@ def _csv_response(name: str, header: list[str], rows) -> Response:
 @bp.get("/letters/outgoing.csv")
 @roles_required(*READ)
 def outgoing_csv():
-    errors = {}
-    query = outgoing_query(errors)
-    if errors:
-        abort(400)
-    audit("read", "letter_registry", "outgoing", {"export": "csv"})
-    return _csv_response("outgoing-letters.csv",
-                         ["number", "issued_at", "subject", "recipient", "file_number", "template", "status", "replaces"],
-                         ((r.number, r.issued_at.isoformat(timespec="seconds"), r.subject, r.recipient,
-                           r.beneficiary.file_number if r.beneficiary_id else "",
-                           r.template.key if r.template_id else "", r.status, r.replaces_id or "")
-                          for r in query.iterator()))
+    return _registry_csv(
+        outgoing_query, "outgoing",
+        ["number", "issued_at", "subject", "recipient", "file_number", "template", "status", "replaces"],
+        lambda r: (r.number, r.issued_at.isoformat(timespec="seconds"), r.subject, r.recipient,
+                   r.beneficiary.file_number if r.beneficiary_id else "",
+                   r.template.key if r.template_id else "", r.status, r.replaces_id or ""))
 
 
 @bp.get("/letters/out/<int:letter_id>")
@@ -480,13 +496,7 @@ def incoming_query(errors: dict):
     query = (IncomingLetter.select(IncomingLetter, Beneficiary)
              .join(Beneficiary, JOIN.LEFT_OUTER, on=(IncomingLetter.beneficiary == Beneficiary.id), attr="beneficiary")
              .order_by(IncomingLetter.received_at.desc(), IncomingLetter.id.desc()))
-    query = in_saudi_days(query, IncomingLetter.received_at, _date_filter(errors, "from"), _date_filter(errors, "to"))
-    number = fold_digits(clean_text(request.args.get("number")))
-    if number:
-        query = query.where(IncomingLetter.number.contains(number))
-    ben = clean_text(request.args.get("beneficiary"))
-    if ben:
-        query = query.where(_beneficiary_condition(ben))
+    query = _registry_filters(query, IncomingLetter, IncomingLetter.received_at, errors)
     q = normalize_name(request.args.get("q"))
     if q:
         for word in q.split()[:8]:
@@ -497,29 +507,19 @@ def incoming_query(errors: dict):
 @bp.get("/letters/incoming")
 @roles_required(*READ)
 def incoming():
-    errors = {}
-    filters = _filters()
-    page = keyset_page(incoming_query(errors), INCOMING_SORTS, request.args, id_field=IncomingLetter.id,
-                       default="date", filters=filters, size=PAGE_SIZE)
-    return render("letters/incoming.html", block="registry", rows=page.rows, page=page, filters=filters,
-                  errors=errors), (422 if errors else 200)
+    return _registry_page(incoming_query, INCOMING_SORTS, IncomingLetter, "letters/incoming.html")
 
 
 @bp.get("/letters/incoming.csv")
 @roles_required(*READ)
 def incoming_csv():
-    errors = {}
-    query = incoming_query(errors)
-    if errors:
-        abort(400)
-    audit("read", "letter_registry", "incoming", {"export": "csv"})
-    return _csv_response("incoming-letters.csv",
-                         ["number", "received_at", "letter_date", "sender", "sender_reference", "subject",
-                          "file_number", "pages", "ocr_status"],
-                         ((r.number, r.received_at.isoformat(timespec="seconds"),
-                           r.letter_date.isoformat() if r.letter_date else "", r.sender, r.sender_reference,
-                           r.subject, r.beneficiary.file_number if r.beneficiary_id else "", r.page_count,
-                           r.ocr_status) for r in query.iterator()))
+    return _registry_csv(
+        incoming_query, "incoming",
+        ["number", "received_at", "letter_date", "sender", "sender_reference", "subject", "file_number", "pages",
+         "ocr_status"],
+        lambda r: (r.number, r.received_at.isoformat(timespec="seconds"),
+                   r.letter_date.isoformat() if r.letter_date else "", r.sender, r.sender_reference, r.subject,
+                   r.beneficiary.file_number if r.beneficiary_id else "", r.page_count, r.ocr_status))
 
 
 def _scan_limit() -> int:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from fake_http import FakeHTTPServer, running
 
 TOKEN = "gateway-token-0123456789"
 
 
-class FakeGateway:
+class FakeGateway(FakeHTTPServer):
     """Answers each POST with the next scripted answer (default: 200 ``{"id": "gw-<n>"}``) and keeps
     every request (path, headers, raw body). An answer may be ``"hang"``: the handler waits until the
     test releases it (for timeouts)."""
@@ -20,52 +20,30 @@ class FakeGateway:
         self.requests: list[dict] = []
         self.answers: list = []
         self.release = threading.Event()
-        gateway = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                gateway.requests.append({"path": self.path, "headers": dict(self.headers), "body": raw})
-                answer = gateway.answers.pop(0) if gateway.answers else None
-                if answer == "hang":
-                    gateway.release.wait(10)
-                    return
-                if answer is None:
-                    answer = (200, {"id": f"gw-{len(gateway.requests)}"})
-                status, body = answer
-                data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def answer(self, method, path, headers, raw):
+        self.requests.append({"path": path, "headers": headers, "body": raw})
+        answer = self.answers.pop(0) if self.answers else None
+        if answer == "hang":
+            self.release.wait(10)
+            return None
+        if answer is None:
+            answer = (200, {"id": f"gw-{len(self.requests)}"})
+        status, body = answer
+        return status, (body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")), "application/json"
 
     def json(self, i=-1) -> dict:
         return json.loads(self.requests[i]["body"].decode("utf-8"))
 
     def close(self):
         self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+        super().close()
 
 
 @pytest.fixture
 def gateway():
-    fake = FakeGateway()
-    yield fake
-    fake.close()
+    yield from running(FakeGateway())
 
 
 @pytest.fixture

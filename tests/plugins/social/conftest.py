@@ -17,14 +17,14 @@ from social_helpers import (  # noqa: E402  (after the path above)
     ACCESS_TOKEN, PHONE_NUMBER_ID, SECRET, VERIFY_TOKEN, FakeGraph, SmtpSink, load,
 )
 
+from fake_http import running  # noqa: E402
+
 from plugins.social.processing import sign  # noqa: E402
 
 
 @pytest.fixture
 def graph():
-    fake = FakeGraph()
-    yield fake
-    fake.close()
+    yield from running(FakeGraph())
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def smtp():
 @pytest.fixture
 def app_config(app_config, graph):
     app_config.update({
-        "SOCIAL_APP_SECRET": SECRET, "SOCIAL_VERIFY_TOKEN": VERIFY_TOKEN, "SOCIAL_GRAPH_URL": graph.base + "/v21.0",
+        "SOCIAL_APP_SECRET": SECRET, "SOCIAL_VERIFY_TOKEN": VERIFY_TOKEN, "SOCIAL_GRAPH_URL": graph.url + "/v21.0",
         "SOCIAL_ACCESS_TOKEN": ACCESS_TOKEN, "SOCIAL_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
         "SOCIAL_HTTP_TIMEOUT": 0.3, "SOCIAL_HTTP_ATTEMPTS": 3, "SOCIAL_HTTP_BACKOFF": 0.01,
     })

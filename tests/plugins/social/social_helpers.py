@@ -7,8 +7,9 @@ import io
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from fake_http import FakeHTTPServer
 
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -33,7 +34,7 @@ def jpeg_bytes(color=(200, 30, 30)) -> bytes:
 from pdf_samples import MINIMAL_PDF as PDF_BYTES  # noqa: E402  (a valid one-page PDF)
 
 
-class FakeGraph:
+class FakeGraph(FakeHTTPServer):
     """Answers like the Graph API; ``fail`` queues behaviours for the next requests on a path
     prefix: an HTTP status (500, 400 ...) or "timeout" (answers after the client gave up)."""
 
@@ -44,90 +45,57 @@ class FakeGraph:
         self.fail: dict[str, list] = {}
         self.counter = 0
         self.lock = threading.Lock()
-        graph = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _answer(self, status, body: bytes, ctype="application/json"):
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _handle(self, method):
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                with graph.lock:
-                    graph.requests.append({"method": method, "path": self.path, "headers": dict(self.headers),
-                                           "json": json.loads(raw) if raw else None})
-                    behaviour = None
-                    for prefix, queue in graph.fail.items():
-                        if self.path.startswith(prefix) and queue:
-                            behaviour = queue.pop(0)
-                            break
-                if behaviour == "timeout":
-                    time.sleep(0.6)
-                    try:
-                        self._answer(200, b"{}")
-                    except OSError:
-                        pass
-                    return
-                if isinstance(behaviour, int):
-                    body = json.dumps({"error": {"message": "Service temporarily unavailable", "type": "OAuthException",
-                                                 "code": 2 if behaviour >= 500 else 100}}).encode()
-                    return self._answer(behaviour, body)
-                path = self.path.split("?")[0]
-                if method == "GET" and path.startswith("/files/"):
-                    media_id = path.rsplit("/", 1)[1]
-                    content, mime = graph.media[media_id]
-                    return self._answer(200, content, mime)
-                if method == "GET" and path.startswith("/v21.0/") and path.rsplit("/", 1)[1] in graph.profiles:
-                    return self._answer(200, json.dumps(graph.profiles[path.rsplit("/", 1)[1]]).encode())
-                if method == "GET" and path.startswith("/v21.0/"):
-                    media_id = path.rsplit("/", 1)[1]
-                    if media_id not in graph.media:
-                        return self._answer(404, json.dumps({"error": {"message": "Unknown media", "code": 100}}).encode())
-                    content, mime = graph.media[media_id]
-                    return self._answer(200, json.dumps({
-                        "messaging_product": "whatsapp", "url": f"{graph.base}/files/{media_id}", "mime_type": mime,
-                        "sha256": "0" * 64, "file_size": str(len(content)), "id": media_id}).encode())
-                if method == "POST" and path == f"/v21.0/{PHONE_NUMBER_ID}/messages":
-                    with graph.lock:
-                        graph.counter += 1
-                        wamid = f"wamid.OUT{graph.counter:04d}"
-                    to = (graph.requests[-1]["json"] or {}).get("to", "")
-                    return self._answer(200, json.dumps({"messaging_product": "whatsapp",
-                                                         "contacts": [{"input": to, "wa_id": to}],
-                                                         "messages": [{"id": wamid}]}).encode())
-                if method == "POST" and path == "/v21.0/me/messages":
-                    with graph.lock:
-                        graph.counter += 1
-                        mid = f"m_OUT{graph.counter:04d}"
-                    recipient = ((graph.requests[-1]["json"] or {}).get("recipient") or {}).get("id", "")
-                    return self._answer(200, json.dumps({"recipient_id": recipient, "message_id": mid}).encode())
-                return self._answer(404, b'{"error": {"message": "no such path"}}')
-
-            def do_GET(self):
-                self._handle("GET")
-
-            def do_POST(self):
-                self._handle("POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def answer(self, method, path, headers, raw):
+        with self.lock:
+            self.requests.append({"method": method, "path": path, "headers": headers,
+                                  "json": json.loads(raw) if raw else None})
+            behaviour = None
+            for prefix, queue in self.fail.items():
+                if path.startswith(prefix) and queue:
+                    behaviour = queue.pop(0)
+                    break
+        if behaviour == "timeout":
+            time.sleep(0.6)
+            return 200, b"{}", "application/json"
+        if isinstance(behaviour, int):
+            return _json(behaviour, {"error": {"message": "Service temporarily unavailable", "type": "OAuthException",
+                                               "code": 2 if behaviour >= 500 else 100}})
+        path = path.split("?")[0]
+        last = path.rsplit("/", 1)[1]
+        if method == "GET" and path.startswith("/files/"):
+            content, mime = self.media[last]
+            return 200, content, mime
+        if method == "GET" and path.startswith("/v21.0/") and last in self.profiles:
+            return _json(200, self.profiles[last])
+        if method == "GET" and path.startswith("/v21.0/"):
+            if last not in self.media:
+                return _json(404, {"error": {"message": "Unknown media", "code": 100}})
+            content, mime = self.media[last]
+            return _json(200, {"messaging_product": "whatsapp", "url": f"{self.url}/files/{last}", "mime_type": mime,
+                               "sha256": "0" * 64, "file_size": str(len(content)), "id": last})
+        if method == "POST" and path == f"/v21.0/{PHONE_NUMBER_ID}/messages":
+            with self.lock:
+                self.counter += 1
+                wamid = f"wamid.OUT{self.counter:04d}"
+            to = (self.requests[-1]["json"] or {}).get("to", "")
+            return _json(200, {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
+                               "messages": [{"id": wamid}]})
+        if method == "POST" and path == "/v21.0/me/messages":
+            with self.lock:
+                self.counter += 1
+                mid = f"m_OUT{self.counter:04d}"
+            recipient = ((self.requests[-1]["json"] or {}).get("recipient") or {}).get("id", "")
+            return _json(200, {"recipient_id": recipient, "message_id": mid})
+        return _json(404, {"error": {"message": "no such path"}})
 
     def sent(self, path_end="/messages"):
         return [r for r in self.requests if r["method"] == "POST" and r["path"].endswith(path_end)]
 
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+
+def _json(status: int, body: dict) -> tuple[int, bytes, str]:
+    return status, json.dumps(body).encode(), "application/json"
 
 
 class SmtpSink:

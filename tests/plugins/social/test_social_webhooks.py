@@ -274,7 +274,7 @@ def test_messenger_and_instagram_messages(app, graph, post_webhook, payload):
     graph.media["photo"] = (jpeg_bytes(), "image/jpeg")
     graph.profiles["7200123456789012"] = {"first_name": "فاطمة", "last_name": "الزهراني", "id": "7200123456789012"}
     image = payload("messenger_image.json")
-    image["entry"][0]["messaging"][0]["message"]["attachments"][0]["payload"]["url"] = graph.base + "/files/photo"
+    image["entry"][0]["messaging"][0]["message"]["attachments"][0]["payload"]["url"] = graph.url + "/files/photo"
     for data in (payload("messenger_text.json"), image, payload("instagram_text.json")):
         assert post_webhook(data).status_code == 200
     with app.app_context(), database.connection_context():

@@ -30,6 +30,7 @@ def _case_and_letters(app):
         return case, letters, entries
 
 
+@pytest.mark.needs_plugins("letters")
 def test_the_done_page_offers_the_pdf_and_it_is_an_issued_letter(app, client, types, outbox):
     apply_fully(client, app)
     done = client.get("/site/apply/done")
@@ -57,6 +58,7 @@ def test_the_done_page_offers_the_pdf_and_it_is_an_issued_letter(app, client, ty
     assert len(letters) == 1 and len(entries) == 1
 
 
+@pytest.mark.needs_plugins("letters")
 def test_the_pdf_promises_the_same_reply_date_as_the_page(app, client, types, outbox):
     from plugins.letters.render import date_words
     from plugins.website.tracking import expected_reply_date
@@ -76,6 +78,7 @@ def test_the_pdf_promises_the_same_reply_date_as_the_page(app, client, types, ou
         assert year in text
 
 
+@pytest.mark.needs_plugins("letters")
 def test_an_incomplete_request_still_gets_its_acknowledgement(app, client, types, outbox):
     apply_fully(client, app, documents=("national_id",))
     case, _letters, _entries = _case_and_letters(app)
@@ -85,6 +88,7 @@ def test_an_incomplete_request_still_gets_its_acknowledgement(app, client, types
     assert case.reference in pdf_text(r.data)
 
 
+@pytest.mark.needs_plugins("letters")
 def test_the_tracking_page_offers_the_same_pdf(app, client, types, outbox):
     apply_fully(client, app)
     first = client.get("/site/apply/acknowledgement.pdf").data
@@ -107,6 +111,7 @@ def test_without_a_session_there_is_no_pdf(app, client, types, outbox):
     assert letters == []
 
 
+@pytest.mark.needs_plugins("letters")
 def test_a_template_that_cannot_be_filled_falls_back_to_the_printable_page(app, client, types, outbox):
     """An admin's template edit that uses a field the request has no data for must not break the
     applicant's download: the printable page answers and nothing is numbered."""

@@ -3,6 +3,7 @@ volunteer sign-up: anti-abuse, untrusted text, CSRF."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 from conftest import text_of
@@ -10,6 +11,7 @@ from playhouse.test_utils import count_queries
 from website_helpers import app_config, outbox, stamp, types  # noqa: F401
 
 from portal.db import database
+from portal.plugins import available_plugins
 
 RLO = "\u202e"
 EVIL = f"<script>alert('x')</script>{RLO}txt.exe"
@@ -192,7 +194,7 @@ def test_researcher_cannot_answer(app, client, auth):
     assert client.get(f"/website/inbox/{inquiry.id}").status_code == 403
 
 
-def test_volunteer_sign_up(app, client, auth):
+def _volunteer_entry_channel(app, client) -> str:
     from plugins.website.models import Volunteer
     from portal.models import TimelineEntry
 
@@ -207,7 +209,25 @@ def test_volunteer_sign_up(app, client, auth):
     with app.app_context(), database.connection_context():
         v = Volunteer.get()
         assert v.mobile == "+966581234567"
-        assert TimelineEntry.get_by_id(v.entry_id).channel == "volunteering"
+        return TimelineEntry.get_by_id(v.entry_id).channel
+
+
+@pytest.mark.needs_plugins("volunteering")
+def test_volunteer_sign_up_reaches_the_volunteering_channel(app, client):
+    assert _volunteer_entry_channel(app, client) == "volunteering"
+
+
+@pytest.fixture
+def without_volunteering(app_config):
+    enabled = os.environ.get("PORTAL_PLUGINS", "all")
+    names = available_plugins() if enabled in ("", "all") else enabled.split(",")
+    app_config["PLUGINS"] = ",".join(n for n in names if n != "volunteering")
+    return app_config
+
+
+def test_volunteer_sign_up(without_volunteering, app, client, auth):
+    """Without the volunteering plugin the offer is still taken, on the website's own channel."""
+    assert _volunteer_entry_channel(app, client) == "website"
     auth.login("officer")
     listing = client.get("/website/volunteers").get_data(as_text=True)
     assert "منيرة" in listing and "<script>alert" not in listing and RLO not in listing

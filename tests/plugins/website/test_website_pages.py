@@ -50,8 +50,14 @@ def test_how_to_apply_lists_each_types_documents(app, client, types):
 def test_home_lists_the_channels_and_contact_settings(app, client):
     app.config["WEBSITE_PHONE"] = "920000000"
     text = text_of(client.get("/site/"))
-    assert "الموقع الإلكتروني" in text and "زر أحد مكاتبنا خلال أوقات الدوام." in text
+    assert "الموقع الإلكتروني" in text and "قدّم طلبك وتابعه واستفسر واشتكِ من هنا." in text
     assert "920000000" in text
+
+
+@pytest.mark.needs_plugins("interview")
+def test_home_tells_how_to_reach_each_enabled_channel(app, client):
+    text = text_of(client.get("/site/"))
+    assert "المقابلة" in text and "زر أحد مكاتبنا خلال أوقات الدوام." in text
 
 
 def test_admin_edits_a_page_and_restores_it(app, client, auth):

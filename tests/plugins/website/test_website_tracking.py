@@ -174,7 +174,7 @@ def test_a_request_with_the_committee_shows_its_due_date_and_no_research_report(
     with app.app_context(), database.connection_context():
         officer, researcher = User.get_by_id(users["officer"]), User.get_by_id(users["researcher"])
         case = Case.get(Case.reference == ref)
-        intake.record_declaration(case, method="read_out", channel="phone", witness=officer, actor=officer)
+        intake.record_declaration(case, method="self_tick", channel="website", actor=officer)
         case = research.refer(case, researcher=researcher, reason="دراسة ميدانية", actor=officer).case
         research.record_report(case, actor=researcher, data={
             "visit_date": dt.date.today().isoformat(), "household_situation": "وضع سري للغاية",
