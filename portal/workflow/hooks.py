@@ -24,6 +24,9 @@ def run_daily(now=None) -> dict:
 
     counts = run_outreach(now)
     counts["escalated"] = escalate_overdue(now)
+    from ..complaints.service import escalate_overdue as escalate_complaints
+
+    counts["complaints_escalated"] = escalate_complaints(now)
     return counts
 
 
