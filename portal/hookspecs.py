@@ -267,3 +267,16 @@ def plugin_settings():
         ``secret`` (bool), ``choices`` (for ``choice`` and ``list``), ``unit`` (e.g. ``"seconds"``) and
         ``min``; or None.
     """
+
+
+@hookspec(firstresult=True)
+def inbound_message(message):
+    """A person wrote to the association on a channel (a WhatsApp message, an SMS): the first plugin that
+    takes care of it answers True. Called by the channel plugin after it stored the message on the timeline,
+    outside its transaction; a delivery repeated by the transport is not offered again.
+
+    :param message: a ``portal.messaging.InboundMessage`` (channel key, sender's E.164 number, text,
+        interactive ``reply_id``, the matching ``beneficiary_ids``, the timeline ``entry``, ``provider_id``).
+    :return: True when this plugin handled the message (the channel then skips its default handling, e.g.
+        the unmatched-sender inbox), or None to let the next plugin (and then the channel) handle it.
+    """

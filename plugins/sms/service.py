@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 import phonenumbers
 from flask import current_app
@@ -230,7 +231,22 @@ def receive(gateway_id: str, sender: str, text: str, received_at: dt.datetime | 
                               occurred_at=received_at, data={"kind": "inbound", "gateway_id": gateway_id})
         inbound = SmsInbound.create(gateway_id=gateway_id, sender=number, text=text, beneficiary=beneficiary,
                                     matches=len(matches), entry=entry, received_at=received_at or utcnow())
+    offer_inbound(inbound)
     return inbound, True
+
+
+def offer_inbound(inbound: SmsInbound) -> bool:
+    """Offer a new text to the other plugins (``inbound_message``: a self-service menu, a survey waiting
+    for a rating), once it is stored. Only texts from a number we could read are offered."""
+    from portal.messaging import InboundMessage, beneficiaries_for_number, dispatch_inbound
+
+    if not re.fullmatch(r"\+[1-9][0-9]{6,14}", inbound.sender or ""):
+        return False
+    matches = (inbound.beneficiary_id,) if inbound.beneficiary_id else beneficiaries_for_number(inbound.sender)
+    return dispatch_inbound(InboundMessage(
+        channel="sms", sender=inbound.sender, text=inbound.text, reply_id=None, beneficiary_ids=matches,
+        entry=inbound.entry, provider_id=inbound.gateway_id, platform=config("PROVIDER") or "sms",
+        received_at=inbound.received_at))
 
 
 def _call_back(message: SmsMessage, error: str) -> None:
