@@ -28,9 +28,10 @@ from .models import RANK, SmsInbound, SmsMessage
 log = logging.getLogger(__name__)
 
 # Purposes sent whether or not the beneficiary agreed to be contacted: the decision on their request
-# (the law requires it), and answers to something the person just did (their reference, a one-time code).
+# (the law requires it), and answers to something the person just did (their reference, a one-time code,
+# the self-service menu's answer to a text they sent).
 LEASE = dt.timedelta(minutes=5)  # how long one attempt may take before the sweep may try again
-WITHOUT_CONSENT = ("decision", "one_time_code", "case_reference")
+WITHOUT_CONSENT = ("decision", "one_time_code", "case_reference", "self_service")
 
 
 class SmsRefused(ValueError):

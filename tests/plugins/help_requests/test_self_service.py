@@ -1,0 +1,216 @@
+"""The self-service menu end to end, through the real webhook paths: a fake SMS gateway and the fake Graph API
+(real HTTP servers on 127.0.0.1) receive the answers."""
+import datetime as dt
+import json
+
+import pytest
+
+from portal.db import database, utcnow
+from portal.models import Case, TimelineEntry
+from portal.text import FSI, PDI
+from portal.workflow.models import OutreachTask
+
+from plugins.help_requests.models import SelfServiceExchange, SelfServiceSession
+
+SMS = pytest.mark.needs_plugins("sms")
+WHATSAPP = pytest.mark.needs_plugins("social")
+
+
+def sms_texts(gateway) -> list[str]:
+    return [json.loads(r["body"])["text"] for r in gateway.requests]
+
+
+def wa_sent(graph) -> list[dict]:
+    return [r["json"] for r in graph.sent()]
+
+
+@pytest.fixture
+def case_of(app):
+    def make(ben_id, reference="1448-000123", status="in_research", days_ago=3):
+        with app.app_context(), database.connection_context():
+            submitted = utcnow() - dt.timedelta(days=days_ago)
+            return Case.create(reference=reference, beneficiary=ben_id, status=status, channel="website",
+                               submitted_at=submitted, created_at=submitted).id
+
+    return make
+
+
+def entries(app, **where):
+    with app.app_context(), database.connection_context():
+        query = TimelineEntry.select().where(TimelineEntry.channel == "help_requests").order_by(TimelineEntry.id)
+        return [(e.beneficiary_id, e.body, e.data) for e in query]
+
+
+@SMS
+def test_registered_number_walks_the_sms_menu_in_arabic(app, make_beneficiary, case_of, gateway, sms_in):
+    ben = make_beneficiary(mobile="0501234567")
+    case_of(ben)
+    sms_in("+966501234567", "السلام عليكم")
+    menu = sms_texts(gateway)[-1]
+    assert "أهلًا بك في الخدمة الذاتية" in menu and "1 - حالة طلباتي" in menu and "0 - التحدث مع موظف" in menu
+    assert json.loads(gateway.requests[-1]["body"])["to"] == "+966501234567"
+
+    sms_in("0501234567", "١")  # Eastern digit, local writing of the number
+    status = sms_texts(gateway)[-1]
+    assert f"{FSI}1448-000123{PDI}" in status and "يدرسه الباحث الاجتماعي" in status
+    assert "موعد الرد المتوقع" in status and "هـ" in status
+
+    sms_in("+966501234567", "4")
+    assert "سجلنا طلب الاتصال" in sms_texts(gateway)[-1]
+    sms_in("+966501234567", "كيف حالكم")  # not a choice: the menu again, politely
+    assert sms_texts(gateway)[-1].startswith("عذرًا، لم نفهم رسالتك.") and "1 - حالة طلباتي" in sms_texts(gateway)[-1]
+
+    logged = entries(app)
+    assert [e[0] for e in logged] == [ben] * 4
+    assert [e[2]["choice"] for e in logged] == ["menu", "status", "callback", ""]
+    assert all(e[2]["via"] == "sms" for e in logged) and logged[1][1] == "١"
+    with app.app_context(), database.connection_context():
+        task = OutreachTask.get()
+        assert (task.beneficiary_id, task.kind) == (ben, "call_back") and "الرسائل النصية" in task.reason
+        session = SelfServiceSession.get()
+        assert (session.beneficiary_id, session.matches, session.exchanges, session.state) == (ben, 1, 4, "menu")
+
+
+@SMS
+def test_talk_to_staff_hands_over_and_the_menu_stays_silent(app, make_beneficiary, gateway, sms_in):
+    ben = make_beneficiary(mobile="0501234567")
+    sms_in("+966501234567", "0")
+    assert "سيرد عليك أحد الموظفين" in sms_texts(gateway)[-1]
+    sent = len(gateway.requests)
+    sms_in("+966501234567", "أريد أن أسأل عن المساعدة الشهرية")
+    assert len(gateway.requests) == sent  # an officer has the conversation now
+    with app.app_context(), database.connection_context():
+        assert OutreachTask.get().beneficiary_id == ben
+        assert SelfServiceSession.get().state == "handed_over"
+    sms_in("+966501234567", "قائمة")  # the menu is always reachable again
+    assert "1 - حالة طلباتي" in sms_texts(gateway)[-1]
+
+
+@SMS
+def test_unregistered_number_gets_no_personal_data(app, make_beneficiary, case_of, gateway, sms_in):
+    other = make_beneficiary(mobile="0501234567")
+    case_of(other)
+    sms_in("+966509999999", "مرحبا")
+    menu = sms_texts(gateway)[-1]
+    assert "هذا الرقم غير مسجل لدينا" in menu and "7 - عن الجمعية" in menu
+    assert "حالة طلباتي" not in menu and "التحدث مع موظف" not in menu
+    sms_in("+966509999999", "1")  # asks for the status anyway
+    answer = sms_texts(gateway)[-1]
+    assert answer.startswith("هذا الخيار غير متاح لرقمك.") and "1448-000123" not in answer
+    sms_in("+966509999999", "7")
+    assert "تخدم جمعية مراكز الأحياء" in sms_texts(gateway)[-1]
+    assert all(e[0] is None for e in entries(app))
+    with app.app_context(), database.connection_context():
+        assert OutreachTask.select().count() == 0
+
+
+@SMS
+def test_number_on_two_files_is_handed_to_an_officer(app, make_beneficiary, case_of, gateway, sms_in):
+    first = make_beneficiary(mobile="0507654321")
+    make_beneficiary(mobile="0507654321")
+    case_of(first)
+    sms_in("+966507654321", "1")
+    answer = sms_texts(gateway)[-1]
+    assert "مسجل في أكثر من ملف" in answer and "1448-000123" not in answer and "سارة" not in answer
+    with app.app_context(), database.connection_context():
+        task = OutreachTask.get()
+        assert task.beneficiary_id is None and "+966507654321" in task.reason and "2 ملفات" in task.reason
+        assert SelfServiceSession.get().state == "handed_over"
+    assert entries(app)[0][0] is None
+    sent = len(gateway.requests)
+    sms_in("+966507654321", "2")
+    assert len(gateway.requests) == sent
+
+
+@SMS
+def test_english_keyword_answers_in_english(app, make_beneficiary, case_of, gateway, sms_in):
+    ben = make_beneficiary(mobile="0501234567")
+    case_of(ben, status="awaiting_committee")
+    sms_in("+966501234567", "Menu")
+    assert "1 - The status of my requests" in sms_texts(gateway)[-1]
+    sms_in("+966501234567", "status")
+    answer = sms_texts(gateway)[-1]
+    assert "Your requests:" in answer and "With the committee for a decision" in answer and "AH" in answer
+
+
+@SMS
+def test_expired_conversation_starts_again_from_the_menu(app, make_beneficiary, gateway, sms_in):
+    make_beneficiary(mobile="0501234567")
+    sms_in("+966501234567", "مرحبا")
+    with app.app_context(), database.connection_context():
+        SelfServiceSession.update(expires_at=utcnow() - dt.timedelta(minutes=5)).execute()
+    sms_in("+966501234567", "نعم")
+    answer = sms_texts(gateway)[-1]
+    assert answer.startswith("انتهت محادثتك السابقة بعد 30 دقيقة دون رد.") and "1 - حالة طلباتي" in answer
+    with app.app_context(), database.connection_context():
+        assert [s.state for s in SelfServiceSession.select().order_by(SelfServiceSession.id)] == ["closed", "menu"]
+
+
+@SMS
+def test_the_same_message_delivered_twice_is_answered_once(app, make_beneficiary, gateway, sms_in):
+    make_beneficiary(mobile="0501234567")
+    sms_in("+966501234567", "1", msg_id="gw-in-77")
+    sms_in("+966501234567", "1", msg_id="gw-in-77")
+    assert len(gateway.requests) == 1
+    with app.app_context(), database.connection_context():
+        assert SelfServiceExchange.select().count() == 1
+        # offered again by a channel that did not notice the repeat: still one exchange, no answer
+        from portal.messaging import InboundMessage, dispatch_inbound
+
+        again = InboundMessage(channel="sms", sender="+966501234567", text="1", provider_id="gw-in-77",
+                               beneficiary_ids=(SelfServiceSession.get().beneficiary_id,))
+        assert dispatch_inbound(again) is True
+        assert SelfServiceExchange.select().count() == 1
+    assert len(gateway.requests) == 1
+
+
+@WHATSAPP
+def test_registered_number_on_whatsapp_gets_an_interactive_list(app, make_beneficiary, case_of, graph, wa_in):
+    ben = make_beneficiary(mobile="0551112233")
+    case_of(ben, reference="1448-000777")
+    wa_in("966551112233", "قائمة")
+    payload = wa_sent(graph)[-1]
+    assert payload["type"] == "interactive" and payload["to"] == "966551112233"
+    inter = payload["interactive"]
+    assert inter["type"] == "list" and inter["action"]["button"] == "اختر خدمة"
+    rows = inter["action"]["sections"][0]["rows"]
+    assert rows[0]["id"] == "hr:status" and rows[0]["title"] == "1. طلباتي" and rows[-1]["id"] == "hr:staff"
+    assert all(len(r["title"]) <= 24 and len(r.get("description", "")) <= 72 for r in rows)
+    wa_in("966551112233", reply=("hr:status", "1. طلباتي"))
+    answer = wa_sent(graph)[-1]
+    assert answer["type"] == "text" and f"{FSI}1448-000777{PDI}" in answer["text"]["body"]
+    from plugins.social.models import Message
+
+    with app.app_context(), database.connection_context():
+        inbound = list(Message.select().where(Message.direction == "in"))
+        assert [m.state for m in inbound] == ["automated", "automated"]
+    assert [e[0] for e in entries(app)] == [ben, ben]
+
+
+@WHATSAPP
+def test_unregistered_whatsapp_number_gets_buttons_and_stays_out_of_the_inbox(app, client, auth, make_beneficiary,
+                                                                              case_of, graph, wa_in):
+    other = make_beneficiary(mobile="0501234567")
+    case_of(other)
+    wa_in("966559998877", "السلام عليكم")
+    payload = wa_sent(graph)[-1]
+    assert payload["type"] == "interactive" and payload["interactive"]["type"] == "button"
+    assert "هذا الرقم غير مسجل لدينا" in payload["interactive"]["body"]["text"]
+    ids = [b["reply"]["id"] for b in payload["interactive"]["action"]["buttons"]]
+    assert "hr:status" not in ids and "hr:info" in ids
+    wa_in("966559998877", "1")
+    answer = wa_sent(graph)[-1]
+    body = answer["interactive"]["body"]["text"] if answer["type"] == "interactive" else answer["text"]["body"]
+    assert "غير متاح لرقمك" in body and "1448-000123" not in json.dumps(answer, ensure_ascii=False)
+    auth.login("officer")
+    assert "أم خالد" not in client.get("/social/inbox").get_data(as_text=True)
+
+
+@WHATSAPP
+def test_whatsapp_talk_to_staff_reaches_the_inbox(app, client, auth, make_beneficiary, graph, wa_in):
+    make_beneficiary(mobile="0551112233")
+    make_beneficiary(mobile="0551112233")  # a shared number: no personal data, an officer decides
+    wa_in("966551112233", "1")
+    assert "مسجل في أكثر من ملف" in wa_sent(graph)[-1]["text"]["body"]
+    auth.login("officer")
+    assert "أم خالد" in client.get("/social/inbox").get_data(as_text=True)
