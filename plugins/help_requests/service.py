@@ -226,7 +226,8 @@ def _menu_turn(session, ben, choices, intro: str, choice: str) -> Turn:
 
 
 def _with_menu_hint(text: str) -> str:
-    return f"{text}\n\n{_('Send “menu” for the other services.')}"
+    hint = _("Send “menu” for the other services.")
+    return f"{text}\n\n{hint}"
 
 
 def info_text() -> str:

@@ -214,3 +214,73 @@ def test_whatsapp_talk_to_staff_reaches_the_inbox(app, client, auth, make_benefi
     assert "مسجل في أكثر من ملف" in wa_sent(graph)[-1]["text"]["body"]
     auth.login("officer")
     assert "أم خالد" in client.get("/social/inbox").get_data(as_text=True)
+
+
+@SMS
+@pytest.mark.needs_plugins("website")
+def test_start_a_support_request_sends_a_one_time_prefilled_link(app, client, make_beneficiary, gateway, sms_in):
+    from portal.workflow.defaults import ensure_default_request_types
+
+    with app.app_context(), database.connection_context():
+        ensure_default_request_types()
+    make_beneficiary(mobile="0501234567")
+    sms_in("+966501234567", "قائمة")
+    assert "5 - تقديم طلب دعم جديد" in sms_texts(gateway)[-1]
+    sms_in("+966501234567", "٥")
+    answer = sms_texts(gateway)[-1]
+    assert "افتح هذا الرابط لتقديم طلب الدعم" in answer and "يعمل الرابط مرة واحدة" in answer
+    url = answer.split(FSI + "http://localhost", 1)[1].split(PDI, 1)[0]
+    assert url.startswith("/site/apply/link/")
+    assert client.post(url).status_code == 302
+    assert 'value="سارة"' in client.get("/site/apply/applicant").get_data(as_text=True)
+    assert client.post(url).status_code == 410
+
+
+@SMS
+def test_officers_see_the_conversations_and_the_timeline(app, client, auth, make_beneficiary, case_of, gateway,
+                                                       sms_in):
+    ben = make_beneficiary(mobile="0501234567")
+    case_of(ben)
+    sms_in("+966501234567", "1")
+    sms_in("+966509999999", "مرحبا")
+    auth.login("officer")
+    page = client.get("/help-requests/sessions").get_data(as_text=True)
+    assert "محادثات الخدمة الذاتية" in page and "سارة" in page and "لا ملف" in page and "966509999999" in page
+    only = client.get("/help-requests/sessions?state=handed_over", headers={"HX-Request": "true"})
+    assert "<html" not in only.get_data(as_text=True) and "لا توجد محادثات بعد." in only.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        session_id = SelfServiceSession.get(SelfServiceSession.beneficiary == ben).id
+    detail = client.get(f"/help-requests/sessions/{session_id}").get_data(as_text=True)
+    assert "1448-000123" in detail and "يدرسه الباحث الاجتماعي" in detail
+    assert client.get("/help-requests/sessions/999999").status_code == 404
+    profile = client.get(f"/beneficiaries/{ben}").get_data(as_text=True)
+    assert "الخدمة الذاتية: حالة طلباتي" in profile and "ردت القائمة" in profile and "سُلّم الرد إلى القناة" in profile
+    assert "أرسل «قائمة» للاطلاع على الخدمات الأخرى." in profile
+    english = client.get(f"/help-requests/sessions/{session_id}?lang=en").get_data(as_text=True)
+    assert "Self-service conversation" in english
+
+
+@SMS
+def test_export_and_erasure_cover_the_conversations(app, make_beneficiary, gateway, sms_in):
+    ben = make_beneficiary(mobile="0501234567")
+    sms_in("+966501234567", "1")
+    from plugins import help_requests
+
+    with app.app_context(), database.connection_context():
+        from portal.models import Beneficiary
+
+        b = Beneficiary.get_by_id(ben)
+        exported = help_requests.beneficiary_data(b)
+        assert exported["data"][0]["number"] == "+966501234567" and exported["data"][0]["exchanges"][0]["received"] == "1"
+        result = help_requests.anonymise_beneficiary(b, None, None)
+        assert result["anonymised"] == 2
+        assert SelfServiceSession.get().sender == "" and SelfServiceExchange.get().received == ""
+
+
+def test_api_cannot_write_the_menus_keys(app):
+    from plugins import help_requests
+
+    with app.test_request_context("/"):
+        assert help_requests.validate_entry_data("help_requests", {"reply": "x", "note": "y"})
+        assert help_requests.validate_entry_data("help_requests", {"note": "y"}) is None
+        assert help_requests.validate_entry_data("sms", {"reply": "x"}) is None
