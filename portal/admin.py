@@ -100,7 +100,8 @@ HOOK_WORDS = {
     "anonymise_beneficiary": _l("its data in the erasure"),
     "register_migrations": _l("tables of its own"),
 }
-CORE_NAMES = {"portal.default_hooks": _l("Core"), "portal.workflow.hooks": _l("Request workflow")}
+CORE_NAMES = {"portal.default_hooks": _l("Core"), "portal.workflow.hooks": _l("Request workflow"),
+              "portal.complaints.hooks": _l("Complaints register")}
 
 
 LATIN_RUN = re.compile(r"[A-Za-z/][\w#./<>:_-]*(?:\s+[A-Za-z0-9][\w#./<>:_-]*)*")
