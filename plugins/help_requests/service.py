@@ -159,9 +159,7 @@ def offered(session, ben) -> list[str]:
     number we do not know; nothing for a number on several files (an officer takes over)."""
     if session.matches > 1:
         return []
-    choices = ["info"]
-    if _complaints() is not None:
-        choices.append("question")
+    choices = ["info", "question"]
     if ben is None:
         return choices
     choices += ["status", "visit", "callback", "staff"]
@@ -302,26 +300,30 @@ def _ask(session, ben, message, exchange, choices) -> Turn:
 
 
 def _question(session, ben, message, exchange, choices) -> Turn:
+    """The message after "ask a question" is the question: an inquiry in the complaints register, with its
+    reference and the day it will be answered by."""
+    from portal.complaints import TEXT_LIMIT, ComplaintError, open_complaint
+
     text = (message.text or "").strip()
     if not text:
         return Turn(choice="question", state="question",
                     reply=_("Please write your question as text. Send “menu” to go back."))
-    complaints = _complaints()
-    if complaints is None:  # the register was switched off meanwhile
-        return _menu_turn(session, ben, choices, _("This choice is not available for your number."), choice="")
-    item = complaints.open_complaint(kind="inquiry", channel=CHANNEL, text=text, beneficiary=ben,
-                                     contact_mobile=session.sender, contact_requested=ben is None,
-                                     source=CHANNEL, source_id=exchange.id)
-    reference = getattr(item, "reference", "") or ""
-    due = getattr(item, "due_date", None) or getattr(item, "deadline", None) or getattr(item, "due", None)
-    if isinstance(due, dt.datetime):
-        due = due.date()
-    text_out = _("We received your question under the number %(reference)s.", reference=isolate(reference))
-    if isinstance(due, dt.date):
-        text_out += " " + _("We will answer you by %(hijri)s (%(gregorian)s).",
-                            hijri=isolate(format_hijri(due, _lang())), gregorian=isolate(format_gregorian(due, _lang())))
-    return Turn(choice="question_sent", reply=_with_menu_hint(text_out),
-                notes={"complaint": getattr(item, "id", None), "reference": reference})
+    if len(text) > TEXT_LIMIT:
+        return Turn(choice="question", state="question",
+                    reply=_("Your question is too long: write it in at most %(n)s characters.", n=TEXT_LIMIT))
+    try:
+        item = open_complaint(kind="inquiry", channel=CHANNEL, text=text, beneficiary=ben,
+                              contact_mobile=session.sender, contact_requested=ben is None,
+                              source=CHANNEL, source_id=exchange.id)
+    except ComplaintError:
+        log.exception("a self-service question could not be registered")
+        return _menu_turn(session, ben, choices, _("Sorry, we did not understand your message."), choice="")
+    reply = _("We received your question under the number %(reference)s.", reference=isolate(item.reference))
+    reply += " " + _("We will answer you by %(hijri)s (%(gregorian)s).",
+                     hijri=isolate(format_hijri(item.deadline, _lang())),
+                     gregorian=isolate(format_gregorian(item.deadline, _lang())))
+    return Turn(choice="question_sent", reply=_with_menu_hint(reply),
+                notes={"complaint": item.id, "reference": item.reference})
 
 
 def _link(purpose: str, choice: str, intro):
@@ -383,15 +385,6 @@ def _choice_label(choice: str) -> str:
     if choice in menu.LINES:
         return str(menu.LINES[choice])
     return labels.get(choice, choice)
-
-
-def _complaints():
-    """The complaints register (``portal.complaints``), where questions go; None when this portal has none."""
-    try:
-        from portal import complaints
-    except ImportError:
-        return None
-    return complaints if hasattr(complaints, "open_complaint") else None
 
 
 # --- the answer -------------------------------------------------------------------------------------

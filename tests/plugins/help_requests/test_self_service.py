@@ -284,3 +284,52 @@ def test_api_cannot_write_the_menus_keys(app):
         assert help_requests.validate_entry_data("help_requests", {"reply": "x", "note": "y"})
         assert help_requests.validate_entry_data("help_requests", {"note": "y"}) is None
         assert help_requests.validate_entry_data("sms", {"reply": "x"}) is None
+
+
+@SMS
+def test_a_registered_number_asks_a_question_into_the_register(app, make_beneficiary, gateway, sms_in):
+    from portal.complaints import Complaint
+
+    ben = make_beneficiary(mobile="0501234567")
+    sms_in("+966501234567", "3")
+    assert "اكتب سؤالك في رسالة واحدة" in sms_texts(gateway)[-1]
+    sms_in("+966501234567", "x" * 4001)  # too long: refused, the question is still awaited
+    assert "سؤالك طويل جدًا" in sms_texts(gateway)[-1]
+    sms_in("+966501234567", "هل تشمل السلة الغذائية الأسر الجديدة في الحي؟")
+    answer = sms_texts(gateway)[-1]
+    with app.app_context(), database.connection_context():
+        item = Complaint.get()
+        assert (item.kind, item.channel, item.beneficiary_id, item.contact_mobile, item.source) == (
+            "inquiry", "help_requests", ben, "+966501234567", "help_requests")
+        assert item.text == "هل تشمل السلة الغذائية الأسر الجديدة في الحي؟" and not item.contact_requested
+    assert f"استلمنا سؤالك برقم {FSI}{item.reference}{PDI}" in answer and "سنجيبك في موعد أقصاه" in answer
+    sms_in("+966501234567", "شكرًا")  # back at the menu: not a second question
+    with app.app_context(), database.connection_context():
+        assert Complaint.select().count() == 1
+
+
+@WHATSAPP
+def test_an_unregistered_number_asks_a_question_on_whatsapp(app, make_beneficiary, graph, wa_in):
+    from portal.complaints import Complaint
+
+    wa_in("966559998877", reply=("hr:question", "طرح سؤال"))
+    assert "اكتب سؤالك" in wa_sent(graph)[-1]["text"]["body"]
+    wa_in("966559998877", "متى يفتح المكتب يوم السبت؟")
+    with app.app_context(), database.connection_context():
+        item = Complaint.get()
+        assert item.beneficiary_id is None and item.contact_mobile == "+966559998877" and item.contact_requested
+    assert item.reference in wa_sent(graph)[-1]["text"]["body"]
+
+
+@SMS
+def test_a_question_after_the_conversation_expired_is_not_registered(app, make_beneficiary, gateway, sms_in):
+    from portal.complaints import Complaint
+
+    make_beneficiary(mobile="0501234567")
+    sms_in("+966501234567", "سؤال")
+    with app.app_context(), database.connection_context():
+        SelfServiceSession.update(expires_at=utcnow() - dt.timedelta(minutes=1)).execute()
+    sms_in("+966501234567", "هل يمكنني تعديل رقم الجوال؟")
+    assert sms_texts(gateway)[-1].startswith("انتهت محادثتك السابقة")
+    with app.app_context(), database.connection_context():
+        assert Complaint.select().count() == 0
