@@ -79,6 +79,8 @@ def handle(message) -> bool | None:
             (SelfServiceExchange.channel == message.channel)
             & (SelfServiceExchange.provider_id == message.provider_id)).exists():
         return True  # the same message again: answered once
+    if message.staff_conversation and not _explicitly_for_the_menu(message):
+        return None  # an answer to a staff member who wrote to this person: theirs to read
     now = utcnow()
     session, current = _open_session(message, now)
     if current and session.state == "handed_over" and menu.parse(message.text, message.reply_id)[0] != "menu":
@@ -109,6 +111,13 @@ def handle(message) -> bool | None:
         return True  # the same message processed at the same moment elsewhere
     _send(session, ben, message, reply, turn.interactive, exchange, entry)
     return True if turn.handled else None
+
+
+def _explicitly_for_the_menu(message) -> bool:
+    """The menu word, or a choice pressed on the WhatsApp menu (not a digit, which may answer an officer)."""
+    if message.reply_id and message.reply_id.startswith(menu.REPLY_PREFIX):
+        return True
+    return menu.parse(message.text, None)[0] == "menu"
 
 
 def _open_session(message, now):

@@ -333,3 +333,39 @@ def test_a_question_after_the_conversation_expired_is_not_registered(app, make_b
     assert sms_texts(gateway)[-1].startswith("انتهت محادثتك السابقة")
     with app.app_context(), database.connection_context():
         assert Complaint.select().count() == 0
+
+
+@WHATSAPP
+def test_an_answer_to_an_officer_is_left_to_the_officer(app, client, auth, graph, wa_in):
+    from plugins.social.models import Message, Sender
+
+    wa_in("966559998877", "السلام عليكم")  # the menu answers the first message
+    auth.login("officer")
+    with app.app_context(), database.connection_context():
+        sender_id = Sender.get().id
+    assert client.post(f"/social/senders/{sender_id}/reply", data={"text": "كم عدد أفراد أسرتك؟"}).status_code == 302
+    sent = len(graph.sent())
+    wa_in("966559998877", "3")  # answers the officer's question: not the menu's "ask a question"
+    assert len(graph.sent()) == sent
+    with app.app_context(), database.connection_context():
+        last = Message.select().where(Message.direction == "in").order_by(Message.id.desc()).first()
+        assert last.state == "received"  # stays for the officer in the inbox
+    assert "كم عدد أفراد أسرتك" in client.get(f"/social/senders/{sender_id}").get_data(as_text=True)
+    wa_in("966559998877", "قائمة")  # the menu word still opens the menu
+    assert len(graph.sent()) == sent + 1 and graph.sent()[-1]["json"]["type"] == "interactive"
+
+
+@SMS
+def test_an_sms_answer_to_an_officer_is_left_to_the_officer(app, client, auth, make_beneficiary, gateway, sms_in):
+    ben = make_beneficiary(mobile="0501234567")
+    with app.app_context(), database.connection_context():
+        from portal.models import Beneficiary
+
+        Beneficiary.update(consent_contact=True).where(Beneficiary.id == ben).execute()
+    auth.login("officer")
+    client.post(f"/sms/to/{ben}", data={"text": "هل ما زلت تسكن في حي العزيزية؟ أجب بنعم أو لا"})
+    sent = len(gateway.requests)
+    sms_in("+966501234567", "1")
+    assert len(gateway.requests) == sent
+    with app.app_context(), database.connection_context():
+        assert SelfServiceExchange.select().count() == 0
