@@ -655,3 +655,87 @@ def test_plugins_page_speaks_of_channels_and_settings(app_config, users):
     assert "<code>social</code>" in disabled and "<code>phone</code>" not in disabled
     english = client.get("/admin/plugins?lang=en").get_data(as_text=True)
     assert "Phone calls" in english and "notices on every staff page" in english
+
+
+def test_hook_inbound_message(app_config, make_beneficiary):
+    from portal.messaging import InboundMessage, beneficiaries_for_number, dispatch_inbound
+
+    seen = []
+
+    class Survey:
+        @hookimpl(tryfirst=True)
+        def inbound_message(self, message):
+            seen.append(("survey", message.text))
+            return True if message.reply_id == "rate-5" else None
+
+    class Menu:
+        @hookimpl
+        def inbound_message(self, message):
+            seen.append(("menu", message.text))
+            if message.text == "boom":
+                raise RuntimeError("a broken plugin")
+            return True if message.text == "1" else None
+
+    app = make_app(app_config, Survey(), Menu())
+    first = make_beneficiary(mobile="0551112233")
+    second = make_beneficiary(mobile="0551112233")
+    with app.app_context(), database.connection_context():
+        assert beneficiaries_for_number("+966551112233") == (first, second)
+        assert beneficiaries_for_number("+966500000000") == () and beneficiaries_for_number("") == ()
+        one = InboundMessage(channel="sms", sender="+966551112233", text="1", beneficiary_ids=(first,))
+        assert one.beneficiary_id == first
+        assert InboundMessage(channel="sms", sender="+966551112233", text="1",
+                              beneficiary_ids=(first, second)).beneficiary_id is None
+        assert dispatch_inbound(one) is True
+        assert seen == [("survey", "1"), ("menu", "1")]
+        seen.clear()
+        # The first that handles it wins: the menu is not asked.
+        assert dispatch_inbound(InboundMessage(channel="social", sender="", text="ممتاز", reply_id="rate-5")) is True
+        assert seen == [("survey", "ممتاز")]
+        # Nobody handles it: the channel keeps it; a failing plugin is logged, never raised.
+        assert dispatch_inbound(InboundMessage(channel="sms", sender="", text="مرحبا")) is False
+        assert dispatch_inbound(InboundMessage(channel="sms", sender="", text="boom")) is False
+
+
+def test_hook_self_service_booking(app_config, make_beneficiary):
+    class Appointments:
+        @hookimpl(tryfirst=True)
+        def self_service_booking(self, beneficiary, channel):
+            if channel != "sms":
+                return None
+            return {"text": f"موعدك يوم الأحد، الملف {beneficiary.id}"}
+
+    app = make_app(app_config, Appointments())
+    ben = make_beneficiary()
+    with app.app_context(), database.connection_context():
+        from portal.models import Beneficiary
+
+        b = Beneficiary.get_by_id(ben)
+        hook = app.extensions["portal_pm"].hook
+        assert hook.self_service_booking(beneficiary=b, channel="sms") == {"text": f"موعدك يوم الأحد، الملف {ben}"}
+
+
+def test_hook_self_service_link(app_config, make_beneficiary):
+    issued = []
+
+    class Ratings:
+        @hookimpl(tryfirst=True)
+        def self_service_link(self, beneficiary, purpose, issue):
+            if purpose != "rating":
+                return None
+            if not issue:
+                return {"url": "", "expires_at": None}
+            issued.append(beneficiary.id)
+            return {"url": f"https://example.org/rate/{len(issued)}", "expires_at": None}
+
+    app = make_app(app_config, Ratings())
+    ben = make_beneficiary()
+    with app.app_context(), database.connection_context():
+        from portal.models import Beneficiary
+
+        b = Beneficiary.get_by_id(ben)
+        hook = app.extensions["portal_pm"].hook
+        assert hook.self_service_link(beneficiary=b, purpose="rating", issue=False) == {"url": "", "expires_at": None}
+        assert issued == []  # asking whether a link could be given writes nothing
+        assert hook.self_service_link(beneficiary=b, purpose="rating", issue=True)["url"] == "https://example.org/rate/1"
+        assert issued == [ben]

@@ -140,6 +140,7 @@ def dashboard_widgets(user, request):
     from .models import Message, Sender, WebhookDelivery
 
     waiting = (Sender.select().join(Message, on=(Message.sender == Sender.id))
-               .where(Sender.beneficiary.is_null() & (Message.direction == "in")).distinct().count())
+               .where(Sender.beneficiary.is_null() & (Message.direction == "in")
+                      & (Message.state != "automated")).distinct().count())
     failed = WebhookDelivery.select().where(WebhookDelivery.state == "failed").count() if user.has_role("admin") else 0
     return [Markup(render_template("social/_widget.html", waiting=waiting, failed=failed))]  # nosec B704 # render_template output, autoescaped

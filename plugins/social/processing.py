@@ -34,6 +34,8 @@ MEDIA_KINDS = ("image", "document", "audio", "video", "sticker")
 KNOWN_WA_KINDS = ("text", "location", "interactive", "button", *MEDIA_KINDS)
 # Media the upload rules accept (images and PDF); voice notes and videos are listed, not kept.
 KEPT_MIME = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf"}
+# The state of an incoming message a plugin answered (``inbound_message``): no officer needs to read it.
+AUTOMATED = "automated"
 MARKERS = {"image": "📷", "document": "📄", "audio": "🎤", "video": "🎬", "sticker": "🖼", "location": "📍",
            "interactive": "↩", "button": "↩", "unsupported": "⚠"}
 
@@ -288,6 +290,33 @@ def handle_message(*, platform, provider_id, sender, occurred_at, info, raw, del
             fetch_media_for(message)
         except MediaFailure as exc:
             errors.append(str(exc))
+    if created and offer_inbound(message, sender, info, occurred_at):
+        notes.append(f"message {provider_id} handled by a plugin")
+
+
+def offer_inbound(message: Message, sender: Sender, info: dict, occurred_at) -> bool:
+    """Offer a new message to the other plugins (``inbound_message``: a self-service menu, a survey
+    waiting for a rating). One that handles it marks it "automated": it then opens no conversation in
+    the unmatched inbox."""
+    from portal.messaging import STAFF_CONVERSATION_HOURS, InboundMessage, beneficiaries_for_number, dispatch_inbound
+
+    if sender.beneficiary_id:
+        matches: tuple[int, ...] = (sender.beneficiary_id,)  # linked by an officer or by the number
+    else:
+        matches = beneficiaries_for_number(sender.phone)
+    entry = TimelineEntry.get_or_none(TimelineEntry.id == message.entry_id) if message.entry_id else None
+    since = utcnow() - dt.timedelta(hours=STAFF_CONVERSATION_HOURS)
+    staff = Message.select().where((Message.sender == sender) & (Message.direction == "out")
+                                   & Message.actor.is_null(False) & (Message.created_at >= since)).exists()
+    inbound = InboundMessage(channel="social", sender=sender.phone or "", text=info.get("text") or "",
+                             reply_id=info.get("reply_id") or None, beneficiary_ids=matches, entry=entry,
+                             provider_id=message.provider_id, platform=message.platform, received_at=occurred_at,
+                             staff_conversation=staff, extra={"kind": info.get("kind"), "handle": sender.handle})
+    if not dispatch_inbound(inbound):
+        return False
+    Message.update(state=AUTOMATED).where(Message.id == message.id).execute()
+    message.state = AUTOMATED
+    return True
 
 
 # --- statuses -----------------------------------------------------------------------------------

@@ -112,7 +112,8 @@ def inbox():
     count = fn.COUNT(Message.id)
     rows = (Sender.select(Sender, count.alias("count"), fn.MAX(Message.created_at).alias("latest"))
             .join(Message, on=(Message.sender == Sender.id))
-            .where(Sender.beneficiary.is_null() & (Message.direction == "in"))
+            .where(Sender.beneficiary.is_null() & (Message.direction == "in")
+                   & (Message.state != "automated"))
             .group_by(Sender.id)
             .order_by(Sender.last_inbound_at.desc(), Sender.id.desc())
             .limit(200))
@@ -121,7 +122,8 @@ def inbox():
     if senders:
         entry_rows = (Message.select(Message.sender, TimelineEntry.summary, TimelineEntry.occurred_at)
                       .join(TimelineEntry, on=(Message.entry == TimelineEntry.id))
-                      .where(Message.sender.in_([s.id for s in senders]) & (Message.direction == "in"))
+                      .where(Message.sender.in_([s.id for s in senders]) & (Message.direction == "in")
+                             & (Message.state != "automated"))
                       .order_by(TimelineEntry.occurred_at.asc(), TimelineEntry.id.asc()))
         for row in entry_rows.dicts():
             latest[row["sender"]] = row
