@@ -280,9 +280,19 @@ def _note(case) -> str:
     return entry.body or ""
 
 
-def values_for(case, key: str, lang: str = "ar") -> dict:
+def plugin_values(case, key: str) -> dict:
+    """What the plugins add to ``case``'s notice ``key`` (``notice_context``), raw."""
+    extras: dict = {}
+    for extra in hook().notice_context(case=case, purpose=PURPOSES.get(key, key)) or []:
+        for name, value in (extra or {}).items():
+            if value not in (None, "") and extras.get(name) in (None, ""):
+                extras[name] = str(value)
+    return extras
+
+
+def values_for(case, key: str, lang: str = "ar", extras: dict | None = None) -> dict:
     """Every placeholder's value for ``case``'s notice ``key`` in ``lang``; references, amounts and
-    dates are isolated. Plugins add theirs (``notice_context``)."""
+    dates are isolated. Plugins add theirs (``notice_context``, or ``extras`` already asked)."""
     from ..labels import CASE_STATUS
     from .research import expected_reply_date
 
@@ -307,18 +317,17 @@ def values_for(case, key: str, lang: str = "ar") -> dict:
     if key == "rejected":
         values["reasons"] = case.decision_reasons or ""
         values["review"] = REVIEW[0 if lang == "ar" else 1]
-    for extra in hook().notice_context(case=case, purpose=PURPOSES.get(key, key)) or []:
-        for name, value in (extra or {}).items():
-            if value not in (None, "") and values.get(name) in (None, ""):
-                values[name] = isolate(value) if name.endswith(("_link", "_date")) else str(value)
+    for name, value in (plugin_values(case, key) if extras is None else extras).items():
+        if values.get(name) in (None, ""):
+            values[name] = isolate(value) if name.endswith(("_link", "_date")) else value
     return values
 
 
-def render(case, key: str, lang: str = "ar", text: str | None = None) -> str:
+def render(case, key: str, lang: str = "ar", text: str | None = None, extras: dict | None = None) -> str:
     """The notice ``key`` for ``case`` in ``lang`` (the saved wording, or ``text`` for a preview)."""
     if text is None:
         text = wording(key)[lang]
-    return fill(text, values_for(case, key, lang))
+    return fill(text, values_for(case, key, lang, extras))
 
 
 def sample_values(key: str, lang: str) -> dict:
@@ -349,11 +358,17 @@ def on_status_changed(case, old: str, new: str, actor) -> None:
     ben = case.beneficiary
     if ben is None or ben.erased_at:
         return
-    text = render(case, new, "ar")
+    from .models import Notice
+
+    key = f"case:{case.id}:v{case.version}"
+    if Notice.select().where(Notice.key == key).exists():
+        return  # this change was announced already (a replayed hook)
+    extras = plugin_values(case, new)  # asked once: a plugin may issue a one-time link
+    text = render(case, new, "ar", extras=extras)
     if not text:
         return
-    deliver(ben, text, PURPOSES[new], key=f"case:{case.id}:v{case.version}", case=case, actor=actor,
-            context={"reference": case.reference, "status": new, "template": wording(new)["template"]})
+    context = dict(extras, reference=case.reference, status=new, template=wording(new)["template"])
+    deliver(ben, text, PURPOSES[new], key=key, case=case, actor=actor, context=context)
 
 
 # --- delivery: consent, quiet hours, daily cap, routing ---------------------------------------------
@@ -377,6 +392,12 @@ def route(beneficiary, text: str, purpose: str, context: dict) -> dict | None:
         return hook().send_message(beneficiary=beneficiary, text=text, purpose=purpose,
                                    channel=preferred or None, context=dict(context))
     return None
+
+
+def may_contact(notice) -> bool:
+    ben = notice.beneficiary
+    return bool(ben.consent_contact or notice.purpose in WITHOUT_CONSENT
+                or (notice.context or {}).get("without_consent"))
 
 
 def daily_cap() -> int:
@@ -413,10 +434,12 @@ def hold_reason(notice, now: dt.datetime) -> tuple[str, dt.datetime] | None:
 
 
 def deliver(beneficiary, text: str, purpose: str, *, key: str | None = None, case=None, actor=None,
-            context: dict | None = None, urgent: bool | None = None, now: dt.datetime | None = None):
+            context: dict | None = None, urgent: bool | None = None, without_consent: bool = False,
+            now: dt.datetime | None = None):
     """Send ``text`` to ``beneficiary`` once per ``key``: the message is written as a ``Notice``, then
     sent now through ``route`` or held (quiet hours, daily cap) until the periodic job sends it.
-    A beneficiary who did not agree to be contacted gets only ``WITHOUT_CONSENT`` purposes. Every
+    A beneficiary who did not agree to be contacted gets only ``WITHOUT_CONSENT`` purposes (or what the
+    caller marks ``without_consent``: kept in the notice's context). Every
     outcome is on the timeline. Returns the ``Notice`` (None when ``key`` was already used: nothing is
     sent twice)."""
     from ..text import isolate_tokens
@@ -425,6 +448,8 @@ def deliver(beneficiary, text: str, purpose: str, *, key: str | None = None, cas
     now = now or utcnow()
     urgent = purpose in URGENT if urgent is None else urgent
     ctx = dict(context or {})
+    if without_consent:
+        ctx["without_consent"] = True
     if case is not None:
         ctx.setdefault("reference", case.reference)
     text = isolate_tokens(text)
@@ -436,7 +461,7 @@ def deliver(beneficiary, text: str, purpose: str, *, key: str | None = None, cas
     except IntegrityError:
         return None
     with database.atomic():
-        if not beneficiary.consent_contact and purpose not in WITHOUT_CONSENT:
+        if not may_contact(notice):
             entry = _log(notice, "no_consent")
             Notice.update(state="no_consent", entry=entry).where(Notice.id == notice.id).execute()
             return Notice.get_by_id(notice.id)
@@ -526,7 +551,7 @@ def send_due(now: dt.datetime | None = None) -> int:
         if ben is None:
             continue
         with database.atomic():
-            if not ben.consent_contact and notice.purpose not in WITHOUT_CONSENT:
+            if not may_contact(notice):
                 entry = _log(notice, "no_consent")
                 Notice.update(state="no_consent", held="", entry=entry).where(Notice.id == notice.id).execute()
                 continue

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 def notify(beneficiary, text: str, purpose: str, *, case=None, actor=None, context: dict | None = None,
-           key: str | None = None, urgent: bool | None = None, now=None):
+           key: str | None = None, urgent: bool | None = None, without_consent: bool = False, now=None):
     """Send ``text`` through the notices' delivery (``portal.workflow.notices.deliver``): contact
     consent, quiet hours, the daily cap, then the channels in routing order (preferred first).
 
@@ -13,11 +13,13 @@ def notify(beneficiary, text: str, purpose: str, *, case=None, actor=None, conte
     that took it), waiting (a channel queued it), held until a time, not sent (kept in the outbox), or
     not sent for lack of consent. Returns the delivery dict (``{"channel", "id"}``, with ``"state":
     "queued"`` when a channel queued it) or None when nothing was handed to a channel now.
+    ``without_consent``: the caller says the message must reach the person even without contact consent
+    (a security notice: someone used their ID number).
     """
     from .notices import deliver
 
     notice = deliver(beneficiary, text, purpose, key=key, case=case, actor=actor, context=context, urgent=urgent,
-                     now=now)
+                     without_consent=without_consent, now=now)
     if notice is None or notice.state not in ("sent", "queued"):
         return None
     delivery = ((notice.entry.data or {}).get("delivery") if notice.entry_id else None) or {}
