@@ -494,7 +494,9 @@ def send_now(notice, now: dt.datetime | None = None):
             from ..outbox import keep
 
             keep(ben, notice.text, notice.purpose, case=notice.case, entry=entry)
-    return Notice.get_by_id(notice.id)
+    fresh = Notice.get_by_id(notice.id)
+    fresh.result = result  # the channel's answer, for the caller
+    return fresh
 
 
 def _log(notice, state: str, *, result: dict | None = None, until: dt.datetime | None = None, reason: str = ""):

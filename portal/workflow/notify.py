@@ -22,6 +22,8 @@ def notify(beneficiary, text: str, purpose: str, *, case=None, actor=None, conte
                      without_consent=without_consent, now=now)
     if notice is None or notice.state not in ("sent", "queued"):
         return None
+    if getattr(notice, "result", None):
+        return notice.result
     delivery = ((notice.entry.data or {}).get("delivery") if notice.entry_id else None) or {}
     result = {"channel": delivery.get("channel") or notice.channel, "id": delivery.get("id", "")}
     if notice.state == "queued":
