@@ -14,7 +14,8 @@ from portal.channels import declare_channel
 from .privacy import anonymise_beneficiary, beneficiary_data  # noqa: F401  (hookimpls: the data protection export and erasure)
 
 # Not offered by the core's generic contact form: letters are issued and registered on the letters screens.
-channel_info = declare_channel("letters", "الخطابات", "Letters", "✉", order=40, manual=False)
+# route 90: the notices' last resort, a printed letter in the print queue (portal.workflow.notices).
+channel_info = declare_channel("letters", "الخطابات", "Letters", "✉", order=40, manual=False, route=90)
 
 PURPOSE_BY_STATUS = {
     "submitted": "acknowledgement",
@@ -101,6 +102,19 @@ def menu_links(user, request):
              "active": endpoint.startswith("letters.")}]
 
 
+@hookimpl
+def dashboard_widgets(user, request):
+    """Officers see how many notice letters wait to be printed and posted."""
+    if not user.has_role("admin", "officer"):
+        return None
+    from .models import PrintJob
+
+    waiting = PrintJob.select().where(PrintJob.printed_at.is_null()).count()
+    if not waiting:
+        return None
+    return [Markup(render_template("letters/_print_widget.html", waiting=waiting))]  # nosec B704 # render_template output, autoescaped
+
+
 ISSUE_ROLES = ("admin", "officer", "manager")  # who may issue a letter (views.ISSUE)
 
 
@@ -159,6 +173,23 @@ def case_status_changed(case, old, new, actor):
         log_entry(channel="letters", direction="internal", beneficiary=case.beneficiary, case=case, actor=actor,
                   summary=f"لم يصدر خطاب «{template.name_ar}» تلقائيًا: {message}"[:300],
                   data={"letter_failed": template.key, "field": exc.field})
+
+
+@hookimpl
+def send_message(beneficiary, text, purpose, channel, context):
+    """The notices' last way to reach a beneficiary (asked only for this channel): a numbered letter with
+    the notice's text, queued for printing and posting (``/letters/print-queue``). Needs a postal
+    address on the file; a one-time code is never printed."""
+    if channel != "letters" or beneficiary is None or purpose == "one_time_code":
+        return None
+    if not (beneficiary.national_address or beneficiary.city) or beneficiary.erased_at:
+        return None
+    from . import service
+
+    job = service.queue_print(beneficiary, text, purpose, case_reference=(context or {}).get("reference"))
+    if job is None:
+        return None
+    return {"channel": "letters", "id": f"letter:{job.letter_id}", "state": "queued"}
 
 
 @hookimpl

@@ -108,3 +108,14 @@ class IncomingLetter(BaseModel):
     search_text = TextField(default="")  # normalised sender + subject + OCR text
     registered_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     entry = ForeignKeyField(TimelineEntry, null=True, backref="+", on_delete="SET NULL")
+
+
+class PrintJob(BaseModel):
+    """A letter waiting to be printed and posted: the notices' last channel (``send_message`` with
+    ``channel="letters"``) issues a numbered letter with the notice's text and queues it here. Migration 0004."""
+
+    letter = ForeignKeyField(Letter, backref="+", on_delete="CASCADE", unique=True)
+    purpose = CharField(max_length=40, default="")
+    queued_at = DateTimeField(default=utcnow, index=True)
+    printed_at = DateTimeField(null=True, index=True)
+    printed_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")

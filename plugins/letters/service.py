@@ -793,3 +793,42 @@ def session_decision_cases(session) -> list[int]:
     return [item.case_id for item in wf.AgendaItem.select(wf.AgendaItem.case)
             .where((wf.AgendaItem.session == session) & (wf.AgendaItem.decision != ""))
             .order_by(wf.AgendaItem.position)]
+
+
+# --- the print queue: notices sent as printed letters ----------------------------------------------
+
+def queue_print(beneficiary, text: str, purpose: str, case_reference: str | None = None):
+    """Issue a numbered "general" letter carrying a notice's ``text`` and queue it for printing and
+    posting (in the caller's transaction). Returns the ``PrintJob``, or None when no letter can be made
+    (no active general template, a merge field without data: the notice is then "not sent")."""
+    from portal.models import Case
+    from portal.text import strip_bidi_controls
+
+    from .models import PrintJob
+
+    template = template_for_purpose("general")
+    if template is None:
+        return None
+    case = Case.get_or_none(Case.reference == case_reference) if case_reference else None
+    subject = f"إشعار بخصوص طلبكم رقم {case_reference}" if case_reference else "إشعار من الجمعية"
+    extra = {"subject_text": subject, "body_text": strip_bidi_controls(text)}
+    try:
+        with database.atomic():
+            letter = issue_letter(template=template, beneficiary=beneficiary, case=case, extra=extra)
+            return PrintJob.create(letter=letter, purpose=(purpose or "")[:40])
+    except IssueError:
+        return None
+
+
+def mark_printed(job_id: int, actor):
+    """The letter was printed and posted: it leaves the queue (once). Returns the job or None."""
+    from .models import PrintJob
+
+    with database.atomic():
+        job = PrintJob.get_or_none(PrintJob.id == job_id)
+        if job is None:
+            return None
+        if PrintJob.update(printed_at=utcnow(), printed_by=actor).where(
+                (PrintJob.id == job_id) & PrintJob.printed_at.is_null()).execute():
+            audit("print", "letter", job.letter_id, {"print_job": job_id}, actor=actor)
+    return PrintJob.get_by_id(job_id)

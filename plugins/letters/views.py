@@ -1101,3 +1101,35 @@ def api_pdf(number):
 
 
 csrf.exempt(api_issue)
+
+
+# --- the print queue ---------------------------------------------------------------------------------
+
+PRINT_ROLES = ("admin", "officer")
+
+
+@bp.get("/letters/print-queue")
+@roles_required(*PRINT_ROLES)
+def print_queue():
+    """Notices that reached no other channel, issued as letters: print each, post it, mark it done."""
+    from .models import PrintJob
+
+    show = "printed" if request.args.get("show") == "printed" else "waiting"
+    query = (PrintJob.select(PrintJob, Letter, Beneficiary).join(Letter)
+             .join(Beneficiary, JOIN.LEFT_OUTER, on=(Letter.beneficiary == Beneficiary.id)))
+    if show == "waiting":
+        query = query.where(PrintJob.printed_at.is_null()).order_by(PrintJob.id)
+    else:
+        query = query.where(PrintJob.printed_at.is_null(False)).order_by(PrintJob.id.desc())
+    rows = list(query.limit(200))
+    return render("letters/print_queue.html", rows=rows, show=show)
+
+
+@bp.post("/letters/print-queue/<int:job_id>/printed")
+@roles_required(*PRINT_ROLES)
+def print_done(job_id):
+    job = service.mark_printed(job_id, current_user._get_current_object())
+    if job is None:
+        abort(404)
+    flash(_("The letter was marked printed and posted."), "success")
+    return redirect(url_for("letters.print_queue"))

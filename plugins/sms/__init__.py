@@ -16,7 +16,9 @@ from portal.channels import declare_channel
 
 # Contacts by SMS are written by this plugin (sent through the gateway, or received from it), never
 # typed into the generic contact form.
-channel_info = declare_channel("sms", "الرسائل النصية", "Text messages (SMS)", "✉", order=35, manual=False)
+# route 20: in the notices' routing order after WhatsApp, before email (portal.workflow.notices).
+channel_info = declare_channel("sms", "الرسائل النصية", "Text messages (SMS)", "✉", order=35, manual=False,
+                               route=20)
 
 SMS_ROLES = ("officer", "admin", "delegate")
 
@@ -63,10 +65,13 @@ def register_migrations():
 
 @hookimpl(trylast=True)
 def send_message(beneficiary, text, purpose, channel, context):
-    """The last resort of every notice: any beneficiary with a mobile can get a text message. Answers
-    only when a gateway is configured and the text can go; the gateway's answer comes in a job."""
+    """Any beneficiary with a mobile can get a text message. Answers when asked for this channel (the
+    notices' routing) or for none, a gateway is configured and the text can go; the gateway's answer
+    comes in a job."""
     from . import service
 
+    if channel not in (None, "sms"):
+        return None
     # An answer to a number that just wrote by SMS (``context["to"]``, e.g. the self-service menu): that number,
     # even when it matches no single file; only when SMS was asked for.
     to = (context or {}).get("to") if channel == "sms" else None

@@ -16,7 +16,9 @@ from .privacy import anonymise_beneficiary, beneficiary_data  # noqa: F401  (hoo
 
 # Not offered by the core's generic contact form: messages come from the platforms, and contacts on other
 # platforms are logged on the inbox's own form.
-channel_info = declare_channel("social", "وسائل التواصل الاجتماعي", "Social media", "💬", order=30, manual=False)
+# route 10: WhatsApp is the notices' first channel after the beneficiary's preferred one (portal.workflow.notices).
+channel_info = declare_channel("social", "وسائل التواصل الاجتماعي", "Social media", "💬", order=30, manual=False,
+                               route=10)
 
 # Approved WhatsApp templates by purpose: name, language and the context keys of {{1}}, {{2}}...
 TEMPLATES = {

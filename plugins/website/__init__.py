@@ -68,6 +68,24 @@ def register_blueprints(app):
 
 
 @hookimpl
+def notice_context(case, purpose):
+    """The request's tracking link (where the applicant follows it and sends missing documents) for the
+    "received" and "documents missing" notices. Each link replaces the previous one (a new token)."""
+    if purpose not in ("case_reference", "missing_documents"):
+        return None
+    if case is None:
+        return {"tracking_link": "", "upload_link": ""}
+    from flask import has_request_context, url_for
+
+    if not has_request_context():
+        return None
+    from .tracking import issue_token
+
+    link = url_for("website.track_token", token=issue_token(case), _external=True)
+    return {"tracking_link": link, "upload_link": link}
+
+
+@hookimpl
 def register_migrations():
     return [("website", Path(__file__).parent / "migrations")]
 

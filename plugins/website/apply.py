@@ -351,7 +351,7 @@ def handle_documents(draft, form, action):
 def handle_declaration(draft, form, action):
     declaration = workflow_bridge.current_declaration()
     values = {"accepted": bool(form.get("accepted")), "consent": bool(form.get("consent")),
-              "version": declaration.version if declaration else None}
+              "contact": bool(form.get("contact")), "version": declaration.version if declaration else None}
     if action == "back":
         drafts.save(draft, "declaration", values)
         return _go("documents")
@@ -470,7 +470,8 @@ def _reference_notice(case) -> str:
                   .where((TimelineEntry.case == case.id) & (TimelineEntry.direction == "out"))
                   .order_by(TimelineEntry.id.desc()).limit(20)):
         data = entry.data or {}
-        if data.get("kind") == "notification" and data.get("purpose") == "case_reference":
+        # the status change's notice: the reference (received) or the reference with the missing documents
+        if data.get("kind") == "notification" and data.get("purpose") in ("case_reference", "missing_documents"):
             return "sent" if data.get("sent") else ("queued" if data.get("queued") else "not_sent")
     return "not_sent"
 

@@ -12,7 +12,6 @@ from peewee import IntegrityError
 
 from portal import beneficiaries_service
 from portal.audit import audit
-from portal.dates import format_gregorian, format_hijri
 from portal.db import database, utcnow
 from portal.labels import DOCUMENT_KIND
 from portal.models import Beneficiary, Case, Document, HouseholdMember
@@ -124,7 +123,8 @@ def find_file(national_id: str) -> Beneficiary | None:
     return Beneficiary.get_or_none(Beneficiary.national_id == national_id)
 
 
-def _beneficiary_for(applicant: dict, household: dict, confirmed: bool) -> tuple[Beneficiary, bool]:
+def _beneficiary_for(applicant: dict, household: dict, confirmed: bool,
+                     contact: bool = False) -> tuple[Beneficiary, bool]:
     """A new applicant's file, or (``confirmed`` by an officer) the registered file with this ID. An
     existing file is not changed from the website: what was typed is kept on the timeline for the
     officer to check. Unconfirmed, a file that appeared since we looked raises ``FileAppeared``."""
@@ -136,7 +136,7 @@ def _beneficiary_for(applicant: dict, household: dict, confirmed: bool) -> tuple
     data = {k: applicant.get(k, "") for k in ("first_name", "father_name", "grandfather_name", "family_name",
                                               "national_id", "mobile", "gender", "birth_date", "city", "district")}
     data.update({"category": household.get("category") or "other", "status": "applicant", "consent_data": True,
-                 "preferred_channel": "phone"})
+                 "consent_contact": bool(contact), "preferred_channel": "phone"})
     result = beneficiaries_service.validate(data)
     if not result.ok and find_file(applicant["national_id"]) is not None:
         raise FileAppeared()  # registered a moment ago by another application: never show its file number
@@ -163,7 +163,8 @@ def _add_documents(ben, case, docs: dict) -> None:
 
 
 def _create_request(draft, applicant, household, req, docs, decl, confirmed_by=None) -> Case:
-    ben, is_new = _beneficiary_for(applicant, household, confirmed=confirmed_by is not None)
+    ben, is_new = _beneficiary_for(applicant, household, confirmed=confirmed_by is not None,
+                                   contact=bool(decl.get("contact")))
     case = intake.open_request(ben, req["request_type"], channel="website", summary=req.get("summary", ""),
                                answers=req.get("answers") or {})
     _add_documents(ben, case, docs)
@@ -208,7 +209,6 @@ def _submit_once(draft: ApplicationDraft) -> Submission:
     if ben is not None:
         sent = bool(tell_registered_mobile(pending))
         return Submission(case=None, pending=PendingApplication.get_by_id(pending.id), message_sent=sent)
-    send_reference(case)
     return Submission(case=Case.get_by_id(case.id))
 
 
@@ -246,7 +246,8 @@ def tell_registered_mobile(pending: PendingApplication):
                  "check it before it joins your file; if it was not you, please tell us.")
         if open_case is not None:
             text += " " + _("Your open request's reference is %(ref)s.", ref=isolate(open_case.reference))
-    return notify(ben, text, "website_application_pending", case=open_case,
+    # Sent with or without contact consent: the owner of the ID must learn that someone used it.
+    return notify(ben, text, "website_application_pending", case=open_case, without_consent=True,
                   context={"pending": pending.id, "reference": open_case.reference if open_case else None})
 
 
@@ -257,7 +258,7 @@ class AlreadyDecided(Exception):
 def confirm_pending(pending_id: int, actor) -> Case:
     """The officer confirms that a pending application belongs to the file with its ID: it joins the
     open request of that file (documents and what was typed), or opens a new request on it. The
-    registered mobile then gets the reference."""
+    registered mobile then gets the reference (the status change's notice)."""
     with database.atomic():
         rows = (PendingApplication.update(status="confirmed", decided_by=actor, decided_at=utcnow())
                 .where((PendingApplication.id == pending_id) & (PendingApplication.status == "pending")).execute())
@@ -286,9 +287,9 @@ def confirm_pending(pending_id: int, actor) -> Case:
         PendingApplication.update(case=case, beneficiary=case.beneficiary_id).where(
             PendingApplication.id == pending_id).execute()
         audit("confirm", "website_application", pending_id, {"case": case.reference}, actor=actor)
-    case = Case.get_by_id(case.id)
-    send_reference(case)
-    return case
+    # The applicant's notice (the reference, the tracking link) went with the request's status change
+    # (portal.workflow.notices; the link comes from this plugin's notice_context hook).
+    return Case.get_by_id(case.id)
 
 
 def reject_pending(pending_id: int, actor, reason: str) -> PendingApplication:
@@ -307,26 +308,3 @@ def reject_pending(pending_id: int, actor, reason: str) -> PendingApplication:
                       data={"kind": "website_application_rejected", "pending": pending_id})
         audit("reject", "website_application", pending_id, {"reason": reason}, actor=actor)
     return PendingApplication.get_by_id(pending_id)
-
-
-def send_reference(case: Case) -> None:
-    """Tell the applicant their reference, the tracking link (an unguessable token, not the reference)
-    and the expected reply date through ``send_message``; recorded on the timeline, sent or not."""
-    from flask import has_request_context, url_for
-
-    from .tracking import expected_reply_date, issue_token
-
-    expected = expected_reply_date(case)
-    token = issue_token(case)
-    link = url_for("website.track_token", token=token, _external=True) if has_request_context() else ""
-    with force_locale("ar"):
-        text = _("We received your request. Its reference is %(ref)s. Track it with this number and your ID "
-                 "number on the association's website.", ref=isolate(case.reference))
-        if link:
-            text += " " + _("Your tracking link: %(link)s", link=isolate(link))
-        if expected:
-            text += " " + _("Expected reply by %(h)s (%(g)s).", h=format_hijri(expected, "ar"),
-                            g=format_gregorian(expected, "ar"))
-    notify(case.beneficiary, text, "case_reference", case=case,
-           context={"reference": case.reference, "expected": expected.isoformat() if expected else None,
-                    "tracking_link": link})

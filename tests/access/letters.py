@@ -37,6 +37,9 @@ def FIXTURES(app):
         stored = store_upload(FileStorage(io.BytesIO(buffer.getvalue()), filename="scan.png"))
         incoming = service.register_incoming(stored=stored, sender="مستشفى", subject="تقرير", beneficiary=ben)
         batch = LetterBatch.create(template=general, case_ids=[], status="done")
+        from plugins.letters.models import PrintJob
+
+        print_job = PrintJob.create(letter=letter, purpose="research_referral")
         from portal.models import Case, User
 
         researcher = User.get(User.username == "researcher")
@@ -57,10 +60,12 @@ def FIXTURES(app):
     return {"letter_assigned": letter_assigned.id, "letter_assigned_number": letter_assigned.number,
             "incoming_assigned": incoming_assigned.id,
             "session": session_id, "letter": letter.id, "letter_number": letter.number, "incoming": incoming.id, "batch": batch.id,
-            "template": general.id, "verify_code": letter.verify_code}
+            "template": general.id, "verify_code": letter.verify_code, "print_job": print_job.id}
 
 
 ACCESS = {
+    "letters.print_queue": rule("GET", "/letters/print-queue", REGISTER),
+    "letters.print_done": rule("POST", "/letters/print-queue/{print_job}/printed", REGISTER),
     "letters.outgoing": rule("GET", "/letters/", READ),
     "letters.outgoing_csv": rule("GET", "/letters/outgoing.csv", READ),
     "letters.letter": rule("GET", "/letters/out/{letter}", READ_ALL),

@@ -294,3 +294,20 @@ def test_expired_drafts_are_purged_by_the_daily_job(app, client, types):
         ApplicationDraft.update(expires_at=dt.datetime(2000, 1, 1)).where(ApplicationDraft.id == 1).execute()
         assert purge_expired_drafts.call_local() == 1
         assert [d.national_id for d in ApplicationDraft.select()] == ["1234567897"]
+
+
+def test_without_contact_consent_only_the_reference_is_sent(app, client, types, outbox):
+    """The applicant did not tick "send me messages": the reference (an answer to their own application) is
+    sent, the list of missing documents is not (it stays on the page and the timeline)."""
+    from portal.models import TimelineEntry
+
+    apply_fully(client, app, documents=("national_id",), contact=False)
+    case = _case(app)
+    assert case.status == "incomplete" and case.beneficiary.consent_contact is False
+    assert outbox.by_purpose("missing_documents") == []
+    with app.app_context(), database.connection_context():
+        entry = (TimelineEntry.select().where((TimelineEntry.case == case.id) & (TimelineEntry.direction == "out"))
+                 .order_by(TimelineEntry.id.desc()).first())
+        assert entry.data["no_consent"] is True and entry.data["purpose"] == "missing_documents"
+    page = text_of(client.get("/site/apply/done"))
+    assert "سجل الأسرة" in page

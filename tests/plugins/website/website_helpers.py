@@ -67,14 +67,14 @@ def apply_until_documents(client, app, applicant=None):
     return r
 
 
-def apply_fully(client, app, documents=("national_id", "family_card"), applicant=None):
+def apply_fully(client, app, documents=("national_id", "family_card"), applicant=None, contact=True):
     apply_until_documents(client, app, applicant)
     files = {}
     for kind in documents:
         files[f"doc_{kind}"] = upload(png_bytes(), f"{kind}.png")
     r = client.post("/site/apply/documents", data=files, content_type="multipart/form-data")
     assert r.status_code == 302 and r.headers["Location"].endswith("/site/apply/declaration"), r.status_code
-    r = client.post("/site/apply/declaration", data={"accepted": "1", "consent": "1"})
+    r = client.post("/site/apply/declaration", data={"accepted": "1", "consent": "1", **({"contact": "1"} if contact else {})})
     assert r.status_code == 302 and r.headers["Location"].endswith("/site/apply/review"), r.status_code
     return client.post("/site/apply/review", data={"action": "submit"})
 
