@@ -24,6 +24,9 @@ def run_daily(now=None) -> dict:
 
     counts = run_outreach(now)
     counts["escalated"] = escalate_overdue(now)
+    from ..satisfaction.hooks import run_reminders
+
+    counts["survey_reminders"] = run_reminders(now)
     return counts
 
 
