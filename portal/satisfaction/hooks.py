@@ -157,7 +157,7 @@ def anonymise_beneficiary(beneficiary, retain_until, actor):
 
 def run_reminders(now=None) -> int:
     """The one reminder of unanswered surveys: part of the daily run (``portal.workflow.hooks.run_daily``)."""
-    if not current_app.config.get("SATISFACTION_ENABLED", True):
+    if not current_app.config["SATISFACTION_ENABLED"]:
         return 0
     from .service import send_reminders
 
