@@ -9,7 +9,7 @@ SERVICE_KIND_LABELS = {
     "complaint": _l("Complaint answered"),
     "call": _l("Call"),
     "meeting": _l("Interview or meeting"),
-    "conversation": _l("Conversation"),
+    "conversation": _l("Conversation resolved"),
 }
 DIMENSION_LABELS = {
     "speed": _l("Speed"),
