@@ -99,7 +99,8 @@ def test_k_rule_hides_a_staff_member_below_five_answers(app_with_transport, clie
         for n in range(3):
             _answer(_survey(_ben(make_beneficiary), f"o:{n}", staff=officer), 5, 10)
         for n in range(5):
-            _answer(_survey(_ben(make_beneficiary), f"r:{n}", staff=researcher), 4, 9)
+            _answer(_survey(_ben(make_beneficiary), f"r:{n}", staff=researcher), 4, 9,
+                    comment="الانتظار طويل <b>جدًا</b>" if n == 0 else "")
         rows = {r.key: r for r in metrics.figures("staff")}
         assert rows[officer.id].hidden and rows[officer.id].csat is None and rows[officer.id].scores == {}
         assert not rows[researcher.id].hidden and rows[researcher.id].csat == 100.0
@@ -108,8 +109,9 @@ def test_k_rule_hides_a_staff_member_below_five_answers(app_with_transport, clie
     assert page.status_code == 200
     text = text_of(page)
     assert "Not enough answers yet" in text or "لا توجد إجابات كافية بعد" in text
-    # no beneficiary's name appears on the report
+    # no beneficiary's name appears on the report; the comment does, as text
     assert "سارة" not in text
+    assert "الانتظار طويل &lt;b&gt;جدًا&lt;/b&gt;" in page.get_data(as_text=True)
 
 
 # --- offering: consent, fatigue, opt-out ------------------------------------------------------------

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from ..api import error, token_required
 from ..plugins import channel_map
 from . import metrics
-from .hooks import REPORT_ROLES
+from .models import REPORT_ROLES
 
 bp = Blueprint("satisfaction_api", __name__, url_prefix="/api/v1")
 

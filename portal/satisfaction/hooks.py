@@ -11,8 +11,7 @@ from ..hookspecs import hookimpl
 
 # Request states after which the request's service is finished: a survey is offered about it.
 FINISHED_STATUSES = ("served", "rejected", "closed")
-REPORT_ROLES = ("manager", "admin")
-RECORD_ROLES = ("officer", "delegate", "researcher", "admin")
+from .models import RECORD_ROLES, REPORT_ROLES
 
 
 @hookimpl

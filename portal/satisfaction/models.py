@@ -13,6 +13,9 @@ DIMENSIONS = ("speed", "courtesy", "clarity", "fairness", "reach")
 QUESTIONS = ("overall", "recommend", *DIMENSIONS, "comment")
 # What finished: the service a survey asks about.
 SERVICE_KINDS = ("served", "closed", "rejected", "inquiry", "complaint", "call", "meeting", "conversation")
+# Who records an answer given by phone or at the desk, and who reads the report and the summary API.
+RECORD_ROLES = ("officer", "delegate", "researcher", "admin")
+REPORT_ROLES = ("manager", "admin")
 # How an answer reached us: the public page (``link``), the page opened from a printed code (``qr``), a reply
 # on the channel the survey was sent on (``reply``), the officer recording what the beneficiary said on a call
 # (``call``) or at the office (``desk``).

@@ -20,7 +20,7 @@ from ..plugins import channel_map
 from ..timeline import visible_beneficiary
 from ..templating import render
 from . import metrics, service
-from .hooks import RECORD_ROLES, REPORT_ROLES
+from .models import RECORD_ROLES, REPORT_ROLES
 from .labels import DIMENSION_LABELS, SERVICE_KIND_LABELS
 from .models import DIMENSIONS, SERVICE_KINDS, Survey, SurveyAnswer, SurveyQuestionSet
 
@@ -251,7 +251,7 @@ def _themes_and_groups(comments):
     them; untagged comments last."""
     for c in comments:
         c["theme_ids"] = []
-    return [], str, ([{"label": _("No theme yet"), "items": comments}] if comments else [])
+    return [], str, ([{"label": _("No theme yet"), "comments": comments}] if comments else [])
 
 
 def _comments(first, last, channel, limit: int = 100):
