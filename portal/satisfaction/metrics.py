@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask import current_app
-from peewee import fn
+from peewee import SQL, fn
 from peewee import Case as SqlCase
 
 from ..listing import in_saudi_days
@@ -117,8 +117,10 @@ def figures(group: str | None = None, *, first: dt.date | None = None, last: dt.
         columns.insert(0, column.alias("key"))
     query = SurveyAnswer.select(*columns).join(Survey, on=(SurveyAnswer.survey == Survey.id))
     query = _filters(query, first=first, last=last, channel=channel, date_field=SurveyAnswer.at)
+    # Grouped by position: the service's expression carries a bound parameter, which PostgreSQL would not
+    # recognise as the same expression in GROUP BY.
     if column is not None:
-        query = query.group_by(column)
+        query = query.group_by(SQL("1"))
     rows: dict = {}
     for row in query.dicts():
         key = row.get("key")
@@ -133,7 +135,7 @@ def figures(group: str | None = None, *, first: dt.date | None = None, last: dt.
     dist = SurveyAnswer.select(*([column.alias("key")] if column is not None else []), SurveyAnswer.overall,
                                fn.COUNT(SurveyAnswer.id).alias("n")).join(Survey, on=(SurveyAnswer.survey == Survey.id))
     dist = _filters(dist, first=first, last=last, channel=channel, date_field=SurveyAnswer.at)
-    dist = dist.group_by(*([column] if column is not None else []), SurveyAnswer.overall)
+    dist = dist.group_by(SQL("1"), SQL("2")) if column is not None else dist.group_by(SurveyAnswer.overall)
     for row in dist.dicts():
         target = rows.get(row.get("key"))
         if target is not None:
@@ -146,7 +148,7 @@ def figures(group: str | None = None, *, first: dt.date | None = None, last: dt.
         offered_q = offered_q.where(Survey.sent_at.is_null(False) | Survey.answered_at.is_null(False))
         offered_q = _filters(offered_q, first=first, last=last, channel=channel, date_field=Survey.created_at)
         if column is not None:
-            offered_q = offered_q.group_by(column)
+            offered_q = offered_q.group_by(SQL("1"))
         for row in offered_q.dicts():
             key = row.get("key")
             if not row["offered"]:
