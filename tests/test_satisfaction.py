@@ -109,6 +109,8 @@ def test_k_rule_hides_a_staff_member_below_five_answers(app_with_transport, clie
     assert page.status_code == 200
     text = text_of(page)
     assert "Not enough answers yet" in text or "لا توجد إجابات كافية بعد" in text
+    html = page.get_data(as_text=True)
+    assert html.count('role="img"') >= 4 and 'id="sat-staff"' in html  # charts, each with its table
     # no beneficiary's name appears on the report; the comment does, as text
     assert "سارة" not in text
     assert "الانتظار طويل &lt;b&gt;جدًا&lt;/b&gt;" in page.get_data(as_text=True)

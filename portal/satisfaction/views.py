@@ -153,6 +153,9 @@ def record(ben_id):
         kind = form.get("kind") if form.get("kind") in SERVICE_KINDS else "call" if via == "call" else "conversation"
         survey = service.offer(beneficiary=ben, kind=kind, source=f"staff:{ben.id}:{utcnow():%Y%m%d%H%M%S%f}",
                                staff=actor, send=False, force=True)
+        if survey is None:  # the file was erased or the beneficiary opted out meanwhile
+            flash(_("This beneficiary asked not to be surveyed."), "error")
+            return redirect(url_for("beneficiaries.profile", ben_id=ben.id))
     try:
         service.record_answer(survey, values, via=via, actor=actor)
     except service.SurveyError as exc:
