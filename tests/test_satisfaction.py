@@ -459,3 +459,55 @@ def test_question_sets_have_versions_and_answers_keep_theirs(app_with_transport,
         assert [q.version for q in SurveyQuestionSet.select().order_by(SurveyQuestionSet.version)] == [1, 2]
         _answer(survey, 5)
         assert SurveyAnswer.get().question_set.version == 1
+
+
+# --- service recovery -----------------------------------------------------------------------------------
+
+def _register_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("portal.complaints") is not None
+
+
+@pytest.mark.parametrize("form", [{"overall": "1"}, {"overall": "2", "comment": "لم يرد أحد على اتصالاتي"},
+                                  {"overall": "4", "wants_complaint": "1"}])
+def test_a_low_score_or_i_want_to_complain_opens_the_recovery(app_with_transport, transport, client,
+                                                              make_beneficiary, form):
+    from portal.satisfaction.models import SurveyAnswer
+    from portal.workflow.models import OutreachTask
+
+    ben, token = _sent_token(app_with_transport, transport, make_beneficiary)
+    assert client.post(f"/site/rate/{token}", data=form).status_code == 302
+    thanks = client.get(f"/site/rate/{token}/thanks?lang=en").get_data(as_text=True)
+    assert "We are sorry the service fell short" in thanks and 'id="recovery-contact"' in thanks
+    with app_with_transport.app_context(), database.connection_context():
+        answer = SurveyAnswer.get()
+        if _register_installed():
+            from portal.complaints import Complaint
+
+            complaint = Complaint.get_by_id(answer.complaint_id)
+            assert complaint.beneficiary_id == ben and complaint.kind == "complaint"
+            assert "Your answer was registered as a complaint." in thanks
+        else:
+            task = OutreachTask.get(OutreachTask.key == f"survey_recovery:{answer.survey_id}")
+            assert task.beneficiary_id == ben and task.kind == "call_back" and task.due.weekday() not in (4, 5)
+            assert form.get("comment", "") in task.reason
+
+
+def test_a_good_score_opens_nothing(app_with_transport, transport, client, make_beneficiary):
+    from portal.workflow.models import OutreachTask
+
+    ben, token = _sent_token(app_with_transport, transport, make_beneficiary)
+    client.post(f"/site/rate/{token}", data={"overall": "3"})
+    assert "fell short" not in client.get(f"/site/rate/{token}/thanks?lang=en").get_data(as_text=True)
+    with app_with_transport.app_context(), database.connection_context():
+        assert not OutreachTask.select().where(OutreachTask.key.startswith("survey_recovery")).exists()
+
+
+def test_working_days_skip_the_weekend():
+    from portal.satisfaction.service import working_days_after
+
+    thursday = dt.date(2026, 12, 3)
+    assert working_days_after(thursday, 1) == dt.date(2026, 12, 6)  # Sunday
+    assert working_days_after(thursday, 2) == dt.date(2026, 12, 7)
+    assert working_days_after(dt.date(2026, 12, 6), 2) == dt.date(2026, 12, 8)

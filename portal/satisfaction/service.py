@@ -359,27 +359,48 @@ def record_answer(survey: Survey, values: AnswerInput, *, via: str, via_channel:
             month=saudi_date(now).strftime("%Y-%m"), **values.dimensions)
         survey.answered_at = now
         audit("create", "survey_answer", answer.id, {"survey": survey.id, "via": via}, actor=actor)
-        if values.overall is not None and values.overall <= 2 or values.wants_complaint:
+        if (values.overall is not None and values.overall <= 2) or values.wants_complaint:
             answer.complaint_id = open_recovery(survey, answer, actor=actor)
             SurveyAnswer.update(complaint_id=answer.complaint_id).where(SurveyAnswer.id == answer.id).execute()
     return answer
 
 
-def open_recovery(survey: Survey, answer: SurveyAnswer, actor=None) -> int | None:
-    """Service recovery: a complaint in the one register, linked to the file and the request, with the
-    survey as its source. Returns its id."""
-    from ..complaints import open_complaint
+RECOVERY_WORKING_DAYS = 2  # the call-back of a low score when the complaints register is not installed
 
+
+def working_days_after(day: dt.date, n: int) -> dt.date:
+    """``n`` working days after ``day`` (Friday and Saturday are not working days)."""
+    while n > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() not in (4, 5):
+            n -= 1
+    return day
+
+
+def open_recovery(survey: Survey, answer: SurveyAnswer, actor=None) -> int | None:
+    """Service recovery: a complaint in the one register (``portal.complaints.open_complaint``: its deadline in
+    working days and its follow-up task), linked to the file and the request, with the survey as its source.
+    Returns its id. Where the register is not installed, a call-back task for an officer due in two working
+    days takes its place (returns None)."""
     beneficiary = Beneficiary.get_by_id(survey.beneficiary_id)
     with force_locale("ar"):
         text = _("Satisfaction survey: overall score %(score)s of 5.", score=answer.overall)
         if answer.comment:
             text += "\n" + answer.comment
+    case = Case.get_by_id(survey.case_id) if survey.case_id else None
+    try:
+        from ..complaints import open_complaint
+    except ImportError:
+        from ..workflow.outreach import create_task
+
+        create_task(beneficiary=beneficiary, kind="call_back", reason=text,
+                    due=working_days_after(saudi_date(answer.at), RECOVERY_WORKING_DAYS),
+                    source={"survey": survey.id}, case=case, key=f"survey_recovery:{survey.id}")
+        return None
     complaint = open_complaint(
         kind="complaint", channel=answer.via_channel or survey.sent_channel or survey.channel or "system",
-        text=text, beneficiary=beneficiary, case=survey.case_id and Case.get_by_id(survey.case_id),
-        contact_name=beneficiary.full_name, contact_mobile=beneficiary.mobile,
-        contact_requested=True, source="survey", source_id=survey.id, user=actor)
+        text=text, beneficiary=beneficiary, case=case, contact_name=beneficiary.full_name,
+        contact_mobile=beneficiary.mobile, contact_requested=True, source="survey", source_id=survey.id, user=actor)
     return getattr(complaint, "id", None)
 
 

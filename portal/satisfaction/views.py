@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from ..auth import roles_required
 from ..charts import Series, bar_chart, swatch
+from ..dates import saudi_date
 from ..db import utcnow
 from ..labels import label
 from ..listing import date_range
@@ -86,8 +87,13 @@ def thanks(token):
         return redirect(url_for("satisfaction_public.rate", token=token))
     answer = SurveyAnswer.get_or_none(SurveyAnswer.survey == survey.id)
     complaint = _complaint_of(answer)
+    recovery = answer is not None and (answer.complaint_id or answer.wants_complaint or answer.overall <= 2)
+    due = None
+    if recovery:
+        due = (getattr(complaint, "due_on", None) or getattr(complaint, "deadline", None)
+               or service.working_days_after(saudi_date(answer.at), service.RECOVERY_WORKING_DAYS))
     return render("satisfaction/public_thanks.html", survey=survey, answer=answer, complaint=complaint,
-                  opted_out=service.is_opted_out(survey.beneficiary_id), token=token)
+                  recovery=recovery, due=due, token=token)
 
 
 def _complaint_of(answer):
