@@ -11,7 +11,9 @@ def channel_info():
     """Describe the communication channel this plugin provides.
 
     :return: ``{"key": str, "label_ar": str, "label_en": str, "icon": str}`` or None when the plugin
-        is not a channel. ``key`` is what ``TimelineEntry.channel`` stores; ``icon`` is a short text
+        is not a channel. ``route`` (optional int) puts the channel in the notices' routing order
+        (``portal.workflow.notices.route``: lower first, after the beneficiary's preferred channel); the
+        channel's ``send_message`` is then asked with ``channel`` set to its key. ``key`` is what ``TimelineEntry.channel`` stores; ``icon`` is a short text
         symbol shown in badges; ``order`` (optional int) sorts the channel list; ``manual`` (optional
         bool, default True) says whether the core's generic contact form (on the beneficiary's page)
         offers the channel: a plugin with its own form or its own source of entries declares False.
@@ -121,12 +123,28 @@ def send_message(beneficiary, text, purpose, channel, context):
     :param text: the message text (Arabic, already rendered).
     :param purpose: a machine key such as ``"case_reference"``, ``"missing_documents"``,
         ``"decision"`` or ``"one_time_code"`` (template senders choose their template by it).
-    :param channel: the preferred channel key, or None to let plugins decide.
+    :param channel: the channel asked to send (the notices' routing asks each routed channel in turn:
+        answer only when it is yours), or None to let plugins decide.
     :param context: a dict of extra values (reference, dates, ...).
     :return: ``{"channel": str, "id": str}`` when a transport accepted the message, or None when this
         plugin cannot send. A plugin that hands the message to a background job adds
         ``"state": "queued"``: the message is then recorded as waiting, never as sent, and the plugin
         shows its delivery state on the timeline entry as it changes.
+    """
+
+
+@hookspec
+def notice_context(case, purpose):
+    """Extra placeholders for the notice a request's status change sends (``portal.workflow.notices``),
+    e.g. a rating link on the "served" notice (purpose ``"service"``).
+
+    :param case: the ``Case`` the notice is about (after the change), or None when the admin's notice
+        editor asks which placeholders exist (answer with the names; the values may be empty).
+    :param purpose: the notice's purpose (``"case_reference"``, ``"missing_documents"``, ``"decision"``,
+        ``"service"``...).
+    :return: a dict ``{placeholder name: value}`` (names of lower-case letters and ``_``; a value ending
+        in ``_link`` or ``_date`` is isolated for right-to-left text), or None. A line of the text whose
+        placeholder has no value is left out of the message.
     """
 
 

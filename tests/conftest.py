@@ -130,6 +130,10 @@ def app_config(tmp_path, _template_db):
         "HUEY_IMMEDIATE": True,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # Notices go at once whatever the hour and however many: the quiet hours and the daily cap have their
+        # own tests (tests/workflow/test_notices.py).
+        "QUIET_HOURS": "",
+        "NOTICES_DAILY_CAP": 0,
         # CI runs each plugin's tests again with only that plugin enabled (PORTAL_PLUGINS=<name>).
         "PLUGINS": os.environ.get("PORTAL_PLUGINS", "all"),
     }

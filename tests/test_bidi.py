@@ -170,7 +170,7 @@ def test_messages_to_beneficiaries_isolate_references(app, users, make_beneficia
     plugin = Outbox()
     pm.register(plugin, name="bidi-outbox")
     try:
-        ben_id = make_beneficiary()
+        ben_id = make_beneficiary(consent_contact=True)  # a notice goes only with contact consent
         with app.test_request_context(), database.connection_context():
             ben = Beneficiary.get_by_id(ben_id)
             case = Case.create(reference=REF, beneficiary=ben, request_type="food_basket", status="submitted")

@@ -225,9 +225,8 @@ def decide(session: CommitteeSession, case: Case, *, decision: str, actor: User,
            conditions: str = "", reasons: str = "", expected_version: int | None = None):
     """The chair's decision on ``case``: ``"approve"`` (an amount or a quantity, optional conditions)
     or ``"reject"`` (reasons required). Needs the session's quorum of votes on the request. Tells the
-    beneficiary through ``send_message``. Returns the transition Outcome."""
-    from .notify import notify
-
+    beneficiary through the status change's notice (``portal.workflow.notices``). Returns the transition
+    Outcome."""
     errors = {}
     if session.closed_at is not None:
         raise WorkflowError(_l("This session is closed."))
@@ -285,15 +284,6 @@ def decide(session: CommitteeSession, case: Case, *, decision: str, actor: User,
         if outcome.changed:
             AgendaItem.update(decision=fields["decision"]).where(
                 (AgendaItem.session == session) & (AgendaItem.case == case.id)).execute()
-            with force_locale("ar"):
-                if decision == "approve":
-                    text = _("Your request %(ref)s has been approved by the research committee. We will contact "
-                             "you to complete the registration.", ref=outcome.case.reference)
-                else:
-                    text = _("We regret that your request %(ref)s was not approved by the research committee. "
-                             "Reasons: %(reasons)s", ref=outcome.case.reference, reasons=reasons)
-            notify(outcome.case.beneficiary, text, "decision", case=outcome.case, actor=actor,
-                   context={"decision": fields["decision"]})
     return outcome
 
 

@@ -41,6 +41,22 @@ set_daily(run_daily)
 
 
 @hookimpl
+def case_status_changed(case, old, new, actor):
+    """The beneficiary's notice of every step (``portal.workflow.notices``): one per status change."""
+    from .notices import on_status_changed
+
+    on_status_changed(case, old, new, actor)
+
+
+@periodic_task(crontab(minute="*"))
+def send_held_notices():
+    """Every minute: the notices held by the quiet hours or the daily cap whose time has come."""
+    from .notices import send_due
+
+    return send_due()
+
+
+@hookimpl
 def register_commands(cli):
     @cli.group("outreach")
     def outreach_group():
@@ -197,4 +213,7 @@ def plugin_settings():
         setting("OUTREACH_UNSERVED_DAYS", 14,
                 _l("Days after approval before an approved request not yet served gets an outreach task."),
                 type="int", unit="days", minimum=1),
+        setting("NOTICES_DAILY_CAP", 3, _l("The most messages a beneficiary gets in one day (urgent ones not "
+                                           "counted); more wait until the next day. 0: no limit."),
+                type="int", minimum=0),
     ]

@@ -426,16 +426,14 @@ def submit(case: Case, *, actor: User | None = None, expected_version: int | Non
 
 def mark_incomplete(case: Case, *, actor: User | None = None, expected_version: int | None = None,
                     checklist: Checklist | None = None, note: str = "", channel: str = "system"):
-    """Mark ``case`` incomplete (from draft or submitted) and send the beneficiary the list of missing
-    or expired documents through ``send_message`` (recorded as "not sent" on the timeline when no
-    channel can send). ``note``: extra text for the beneficiary (e.g. a document found unreadable).
+    """Mark ``case`` incomplete (from draft or submitted); the status change's notice
+    (``portal.workflow.notices``) tells the beneficiary the missing or expired documents.
+    ``note``: extra text for the beneficiary (e.g. a document found unreadable).
     Returns the transition ``Outcome``."""
     note = clean_text(note)
     if len(note) > 1000:
         raise WorkflowError(_l("Too long: at most %(n)s characters.", n=1000),
                             {"note": _l("Too long: at most %(n)s characters.", n=1000)})
-    from .notify import notify
-
     with database.atomic():
         fresh = Case.get_by_id(case.id)
         checklist = checklist or evaluate_checklist(fresh)
@@ -448,13 +446,6 @@ def mark_incomplete(case: Case, *, actor: User | None = None, expected_version: 
         outcome = machine.transition(fresh, "mark_incomplete", actor=actor, expected_version=expected_version,
                                      fields={"missing_documents": missing}, note=note, channel=channel,
                                      data={"missing": missing})
-        if outcome.changed:
-            listing = missing_text(checklist)
-            with force_locale("ar"):
-                text = _("Your request %(ref)s is incomplete. Please bring or send:", ref=fresh.reference)
-            text = "\n".join(p for p in (text, listing, note) if p)
-            notify(outcome.case.beneficiary, text, "missing_documents", case=outcome.case, actor=actor,
-                   context={"missing": missing})
     return outcome
 
 

@@ -227,8 +227,47 @@ class OutreachTask(BaseModel):
         indexes = ((("status", "due"), False),)
 
 
+class NoticeText(BaseModel):
+    """An admin's wording of one notice (``portal.workflow.notices``): Arabic and English text with
+    placeholders, and the WhatsApp template the notice uses outside the 24-hour window. Without a row the
+    defaults shipped in code apply. Migration 0015."""
+
+    key = CharField(max_length=40, unique=True)  # a notice key: the status the notice announces, or "bulk"
+    text_ar = TextField()
+    text_en = TextField()
+    template = CharField(max_length=100, default="")
+    updated_at = DateTimeField(default=utcnow)
+    updated_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+
+class Notice(BaseModel):
+    """One message due to a beneficiary (a status change's notice, a bulk message): written once per
+    ``key`` so a retry or a double submission never sends twice, and kept while it waits (quiet hours,
+    the daily cap). ``state``: waiting (held until ``due_at``: ``held`` says why), sent, queued (a channel
+    took it to send shortly), not_sent (no channel could), no_consent. Migration 0015."""
+
+    key = CharField(max_length=120, unique=True)
+    beneficiary = ForeignKeyField(Beneficiary, null=True, backref="+", on_delete="CASCADE")
+    case = ForeignKeyField(Case, null=True, backref="+", on_delete="SET NULL")
+    purpose = CharField(max_length=40)
+    text = TextField()
+    context = JSONField(null=True)
+    urgent = BooleanField(default=False)
+    state = CharField(max_length=12, default="waiting")
+    held = CharField(max_length=12, default="")  # quiet | cap, while waiting
+    due_at = DateTimeField()
+    channel = CharField(max_length=30, default="")
+    entry = ForeignKeyField(TimelineEntry, null=True, backref="+", on_delete="SET NULL")
+    actor = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    sent_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("state", "due_at"), False), (("beneficiary", "sent_at"), False))
+
+
 WORKFLOW_MODELS = [
     RequestType, RequiredDocument, EligibilityQuestion, DeclarationText, Declaration, ResearchReport,
     ResearchAttachment, CommitteeSession, SessionMember, AgendaItem, Vote, Enrolment, Delivery,
-    LibraryDocument, LibraryVersion, OutreachTask,
+    LibraryDocument, LibraryVersion, OutreachTask, NoticeText, Notice,
 ]

@@ -1,55 +1,27 @@
 """Messages to beneficiaries through whichever channel plugin can send, recorded on the timeline."""
 from __future__ import annotations
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
 
-from ..plugins import hook
-
-
-def notify(beneficiary, text: str, purpose: str, *, case=None, actor=None, context: dict | None = None):
-    """Send ``text`` through ``send_message`` (preferred channel first) and record the attempt.
+def notify(beneficiary, text: str, purpose: str, *, case=None, actor=None, context: dict | None = None,
+           key: str | None = None, urgent: bool | None = None, now=None):
+    """Send ``text`` through the notices' delivery (``portal.workflow.notices.deliver``): contact
+    consent, quiet hours, the daily cap, then the channels in routing order (preferred first).
 
     Every reference-, phone-, ID-, date- or URL-shaped token of ``text`` is isolated (FSI ... PDI,
-    ``portal.text.isolate_tokens``) before it is sent and recorded.
-
-    The timeline gets one outgoing entry: on the channel that sent it with the delivery id, or on
-    the ``system`` channel marked "not sent" when no enabled plugin could send. Returns the
-    delivery dict or None.
+    ``portal.text.isolate_tokens``) before it is sent and recorded. ``key`` makes the message once-only
+    (a second call with the same key sends nothing). The timeline gets the outcome: sent (on the channel
+    that took it), waiting (a channel queued it), held until a time, not sent (kept in the outbox), or
+    not sent for lack of consent. Returns the delivery dict (``{"channel", "id"}``, with ``"state":
+    "queued"`` when a channel queued it) or None when nothing was handed to a channel now.
     """
-    from ..text import isolate_tokens
-    from ..timeline import log_entry
+    from .notices import deliver
 
-    text = isolate_tokens(text)  # references, dates and links read left to right inside the Arabic text
-    ctx = dict(context or {})
-    if case is not None:
-        ctx.setdefault("reference", case.reference)
-    result = hook().send_message(beneficiary=beneficiary, text=text, purpose=purpose,
-                                 channel=beneficiary.preferred_channel or None, context=ctx)
-    # A channel that hands the message to a job says so with ``"state": "queued"``: then it is not
-    # claimed as sent; the channel shows its delivery state on the entry as it changes.
-    queued = bool(result) and result.get("state") == "queued"
-    with force_locale("ar"):
-        if queued:
-            summary = _("Message to the beneficiary waiting to be sent")
-        elif result:
-            summary = _("Message sent to the beneficiary")
-        else:
-            summary = _("Message not sent: no channel could deliver it")
-    data = {"kind": "notification", "purpose": purpose, "sent": bool(result) and not queued}
-    if queued:
-        data["queued"] = True
-    channel = "system"
-    if result:
-        data["delivery"] = {"channel": result.get("channel"), "id": str(result.get("id", ""))}
-        from ..plugins import channel_map
-
-        if result.get("channel") in channel_map():
-            channel = result["channel"]
-    entry = log_entry(channel=channel, direction="out", summary=summary, body=text, beneficiary=beneficiary,
-                      case=case, actor=actor, data=data)
-    if not result:
-        from ..outbox import keep
-
-        keep(beneficiary, text, purpose, case=case, entry=entry)
+    notice = deliver(beneficiary, text, purpose, key=key, case=case, actor=actor, context=context, urgent=urgent,
+                     now=now)
+    if notice is None or notice.state not in ("sent", "queued"):
+        return None
+    delivery = ((notice.entry.data or {}).get("delivery") if notice.entry_id else None) or {}
+    result = {"channel": delivery.get("channel") or notice.channel, "id": delivery.get("id", "")}
+    if notice.state == "queued":
+        result["state"] = "queued"
     return result

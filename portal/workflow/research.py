@@ -131,9 +131,7 @@ def send_to_committee(case: Case, *, actor: User | None = None, expected_version
                       now: dt.datetime | None = None):
     """Raise the request to the research committee. Needs a research report and the applicant's
     declaration. Sets the 14-day due date and tells the beneficiary the expected reply date (Hijri and
-    Gregorian) through ``send_message``."""
-    from .notify import notify
-
+    Gregorian) through the status change's notice (``portal.workflow.notices``)."""
     if case.status == "in_research":
         problems = []
         if not case.research_reports.exists():
@@ -150,11 +148,4 @@ def send_to_committee(case: Case, *, actor: User | None = None, expected_version
                                      fields={"awaiting_committee_at": now, "committee_due_at": due,
                                              "escalated_at": None},
                                      data={"due": due.isoformat()}, now=now)
-        if outcome.changed:
-            hijri, greg = expected_reply_text(due)
-            with force_locale("ar"):
-                text = _("Your request %(ref)s has been raised to the research committee. Expected reply by "
-                         "%(hijri)s (%(greg)s).", ref=outcome.case.reference, hijri=hijri, greg=greg)
-            notify(outcome.case.beneficiary, text, "committee_expected_reply", case=outcome.case, actor=actor,
-                   context={"due": due.date().isoformat(), "due_hijri": hijri})
     return outcome

@@ -138,3 +138,58 @@ def declaration():
         form = {"text_ar": current.text_ar, "text_en": current.text_en}
     versions = list(DeclarationText.select().order_by(DeclarationText.version.desc()))
     return render("admin/declaration.html", current=current, versions=versions, form=form, errors=errors), status
+
+
+# --- the wording of the notices to beneficiaries (portal.workflow.notices) --------------------------
+
+@bp.get("/notices")
+@roles_required("admin")
+def notice_texts():
+    from . import notices
+
+    rows = [(key, notices.KEY_LABELS[key], notices.wording(key)) for key in notices.KEYS]
+    return render("admin/notices.html", rows=rows)
+
+
+@bp.route("/notices/<key>", methods=["GET", "POST"])
+@roles_required("admin")
+def notice_text(key):
+    """Edit one notice: Arabic and English text, the WhatsApp template; "Preview" shows both texts with
+    made-up values and saves nothing; an unknown placeholder is refused and the form keeps the text."""
+    from . import notices
+
+    if key not in notices.KEYS:
+        abort(404)
+    current = notices.wording(key)
+    form = {"text_ar": current["ar"], "text_en": current["en"], "template": current["template"]}
+    errors, status, preview = {}, 200, None
+    if request.method == "POST":
+        if request.form.get("action") == "reset":
+            notices.reset_wording(key, actor=_user())
+            flash(_("The notice is back to its default text."), "success")
+            return redirect(url_for("request_types.notice_text", key=key))
+        form = {name: request.form.get(name, "") for name in ("text_ar", "text_en", "template")}
+        if request.form.get("action") == "preview":
+            checked: dict = {}
+            for lang in ("ar", "en"):
+                notices.check_text(key, form[f"text_{lang}"], f"text_{lang}", checked)
+            errors = checked
+            if not errors:
+                preview = {lang: notices.fill(form[f"text_{lang}"].replace("\r\n", "\n"),
+                                              notices.sample_values(key, lang)) for lang in ("ar", "en")}
+            else:
+                errors["__all__"] = _("The text was not saved. Check the fields marked below.")
+                status = 422
+        else:
+            try:
+                notices.save_wording(key, text_ar=form["text_ar"], text_en=form["text_en"],
+                                     template=form["template"], actor=_user())
+            except notices.NoticeTextError as exc:
+                errors = dict(exc.errors, __all__=_("The text was not saved. Check the fields marked below."))
+                status = 422
+            else:
+                flash(_("The notice text was saved."), "success")
+                return redirect(url_for("request_types.notice_text", key=key))
+    return render("admin/notice_form.html", key=key, label=notices.KEY_LABELS[key], form=form, errors=errors,
+                  preview=preview, custom=current["custom"],
+                  placeholders=notices.allowed_placeholders(key)), status

@@ -49,6 +49,8 @@ ACCESS = {
     "request_types.retire_question": rule("POST", "/admin/request-types/{rtype}/questions/{question}/retire",
                                           ("admin",)),
     "request_types.declaration": rule("GET", "/admin/declaration", ("admin",)),
+    "request_types.notice_texts": rule("GET", "/admin/notices", ("admin",)),
+    "request_types.notice_text": rule("GET", "/admin/notices/submitted", ("admin",)),
     "cases_api.get_case": rule("GET", "/api/v1/cases/{case}", STAFF, anonymous="401"),
     "cases_api.open_case": rule("POST", "/api/v1/cases", INTAKE, anonymous="401"),
     "cases_api.transition": rule("POST", "/api/v1/cases/{case}/withdraw", INTAKE, anonymous="401"),
