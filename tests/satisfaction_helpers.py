@@ -45,3 +45,13 @@ def serve(case, actor=None):
     from portal.workflow import machine
 
     return machine.transition(case, "serve", actor=actor)
+
+
+def reject(beneficiary_id: int, reference: str = "1448-000002"):
+    """A request the committee rejects: its survey goes as a message of its own (no notice carries its link)."""
+    from portal.models import Case
+    from portal.workflow import machine
+
+    case = Case.create(reference=reference, beneficiary=beneficiary_id, request_type="rent", channel="pigeon",
+                       status="awaiting_committee", decision_reasons="لا تنطبق الشروط")
+    return machine.transition(case, "reject")

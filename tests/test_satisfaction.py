@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from portal.db import database, utcnow
-from satisfaction_helpers import Transport, registered_case, serve, token_in
+from satisfaction_helpers import Transport, registered_case, reject, serve, token_in
 from conftest import text_of
 
 
@@ -16,6 +16,7 @@ def transport():
 @pytest.fixture
 def sat_app(app_config, transport):
     app_config["EXTRA_PLUGINS"] = (transport,)
+    app_config["QUIET_HOURS"] = ""  # the notices' quiet hours have their own tests
     return app_config
 
 
@@ -118,9 +119,29 @@ def test_k_rule_hides_a_staff_member_below_five_answers(app_with_transport, clie
 
 # --- offering: consent, fatigue, opt-out ------------------------------------------------------------
 
+def test_a_rejected_request_sends_the_survey_as_its_own_message(app_with_transport, transport, make_beneficiary):
+    from portal.satisfaction.models import Survey
+    from portal.workflow import machine
+
+    ben = _ben(make_beneficiary, preferred_channel="pigeon")
+    with app_with_transport.app_context(), database.connection_context():
+        from portal.models import Case
+
+        case = Case.create(reference="1448-000009", beneficiary=ben, request_type="rent", channel="pigeon",
+                           status="awaiting_committee", decision_reasons="لا تنطبق الشروط")
+        machine.transition(case, "reject")
+        survey = Survey.get(Survey.beneficiary == ben)
+        assert survey.sent_state == "sent" and survey.sent_channel == "pigeon"
+    surveys = [m for m in transport.sent if m["purpose"] == "survey"]
+    assert len(surveys) == 1 and surveys[0]["channel"] == "pigeon"
+    assert [c["title"] for c in surveys[0]["context"]["survey_choices"]] == ["5", "4", "3", "2", "1"]
+
+
+
 def test_a_served_request_sends_a_survey_on_the_beneficiarys_channel(app_with_transport, transport, make_beneficiary,
                                                                      users):
     from portal.models import Beneficiary
+    from portal.satisfaction import service
     from portal.satisfaction.models import Survey
 
     ben = _ben(make_beneficiary, preferred_channel="pigeon")
@@ -128,11 +149,11 @@ def test_a_served_request_sends_a_survey_on_the_beneficiarys_channel(app_with_tr
         case = registered_case(ben)
         serve(case)
         survey = Survey.get(Survey.beneficiary == ben)
-        assert survey.kind == "served" and survey.request_type == "food_basket" and survey.sent_state == "sent"
-        assert [m["purpose"] for m in transport.sent] == ["survey"]
-        assert transport.sent[0]["channel"] == "pigeon"
-        assert token_in(transport.sent[0]["text"])
-        assert [c["title"] for c in transport.sent[0]["context"]["survey_choices"]] == ["5", "4", "3", "2", "1"]
+        assert survey.kind == "served" and survey.request_type == "food_basket"
+        # the "served" notice carries the rating link: one message, not two; handed on, never claimed as sent
+        assert len(transport.sent) == 1 and transport.sent[0]["purpose"] != "survey"
+        assert token_in(transport.sent[0]["text"]) == service.token_for(survey)
+        assert survey.sent_state == "queued" and survey.sent_at is not None
         # closing the served request makes no second survey
         from portal.workflow import machine
 
@@ -149,7 +170,7 @@ def test_no_contact_consent_means_not_sent(app_with_transport, transport, make_b
         serve(registered_case(ben))
         survey = Survey.get(Survey.beneficiary == ben)
         assert survey.sent_at is None and survey.not_sent_reason == "no_consent"
-        assert transport.sent == []
+        assert not any("/site/rate/" in m["text"] for m in transport.sent)
 
 
 def test_not_sent_when_no_transport_accepts(app_config, make_beneficiary):
@@ -161,7 +182,7 @@ def test_not_sent_when_no_transport_accepts(app_config, make_beneficiary):
     with app.app_context(), database.connection_context():
         from portal.satisfaction.models import Survey
 
-        serve(registered_case(ben))
+        reject(ben)
         survey = Survey.get(Survey.beneficiary == ben)
         assert survey.sent_state == "" and survey.not_sent_reason == "no_channel"
 
@@ -198,7 +219,8 @@ def test_opted_out_beneficiary_gets_no_survey(app_with_transport, transport, mak
         service.opt_out(Beneficiary.get_by_id(ben), via="desk")
         serve(registered_case(ben))
         assert not Survey.select().where(Survey.beneficiary == ben).exists()
-        assert transport.sent == []
+        # the served notice still goes, without its rating line
+        assert transport.sent and not any("/site/rate/" in m["text"] for m in transport.sent)
 
 
 # --- the public page ------------------------------------------------------------------------------

@@ -56,9 +56,40 @@ def case_status_changed(case, old, new, actor):
     already has one)."""
     if new not in FINISHED_STATUSES:
         return
-    from .service import offer
+    from .service import mark_handed_to_notice, offer
 
-    offer(beneficiary=case.beneficiary, kind=new, case=case, staff=actor, source=f"case:{case.id}")
+    # The "served" notice (portal.workflow.notices) carries the rating link by default: then the survey is not
+    # sent a second time on its own.
+    carried = new in NOTICE_STATUSES and _notice_carries_link(new)
+    survey = offer(beneficiary=case.beneficiary, kind=new, case=case, staff=actor, source=f"case:{case.id}",
+                   send=not carried)
+    if carried and survey is not None:
+        mark_handed_to_notice(survey)
+
+
+NOTICE_STATUSES = ("served",)  # the request notices whose wording may hold the {rating_link} placeholder
+
+
+def _notice_carries_link(status: str) -> bool:
+    from ..workflow.notices import wording
+
+    return "{rating_link}" in wording(status)["ar"]
+
+
+@hookimpl
+def notice_context(case, purpose):
+    """``{rating_link}`` for the request notices: the link of the request's open survey."""
+    if case is None:
+        return {"rating_link": ""}
+    from ..db import utcnow
+    from .models import Survey
+    from .service import is_opted_out, link_for
+
+    survey = (Survey.select().where((Survey.case == case.id) & Survey.answered_at.is_null()
+                                    & (Survey.expires_at > utcnow())).order_by(Survey.created_at.desc()).first())
+    if survey is None or is_opted_out(survey.beneficiary_id):
+        return None
+    return {"rating_link": link_for(survey)}
 
 
 @hookimpl

@@ -266,6 +266,17 @@ def send_invitation(survey: Survey, *, beneficiary=None, reminder: bool = False)
     return result
 
 
+def mark_handed_to_notice(survey: Survey) -> None:
+    """The survey's link went with the request's own notice (``portal.workflow.notices``, which keeps its
+    delivery state): recorded as handed on ("queued"), never as sent, so the one reminder follows it. Without
+    contact consent the notice is not sent, and the survey waits for the desk, a call or the printed code."""
+    beneficiary = Beneficiary.get_by_id(survey.beneficiary_id)
+    if not beneficiary.consent_contact:
+        Survey.update(not_sent_reason="no_consent").where(Survey.id == survey.id).execute()
+        return
+    Survey.update(sent_at=utcnow(), sent_state="queued", not_sent_reason="").where(Survey.id == survey.id).execute()
+
+
 def send_reminders(now: dt.datetime | None = None) -> int:
     """The one reminder: surveys sent ``PORTAL_SATISFACTION_REMINDER_DAYS`` days ago or more, not answered,
     not reminded, not expired, to beneficiaries who did not opt out. Returns how many were reminded."""
