@@ -145,3 +145,41 @@ def parse_date(value: str | None, *, calendar: str | None = None) -> dt.date | N
 def _h2g(year: int, month: int, day: int) -> dt.date:
     g = Hijri(year, month, day, validate=True).to_gregorian()
     return dt.date(g.year, g.month, g.day)
+
+
+# --- working days ------------------------------------------------------------------------------------
+# The Saudi week: Friday and Saturday are the weekend (Monday is 0 in ``date.weekday()``).
+WEEKEND = (4, 5)
+
+
+def is_working_day(day: dt.date) -> bool:
+    return day.weekday() not in WEEKEND
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """The day ``days`` working days after ``start`` (``start`` itself not counted, whatever day it is):
+    a Thursday plus 2 is the next Monday, a Friday plus 1 is the Sunday. ``days`` 0 gives ``start`` when it
+    is a working day, else the next working day."""
+    if days < 0:
+        raise ValueError("days must be zero or more")
+    day = start
+    if days == 0:
+        while not is_working_day(day):
+            day += ONE_DAY
+        return day
+    left = days
+    while left:
+        day += ONE_DAY
+        if is_working_day(day):
+            left -= 1
+    return day
+
+
+def working_days_between(first: dt.date, last: dt.date) -> int:
+    """Working days after ``first`` up to and including ``last`` (0 when ``last`` is not after ``first``)."""
+    count, day = 0, first
+    while day < last:
+        day += ONE_DAY
+        if is_working_day(day):
+            count += 1
+    return count

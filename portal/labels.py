@@ -49,7 +49,7 @@ YES_NO = {"yes": _l("Yes"), "no": _l("No")}
 OUTREACH_KIND = {
     "document_expiring": _l("Document expiring"), "id_expiring": _l("ID expiring"), "follow_up": _l("Follow-up due"),
     "unserved": _l("Approved, not served"), "seasonal": _l("Seasonal programme"), "call_back": _l("Call back"),
-    "other": _l("Other"),
+    "other": _l("Other"), "complaint": _l("Complaint follow-up"),
 }
 LIBRARY_KIND = {"bylaws": _l("Basic bylaws"), "research_guide": _l("Social research services guide"),
                 "support_policy": _l("Beneficiary support policy guide"),

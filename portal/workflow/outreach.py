@@ -21,7 +21,7 @@ from . import machine
 from .errors import WorkflowError
 from .models import OutreachTask, RequestType
 
-KINDS = ("document_expiring", "id_expiring", "follow_up", "unserved", "seasonal", "call_back", "other")
+KINDS = ("document_expiring", "id_expiring", "follow_up", "unserved", "seasonal", "call_back", "other", "complaint")
 EXPIRY_WINDOW_DAYS = 30
 ACTIVE_BENEFICIARY = ("active", "applicant")
 
