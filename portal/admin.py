@@ -103,7 +103,6 @@ HOOK_WORDS = {
     "document_extras": _l("values printed on documents"),
 }
 CORE_NAMES = {"portal.default_hooks": _l("Core"), "portal.workflow.hooks": _l("Request workflow"),
-CORE_NAMES = {"portal.default_hooks": _l("Core"), "portal.workflow.hooks": _l("Request workflow"),
               "portal.complaints.hooks": _l("Complaints register"),
               "portal.satisfaction.hooks": _l("Satisfaction surveys")}
 
