@@ -485,51 +485,72 @@ def test_question_sets_have_versions_and_answers_keep_theirs(app_with_transport,
 
 # --- service recovery -----------------------------------------------------------------------------------
 
-def _register_installed() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("portal.complaints") is not None
-
-
 @pytest.mark.parametrize("form", [{"overall": "1"}, {"overall": "2", "comment": "لم يرد أحد على اتصالاتي"},
                                   {"overall": "4", "wants_complaint": "1"}])
-def test_a_low_score_or_i_want_to_complain_opens_the_recovery(app_with_transport, transport, client,
-                                                              make_beneficiary, form):
+def test_a_low_score_or_i_want_to_complain_opens_a_complaint(app_with_transport, transport, client,
+                                                             make_beneficiary, form):
+    from portal.complaints import Complaint
     from portal.satisfaction.models import SurveyAnswer
     from portal.workflow.models import OutreachTask
 
     ben, token = _sent_token(app_with_transport, transport, make_beneficiary)
     assert client.post(f"/site/rate/{token}", data=form).status_code == 302
+    # the same answer sent again opens nothing more
+    client.post(f"/site/rate/{token}", data=form)
     thanks = client.get(f"/site/rate/{token}/thanks?lang=en").get_data(as_text=True)
     assert "We are sorry the service fell short" in thanks and 'id="recovery-contact"' in thanks
     with app_with_transport.app_context(), database.connection_context():
         answer = SurveyAnswer.get()
-        if _register_installed():
-            from portal.complaints import Complaint
+        complaint = Complaint.get_by_id(answer.complaint_id)
+        assert Complaint.select().count() == 1
+        assert (complaint.beneficiary_id, complaint.kind, complaint.source, complaint.source_id) == (
+            ben, "complaint", "survey", str(answer.survey_id))
+        assert complaint.contact_requested and complaint.channel == "pigeon" and complaint.case_id is not None
+        assert form.get("comment", "") in complaint.text
+        assert OutreachTask.get_by_id(complaint.task_id).due == complaint.deadline
+        assert complaint.reference in thanks and "Your answer was registered as a complaint." in thanks
 
-            complaint = Complaint.get_by_id(answer.complaint_id)
-            assert complaint.beneficiary_id == ben and complaint.kind == "complaint"
-            assert "Your answer was registered as a complaint." in thanks
-        else:
-            task = OutreachTask.get(OutreachTask.key == f"survey_recovery:{answer.survey_id}")
-            assert task.beneficiary_id == ben and task.kind == "call_back" and task.due.weekday() not in (4, 5)
-            assert form.get("comment", "") in task.reason
+
+def test_a_low_score_given_at_the_desk_opens_a_complaint(app_with_transport, client, auth, make_beneficiary):
+    from portal.complaints import Complaint
+
+    ben = _ben(make_beneficiary)
+    auth.login("officer")
+    assert client.post(f"/beneficiaries/{ben}/survey", data={"overall": "1", "via": "desk"}).status_code == 302
+    with app_with_transport.app_context(), database.connection_context():
+        complaint = Complaint.get()
+        assert complaint.beneficiary_id == ben and complaint.created_by_id is not None
 
 
 def test_a_good_score_opens_nothing(app_with_transport, transport, client, make_beneficiary):
-    from portal.workflow.models import OutreachTask
+    from portal.complaints import Complaint
 
     ben, token = _sent_token(app_with_transport, transport, make_beneficiary)
     client.post(f"/site/rate/{token}", data={"overall": "3"})
     assert "fell short" not in client.get(f"/site/rate/{token}/thanks?lang=en").get_data(as_text=True)
     with app_with_transport.app_context(), database.connection_context():
-        assert not OutreachTask.select().where(OutreachTask.key.startswith("survey_recovery")).exists()
+        assert not Complaint.select().exists()
 
 
-def test_working_days_skip_the_weekend():
-    from portal.satisfaction.service import working_days_after
+def test_managers_tag_comments_with_themes(app_with_transport, client, auth, make_beneficiary):
+    from portal.complaints.models import FeedbackTheme
+    from portal.satisfaction.models import SurveyAnswer
 
-    thursday = dt.date(2026, 12, 3)
-    assert working_days_after(thursday, 1) == dt.date(2026, 12, 6)  # Sunday
-    assert working_days_after(thursday, 2) == dt.date(2026, 12, 7)
-    assert working_days_after(dt.date(2026, 12, 6), 2) == dt.date(2026, 12, 8)
+    with app_with_transport.app_context(), database.connection_context():
+        theme = FeedbackTheme.create(name_ar="مواعيد الصرف", name_en="Payment dates")
+        answer = _answer(_survey(_ben(make_beneficiary), "th:1"), 4, comment="تأخر الصرف")
+        _answer(_survey(_ben(make_beneficiary), "th:2"), 5, comment="شكرًا")
+    auth.login("manager")
+    assert client.post(f"/satisfaction/comments/{answer.id}/theme", data={"theme": "999"}).status_code == 302
+    assert client.post(f"/satisfaction/comments/{answer.id}/theme", data={"theme": "x"}).status_code == 302
+    assert client.post("/satisfaction/comments/99999/theme", data={"theme": str(theme.id)}).status_code == 404
+    with app_with_transport.app_context(), database.connection_context():
+        assert SurveyAnswer.get_by_id(answer.id).theme_id is None
+    client.post(f"/satisfaction/comments/{answer.id}/theme", data={"theme": str(theme.id)})
+    with app_with_transport.app_context(), database.connection_context():
+        assert SurveyAnswer.get_by_id(answer.id).theme_id == theme.id
+    text = text_of(client.get("/satisfaction/?lang=en"))
+    assert text.index("Payment dates (1)") < text.index("تأخر الصرف") < text.index("No theme yet (1)") < text.index("شكرًا")
+    auth.logout()
+    auth.login("officer")
+    assert client.post(f"/satisfaction/comments/{answer.id}/theme", data={"theme": ""}).status_code == 403

@@ -23,6 +23,11 @@ def up(migrator, db):
             database = db
             table_name = 'branch'
 
+    class FeedbackTheme(Model):  # core migration 0013 (the complaints register)
+        class Meta:
+            database = db
+            table_name = 'feedback_theme'
+
     class SurveyQuestionSet(Model):
         version = IntegerField(unique=True)
         texts = TextField()
@@ -80,6 +85,7 @@ def up(migrator, db):
         recorded_by = ForeignKeyField(User, null=True, on_delete='SET NULL')
         at = DateTimeField(index=True)
         month = CharField(max_length=7, index=True)
+        theme = ForeignKeyField(FeedbackTheme, null=True, on_delete='SET NULL')
 
         class Meta:
             database = db

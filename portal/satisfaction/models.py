@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
+from ..complaints.models import FeedbackTheme
 from ..db import BaseModel, JSONField, utcnow
 from ..models import Beneficiary, Branch, Case, User
 
@@ -87,6 +88,7 @@ class SurveyAnswer(BaseModel):
     recorded_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     at = DateTimeField(default=utcnow, index=True)
     month = CharField(max_length=7, index=True)  # the Saudi month of ``at``, "YYYY-MM" (the reports' month)
+    theme = ForeignKeyField(FeedbackTheme, null=True, backref="+", on_delete="SET NULL")  # a manager's tag
 
 
 class SurveyOptOut(BaseModel):

@@ -376,43 +376,40 @@ def record_answer(survey: Survey, values: AnswerInput, *, via: str, via_channel:
     return answer
 
 
-RECOVERY_WORKING_DAYS = 2  # the call-back of a low score when the complaints register is not installed
-
-
-def working_days_after(day: dt.date, n: int) -> dt.date:
-    """``n`` working days after ``day`` (Friday and Saturday are not working days)."""
-    while n > 0:
-        day += dt.timedelta(days=1)
-        if day.weekday() not in (4, 5):
-            n -= 1
-    return day
-
-
 def open_recovery(survey: Survey, answer: SurveyAnswer, actor=None) -> int | None:
     """Service recovery: a complaint in the one register (``portal.complaints.open_complaint``: its deadline in
-    working days and its follow-up task), linked to the file and the request, with the survey as its source.
-    Returns its id. Where the register is not installed, a call-back task for an officer due in two working
-    days takes its place (returns None)."""
+    working days, its follow-up task), linked to the file and the request, the beneficiary asking to be
+    contacted, with the survey as its source (opened once per survey). Its channel is the one the answer or
+    the invitation came by, else the service's. Returns the complaint's id."""
+    from ..complaints import ComplaintError, open_complaint
+    from ..plugins import channel_map, channels
+
     beneficiary = Beneficiary.get_by_id(survey.beneficiary_id)
     with force_locale("ar"):
         text = _("Satisfaction survey: overall score %(score)s of 5.", score=answer.overall)
         if answer.comment:
             text += "\n" + answer.comment
     case = Case.get_by_id(survey.case_id) if survey.case_id else None
+    known = channel_map()
+    channel = next((c for c in (answer.via_channel, survey.sent_channel, survey.channel,
+                                beneficiary.preferred_channel) if c and c in known), None)
+    if channel is None and known:
+        channel = channels()[0]["key"]
     try:
-        from ..complaints import open_complaint
-    except ImportError:
+        complaint = open_complaint(
+            kind="complaint", channel=channel or "", text=text, beneficiary=beneficiary, case=case,
+            contact_name=beneficiary.full_name, contact_mobile=beneficiary.mobile, contact_requested=True,
+            source="survey", source_id=survey.id, user=actor)
+    except ComplaintError:
+        # No channel enabled at all (the register needs one): an officer's call-back task keeps the recovery.
+        from ..dates import add_working_days
         from ..workflow.outreach import create_task
 
         create_task(beneficiary=beneficiary, kind="call_back", reason=text,
-                    due=working_days_after(saudi_date(answer.at), RECOVERY_WORKING_DAYS),
-                    source={"survey": survey.id}, case=case, key=f"survey_recovery:{survey.id}")
+                    due=add_working_days(saudi_date(answer.at), 2), source={"survey": survey.id}, case=case,
+                    key=f"survey_recovery:{survey.id}")
         return None
-    complaint = open_complaint(
-        kind="complaint", channel=answer.via_channel or survey.sent_channel or survey.channel or "system",
-        text=text, beneficiary=beneficiary, case=case, contact_name=beneficiary.full_name,
-        contact_mobile=beneficiary.mobile, contact_requested=True, source="survey", source_id=survey.id, user=actor)
-    return getattr(complaint, "id", None)
+    return complaint.id
 
 
 # --- replies on a channel (a digit, then the comment) ---------------------------------------------------

@@ -12,7 +12,6 @@ from flask_login import current_user
 
 from ..auth import roles_required
 from ..charts import Series, bar_chart, swatch
-from ..dates import saudi_date
 from ..db import utcnow
 from ..labels import label
 from ..listing import date_range
@@ -87,11 +86,8 @@ def thanks(token):
         return redirect(url_for("satisfaction_public.rate", token=token))
     answer = SurveyAnswer.get_or_none(SurveyAnswer.survey == survey.id)
     complaint = _complaint_of(answer)
-    recovery = answer is not None and (answer.complaint_id or answer.wants_complaint or answer.overall <= 2)
-    due = None
-    if recovery:
-        due = (getattr(complaint, "due_on", None) or getattr(complaint, "deadline", None)
-               or service.working_days_after(saudi_date(answer.at), service.RECOVERY_WORKING_DAYS))
+    recovery = answer is not None and bool(answer.complaint_id or answer.wants_complaint or answer.overall <= 2)
+    due = complaint.deadline if complaint is not None else None
     return render("satisfaction/public_thanks.html", survey=survey, answer=answer, complaint=complaint,
                   recovery=recovery, due=due, token=token)
 
@@ -100,10 +96,8 @@ def _complaint_of(answer):
     """The complaint a low score opened: who will contact the beneficiary and by when."""
     if answer is None or not answer.complaint_id:
         return None
-    try:
-        from ..complaints import Complaint
-    except ImportError:  # pragma: no cover - the register is part of the core
-        return None
+    from ..complaints import Complaint
+
     return Complaint.get_or_none(Complaint.id == answer.complaint_id)
 
 
@@ -257,17 +251,57 @@ def report():
 
 def _themes_and_groups(comments):
     """The managers' theme tags (the feedback themes of the complaints register) and the comments grouped by
-    them; untagged comments last."""
+    them, the untagged ones last."""
+    from ..complaints.models import FeedbackTheme
+
+    themes = list(FeedbackTheme.select().where(FeedbackTheme.active).order_by(FeedbackTheme.name_ar))
+    by_id = {t.id: t for t in themes}
+    lang = _lang()
+
+    def theme_label(theme) -> str:
+        return theme.name_en if lang == "en" and theme.name_en else theme.name_ar
+
+    groups: dict = {}
     for c in comments:
-        c["theme_ids"] = []
-    return [], str, ([{"label": _("No theme yet"), "comments": comments}] if comments else [])
+        c["theme_ids"] = [c["theme"]] if c.get("theme") else []
+        groups.setdefault(c.get("theme") if c.get("theme") in by_id else None, []).append(c)
+    ordered = [{"label": theme_label(t), "comments": groups[t.id]} for t in themes if t.id in groups]
+    if None in groups:
+        ordered.append({"label": _("No theme yet"), "comments": groups[None]})
+    return themes, theme_label, ordered
+
+
+@bp.post("/satisfaction/comments/<int:answer_id>/theme")
+@roles_required(*REPORT_ROLES)
+def tag_comment(answer_id):
+    """A manager tags a comment with a feedback theme (or removes the tag)."""
+    from ..audit import audit
+    from ..complaints.models import FeedbackTheme
+    from ..db import database
+    from ..hygiene import get_or_404
+
+    answer = get_or_404(SurveyAnswer, SurveyAnswer.id == answer_id)
+    raw = (request.form.get("theme") or "").strip()
+    theme = None
+    if raw:
+        theme = FeedbackTheme.get_or_none((FeedbackTheme.id == int(raw)) & FeedbackTheme.active) if raw.isdigit() \
+            else None
+        if theme is None:
+            flash(_("Choose one of the themes."), "error")
+            return redirect(url_for("satisfaction.report") + "#sat-comments")
+    with database.atomic():
+        SurveyAnswer.update(theme=theme).where(SurveyAnswer.id == answer.id).execute()
+        audit("update", "survey_answer", answer.id, {"theme": theme.id if theme else None})
+    flash(_("The comment's theme was saved."), "success")
+    return redirect(url_for("satisfaction.report") + "#sat-comments")
 
 
 def _comments(first, last, channel, limit: int = 100):
     """The latest comments, with the month and the channel only: never who wrote them or their score."""
     from ..listing import in_saudi_days
 
-    query = (SurveyAnswer.select(SurveyAnswer.id, SurveyAnswer.comment, SurveyAnswer.month, Survey.channel)
+    query = (SurveyAnswer.select(SurveyAnswer.id, SurveyAnswer.comment, SurveyAnswer.month, SurveyAnswer.theme,
+                                 Survey.channel)
              .join(Survey, on=(SurveyAnswer.survey == Survey.id))
              .where(SurveyAnswer.comment != ""))
     query = in_saudi_days(query, SurveyAnswer.at, first, last)

@@ -17,13 +17,15 @@ ACCESS = {
                                              ("officer", "admin")),
     "satisfaction.opt_out": rule("POST", "/beneficiaries/{ben}/survey/opt-out", RECORD),
     "satisfaction.report": rule("GET", "/satisfaction/", REPORT),
+    "satisfaction.tag_comment": rule("POST", "/satisfaction/comments/{survey_answer}/theme", REPORT),
     "satisfaction.questions": rule("GET", "/admin/satisfaction/questions", ("admin",)),
     "satisfaction_api.summary": rule("GET", "/api/v1/satisfaction/summary", REPORT, anonymous="401"),
 }
 
 
 def FIXTURES(app):
-    """``{survey_token}``: a survey of ``{ben}``'s... of a beneficiary; ``{survey_token_other}`` another one."""
+    """``{survey_token}`` and ``{survey_token_other}``: the links of two open surveys; ``{survey_answer}``: an
+    answer with a comment."""
     from portal.models import Beneficiary
     from portal.satisfaction import service
 
@@ -31,4 +33,10 @@ def FIXTURES(app):
     for name, ben in zip(("survey_token", "survey_token_other"), Beneficiary.select().order_by(Beneficiary.id)):
         survey = service.offer(beneficiary=ben, kind="call", source=f"access:{name}", send=False, force=True)
         tokens[name] = service.token_for(survey)
+    # ``{survey_answer}``: an answer with a comment, for the managers' theme tag
+    desk = service.offer(beneficiary=Beneficiary.select().first(), kind="call", source="access:answer", send=False,
+                         force=True)
+    answer = service.record_answer(desk, service.AnswerInput(4, None, {}, "تعليق", False, False), via="desk")
+    tokens["survey_answer"] = answer.id
     return tokens
+
