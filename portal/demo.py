@@ -384,8 +384,8 @@ SURVEY_COMMENTS = [
 
 
 def _satisfaction(rnd, now, case_rows: list[dict], staff: list, limit: int = 80) -> int:
-    """Surveys about the demo's finished requests, most answered (scores leaning to satisfied, never so low that
-    they open a complaint: the demo's complaints come from their own register), some with a comment."""
+    """Surveys about the demo's finished requests, most answered (scores leaning to satisfied; a few low ones open
+    their complaint in the register, as real ones do), some with a comment."""
     from .satisfaction import service
     from .satisfaction.models import Survey
 
@@ -408,7 +408,7 @@ def _satisfaction(rnd, now, case_rows: list[dict], staff: list, limit: int = 80)
                 Survey.id == survey.id).execute()
             if rnd.random() < 0.3:
                 continue  # not answered
-            overall = rnd.choice((3, 4, 4, 5, 5, 5))
+            overall = rnd.choice((2, 3, 4, 4, 5, 5, 5, 5, 4, 3, 5, 4, 5, 1))
             values = service.AnswerInput(
                 overall, min(10, max(0, overall * 2 + rnd.randint(-2, 0))),
                 {d: min(5, max(1, overall + rnd.randint(-1, 0))) for d in ("speed", "courtesy", "clarity", "fairness",
