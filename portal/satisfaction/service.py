@@ -218,10 +218,11 @@ def invitation_text(survey: Survey, reminder: bool = False) -> str:
 
 
 def send_invitation(survey: Survey, *, beneficiary=None, reminder: bool = False) -> dict | None:
-    """Offer the survey on the beneficiary's channel through ``send_message`` (purpose ``survey``). Recorded as
-    sent only when a transport accepted it; without contact consent nothing is sent."""
-    from ..plugins import channel_map, hook
-    from ..timeline import log_entry
+    """Offer the survey on the beneficiary's channel (preferred first, then the channels' routing) as a notice of
+    purpose ``survey`` (``portal.workflow.notices.deliver``: once, with contact consent, held through the quiet
+    hours and the daily cap, on the timeline, in the outbox when no channel could send it). Recorded as sent only
+    when a transport accepted it. Returns ``{"state", "channel"}`` when it was sent or handed on, else None."""
+    from ..workflow.notices import deliver
 
     beneficiary = beneficiary or Beneficiary.get_by_id(survey.beneficiary_id)
     if not beneficiary.consent_contact:
@@ -230,40 +231,23 @@ def send_invitation(survey: Survey, *, beneficiary=None, reminder: bool = False)
         return None
     if is_opted_out(beneficiary.id):
         return None
-    text = invitation_text(survey, reminder=reminder)
     choices = [{"id": f"survey:{survey.nonce}:{n}", "title": str(n)} for n in range(5, 0, -1)]
-    result = hook().send_message(
-        beneficiary=beneficiary, text=text, purpose="survey",
-        channel=beneficiary.preferred_channel or survey.channel or None,
-        context={"survey_url": link_for(survey), "survey_choices": choices, "reminder": reminder,
-                 **({"reference": survey.case.reference} if survey.case_id else {})})
-    now = utcnow()
-    queued = bool(result) and result.get("state") == "queued"
-    channel = (result or {}).get("channel") or ""
-    with database.atomic():
-        if result:
-            fields = {"sent_channel": channel[:30], "sent_state": "queued" if queued else "sent",
-                      "not_sent_reason": ""}
-            fields["reminded_at" if reminder else "sent_at"] = now
-            Survey.update(**fields).where(Survey.id == survey.id).execute()
-            for key, value in fields.items():
-                setattr(survey, key, value)
-        elif not reminder:
+    case = Case.get_by_id(survey.case_id) if survey.case_id else None
+    notice = deliver(beneficiary, invitation_text(survey, reminder=reminder), "survey",
+                     key=f"survey:{survey.id}:{'reminder' if reminder else 'invitation'}", case=case,
+                     context={"survey_url": link_for(survey), "survey_choices": choices, "reminder": reminder})
+    if notice is None or notice.state in ("not_sent", "no_consent"):
+        if not reminder:
             Survey.update(not_sent_reason="no_channel").where(Survey.id == survey.id).execute()
             survey.not_sent_reason = "no_channel"
-        with force_locale("ar"):
-            if queued:
-                summary = _("Satisfaction survey waiting to be sent")
-            elif result:
-                summary = _("Satisfaction survey sent") if not reminder else _("Satisfaction survey reminder sent")
-            else:
-                summary = _("Satisfaction survey not sent: no channel could deliver it")
-        data = {"kind": "survey", "survey": survey.id, "sent": bool(result) and not queued, "reminder": reminder}
-        if result:
-            data["delivery"] = {"channel": channel, "id": str(result.get("id", ""))}
-        log_entry(channel=channel if channel in channel_map() else "system", direction="out", summary=summary,
-                  body=text, beneficiary=beneficiary, case=survey.case_id, data=data)
-    return result
+        return None
+    # "sent": a transport accepted it; "queued" (a channel's job) or held (quiet hours, the daily cap): handed on.
+    fields = {"sent_channel": (notice.channel or "")[:30], "sent_state": "sent" if notice.state == "sent" else "queued",
+              "not_sent_reason": "", ("reminded_at" if reminder else "sent_at"): utcnow()}
+    Survey.update(**fields).where(Survey.id == survey.id).execute()
+    for key, value in fields.items():
+        setattr(survey, key, value)
+    return {"state": fields["sent_state"], "channel": fields["sent_channel"]}
 
 
 def mark_handed_to_notice(survey: Survey) -> None:

@@ -2,12 +2,18 @@
 24-hour window it goes as an interactive list 5…1; the chosen row is the score, the next message the comment."""
 import copy
 
-from social_helpers import app_config, graph, payload, post_webhook, smtp  # noqa: F401  (fixtures)
+import pytest
+from social_helpers import app_config as _social_config, graph, payload, post_webhook, smtp  # noqa: F401  (fixtures)
 from social_helpers import fresh
 
 from portal.db import database
 
 from plugins.social.models import Message, Sender
+
+
+@pytest.fixture
+def app_config(_social_config):
+    return dict(_social_config, QUIET_HOURS="")  # the quiet hours have their own tests
 
 
 def _list_reply(data, row_id, title):
