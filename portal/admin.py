@@ -99,9 +99,12 @@ HOOK_WORDS = {
     "beneficiary_data": _l("its data in the data-protection export"),
     "anonymise_beneficiary": _l("its data in the erasure"),
     "register_migrations": _l("tables of its own"),
+    "service_finished": _l("acts when a service to a beneficiary has finished"),
+    "document_extras": _l("values printed on documents"),
 }
 CORE_NAMES = {"portal.default_hooks": _l("Core"), "portal.workflow.hooks": _l("Request workflow"),
-              "portal.complaints.hooks": _l("Complaints register")}
+              "portal.complaints.hooks": _l("Complaints register"),
+              "portal.satisfaction.hooks": _l("Satisfaction surveys")}
 
 
 LATIN_RUN = re.compile(r"[A-Za-z/][\w#./<>:_-]*(?:\s+[A-Za-z0-9][\w#./<>:_-]*)*")

@@ -306,6 +306,7 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448, progr
         _library_versions(today)
 
     _outbox_notices(case_rows)
+    _satisfaction(rnd, now, case_rows, [u for u in users if u.has_role("officer", "delegate", "researcher")])
 
     # Timeline entries across every enabled channel, spread over the files; the first files get more.
     from .timeline import create_entries
@@ -380,3 +381,46 @@ def _outbox_notices(case_rows: list[dict], limit: int = 40) -> int:
             OutboxMessage.insert_many(made[chunk:chunk + 200]).execute()
     return len(made)
 
+
+
+SURVEY_COMMENTS = [
+    "الموظفة كانت متعاونة وشرحت لي كل شيء", "تأخر الرد على طلبي أكثر من المتوقع", "الخدمة ممتازة، جزاكم الله خيرًا",
+    "صعوبة في الوصول بالهاتف في الصباح", "أتمنى توضيح المستندات المطلوبة من البداية", "تعامل راقٍ وسرعة في الإنجاز",
+]
+
+
+def _satisfaction(rnd, now, case_rows: list[dict], staff: list, limit: int = 80) -> int:
+    """Surveys about the demo's finished requests, most answered (scores leaning to satisfied; a few low ones open
+    their complaint in the register, as real ones do), some with a comment."""
+    from .satisfaction import service
+    from .satisfaction.models import Survey
+
+    finished = [r for r in case_rows if r["status"] in ("served", "closed", "rejected")][:limit]
+    if not finished:
+        return 0
+    cases = {c.reference: c for c in Case.select().where(Case.reference.in_([r["reference"] for r in finished]))}
+    made = 0
+    with database.atomic():
+        for row in finished:
+            case = cases.get(row["reference"])
+            at = min(now, (row["status_changed_at"] or now) + dt.timedelta(hours=rnd.randint(1, 48)))
+            survey = service.offer(beneficiary=case.beneficiary, kind=row["status"], case=case,
+                                   staff=rnd.choice(staff) if staff else None, source=f"case:{case.id}", now=at,
+                                   send=False, force=True)
+            if survey is None:
+                continue
+            made += 1
+            Survey.update(sent_at=at, sent_state="sent", sent_channel=case.channel).where(
+                Survey.id == survey.id).execute()
+            if rnd.random() < 0.3:
+                continue  # not answered
+            overall = rnd.choice((2, 3, 4, 4, 5, 5, 5, 5, 4, 3, 5, 4, 5, 1))
+            values = service.AnswerInput(
+                overall, min(10, max(0, overall * 2 + rnd.randint(-2, 0))),
+                {d: min(5, max(1, overall + rnd.randint(-1, 0))) for d in ("speed", "courtesy", "clarity", "fairness",
+                                                                            "reach")},
+                rnd.choice(SURVEY_COMMENTS) if rnd.random() < 0.4 else "", False, False)
+            survey.expires_at = at + dt.timedelta(days=14)
+            service.record_answer(survey, values, via=rnd.choice(("link", "link", "reply", "call", "desk", "qr")),
+                                  now=at + dt.timedelta(hours=rnd.randint(1, 72)))
+    return made

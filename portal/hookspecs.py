@@ -325,3 +325,34 @@ def self_service_link(beneficiary, purpose, issue):
     :return: ``{"url": str, "expires_at": datetime | None}`` (``url`` is ``""`` when ``issue`` is False), or
         None when this plugin gives no link for this purpose and beneficiary.
     """
+
+
+@hookspec
+def service_finished(beneficiary, kind, channel, case, staff, source):
+    """A service to a beneficiary has finished: an answered inquiry or complaint, a finished call or interview,
+    a resolved conversation (requests that are served, closed or rejected are reported by
+    ``case_status_changed``). The core offers a satisfaction survey about it (at most one a beneficiary per
+    ``PORTAL_SATISFACTION_INTERVAL_DAYS``, never to one who opted out, sent only with contact consent). Call it
+    inside the transaction that finished the service.
+
+    :param beneficiary: the ``Beneficiary`` served (or None: nothing is done).
+    :param kind: what finished: ``"inquiry"``, ``"complaint"``, ``"call"``, ``"meeting"`` (an interview) or
+        ``"conversation"``.
+    :param channel: the channel key the service was given on.
+    :param case: the ``Case`` it was about, or None.
+    :param staff: the ``User`` who gave the service, or None.
+    :param source: a stable key of what finished, unique across plugins (e.g. ``"phone:call:17"``): a second
+        call with the same key makes no second survey.
+    """
+
+
+@hookspec
+def document_extras(beneficiary, case, purpose):
+    """Extra values a printed document about a beneficiary or a request may show, such as the satisfaction
+    survey's address printed as a QR code on the service receipt and the decision letter.
+
+    :param beneficiary: the ``Beneficiary`` the document is for, or None.
+    :param case: the ``Case`` it is about, or None.
+    :param purpose: the document's purpose (a letter purpose such as ``"service_delivery"``).
+    :return: a dict (``{"survey_url": str}`` from the core's surveys) or None.
+    """

@@ -68,4 +68,5 @@ BENEFICIARY_FIELD = {
     "city": _l("City"), "national_address": _l("National address"), "preferred_channel": _l("Preferred channel"),
 }
 # What the daily workflow counts (portal.workflow.hooks.run_daily): new outreach tasks per kind, escalations.
-OUTREACH_COUNT = {**OUTREACH_KIND, "escalated": _l("Requests escalated to the managers")}
+OUTREACH_COUNT = {**OUTREACH_KIND, "escalated": _l("Requests escalated to the managers"),
+                  "survey_reminders": _l("Satisfaction survey reminders sent")}

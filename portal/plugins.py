@@ -10,7 +10,7 @@ from flask import current_app
 from . import hookspecs
 
 ENTRY_POINT_GROUP = "portal.plugins"
-DEFAULT_PLUGINS = ("portal.default_hooks", "portal.workflow.hooks", "portal.complaints.hooks")
+DEFAULT_PLUGINS = ("portal.default_hooks", "portal.workflow.hooks", "portal.complaints.hooks", "portal.satisfaction.hooks")
 
 
 def available_plugins() -> dict[str, str]:

@@ -174,6 +174,10 @@ def test_demo_builds_realistic_data(runner, app):
         channels = {e.channel for e in TimelineEntry.select().where(TimelineEntry.beneficiary == first)}
         assert len(channels) >= 4
         assert User.select().count() == 8  # one per role, three committee members
+        from portal.satisfaction import metrics
+        from portal.satisfaction.models import Survey
+
+        assert Survey.select().count() > 0 and metrics.total().responses > 0  # some rated services
     again = runner.invoke(args=["demo", "--if-empty"])
     assert "already present" in again.output
 

@@ -273,6 +273,7 @@ class LetterDocument:
     draft: bool = False
     custom_recipient: bool = False
     watermark: str = "مسودة للمعاينة"
+    survey_url: str = ""  # the satisfaction survey's link (core ``document_extras``), printed as a second QR code
 
     @property
     def verify_display(self) -> str:
@@ -345,6 +346,7 @@ def document_html(doc: LetterDocument) -> str:
             org_name=config["ORG_NAME_AR"], org_name_en=config["ORG_NAME_EN"],
             org_registration=config.get("ORG_REGISTRATION", ""), org_address=config["LETTERS_ADDRESS"],
             org_contact=config["LETTERS_CONTACT"],
+            survey_qr=qr_data_uri(doc.survey_url) if doc.survey_url else "",
         )
 
 

@@ -288,6 +288,17 @@ def _sign(pdf: bytes, number: str, prepared) -> bytes:
 PREVIEW_WATERMARK = "معاينة — لم يصدر"
 
 
+def survey_url(template, beneficiary, case) -> str:
+    """The satisfaction survey's link the core offers for this letter (``document_extras``): printed as a QR
+    code on the service receipt and the decision letters, so the beneficiary can rate the service."""
+    from portal.plugins import hook
+
+    for extras in hook().document_extras(beneficiary=beneficiary, case=case, purpose=template.purpose):
+        if extras and extras.get("survey_url"):
+            return str(extras["survey_url"])
+    return ""
+
+
 def preview_letter(*, template: LetterTemplate, beneficiary=None, case=None, actor=None, extra: dict | None = None,
                    recipient: str = "") -> bytes:
     """The PDF the letter would be, with this data, before it is issued: the same template, merge fields
@@ -363,6 +374,7 @@ def _issue_letter(*, template, beneficiary, case, actor, extra, recipient, repla
         code = secrets.token_hex(5)
         doc = _compose(version, context, number=number, issued_on=today, recipient=recipient,
                        verify_url=verify_url(number, code, base_url))
+        doc.survey_url = survey_url(template, beneficiary, case)
         pdf, pages = render.html_to_pdf(render.document_html(doc))
         if prepared is not None:  # signed before it is stored: the stored PDF is the signed one
             pdf = _sign(pdf, number, prepared)

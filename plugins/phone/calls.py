@@ -351,7 +351,25 @@ def log_manual_call(*, direction: str, number: str, beneficiary, occurred_at, du
         )
         PhoneCall.update(entry=entry).where(PhoneCall.id == call.id).execute()
         call.entry = entry
+        if answered:
+            call_finished(call, beneficiary, outcome, actor, case=case)
     return call
+
+
+# Outcomes after which a satisfaction survey about the call makes sense (not a wrong number or no answer).
+SURVEYED_OUTCOMES = ("answered", "request_registered", "documents_requested", "appointment", "referred", "complaint",
+                     "other")
+
+
+def call_finished(call: PhoneCall, beneficiary, outcome: str, actor, case=None) -> None:
+    """An answered call with its outcome recorded is a finished service: the core may offer a satisfaction
+    survey about it (``service_finished``; one per call, at most one a beneficiary per month)."""
+    from portal.plugins import hook
+
+    if beneficiary is None or outcome not in SURVEYED_OUTCOMES or call.answered_at is None:
+        return
+    hook().service_finished(beneficiary=beneficiary, kind="call", channel="phone", case=case, staff=actor,
+                            source=f"phone:call:{call.id}")
 
 
 def record_logged_contact(entry: TimelineEntry) -> PhoneCall | None:
@@ -390,6 +408,7 @@ def annotate_call(call: PhoneCall, entry: TimelineEntry, *, beneficiary, topic: 
             PhoneCall.id == call.id).execute()
         audit("update", "phone_call", call.id, {"outcome": outcome, "beneficiary": getattr(beneficiary, "id", None)},
               actor=actor)
+        call_finished(call, beneficiary, outcome, actor)
 
 
 # --- linking unknown numbers -----------------------------------------------------------------------

@@ -208,6 +208,27 @@ def reply(sender_id):
     return redirect(url_for("social.sender", sender_id=sender.id) + "#conversation")
 
 
+@bp.post("/social/senders/<int:sender_id>/resolved")
+@roles_required(*CONTACT_ROLES)
+def resolved(sender_id):
+    """The officer marks the conversation with a linked sender resolved: a finished service, about which the core
+    may offer a satisfaction survey (``service_finished``; one per conversation up to its latest message)."""
+    from portal.plugins import hook
+
+    sender = _sender_or_404(sender_id)
+    if sender.beneficiary_id is None:
+        flash(_("Link the sender to a beneficiary first."), "error")
+        return redirect(url_for("social.sender", sender_id=sender.id))
+    last = (Message.select(fn.MAX(Message.id)).where((Message.sender == sender) & (Message.direction == "in"))
+            .scalar() or 0)
+    with database.atomic():
+        audit("update", "social_sender", sender.id, {"resolved": True, "last_message": last})
+        hook().service_finished(beneficiary=sender.beneficiary, kind="conversation", channel="social", case=None,
+                                staff=current_user._get_current_object(), source=f"social:sender:{sender.id}:{last}")
+    flash(_("The conversation was marked resolved."), "success")
+    return redirect(url_for("social.sender", sender_id=sender.id))
+
+
 @bp.post("/social/messages/<int:message_id>/retry")
 @roles_required(*CONTACT_ROLES)
 def retry(message_id):

@@ -27,6 +27,9 @@ def run_daily(now=None) -> dict:
     from ..complaints.service import escalate_overdue as escalate_complaints
 
     counts["complaints_escalated"] = escalate_complaints(now)
+    from ..satisfaction.hooks import run_reminders
+
+    counts["survey_reminders"] = run_reminders(now)
     return counts
 
 

@@ -41,6 +41,7 @@ ACCESS = {
     "social.sender": rule("GET", "/social/senders/{sender}", CONTACT),
     "social.link": rule("POST", "/social/senders/{sender}/link", INBOX),
     "social.reply": rule("POST", "/social/senders/{sender}/reply", CONTACT),
+    "social.resolved": rule("POST", "/social/senders/{sender}/resolved", CONTACT),
     "social.retry": rule("POST", "/social/messages/{social_message}/retry", CONTACT),
     "social.media": rule("GET", "/social/media/{social_attachment}", STAFF),
     "social.log_other": rule("GET", "/social/log", CONTACT),

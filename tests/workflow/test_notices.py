@@ -78,7 +78,7 @@ def test_one_request_through_every_step_sends_one_notice_per_status_change(wf, c
     assert "صورة غير واضحة" in texts["missing_documents"]  # the officer's note (no document is missing)
     assert "الرد المتوقع قبل" in texts["committee_expected_reply"]
     assert f"{FSI}500{PDI} ريال" in texts["decision"]
-    assert "قيّم الخدمة" not in texts["service"]  # no rating link without a satisfaction feature
+    assert "قيّم الخدمة" in texts["service"] and "/site/rate/" in texts["service"]  # the survey's link (core surveys)
     assert changes >= len(purposes)
     # a double submission (the same change again) and a replayed hook send nothing more
     again = machine.transition(case, "close", actor=wf.user("officer"), expected_version=case.version - 1)
