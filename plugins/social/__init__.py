@@ -28,6 +28,9 @@ TEMPLATES = {
     "notification": {"name": "sila_notification", "language": "ar", "params": ["text"]},
 }
 
+# WhatsApp's own limits: audio and video 16 MB, an animated sticker 500 KB, an image 5 MB.
+MEDIA_LIMITS_MB = {"audio": 16, "video": 16, "sticker": 0.5, "image": 5}
+
 
 @hookimpl
 def plugin_settings():
@@ -59,6 +62,9 @@ def plugin_settings():
         setting("SOCIAL_SMTP_USER", "", _l("SMTP user name.")),
         setting("SOCIAL_SMTP_PASSWORD", "", _l("SMTP password."), secret=True),
         setting("SOCIAL_SMTP_FROM", "no-reply@localhost", _l("Sender address of email notifications.")),
+        setting("SOCIAL_MEDIA_LIMITS_MB", MEDIA_LIMITS_MB, _l("Largest file kept per kind of message (MB): voice "
+                                                              "notes and audio, videos, stickers, images; documents "
+                                                              "follow PORTAL_MAX_UPLOAD_MB."), type="json"),
         setting("SOCIAL_TEMPLATES", TEMPLATES, _l("Approved WhatsApp templates by purpose: name, language and the "
                                                   "context keys of their parameters."), type="json"),
     ]

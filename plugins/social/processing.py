@@ -20,7 +20,7 @@ from portal.models import Attachment, Beneficiary, TimelineEntry
 from portal.hygiene import clean_value
 from portal.text import clean_text
 from portal.timeline import log_entry, update_entries, update_entry
-from portal.uploads import UploadError, store_upload
+from portal.uploads import AUDIO_KINDS, VIDEO_KINDS, UploadError, store_upload
 
 from . import graph
 from .models import OUT_STATES, Message, Sender, StatusEvent, WebhookDelivery
@@ -32,8 +32,17 @@ TEXT_LIMITS = {"whatsapp": 4096, "messenger": 2000, "instagram": 1000}
 CAPTION_LIMIT = 1024
 MEDIA_KINDS = ("image", "document", "audio", "video", "sticker")
 KNOWN_WA_KINDS = ("text", "location", "interactive", "button", *MEDIA_KINDS)
-# Media the upload rules accept (images and PDF); voice notes and videos are listed, not kept.
+# Documents and images the upload rules accept; other documents (Word, spreadsheets) are listed, not kept.
 KEPT_MIME = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf"}
+# What each kind of message may hold, checked by content in the shared upload service (``portal.uploads``):
+# voice notes and audio (OGG/Opus, AMR, MP4/M4A, MP3, AAC), videos (MP4, 3GPP) and stickers (WebP).
+ALLOWED_CONTENT = {"image": ("jpeg", "png", "webp"), "document": ("pdf", "jpeg", "png", "webp"),
+                   "audio": AUDIO_KINDS, "video": VIDEO_KINDS, "sticker": ("webp",)}
+# The extension a stored file gets from its checked content, when the platform gave no file name.
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf",
+              "audio/ogg": ".ogg", "audio/amr": ".amr", "audio/amr-wb": ".amr", "audio/mp4": ".m4a",
+              "audio/mpeg": ".mp3", "audio/aac": ".aac", "video/mp4": ".mp4", "video/3gpp": ".3gp"}
+PLAYED = ("audio", "video")  # drawn with <audio> / <video> on the timeline
 MARKERS = {"image": "📷", "document": "📄", "audio": "🎤", "video": "🎬", "sticker": "🖼", "location": "📍",
            "interactive": "↩", "button": "↩", "unsupported": "⚠"}
 
@@ -223,27 +232,51 @@ def record_inbound(*, platform: str, provider_id: str, sender: Sender, occurred_
     return message, True
 
 
-def _media_name(platform: str, info: dict, mime: str) -> str:
+def _media_name(platform: str, info: dict) -> str:
+    """The platform's file name (a document's), or none yet: the extension then comes from the content."""
     media = info.get("media") or {}
-    if media.get("name"):
-        return media["name"]
-    ext = KEPT_MIME.get(mime.split(";")[0].strip(), "")
-    return f"{platform}-{info['kind']}{ext}"
+    return media.get("name") or ""
+
+
+def media_limit(kind: str) -> int:
+    """Bytes a message of ``kind`` may carry (``PORTAL_SOCIAL_MEDIA_LIMITS_MB``; documents: ``MAX_UPLOAD_MB``)."""
+    limits = current_app.config.get("SOCIAL_MEDIA_LIMITS_MB") or {}
+    try:
+        megabytes = float(limits.get(kind) or current_app.config["MAX_UPLOAD_MB"])
+    except (TypeError, ValueError):
+        megabytes = float(current_app.config["MAX_UPLOAD_MB"])
+    return max(1, int(megabytes * 1024 * 1024))
+
+
+def refused_content_message(kind: str):
+    from flask_babel import lazy_gettext as _l
+
+    if kind == "audio":
+        return _l("This voice note or audio file is not audio: its content is none of OGG/Opus, AMR, MP4, MP3 "
+                  "or AAC. It was not kept.")
+    if kind == "video":
+        return _l("This video is not a video: its content is not MP4 or 3GPP. It was not kept.")
+    if kind == "sticker":
+        return _l("This sticker is not a WebP image. It was not kept.")
+    return None
 
 
 def fetch_media_for(message: Message) -> None:
-    """Download and store the message's media once; raise MediaFailure when worth retrying."""
+    """Download and store the message's media once (images, documents, voice notes, audio, videos and
+    stickers), checked by content; raise MediaFailure when worth retrying. Content that is not what the
+    message says (a voice note whose bytes are not audio) is refused: the entry says why, nothing is kept."""
     entry = TimelineEntry.get_by_id(message.entry_id)
     data = dict(entry.data or {})
     media = dict(data.get("media") or {})
     if not media or media.get("state") in ("stored", "not_kept", "refused"):
         return
+    kind = data.get("kind")
     mime = (media.get("mime") or "").split(";")[0].strip()
-    if data.get("kind") in ("audio", "video", "sticker") or (mime and mime not in KEPT_MIME):
+    if kind not in ALLOWED_CONTENT or (kind in ("image", "document") and mime and mime not in KEPT_MIME):
         media["state"] = "not_kept"
         _save_media(entry, data, media)
         return
-    max_bytes = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    max_bytes = media_limit(kind)
     try:
         if message.platform == "whatsapp":
             content, ctype = graph.fetch_media(media.get("id") or "", max_bytes)
@@ -256,17 +289,20 @@ def fetch_media_for(message: Message) -> None:
         if exc.retryable:
             raise MediaFailure(f"media of message {message.provider_id}: {exc}") from None
         return
-    name = _media_name(message.platform, data, mime or ctype.split(";")[0].strip())
+    name = _media_name(message.platform, data)
     try:
-        stored = store_upload(FileStorage(io.BytesIO(content), filename=name), allowed=("pdf", "jpeg", "png", "webp"),
-                              max_bytes=max_bytes)
+        stored = store_upload(FileStorage(io.BytesIO(content), filename=name or "upload"),
+                              allowed=ALLOWED_CONTENT[kind], max_bytes=max_bytes,
+                              refused_message=refused_content_message(kind))
     except UploadError as exc:
         media["state"] = "refused"
         media["error"] = str(exc.message)
+        media["reason"] = exc.code or "damaged"  # the timeline says it in the reader's language
         _save_media(entry, data, media)
         return
+    file_name = name or f"{message.platform}-{kind}{EXTENSIONS.get(stored.content_type, '')}"
     with database.atomic():
-        att = Attachment.create(entry=entry, sha256=stored.sha256, file_name=stored.file_name,
+        att = Attachment.create(entry=entry, sha256=stored.sha256, file_name=file_name,
                                 content_type=stored.content_type, size=stored.size)
         media.update(state="stored", attachment=att.id, mime=stored.content_type, error="")
         media.pop("url", None)
