@@ -89,10 +89,22 @@ def render_timeline_entry(entry, request):
     return Markup(render_template("social/_entry.html", entry=entry, data=entry.data or {}))  # nosec B704 # render_template output: the template autoescapes the message data
 
 
+@hookimpl
+def timeline_entry_created(entry):
+    """A notice the core wrote after ``send_message`` answered with one of our messages: the message's delivery
+    state is shown on it from now on."""
+    if entry.channel != "social" or entry.direction != "out":
+        return
+    from .processing import link_notice
+
+    link_notice(entry)
+
+
 # Keys of a social entry's data that the platforms' webhooks write and the renderer reads as structures
 # (sender, media, delivery state, location...): a contact logged through the API cannot set them. What it
 # may say about itself is ``platform``, ``url`` and ``kind: "manual"``; other keys are kept, never drawn.
-WEBHOOK_KEYS = ("sender", "sender_name", "media", "location", "state", "template", "unsupported", "error")
+WEBHOOK_KEYS = ("sender", "sender_name", "media", "location", "state", "template", "unsupported", "error",
+                "delivery_state", "delivery_error")
 API_PLATFORMS = ("whatsapp", "messenger", "instagram", "email", "x", "snapchat", "tiktok", "facebook", "youtube",
                  "telegram", "other")
 

@@ -177,19 +177,13 @@ def send_outbound(message_id: int) -> None:
 
 
 def _record_state(message: Message, state: str, error: str) -> None:
-    from portal.models import TimelineEntry
-    from portal.timeline import update_entry
+    from .processing import write_state
 
     with database.atomic():
         Message.update(state=state, error=error, updated_at=utcnow(),
                        attempts=Message.attempts + (1 if state == "failed" else 0)).where(
             Message.id == message.id).execute()
-        message.state = state
-        if message.entry_id:
-            entry = TimelineEntry.get_by_id(message.entry_id)
-            data = dict(entry.data or {})
-            data.update(state=state, error=error)
-            update_entry(entry, data=data)
+        write_state(message, state, error)
 
 
 def retry_message(message: Message) -> None:

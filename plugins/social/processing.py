@@ -23,7 +23,7 @@ from portal.timeline import log_entry, update_entries, update_entry
 from portal.uploads import AUDIO_KINDS, VIDEO_KINDS, UploadError, store_upload
 
 from . import graph
-from .models import OUT_STATES, Message, Sender, StatusEvent, WebhookDelivery
+from .models import DELIVERY_STATES, OUT_STATES, Message, Sender, StatusEvent, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -333,7 +333,10 @@ def _rank(state: str) -> int:
 
 
 def apply_status(message: Message, status: str, error: str = "") -> bool:
-    """Move an outbound message forward (never back); "failed" wins unless it was delivered."""
+    """Move an outbound message forward (never back); "failed" wins unless it was delivered. "failed" is final:
+    a late "delivered" or "read" after it changes nothing (as does the same status twice)."""
+    if message.state == "failed":
+        return False
     if status == "failed":
         if _rank(message.state) >= _rank("delivered"):
             return False
@@ -342,14 +345,85 @@ def apply_status(message: Message, status: str, error: str = "") -> bool:
     with database.atomic():
         Message.update(state=status, error=error if status == "failed" else "", updated_at=utcnow()).where(
             Message.id == message.id).execute()
-        if message.entry_id:
-            entry = TimelineEntry.get_by_id(message.entry_id)
-            data = dict(entry.data or {})
-            data["state"] = status
-            data["error"] = error if status == "failed" else ""
-            update_entry(entry, data=data)
-    message.state = status
+        write_state(message, status, error if status == "failed" else "")
     return True
+
+
+def write_state(message: Message, state: str, error: str = "") -> None:
+    """Show ``state`` on the timeline, through ``update_entry`` (audited): on the message's own entry (``state``,
+    ``error``) and as the delivery state every channel shows (``delivery_state``, ``delivery_error``, drawn by
+    the core's entry footer) on one entry only — the notice's when the message was sent for a notice, else its
+    own — so that one message counts once among the messages not delivered. A failed message to a known
+    beneficiary becomes one call-back task. Called inside the caller's transaction."""
+    message.state = state
+    shown = DELIVERY_STATES.get(state)
+    for entry_id, own in ((message.entry_id, True), (message.notice_entry_id, False)):
+        if not entry_id:
+            continue
+        entry = TimelineEntry.get_or_none(TimelineEntry.id == entry_id)
+        if entry is None:
+            continue
+        data = dict(entry.data or {})
+        if own:
+            data["state"] = state
+            data["error"] = error
+        carries = not own or not message.notice_entry_id
+        if carries and shown:
+            data["delivery_state"] = shown
+            if error:
+                data["delivery_error"] = error[:300]
+            else:
+                data.pop("delivery_error", None)
+            if not own and "sent" in data and state != "queued":  # the notice: no longer waiting
+                data["sent"] = state != "failed"
+                data.pop("queued", None)
+        else:
+            data.pop("delivery_state", None)
+            data.pop("delivery_error", None)
+        if data != (entry.data or {}):
+            update_entry(entry, data=data)
+    if state == "failed":
+        _call_back(message, error)
+
+
+def _call_back(message: Message, error: str) -> None:
+    """A message that did not reach the beneficiary becomes a call-back task for an officer, once per message."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from portal.dates import saudi_date
+    from portal.workflow.outreach import create_task
+
+    beneficiary = Sender.select(Sender.beneficiary).where(Sender.id == message.sender_id).scalar()
+    if beneficiary is None and message.entry_id:
+        beneficiary = TimelineEntry.select(TimelineEntry.beneficiary).where(TimelineEntry.id == message.entry_id).scalar()
+    if beneficiary is None:
+        return
+    platform = {"whatsapp": "WhatsApp", "messenger": "Messenger", "instagram": "Instagram", "email": "email"}.get(
+        message.platform, message.platform)
+    with force_locale("ar"):
+        reason = _("A message (%(platform)s) did not reach the beneficiary (%(error)s): call them.",
+                   platform=platform, error=(error or "")[:120])
+    create_task(beneficiary=beneficiary, kind="call_back", reason=reason, due=saudi_date(utcnow()),
+                source={"channel": "social", "message": message.id}, key=f"social_failed:{message.id}")
+
+
+def link_notice(entry) -> None:
+    """The core's notice entry naming one of our messages (``data.delivery.id`` ``whatsapp:<id>`` or
+    ``email:<id>``, as ``send_message`` answered): the message's delivery state moves there."""
+    data = entry.data if isinstance(entry.data, dict) else {}
+    delivery = data.get("delivery") if isinstance(data.get("delivery"), dict) else {}
+    if delivery.get("channel") != "social":
+        return
+    platform, _sep, number = str(delivery.get("id") or "").partition(":")
+    if platform not in ("whatsapp", "messenger", "instagram", "email") or not number.isdigit() or len(number) > 18:
+        return
+    with database.atomic():
+        if not Message.update(notice_entry=entry.id).where(
+                (Message.id == int(number)) & (Message.platform == platform) & Message.notice_entry.is_null()).execute():
+            return
+        message = Message.get_by_id(int(number))
+        write_state(message, message.state, message.error if message.state == "failed" else "")
 
 
 def handle_status(*, platform, provider_id, status, at, error, delivery, notes):
