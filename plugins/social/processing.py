@@ -293,6 +293,7 @@ def fetch_media_for(message: Message) -> None:
     try:
         stored = store_upload(FileStorage(io.BytesIO(content), filename=name or "upload"),
                               allowed=ALLOWED_CONTENT[kind], max_bytes=max_bytes,
+                              max_pages=1000 if kind == "sticker" else 200,  # an animated sticker's frames
                               refused_message=refused_content_message(kind))
     except UploadError as exc:
         media["state"] = "refused"

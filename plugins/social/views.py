@@ -236,6 +236,12 @@ def media(attachment_id):
             abort(403)
     else:
         visible_beneficiary(entry.beneficiary_id)
+    if entry.case_id is not None:  # an entry of a request the user may not see (a researcher's other files)
+        from portal.models import Case
+        from portal.scope import can_see_case
+
+        if not can_see_case(Case.get_or_none(Case.id == entry.case_id), current_user):
+            abort(403)
     inline = att.content_type.startswith(("image/", "audio/", "video/"))
     asked = request.range
     first_byte = asked.ranges[0][0] if asked is not None and asked.units == "bytes" and asked.ranges else 0

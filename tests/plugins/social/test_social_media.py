@@ -174,3 +174,46 @@ def test_media_is_permission_checked(app, client, auth, graph, post_webhook, pay
     assert client.get(f"/social/media/{att.id}", headers={"Range": "bytes=0-9"}).status_code == 403
     auth.login("officer")
     assert client.get(f"/social/media/{att.id}").status_code == 200
+
+
+def test_messenger_video_and_audio_attachments(app, graph, post_webhook, payload):
+    """Messenger (and Instagram) attachments of type video and audio are fetched from their address and checked
+    the same way: an MP4 video is kept, an "audio" that is a photo is refused."""
+    graph.media["clip"] = ((MEDIA / "video.mp4").read_bytes(), "video/mp4")
+    graph.media["voice"] = (jpeg_bytes(), "audio/mpeg")
+    graph.profiles["7200123456789012"] = {"first_name": "فاطمة", "last_name": "الزهراني", "id": "7200123456789012"}
+    for n, (kind, name) in enumerate((("video", "clip"), ("audio", "voice"))):
+        data = payload("messenger_image.json")
+        message = data["entry"][0]["messaging"][0]["message"]
+        message["mid"] += str(n)
+        message["attachments"][0] = {"type": kind, "payload": {"url": f"{graph.base}/files/{name}"}}
+        assert post_webhook(data).status_code == 200
+    with app.app_context(), database.connection_context():
+        video, audio = TimelineEntry.select().order_by(TimelineEntry.id)
+        assert video.data["media"]["state"] == "stored"
+        assert Attachment.get().content_type == "video/mp4" and Attachment.select().count() == 1
+        assert audio.data["media"]["state"] == "refused" and audio.data["media"]["reason"] == "type"
+
+
+def test_media_of_a_request_the_user_may_not_see(app, client, auth, users, graph, post_webhook, payload,
+                                                make_beneficiary):
+    """An entry filed under a request is seen by who may see that request (the same rule as documents): the
+    researcher sees the file through the request assigned to them, not the entry of another request."""
+    from portal.timeline import update_entry
+
+    ben = make_beneficiary(mobile="0551112233")
+    att = _stored_voice_note(app, graph, post_webhook, payload)
+    with app.app_context(), database.connection_context():
+        from portal.models import Case
+
+        Case.create(beneficiary=ben, reference="1448-000776", request_type="general", status="in_research",
+                    assigned_researcher=users["researcher"])
+        other = Case.create(beneficiary=ben, reference="1448-000777", request_type="general", status="in_research")
+        entry = TimelineEntry.get()
+    auth.login("researcher")
+    assert client.get(f"/social/media/{att.id}").status_code == 200  # not filed under a request yet
+    with app.app_context(), database.connection_context():
+        update_entry(entry, case=other.id)
+    assert client.get(f"/social/media/{att.id}").status_code == 403
+    auth.login("officer")
+    assert client.get(f"/social/media/{att.id}").status_code == 200
