@@ -252,7 +252,8 @@ def record_on_entry(message_id: int, entry=None) -> None:
     else:
         data.pop("delivery_error", None)
     if "sent" in data and message.state != "queued":  # a notice: no longer waiting; "sent" once a gateway took it
-        data["sent"] = message.state in ("sent", "delivered")
+        if message.state in ("sent", "delivered") or message.sent_at is not None:
+            data["sent"] = True  # a failure reported after the gateway took it does not undo that
         data.pop("queued", None)
     update_entry(entry, data=data)
 

@@ -261,7 +261,7 @@ def notify(beneficiary, text: str, purpose: str, channel, context) -> dict | Non
             payload, name = template_payload(handle, purpose, text, context or {}, beneficiary)
             message = queue_message(sender=sender, beneficiary=beneficiary, text=text, payload=payload,
                                     purpose=purpose, template=name)
-        return {"channel": "social", "id": f"whatsapp:{message.id}"}
+        return _answer(message, f"whatsapp:{message.id}")
     if preferred == "email" and beneficiary.email and current_app.config.get("SOCIAL_SMTP_HOST"):
         address = beneficiary.email.strip().lower()
         sender = Sender.get_or_none((Sender.platform == "email") & (Sender.handle == address))
@@ -274,8 +274,18 @@ def notify(beneficiary, text: str, purpose: str, channel, context) -> dict | Non
             subject = f"{subject} {reference}"
         payload = {"to": address, "subject": f"{subject} — {current_app.config['ORG_NAME_AR']}", "text": text}
         message = queue_message(sender=sender, beneficiary=beneficiary, text=text, payload=payload, purpose=purpose)
-        return {"channel": "social", "id": f"email:{message.id}"}
+        return _answer(message, f"email:{message.id}")
     return None
+
+
+def _answer(message: Message, ident: str) -> dict | None:
+    """``send_message``'s answer: "sent" only once the platform or the mail server took the message; "queued"
+    while the job has not sent it (the notice then says it is waiting); None when it was refused at once, so
+    that the next channel (SMS) may try and nothing claims it was sent."""
+    state = Message.select(Message.state).where(Message.id == message.id).scalar()
+    if state == "failed":
+        return None
+    return {"channel": "social", "id": ident, "state": "queued" if state == "queued" else "sent"}
 
 
 # --- periodic retries ---------------------------------------------------------------------------

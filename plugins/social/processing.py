@@ -376,7 +376,8 @@ def write_state(message: Message, state: str, error: str = "") -> None:
             else:
                 data.pop("delivery_error", None)
             if not own and "sent" in data and state != "queued":  # the notice: no longer waiting
-                data["sent"] = state != "failed"
+                if state != "failed":  # "sent" means a transport took it; a later failure does not undo that
+                    data["sent"] = True
                 data.pop("queued", None)
         else:
             data.pop("delivery_state", None)
