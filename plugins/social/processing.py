@@ -403,9 +403,11 @@ def _call_back(message: Message, error: str) -> None:
         return
     platform = {"whatsapp": "WhatsApp", "messenger": "Messenger", "instagram": "Instagram", "email": "email"}.get(
         message.platform, message.platform)
-    with force_locale("ar"):
+    from portal.text import isolate
+
+    with force_locale("ar"):  # the platform's reason is usually English: isolated inside the Arabic sentence
         reason = _("A message (%(platform)s) did not reach the beneficiary (%(error)s): call them.",
-                   platform=platform, error=(error or "")[:120])
+                   platform=isolate(platform), error=isolate((error or "")[:120]))
     create_task(beneficiary=beneficiary, kind="call_back", reason=reason, due=saudi_date(utcnow()),
                 source={"channel": "social", "message": message.id}, key=f"social_failed:{message.id}")
 
