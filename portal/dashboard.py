@@ -47,6 +47,9 @@ MONTHS_SHOWN = 6
 # An outgoing message recorded as not sent (``portal.workflow.notify``: data {"sent": false}); the data column
 # is JSON text, so the pattern is passed as it is, not through the JSON field's converter.
 NOT_SENT = Expression(TimelineEntry.data, OP.ILIKE, Value('%"sent": false%', converter=False))
+# An outgoing message a transport took but the network reported undelivered: the channel that sent it keeps
+# ``data.delivery_state`` on its entry (``templates/timeline/_delivery.html``), one entry per message.
+DELIVERY_FAILED = Expression(TimelineEntry.data, OP.ILIKE, Value('%"delivery_state": "failed"%', converter=False))
 
 
 def _only_branch() -> int | None:
@@ -126,12 +129,13 @@ def _work_section(now: dt.datetime, today: dt.date) -> dict:
         incomplete, current_user)
     incomplete = list(incomplete.order_by(Case.status_changed_at, Case.id).limit(LIST_LIMIT + 1))
 
-    # Messages not delivered (the last 30 days): outgoing entries recorded as not sent.
+    # Messages not delivered (the last 30 days): outgoing entries recorded as not sent, and those a channel
+    # sent that did not arrive (delivery state "failed"). One range of the (occurred_at) index, limited.
     since = now - dt.timedelta(days=30)
     undelivered_ids = _scope_entries(
         TimelineEntry.select(TimelineEntry.id).where(
-            (TimelineEntry.occurred_at >= since) & (fn.LOWER(TimelineEntry.channel) == "system")
-            & (TimelineEntry.direction == "out") & NOT_SENT), branch,
+            (TimelineEntry.occurred_at >= since) & (TimelineEntry.direction == "out")
+            & (((fn.LOWER(TimelineEntry.channel) == "system") & NOT_SENT) | DELIVERY_FAILED)), branch,
     ).order_by(TimelineEntry.occurred_at.desc()).limit(LIST_LIMIT + 1)
     undelivered = list(TimelineEntry.select(TimelineEntry, Beneficiary)
                        .join(Beneficiary, JOIN.LEFT_OUTER, attr="beneficiary")

@@ -263,6 +263,9 @@ def render_entry(entry: TimelineEntry) -> Markup:
 
 
 MAX_ENTRY_DATA_CHARS = 16_000
+# The delivery state of an outgoing message (queued, sent, delivered, read, failed) and the transport's reason
+# for a failure: kept by the channel that sent it (through ``update_entry``), drawn by the entry footer.
+DELIVERY_KEYS = ("delivery_state", "delivery_error")
 
 
 def entry_data_errors(channel: str, data) -> list[str]:
@@ -278,6 +281,10 @@ def entry_data_errors(channel: str, data) -> list[str]:
     if len(json.dumps(data, ensure_ascii=False, default=str)) > MAX_ENTRY_DATA_CHARS:
         return [_("Too long: at most %(n)s characters.", n=MAX_ENTRY_DATA_CHARS)]
     errors: list[str] = []
+    reserved = [key for key in DELIVERY_KEYS if key in data]
+    if reserved:  # written by the channel that sent the message, as its transport reports it
+        errors.append(_("These keys are written by the channel that sends the message: %(keys)s.",
+                        keys=", ".join(reserved)))
     for answer in hook().validate_entry_data(channel=channel, data=data):
         errors.extend(str(message) for message in answer or ())
     return errors

@@ -39,6 +39,10 @@ def plugin_settings():
                                     "generic gateway's webhook checks the same token."), secret=True),
         setting("SMS_SENDER", "", _l("The registered sender name.")),
         setting("SMS_USERNAME", "", _l("Msegat's account user name.")),
+        setting("SMS_WEBHOOK_TOKEN", "", _l("Secret part of the delivery-report address given to Unifonic "
+                                            "(/webhooks/sms/unifonic/<token>): Unifonic signs nothing, so the address "
+                                            "is the secret; empty refuses every report. At least 24 characters."),
+                secret=True),
         setting("SMS_TIMEOUT", 10, _l("Seconds for one request to the gateway."), type="float", unit="seconds",
                 minimum=1),
         setting("SMS_MAX_ATTEMPTS", 5, _l("Tries for a message the gateway could not take (5xx, 429, timeout)."),
@@ -91,16 +95,24 @@ def send_message(beneficiary, text, purpose, channel, context):
 def render_timeline_entry(entry, request):
     if entry.channel != "sms":
         return None
+    from . import service
     from .models import SmsMessage
 
     data = entry.data or {}
-    message = None
-    ref = data.get("message") or (data.get("delivery") or {}).get("id", "")
-    if isinstance(ref, str) and ref.startswith("sms:") and ref[4:].isdigit():
-        message = SmsMessage.get_or_none(SmsMessage.id == int(ref[4:]))
-    elif isinstance(ref, int):
-        message = SmsMessage.get_or_none(SmsMessage.id == ref)
+    message_id = service.message_id_of(data)
+    message = SmsMessage.get_or_none(SmsMessage.id == message_id) if message_id is not None else None
     return Markup(render_template("sms/_entry.html", entry=entry, data=data, message=message))  # nosec B704 # render_template output, autoescaped
+
+
+@hookimpl
+def timeline_entry_created(entry):
+    """The entry that records a text (an officer's, or a notice written by ``notify`` after ``send_message``
+    answered ``sms:<id>``) is linked to the message, which writes its delivery state there from now on."""
+    if entry.channel != "sms" or entry.direction != "out":
+        return
+    from . import service
+
+    service.link_entry(entry)
 
 
 @hookimpl

@@ -35,6 +35,8 @@ class SmsMessage(BaseModel):
     sent_at = DateTimeField(null=True)
     delivered_at = DateTimeField(null=True)
     failed_at = DateTimeField(null=True)
+    # The timeline entry that records this text (migration 0002): its ``data.delivery_state`` follows ``state``.
+    entry = ForeignKeyField(TimelineEntry, null=True, backref="+", on_delete="SET NULL")
 
 
 class SmsInbound(BaseModel):

@@ -18,7 +18,7 @@ from portal.db import database, utcnow
 from huey import crontab
 
 from portal.jobs import periodic_task, task
-from portal.models import Beneficiary
+from portal.models import Beneficiary, TimelineEntry
 from portal.quiet import quiet_until
 from portal.text import fold_digits, strip_bidi_controls
 
@@ -161,6 +161,7 @@ def deliver(message_id: int) -> str:
         if result.accepted:
             SmsMessage.update(state="sent", gateway_id=result.gateway_id, sent_at=now, updated_at=now,
                               error="").where((SmsMessage.id == message_id) & (SmsMessage.state == "queued")).execute()
+            record_on_entry(message_id)
             return "sent"
         if result.retryable and attempts < int(config("MAX_ATTEMPTS")):
             delay = backoff(attempts)
@@ -171,6 +172,7 @@ def deliver(message_id: int) -> str:
             return "queued"
         if SmsMessage.update(state="failed", error=result.error[:1000], failed_at=now, updated_at=now).where(
                 (SmsMessage.id == message_id) & (SmsMessage.state == "queued")).execute():
+            record_on_entry(message_id)
             _call_back(message, result.error)
     log.warning("SMS %s failed after %s attempt(s): %s", message_id, attempts, result.error)
     return "failed"
@@ -201,9 +203,61 @@ def apply_report(gateway_id: str, status: str, error: str = "") -> str:
             changes["failed_at"] = now
             changes["error"] = (error or "failed")[:1000]
         SmsMessage.update(**changes).where(SmsMessage.id == message.id).execute()
+        record_on_entry(message.id)
         if state == "failed":
             _call_back(message, changes["error"])
     return "applied"
+
+
+def message_id_of(data) -> int | None:
+    """Our message id named by an entry's data: ``message`` (an officer's text) or ``delivery.id`` (a notice
+    sent through ``send_message``), written ``sms:<id>``."""
+    data = data if isinstance(data, dict) else {}
+    delivery = data.get("delivery") if isinstance(data.get("delivery"), dict) else {}
+    ref = data.get("message") or delivery.get("id", "")
+    if isinstance(ref, str) and ref.startswith("sms:") and ref[4:].isdigit() and len(ref) < 20:
+        return int(ref[4:])
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        return ref
+    return None
+
+
+def link_entry(entry) -> None:
+    """The entry that records a text (written just now by the officer's screen or by ``notify``): remember
+    it on the message and write the message's state on it."""
+    message_id = message_id_of(entry.data)
+    if message_id is None:
+        return
+    if SmsMessage.update(entry=entry.id).where((SmsMessage.id == message_id) & SmsMessage.entry.is_null()).execute():
+        record_on_entry(message_id, entry)
+
+
+def record_on_entry(message_id: int, entry=None) -> None:
+    """Write the text's state on its timeline entry (``data.delivery_state``, ``data.delivery_error``), through
+    ``portal.timeline.update_entry`` (audited). Nothing is written when the entry already says it."""
+    from portal.timeline import update_entry
+
+    message = SmsMessage.get_or_none(SmsMessage.id == message_id)
+    if message is None or message.entry_id is None:
+        return
+    if entry is None or entry.id != message.entry_id:
+        entry = TimelineEntry.get_or_none(TimelineEntry.id == message.entry_id)
+    if entry is None:
+        return
+    data = dict(entry.data or {})
+    error = (message.error or "")[:300] if message.state == "failed" else ""
+    if data.get("delivery_state") == message.state and data.get("delivery_error", "") == error:
+        return
+    data["delivery_state"] = message.state
+    if error:
+        data["delivery_error"] = error
+    else:
+        data.pop("delivery_error", None)
+    if "sent" in data and message.state != "queued":  # a notice: no longer waiting; "sent" once a gateway took it
+        if message.state in ("sent", "delivered") or message.sent_at is not None:
+            data["sent"] = True  # a failure reported after the gateway took it does not undo that
+        data.pop("queued", None)
+    update_entry(entry, data=data)
 
 
 def receive(gateway_id: str, sender: str, text: str, received_at: dt.datetime | None = None):

@@ -151,3 +151,59 @@ def generic_webhook():
 
 
 csrf.exempt(generic_webhook)  # authenticated by the gateway's bearer token instead
+
+
+# Unifonic's DLR values (its "DLR webhook": MessageID, DLR, Recipient, TimeCreated, SCTS, DLRTimestamp).
+UNIFONIC_DLR = {"delivered": "delivered", "undeliverable": "failed"}
+MIN_WEBHOOK_TOKEN = 24
+
+
+def _path_token_ok(given: str) -> bool:
+    expected = current_app.config.get("SMS_WEBHOOK_TOKEN") or ""
+    if len(expected) < MIN_WEBHOOK_TOKEN:
+        return False
+    return hmac.compare_digest((given or "").encode("utf-8"), expected.encode("utf-8"))
+
+
+def _report_fields() -> dict | None:
+    """The report's fields, posted as a form (``application/x-www-form-urlencoded``) or as a JSON object."""
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_WEBHOOK_BYTES:
+        return None
+    if request.mimetype == "application/json" or raw[:1] == b"{":
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return {}
+        return body if isinstance(body, dict) else {}
+    return {key: value for key, value in request.form.items()}
+
+
+@webhooks.post("/webhooks/sms/unifonic/<token>")
+def unifonic_webhook(token):
+    """Unifonic's delivery reports (its DLR webhook): ``MessageID`` (the id its send answered) and ``DLR``
+    (``Delivered`` or ``Undeliverable``). Unifonic signs nothing: the address carries the secret
+    ``PORTAL_SMS_WEBHOOK_TOKEN``; a wrong one is refused (403) and changes nothing. Repeats change nothing; a
+    report for an id we never sent is acknowledged (Unifonic would only try again) and logged."""
+    if current_app.config.get("SMS_PROVIDER") != "unifonic" or not _path_token_ok(token):
+        return {"error": "forbidden"}, 403
+    if request.content_length and request.content_length > MAX_WEBHOOK_BYTES:
+        return {"error": "payload too large"}, 413
+    fields = _report_fields()
+    if fields is None:
+        return {"error": "payload too large"}, 413
+    message_id = strip_bidi_controls(str(fields.get("MessageID") or "")).strip()[:100]
+    dlr = str(fields.get("DLR") or "").strip().lower()
+    if not message_id or isinstance(fields.get("MessageID"), (bool, dict, list)):
+        return {"error": "MessageID is expected"}, 400
+    status = UNIFONIC_DLR.get(dlr)
+    if status is None:
+        return {"error": "unknown DLR value"}, 400
+    error = "Unifonic: Undeliverable" if status == "failed" else ""
+    outcome = service.apply_report(message_id, status, error)
+    if outcome == "unknown":
+        log.warning("Unifonic delivery report for an unknown MessageID %r", message_id)
+    return {"result": outcome}, 200
+
+
+csrf.exempt(unifonic_webhook)  # authenticated by the secret in its address instead

@@ -30,6 +30,9 @@ TEMPLATES = {
     "notification": {"name": "sila_notification", "language": "ar", "params": ["text"]},
 }
 
+# WhatsApp's own limits: audio and video 16 MB, an animated sticker 500 KB, an image 5 MB.
+MEDIA_LIMITS_MB = {"audio": 16, "video": 16, "sticker": 0.5, "image": 5}
+
 
 @hookimpl
 def plugin_settings():
@@ -61,6 +64,9 @@ def plugin_settings():
         setting("SOCIAL_SMTP_USER", "", _l("SMTP user name.")),
         setting("SOCIAL_SMTP_PASSWORD", "", _l("SMTP password."), secret=True),
         setting("SOCIAL_SMTP_FROM", "no-reply@localhost", _l("Sender address of email notifications.")),
+        setting("SOCIAL_MEDIA_LIMITS_MB", MEDIA_LIMITS_MB, _l("Largest file kept per kind of message (MB): voice "
+                                                              "notes and audio, videos, stickers, images; documents "
+                                                              "follow PORTAL_MAX_UPLOAD_MB."), type="json"),
         setting("SOCIAL_TEMPLATES", TEMPLATES, _l("Approved WhatsApp templates by purpose: name, language and the "
                                                   "context keys of their parameters."), type="json"),
     ]
@@ -85,10 +91,22 @@ def render_timeline_entry(entry, request):
     return Markup(render_template("social/_entry.html", entry=entry, data=entry.data or {}))  # nosec B704 # render_template output: the template autoescapes the message data
 
 
+@hookimpl
+def timeline_entry_created(entry):
+    """A notice the core wrote after ``send_message`` answered with one of our messages: the message's delivery
+    state is shown on it from now on."""
+    if entry.channel != "social" or entry.direction != "out":
+        return
+    from .processing import link_notice
+
+    link_notice(entry)
+
+
 # Keys of a social entry's data that the platforms' webhooks write and the renderer reads as structures
 # (sender, media, delivery state, location...): a contact logged through the API cannot set them. What it
 # may say about itself is ``platform``, ``url`` and ``kind: "manual"``; other keys are kept, never drawn.
-WEBHOOK_KEYS = ("sender", "sender_name", "media", "location", "state", "template", "unsupported", "error")
+WEBHOOK_KEYS = ("sender", "sender_name", "media", "location", "state", "template", "unsupported", "error",
+                "delivery_state", "delivery_error")
 API_PLATFORMS = ("whatsapp", "messenger", "instagram", "email", "x", "snapchat", "tiktok", "facebook", "youtube",
                  "telegram", "other")
 

@@ -12,6 +12,9 @@ PLATFORMS = ("whatsapp", "messenger", "instagram", "email")
 DELIVERY_STATES = ("pending", "processed", "failed", "ignored")
 # Outbound states, in the order a message moves through them; "failed" may come at any point.
 OUT_STATES = ("queued", "accepted", "sent", "delivered", "read")
+# The state every channel shows on the timeline (``data.delivery_state``): "accepted" by the platform is "sent".
+DELIVERY_STATES = {"queued": "queued", "accepted": "sent", "sent": "sent", "delivered": "delivered", "read": "read",
+                   "failed": "failed"}
 
 
 class WebhookDelivery(BaseModel):
@@ -71,6 +74,9 @@ class Message(BaseModel):
     is_template = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    # The core's notice entry that names this message in ``data.delivery`` (migration 0002): the delivery state
+    # is shown there, and the conversation's own entry shows it without counting it twice.
+    notice_entry = ForeignKeyField(TimelineEntry, null=True, backref="+", on_delete="SET NULL")
 
     class Meta:
         table_name = "social_message"

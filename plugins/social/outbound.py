@@ -193,19 +193,13 @@ def send_outbound(message_id: int) -> None:
 
 
 def _record_state(message: Message, state: str, error: str) -> None:
-    from portal.models import TimelineEntry
-    from portal.timeline import update_entry
+    from .processing import write_state
 
     with database.atomic():
         Message.update(state=state, error=error, updated_at=utcnow(),
                        attempts=Message.attempts + (1 if state == "failed" else 0)).where(
             Message.id == message.id).execute()
-        message.state = state
-        if message.entry_id:
-            entry = TimelineEntry.get_by_id(message.entry_id)
-            data = dict(entry.data or {})
-            data.update(state=state, error=error)
-            update_entry(entry, data=data)
+        write_state(message, state, error)
 
 
 def retry_message(message: Message) -> None:
@@ -348,7 +342,7 @@ def notify(beneficiary, text: str, purpose: str, channel, context) -> dict | Non
             payload, name = template_payload(handle, purpose, text, context, beneficiary)
             message = queue_message(sender=sender, beneficiary=beneficiary, text=text, payload=payload,
                                     purpose=purpose, template=name)
-        return {"channel": "social", "id": f"whatsapp:{message.id}"}
+        return _answer(message, f"whatsapp:{message.id}")
     if beneficiary is None:
         return None
     if preferred == "email" and beneficiary.email and current_app.config.get("SOCIAL_SMTP_HOST"):
@@ -363,8 +357,18 @@ def notify(beneficiary, text: str, purpose: str, channel, context) -> dict | Non
             subject = f"{subject} {reference}"
         payload = {"to": address, "subject": f"{subject} — {current_app.config['ORG_NAME_AR']}", "text": text}
         message = queue_message(sender=sender, beneficiary=beneficiary, text=text, payload=payload, purpose=purpose)
-        return {"channel": "social", "id": f"email:{message.id}"}
+        return _answer(message, f"email:{message.id}")
     return None
+
+
+def _answer(message: Message, ident: str) -> dict | None:
+    """``send_message``'s answer: "sent" only once the platform or the mail server took the message; "queued"
+    while the job has not sent it (the notice then says it is waiting); None when it was refused at once, so
+    that the next channel (SMS) may try and nothing claims it was sent."""
+    state = Message.select(Message.state).where(Message.id == message.id).scalar()
+    if state == "failed":
+        return None
+    return {"channel": "social", "id": ident, "state": "queued" if state == "queued" else "sent"}
 
 
 # --- periodic retries ---------------------------------------------------------------------------

@@ -20,10 +20,10 @@ from portal.models import Attachment, Beneficiary, TimelineEntry
 from portal.hygiene import clean_value
 from portal.text import clean_text
 from portal.timeline import log_entry, update_entries, update_entry
-from portal.uploads import UploadError, store_upload
+from portal.uploads import AUDIO_KINDS, VIDEO_KINDS, UploadError, store_upload
 
 from . import graph
-from .models import OUT_STATES, Message, Sender, StatusEvent, WebhookDelivery
+from .models import DELIVERY_STATES, OUT_STATES, Message, Sender, StatusEvent, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,19 @@ TEXT_LIMITS = {"whatsapp": 4096, "messenger": 2000, "instagram": 1000}
 CAPTION_LIMIT = 1024
 MEDIA_KINDS = ("image", "document", "audio", "video", "sticker")
 KNOWN_WA_KINDS = ("text", "location", "interactive", "button", *MEDIA_KINDS)
-# Media the upload rules accept (images and PDF); voice notes and videos are listed, not kept.
+# Documents and images the upload rules accept; other documents (Word, spreadsheets) are listed, not kept.
 KEPT_MIME = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf"}
 # The state of an incoming message a plugin answered (``inbound_message``): no officer needs to read it.
 AUTOMATED = "automated"
+# What each kind of message may hold, checked by content in the shared upload service (``portal.uploads``):
+# voice notes and audio (OGG/Opus, AMR, MP4/M4A, MP3, AAC), videos (MP4, 3GPP) and stickers (WebP).
+ALLOWED_CONTENT = {"image": ("jpeg", "png", "webp"), "document": ("pdf", "jpeg", "png", "webp"),
+                   "audio": AUDIO_KINDS, "video": VIDEO_KINDS, "sticker": ("webp",)}
+# The extension a stored file gets from its checked content, when the platform gave no file name.
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf",
+              "audio/ogg": ".ogg", "audio/amr": ".amr", "audio/amr-wb": ".amr", "audio/mp4": ".m4a",
+              "audio/mpeg": ".mp3", "audio/aac": ".aac", "video/mp4": ".mp4", "video/3gpp": ".3gp"}
+PLAYED = ("audio", "video")  # drawn with <audio> / <video> on the timeline
 MARKERS = {"image": "📷", "document": "📄", "audio": "🎤", "video": "🎬", "sticker": "🖼", "location": "📍",
            "interactive": "↩", "button": "↩", "unsupported": "⚠"}
 
@@ -225,27 +234,51 @@ def record_inbound(*, platform: str, provider_id: str, sender: Sender, occurred_
     return message, True
 
 
-def _media_name(platform: str, info: dict, mime: str) -> str:
+def _media_name(platform: str, info: dict) -> str:
+    """The platform's file name (a document's), or none yet: the extension then comes from the content."""
     media = info.get("media") or {}
-    if media.get("name"):
-        return media["name"]
-    ext = KEPT_MIME.get(mime.split(";")[0].strip(), "")
-    return f"{platform}-{info['kind']}{ext}"
+    return media.get("name") or ""
+
+
+def media_limit(kind: str) -> int:
+    """Bytes a message of ``kind`` may carry (``PORTAL_SOCIAL_MEDIA_LIMITS_MB``; documents: ``MAX_UPLOAD_MB``)."""
+    limits = current_app.config.get("SOCIAL_MEDIA_LIMITS_MB") or {}
+    try:
+        megabytes = float(limits.get(kind) or current_app.config["MAX_UPLOAD_MB"])
+    except (TypeError, ValueError):
+        megabytes = float(current_app.config["MAX_UPLOAD_MB"])
+    return max(1, int(megabytes * 1024 * 1024))
+
+
+def refused_content_message(kind: str):
+    from flask_babel import lazy_gettext as _l
+
+    if kind == "audio":
+        return _l("This voice note or audio file is not audio: its content is none of OGG/Opus, AMR, MP4, MP3 "
+                  "or AAC. It was not kept.")
+    if kind == "video":
+        return _l("This video is not a video: its content is not MP4 or 3GPP. It was not kept.")
+    if kind == "sticker":
+        return _l("This sticker is not a WebP image. It was not kept.")
+    return None
 
 
 def fetch_media_for(message: Message) -> None:
-    """Download and store the message's media once; raise MediaFailure when worth retrying."""
+    """Download and store the message's media once (images, documents, voice notes, audio, videos and
+    stickers), checked by content; raise MediaFailure when worth retrying. Content that is not what the
+    message says (a voice note whose bytes are not audio) is refused: the entry says why, nothing is kept."""
     entry = TimelineEntry.get_by_id(message.entry_id)
     data = dict(entry.data or {})
     media = dict(data.get("media") or {})
     if not media or media.get("state") in ("stored", "not_kept", "refused"):
         return
+    kind = data.get("kind")
     mime = (media.get("mime") or "").split(";")[0].strip()
-    if data.get("kind") in ("audio", "video", "sticker") or (mime and mime not in KEPT_MIME):
+    if kind not in ALLOWED_CONTENT or (kind in ("image", "document") and mime and mime not in KEPT_MIME):
         media["state"] = "not_kept"
         _save_media(entry, data, media)
         return
-    max_bytes = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    max_bytes = media_limit(kind)
     try:
         if message.platform == "whatsapp":
             content, ctype = graph.fetch_media(media.get("id") or "", max_bytes)
@@ -258,17 +291,21 @@ def fetch_media_for(message: Message) -> None:
         if exc.retryable:
             raise MediaFailure(f"media of message {message.provider_id}: {exc}") from None
         return
-    name = _media_name(message.platform, data, mime or ctype.split(";")[0].strip())
+    name = _media_name(message.platform, data)
     try:
-        stored = store_upload(FileStorage(io.BytesIO(content), filename=name), allowed=("pdf", "jpeg", "png", "webp"),
-                              max_bytes=max_bytes)
+        stored = store_upload(FileStorage(io.BytesIO(content), filename=name or "upload"),
+                              allowed=ALLOWED_CONTENT[kind], max_bytes=max_bytes,
+                              max_pages=1000 if kind == "sticker" else 200,  # an animated sticker's frames
+                              refused_message=refused_content_message(kind))
     except UploadError as exc:
         media["state"] = "refused"
         media["error"] = str(exc.message)
+        media["reason"] = exc.code or "damaged"  # the timeline says it in the reader's language
         _save_media(entry, data, media)
         return
+    file_name = name or f"{message.platform}-{kind}{EXTENSIONS.get(stored.content_type, '')}"
     with database.atomic():
-        att = Attachment.create(entry=entry, sha256=stored.sha256, file_name=stored.file_name,
+        att = Attachment.create(entry=entry, sha256=stored.sha256, file_name=file_name,
                                 content_type=stored.content_type, size=stored.size)
         media.update(state="stored", attachment=att.id, mime=stored.content_type, error="")
         media.pop("url", None)
@@ -326,7 +363,10 @@ def _rank(state: str) -> int:
 
 
 def apply_status(message: Message, status: str, error: str = "") -> bool:
-    """Move an outbound message forward (never back); "failed" wins unless it was delivered."""
+    """Move an outbound message forward (never back); "failed" wins unless it was delivered. "failed" is final:
+    a late "delivered" or "read" after it changes nothing (as does the same status twice)."""
+    if message.state == "failed":
+        return False
     if status == "failed":
         if _rank(message.state) >= _rank("delivered"):
             return False
@@ -335,14 +375,88 @@ def apply_status(message: Message, status: str, error: str = "") -> bool:
     with database.atomic():
         Message.update(state=status, error=error if status == "failed" else "", updated_at=utcnow()).where(
             Message.id == message.id).execute()
-        if message.entry_id:
-            entry = TimelineEntry.get_by_id(message.entry_id)
-            data = dict(entry.data or {})
-            data["state"] = status
-            data["error"] = error if status == "failed" else ""
-            update_entry(entry, data=data)
-    message.state = status
+        write_state(message, status, error if status == "failed" else "")
     return True
+
+
+def write_state(message: Message, state: str, error: str = "") -> None:
+    """Show ``state`` on the timeline, through ``update_entry`` (audited): on the message's own entry (``state``,
+    ``error``) and as the delivery state every channel shows (``delivery_state``, ``delivery_error``, drawn by
+    the core's entry footer) on one entry only — the notice's when the message was sent for a notice, else its
+    own — so that one message counts once among the messages not delivered. A failed message to a known
+    beneficiary becomes one call-back task. Called inside the caller's transaction."""
+    message.state = state
+    shown = DELIVERY_STATES.get(state)
+    for entry_id, own in ((message.entry_id, True), (message.notice_entry_id, False)):
+        if not entry_id:
+            continue
+        entry = TimelineEntry.get_or_none(TimelineEntry.id == entry_id)
+        if entry is None:
+            continue
+        data = dict(entry.data or {})
+        if own:
+            data["state"] = state
+            data["error"] = error
+        carries = not own or not message.notice_entry_id
+        if carries and shown:
+            data["delivery_state"] = shown
+            if error:
+                data["delivery_error"] = error[:300]
+            else:
+                data.pop("delivery_error", None)
+            if not own and "sent" in data and state != "queued":  # the notice: no longer waiting
+                if state != "failed":  # "sent" means a transport took it; a later failure does not undo that
+                    data["sent"] = True
+                data.pop("queued", None)
+        else:
+            data.pop("delivery_state", None)
+            data.pop("delivery_error", None)
+        if data != (entry.data or {}):
+            update_entry(entry, data=data)
+    if state == "failed":
+        _call_back(message, error)
+
+
+def _call_back(message: Message, error: str) -> None:
+    """A message that did not reach the beneficiary becomes a call-back task for an officer, once per message."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from portal.dates import saudi_date
+    from portal.workflow.outreach import create_task
+
+    beneficiary = Sender.select(Sender.beneficiary).where(Sender.id == message.sender_id).scalar()
+    if beneficiary is None and message.entry_id:
+        beneficiary = TimelineEntry.select(TimelineEntry.beneficiary).where(TimelineEntry.id == message.entry_id).scalar()
+    if beneficiary is None:
+        return
+    platform = {"whatsapp": "WhatsApp", "messenger": "Messenger", "instagram": "Instagram", "email": "email"}.get(
+        message.platform, message.platform)
+    from portal.text import isolate
+
+    with force_locale("ar"):  # the platform's reason is usually English: isolated inside the Arabic sentence
+        reason = _("A message (%(platform)s) did not reach the beneficiary (%(error)s): call them.",
+                   platform=isolate(platform), error=isolate((error or "")[:120]))
+    create_task(beneficiary=beneficiary, kind="call_back", reason=reason, due=saudi_date(utcnow()),
+                source={"channel": "social", "message": message.id}, key=f"social_failed:{message.id}")
+
+
+def link_notice(entry) -> None:
+    """The core's notice entry naming one of our messages (``data.delivery.id`` ``whatsapp:<id>`` or
+    ``email:<id>``, as ``send_message`` answered): the message's delivery state moves there."""
+    data = entry.data if isinstance(entry.data, dict) else {}
+    delivery = data.get("delivery") if isinstance(data.get("delivery"), dict) else {}
+    if delivery.get("channel") != "social":
+        return
+    platform, _sep, number = str(delivery.get("id") or "").partition(":")
+    if platform not in ("whatsapp", "messenger", "instagram", "email") or not number.isdigit() or len(number) > 18:
+        return
+    with database.atomic():
+        if not Message.update(notice_entry=entry.id).where(
+                (Message.id == int(number)) & (Message.platform == platform) & Message.notice_entry.is_null()).execute():
+            return
+        message = Message.get_by_id(int(number))
+        write_state(message, message.state, message.error if message.state == "failed" else "")
 
 
 def handle_status(*, platform, provider_id, status, at, error, delivery, notes):

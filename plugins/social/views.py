@@ -245,6 +245,11 @@ def retry(message_id):
 @bp.get("/social/media/<int:attachment_id>")
 @roles_required(*CONTACT_ROLES, "manager", "committee")
 def media(attachment_id):
+    """A file received on a platform: images, voice notes and videos inline (so ``<img>``, ``<audio>`` and
+    ``<video>`` can show them), other files as downloads. Range requests are answered (206 with
+    ``Content-Range``, 416 for a range beyond the file) so that a player can seek. Seen by whoever may
+    see the file's timeline (an unmatched sender's by the inbox's roles); each play or download is
+    audited once: a request from the start of the file, not every range a player asks for as it plays."""
     att = get_or_404(Attachment, Attachment.id == attachment_id)
     entry = TimelineEntry.get_by_id(att.entry_id)
     if entry.channel != "social":
@@ -254,12 +259,21 @@ def media(attachment_id):
             abort(403)
     else:
         visible_beneficiary(entry.beneficiary_id)
-    inline = att.content_type.startswith("image/")
+    if entry.case_id is not None:  # an entry of a request the user may not see (a researcher's other files)
+        from portal.models import Case
+        from portal.scope import can_see_case
 
-    audit("read", "media", att.id, {"entry": entry.id, "beneficiary": entry.beneficiary_id})
+        if not can_see_case(Case.get_or_none(Case.id == entry.case_id), current_user):
+            abort(403)
+    inline = att.content_type.startswith(("image/", "audio/", "video/"))
+    asked = request.range
+    first_byte = asked.ranges[0][0] if asked is not None and asked.units == "bytes" and asked.ranges else 0
+    if first_byte == 0:
+        audit("read", "media", att.id, {"entry": entry.id, "beneficiary": entry.beneficiary_id})
     response = send_file(path_for(att.sha256), mimetype=att.content_type, as_attachment=not inline,
-                         download_name=att.file_name, max_age=0)
+                         download_name=att.file_name, max_age=0, conditional=True)
     response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -12,4 +12,6 @@ ACCESS = {
     # The gateway's webhook is authenticated by its bearer token, never by a session: without the token
     # everyone (signed in or not) is refused.
     "sms_webhooks.generic_webhook": rule("POST", "/webhooks/sms/generic", NOBODY, anonymous="403"),
+    # Unifonic's delivery reports: the secret is in the address; a wrong one is refused to everyone.
+    "sms_webhooks.unifonic_webhook": rule("POST", "/webhooks/sms/unifonic/not-the-secret", NOBODY, anonymous="403"),
 }

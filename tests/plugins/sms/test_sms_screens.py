@@ -25,9 +25,9 @@ def test_officer_sends_and_sees_it_on_the_timeline(app, client, auth, ben, gatew
     # direction controls typed (or pasted) by the officer are dropped like in every free-text field
     assert gateway.json()["text"] == "موعدك غداً الساعة 9:00"
     page = client.get(f"/beneficiaries/{ben}").get_data(as_text=True)
-    assert "قبلت البوابة الرسالة النصية." in page and "رسالة نصية إلى المستفيد" in page and "sms-sent" in page
+    assert "قبلت البوابة الرسالة النصية." in page and "رسالة نصية إلى المستفيد" in page and "delivery-state st-sent" in page
     listing = client.get("/sms/messages").get_data(as_text=True)
-    assert "قبلتها البوابة" in listing and "موعدك غداً" in listing
+    assert "أُرسلت" in listing and "موعدك غداً" in listing
 
 
 @pytest.mark.parametrize("text, message", [

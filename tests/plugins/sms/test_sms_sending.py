@@ -52,7 +52,7 @@ def test_delivery_report_updates_the_state_once(app, ben, gateway, post_report, 
     # the file shows it
     auth.login()
     page = client.get(f"/beneficiaries/{ben}").get_data(as_text=True)
-    assert "sms-delivered" in page
+    assert "delivery-state st-delivered" in page
 
 
 def test_failed_report_keeps_the_reason(app, ben, gateway, post_report):

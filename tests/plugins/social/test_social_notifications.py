@@ -69,12 +69,14 @@ def test_send_failure_is_visible_on_the_timeline(app, client, auth, graph, make_
     ben = make_beneficiary(mobile="0551112233", preferred_channel="social")
     graph.fail["/v21.0/"] = [500, 500, 500]
     result = send(app, ben, "قرار", "decision", {"reference": "1448-000001", "decision": "مقبول"})
-    assert result["channel"] == "social"  # recorded; the officer sees it failed and can send again
+    # not claimed as sent: send_message answers nothing, so the next channel may try; the message is recorded,
+    # the officer sees it failed (and can send it again) and has a call-back task
+    assert result is None
     with app.app_context(), database.connection_context():
         assert Message.get().state == "failed"
     auth.login("officer")
     html = client.get(f"/beneficiaries/{ben}?lang=en").get_data(as_text=True)
-    assert "failed" in html and "HTTP 500" in html
+    assert 'data-delivery-state="failed"' in html and "HTTP 500" in html
 
 
 def test_email_goes_out_over_smtp(app_config, smtp, make_beneficiary, client):

@@ -187,16 +187,6 @@ def test_periodic_retry_picks_up_due_deliveries(app, graph, post_webhook, payloa
         assert TimelineEntry.get().data["media"]["state"] == "stored"
 
 
-def test_voice_note_is_listed_not_downloaded(app, client, auth, graph, post_webhook, payload):
-    post_webhook(fresh(payload("wa_audio.json")))
-    with app.app_context(), database.connection_context():
-        assert TimelineEntry.get().data["media"]["state"] == "not_kept"
-        sender_id = Sender.get().id
-    assert not [r for r in graph.requests if r["method"] == "GET"]
-    auth.login("officer")
-    assert "Voice notes" in text_of(client.get(f"/social/senders/{sender_id}?lang=en"))
-
-
 def test_location_interactive_and_button_replies(app, client, auth, post_webhook, payload):
     for name in ("wa_location.json", "wa_interactive.json", "wa_button.json"):
         assert post_webhook(fresh(payload(name))).status_code == 200
