@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+from peewee import JOIN
 
 from portal.auth import roles_required
 from portal.dates import parse_date, saudi_today, to_saudi
@@ -477,8 +478,8 @@ def appointment_arrived(appt_id):
 
 def _slots_page(form=None, errors=None, status=200):
     branch = current_branch()
-    templates = list(SlotTemplate.select(SlotTemplate, User).join(User, on=(SlotTemplate.officer == User.id),
-                                                                   join_type="LEFT OUTER", attr="officer")
+    templates = list(SlotTemplate.select(SlotTemplate, User).join(User, JOIN.LEFT_OUTER, on=(SlotTemplate.officer == User.id),
+                                                                   attr="officer")
                      .where(SlotTemplate.active == True).order_by(SlotTemplate.weekday, SlotTemplate.start))  # noqa: E712
     upcoming = svc.free_slots(branch=branch, limit=60)
     return render("interview/slots.html", templates=templates, upcoming=upcoming, branch=branch,
