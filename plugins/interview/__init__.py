@@ -38,6 +38,8 @@ def plugin_settings():
                 type="int", unit="seconds", minimum=2),
         setting("INTERVIEW_PUBLIC_BOOKING", True, _l("Beneficiaries may book an appointment on the public site "
                                                      "(national ID and mobile, or as a new visitor)."), type="bool"),
+        setting("INTERVIEW_PUBLIC_LIMIT", "10/minute", _l("How many bookings one address may send to the public "
+                                                          "booking page (a rate, e.g. 10/minute).")),
     ]
 
 

@@ -129,10 +129,10 @@ OPENAPI = {
             },
         },
     },
-    "/appointments/{id}/cancel": {
+    "/appointments/{appt_id}/cancel": {
         "post": {
             "summary": "Cancel a booked appointment (the slot is free again)",
-            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [{"name": "appt_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
             "requestBody": {"required": False, "content": _json({"type": "object", "properties": {
                 "reason": {"type": "string", "maxLength": 300}}})},
             "responses": {

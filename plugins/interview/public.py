@@ -44,7 +44,7 @@ def public_booking():
 
 
 @bp.post("/site/appointments")
-@limiter.limit(lambda: current_app.config.get("WEBSITE_FORM_LIMIT", "10/minute"), methods=["POST"])
+@limiter.limit(lambda: current_app.config["INTERVIEW_PUBLIC_LIMIT"], methods=["POST"])
 def public_book():
     _enabled()
     form = request.form
