@@ -113,6 +113,17 @@ def dashboard_widgets(user, request):
     return widgets(user)
 
 
+# ``self_service_booking`` is specified by the self-service menu (plugins/help_requests); ``optionalhook``
+# keeps this plugin loadable where that hookspec does not exist yet.
+@hookimpl(optionalhook=True)
+def self_service_booking(beneficiary, channel):
+    """"Book a visit" in the WhatsApp/SMS self-service menu: the first free slot of the beneficiary's branch
+    (or of any branch), unless they already have an appointment to come; None when there is no free slot."""
+    from .service import book_for_self_service
+
+    return book_for_self_service(beneficiary, channel)
+
+
 @hookimpl
 def register_commands(cli):
     from .cli import interview_group

@@ -381,6 +381,38 @@ def book(*, slot_id, beneficiary=None, name: str = "", mobile: str = "", reason:
     return row
 
 
+def appointment_text(appointment: Appointment) -> str:
+    """The day, time and place of an appointment in the current language, the date and time isolated."""
+    local = to_saudi(appointment.slot.starts_at)
+    branch = appointment.slot.branch if appointment.slot.branch_id else None
+    place = (branch.name_ar if branch else "") or current_app.config["ORG_NAME_AR"]
+    return _("Your appointment at %(place)s is on %(date)s at %(time)s. Please bring your ID.",
+             place=place, date=isolate(format_hijri(local.date())), time=isolate(local.strftime("%H:%M")))
+
+
+def book_for_self_service(beneficiary, channel: str) -> dict | None:
+    """Book the first free slot for a beneficiary who asked on a self-service channel (or give back the
+    appointment they already have); None when there is no free time (the menu then asks an officer)."""
+    now = utcnow()
+    upcoming = (appointments_query().where((Appointment.beneficiary == beneficiary.id)
+                                           & (Appointment.status == "booked") & (Slot.starts_at > now))
+                .order_by(Slot.starts_at).first())
+    if upcoming is not None:
+        return {"text": appointment_text(upcoming)}
+    # the earliest time tomorrow or later: a message answered now cannot bring someone in within the hour
+    tomorrow = saudi_day_bounds(saudi_today(now) + dt.timedelta(days=1))[0]
+    candidates = [s for s in free_slots(branch=beneficiary.branch_id, now=tomorrow, limit=20)]
+    if beneficiary.branch_id and not candidates:
+        candidates = free_slots(now=tomorrow, limit=20)
+    for slot in candidates[:10]:
+        try:
+            row = book(slot_id=str(slot.id), beneficiary=beneficiary, reason="", source="self_service", now=now)
+        except DeskError:
+            continue  # taken a moment ago, or closed: the next one
+        return {"text": appointment_text(appointments_query().where(Appointment.id == row.id).first())}
+    return None
+
+
 def _mark(appointment: Appointment, status: str, actor, **extra) -> bool:
     fields = {"status": status, "marked_at": utcnow(), **extra}
     if status == "cancelled":

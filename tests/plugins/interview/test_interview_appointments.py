@@ -286,3 +286,23 @@ def test_todays_appointments_on_the_officers_dashboard(app, client, auth, users,
     auth.login("officer")
     page = text_of(client.get("/"))
     assert "مواعيد اليوم" in page and "ريم" in page
+
+
+def test_self_service_booking_books_the_first_free_slot_once(app, make_slot, make_beneficiary, in_db):
+    """The answer to the self-service menu's ``self_service_booking`` (plugins/help_requests)."""
+    import plugins.interview as plugin
+    from plugins.interview.models import Appointment
+    from portal.models import Beneficiary
+
+    ben = make_beneficiary()
+    with in_db():
+        assert plugin.self_service_booking(beneficiary=Beneficiary.get_by_id(ben), channel="sms") is None
+    later, first = make_slot(hour=12), make_slot(hour=9)
+    with in_db():
+        answer = plugin.self_service_booking(beneficiary=Beneficiary.get_by_id(ben), channel="sms")
+        again = plugin.self_service_booking(beneficiary=Beneficiary.get_by_id(ben), channel="sms")
+    assert "موعدك" in answer["text"] and "\u2068" in answer["text"] and "09:00" in answer["text"]
+    assert again == answer
+    booked = rows(app, Appointment)
+    assert [(a.slot_id, a.source) for a in booked] == [(first, "self_service")]
+    assert later != first
