@@ -80,17 +80,17 @@ def _user_or_none(value):
 
 def _desk(form=None, errors=None, results=None, status=200):
     branch = current_branch()
-    visits = svc.waiting_list(branch)
-    now = svc.utcnow()
-    context = {
-        "branch": branch, "branches": branches(), "visits": visits, "done": svc.finished_today(branch),
-        "officers": officers(), "form": form or {}, "errors": errors or {}, "results": results,
-        "q": request.args.get("q", ""), "now": now, "svc": svc,
-        "poll_seconds": current_app.config["INTERVIEW_POLL_SECONDS"],
+    context = {"branch": branch, "visits": svc.waiting_list(branch), "now": svc.utcnow(), "svc": svc,
+               "officers": officers(), "poll_seconds": current_app.config["INTERVIEW_POLL_SECONDS"]}
+    if request.endpoint == "interview.desk_waiting" and request.htmx and not request.htmx.boosted:
+        # the list's own refresh: only what the list draws
+        return render("interview/desk.html", block="waiting_list", **context), status
+    context.update({
+        "branches": branches(), "done": svc.finished_today(branch), "form": form or {}, "errors": errors or {},
+        "results": results, "q": request.args.get("q", ""),
         "appointments": [a for a in svc.day_appointments(saudi_today(), branch=branch) if a.status == "booked"],
-    }
-    return render("interview/desk.html", block="waiting_list" if request.endpoint == "interview.desk_waiting" else None,
-                  **context), status
+    })
+    return render("interview/desk.html", **context), status
 
 
 @bp.get("/interview/desk")
