@@ -51,3 +51,10 @@ ACCESS = {
     "api.get_timeline@other_branch": rule("GET", "/api/v1/beneficiaries/{ben_other}/timeline", FULL,
                                           anonymous="401", hidden=("delegate", "researcher")),
 }
+ACCESS.update({
+    "beneficiaries.export": rule("GET", "/beneficiaries/export.csv", STAFF),
+    "cases.export": rule("GET", "/cases/export.xlsx", STAFF),
+    "outreach.export": rule("GET", "/outreach/export.csv", ("officer", "delegate", "manager", "admin")),
+    "outbox.export": rule("GET", "/outbox/export.xlsx", ("officer", "admin")),
+    "audit.export_xlsx": rule("GET", "/admin/audit.xlsx", ("admin", "manager")),
+})
