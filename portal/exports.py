@@ -27,11 +27,14 @@ import tempfile
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from flask import Response, abort, stream_with_context
+from flask import Response, abort, current_app
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from .audit import audit
 from .dates import hijri_numeric, to_saudi
+from .db import database
+from .models import AuditEvent
 
 FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -190,26 +193,46 @@ def export_response(fmt: str, name: str, columns: list[Column], query, *, object
     """The streamed download of ``query`` (already filtered as on screen, and scoped to the user) in ``fmt``.
 
     ``object_type`` names the list in the audit trail; ``filters`` are the filters the list understood."""
-    from flask_babel import get_locale
-
     check_format(fmt)
     if rtl is None:
         locale = get_locale()
         rtl = (locale.language if locale else "ar") == "ar"
     counter = [0]
-    details = {"format": fmt, "filters": {k: str(v) for k, v in (filters or {}).items()}}
+    details = {"format": fmt, "filters": {k: str(v) for k, v in (filters or {}).items()}, "rows": None,
+               "finished": False}
+    # Audited before the first byte (who, which list, which filters); the row count is written into the
+    # same event when the last row is out. An abandoned download keeps "finished": false.
+    event = audit("export", object_type, "", dict(details))
+
+    # The request is over when the body is sent (its teardown has closed its database connection). Each
+    # chunk is made inside an application context in the page's language, entered and left within that
+    # chunk: nothing is held across a ``yield``, so a download abandoned half-way (closed by the garbage
+    # collector, anywhere) leaves no context to unwind. The rows come through a connection of their own.
+    app = current_app._get_current_object()
+    lang = str(get_locale() or "ar")
 
     def generate():
+        chunks = csv_chunks(columns, _rows(query), counter) if fmt == "csv" else _xlsx_chunks(
+            columns, _rows(query), counter, rtl, name)
+        opened = False
         try:
-            if fmt == "csv":
-                yield from csv_chunks(columns, _rows(query), counter)
-            else:
-                yield from _xlsx_chunks(columns, _rows(query), counter, rtl, name)
+            while True:
+                with app.app_context(), force_locale(lang):
+                    if not opened:
+                        opened = database.connect(reuse_if_open=True) or True
+                    chunk = next(chunks, None)
+                    if chunk is None:
+                        details.update(rows=counter[0], finished=True)
+                        AuditEvent.update(details=details).where(AuditEvent.id == event.id).execute()
+                if chunk is None:
+                    return
+                yield chunk
         finally:
-            details["rows"] = counter[0]
-            audit("export", object_type, "", details)
+            chunks.close()
+            if opened and not database.is_closed():
+                database.close()
 
-    response = Response(stream_with_context(generate()),
+    response = Response(generate(),
                         mimetype="text/csv; charset=utf-8" if fmt == "csv" else XLSX_TYPE)
     stamp = dt.date.today().isoformat()
     response.headers["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{fmt}"'

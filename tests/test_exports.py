@@ -3,6 +3,8 @@ formula-safe cells, audited, refused to a role that may not see the list, consta
 import csv
 import io
 
+import pytest
+
 from openpyxl import load_workbook
 
 from portal.db import database
@@ -92,6 +94,7 @@ def test_an_export_by_a_role_that_may_not_see_the_list_is_refused(client, auth):
     assert client.get("/beneficiaries/export.pdf").status_code == 404
 
 
+@pytest.mark.slow
 def test_a_100000_row_xlsx_export_keeps_memory_flat(app):
     """The write-only workbook streams rows to a temporary file: peak traced memory stays far below
     the 150 MB budget (measured: printed with -s)."""
