@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import os
@@ -119,7 +120,12 @@ class ImportFileError(ValueError):
 
 def _key(text) -> str:
     """Headers and values compared loosely: normalised Arabic, folded case, no punctuation or spaces."""
-    return re.sub(r"[\W_]+", "", normalize_name(str(text or "")))
+    return _key_of(str(text or ""))
+
+
+@functools.lru_cache(maxsize=4096)  # a column of genders or categories repeats a few values
+def _key_of(text: str) -> str:
+    return re.sub(r"[\W_]+", "", normalize_name(text))
 
 
 _ALIAS_INDEX = {_key(a): f for f, names in ALIASES.items() for a in names}
@@ -282,9 +288,17 @@ def normalize_mobile(value) -> str:
     """A mobile typed as 05…, 5…, +9665…, 009665… or 9665…, with spaces, dashes, brackets or Eastern
     Arabic digits, in E.164 (ValidationError otherwise)."""
     raw = re.sub(r"[\s\-().]", "", fold_digits(_text(value)))
+    fast = _SAUDI_MOBILE.fullmatch(raw)
+    if fast:  # the common case, without a full parse (the same answer clean_mobile gives)
+        return "+966" + fast.group(1)
     if raw.startswith("966") and len(raw) == 12:
         raw = "+" + raw
     return clean_mobile(raw)
+
+
+# Saudi mobile numbers: 05x with x in 0, 3-9 (051 and 052 are not mobile ranges), as 05…, 5…, +9665…,
+# 009665… or 9665….
+_SAUDI_MOBILE = re.compile(r"(?:\+966|00966|966|0)?(5[03-9]\d{7})")
 
 
 def _date(value):
@@ -372,27 +386,28 @@ def check_row(row: Row, mapping: dict, look: _Lookups, own_branch: int | None) -
     for index, name in mapping.items():
         i = int(index)
         raw[name] = row.cells[i] if i < len(row.cells) else None
+    text = {name: _text(value) for name, value in raw.items()}  # each cell cleaned once
     values = row.values
     errors = row.errors
-    member = bool(_text(raw.get("head_national_id")))
+    member = bool(text.get("head_national_id", ""))
     if member:
         try:
-            values["head_national_id"] = clean_national_id(_text(raw["head_national_id"]))
+            values["head_national_id"] = clean_national_id(text["head_national_id"])
         except ValidationError as exc:
             errors.append(("head_national_id", exc.message))
-        name = _text(raw.get("full_name")) or " ".join(
-            p for p in (_text(raw.get(k)) for k in ("first_name", "father_name", "grandfather_name", "family_name"))
+        name = text.get("full_name", "") or " ".join(
+            p for p in (text.get(k, "") for k in ("first_name", "father_name", "grandfather_name", "family_name"))
             if p)
         if not name:
             errors.append(("full_name", _l("This field is required.")))
         values["name"] = name[:200]
-        relation = look.relations.get(_key(raw.get("relation")))
+        relation = look.relations.get(_key(text.get("relation")))
         if relation is None:
             errors.append(("relation", _l("Choose the relation.")))
         values["relation"] = relation or "other"
-        if _text(raw.get("national_id")):
+        if text.get("national_id", ""):
             try:
-                values["national_id"] = clean_national_id(_text(raw["national_id"]))
+                values["national_id"] = clean_national_id(text["national_id"])
             except ValidationError as exc:
                 errors.append(("national_id", exc.message))
         else:
@@ -401,29 +416,29 @@ def check_row(row: Row, mapping: dict, look: _Lookups, own_branch: int | None) -
             values["birth_date"] = _date(raw.get("birth_date"))
         except ValidationError as exc:
             errors.append(("birth_date", exc.message))
-        values["gender"] = look.genders.get(_key(raw.get("gender")), "")
+        values["gender"] = look.genders.get(_key(text.get("gender")), "")
         row.status = "member"
         return
-    if "full_name" in raw and _text(raw.get("full_name")):
-        parts = split_name(_text(raw["full_name"]))
+    if "full_name" in raw and text.get("full_name", ""):
+        parts = split_name(text["full_name"])
         if parts is None:
             errors.append(("full_name", _l("Write the name in at least three parts (first, father's, family).")))
         else:
             values.update(zip(("first_name", "father_name", "grandfather_name", "family_name"), parts))
     for key in ("first_name", "father_name", "grandfather_name", "family_name"):
         if key in raw and _text(raw.get(key)):
-            values[key] = _text(raw[key])
+            values[key] = text[key]
     for key in ("first_name", "father_name", "family_name"):
         if not values.get(key) and not any(f == "full_name" for f, _m in errors):
             errors.append((key if key in raw else "full_name", _l("This field is required.")))
             break
     for key, limit in TEXT_LIMITS.items():
         if key in raw and key not in values:
-            values[key] = _text(raw[key])
+            values[key] = text[key]
         if len(values.get(key, "")) > limit:
             errors.append((key, _l("Too long: at most %(n)s characters.", n=limit)))
     try:
-        values["national_id"] = clean_national_id(_text(raw.get("national_id")))
+        values["national_id"] = clean_national_id(text.get("national_id", ""))
         values["id_kind"] = id_kind(values["national_id"])
     except ValidationError as exc:
         errors.append(("national_id", exc.message))
@@ -431,8 +446,8 @@ def check_row(row: Row, mapping: dict, look: _Lookups, own_branch: int | None) -
         values["mobile"] = normalize_mobile(raw.get("mobile"))
     except ValidationError as exc:
         errors.append(("mobile", exc.message))
-    gender = look.genders.get(_key(raw.get("gender")))
-    if not _text(raw.get("gender")):
+    gender = look.genders.get(_key(text.get("gender")))
+    if not text.get("gender", ""):
         errors.append(("gender", _l("This field is required.")))
     elif gender is None:
         errors.append(("gender", _l("Choose male or female.")))
@@ -448,11 +463,11 @@ def check_row(row: Row, mapping: dict, look: _Lookups, own_branch: int | None) -
         errors.append(("birth_date", _l("The birth date cannot be in the future.")))
     elif values.get("birth_date") and values["birth_date"].year < 1900:
         errors.append(("birth_date", _l("The birth date is too far in the past.")))
-    category = _text(raw.get("category"))
+    category = text.get("category", "")
     values["category"] = look.categories.get(_key(category), None) if category else "other"
     if values["category"] is None:
         errors.append(("category", _l("Unknown category.")))
-    branch = _text(raw.get("branch"))
+    branch = text.get("branch", "")
     values["branch"] = look.branches.get(_key(branch)) if branch else own_branch
     if branch and values["branch"] is None:
         errors.append(("branch", _l("Unknown branch.")))

@@ -78,6 +78,7 @@ def create_entries(rows: list[dict], *, actor=None) -> list[TimelineEntry]:
     now = utcnow()
     names = [name for name in TimelineEntry._meta.sorted_field_names if name != "id"]
     prepared = []
+    checked = set()  # each (channel, direction) once, not once per row
     for row in rows:
         unknown = set(row) - set(names)
         if unknown:
@@ -86,7 +87,9 @@ def create_entries(rows: list[dict], *, actor=None) -> list[TimelineEntry]:
         if missing:
             raise ValueError(f"missing: {', '.join(sorted(missing))}")
         values = {**_ENTRY_DEFAULTS, "beneficiary": None, "created_at": now, **row}
-        _check_channel_and_direction(values["channel"], values["direction"])
+        if (values["channel"], values["direction"]) not in checked:
+            _check_channel_and_direction(values["channel"], values["direction"])
+            checked.add((values["channel"], values["direction"]))
         values["summary"] = (values["summary"] or "")[:300]
         prepared.append({name: values[name] for name in names})
     fields = [TimelineEntry._meta.fields[name] for name in names]
