@@ -56,6 +56,7 @@ def _defaults(app: Flask) -> dict:
         "PRIVACY_RETENTION_YEARS": 10,
         "AUDIT_PAGE_SIZE": 50,
         "AUDIT_EXPORT_LIMIT": 100000,
+        "IMPORT_INLINE_ROWS": 2000,
         "QUIET_HOURS": "22:00-08:00",
         "HUEY_IMMEDIATE": False,
         "WORKER_STALE_MINUTES": 5,
@@ -180,6 +181,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(privacy_views.bp)
     app.register_blueprint(outbox.bp)
     app.register_blueprint(api.bp)
+    from . import imports_views
+
+    app.register_blueprint(imports_views.bp)
     csrf.exempt(api.bp)
 
     from . import cli

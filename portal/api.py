@@ -296,6 +296,50 @@ def post_timeline():
     return jsonify(entry_json(entry)), 201
 
 
+@bp.post("/imports")
+@token_required(*EDIT_ROLES)
+def post_import():
+    """A spreadsheet of beneficiaries (multipart ``file``): checked row by row, imported unless ``dry_run``;
+    answers the report. ``mapping`` (a JSON object: column index -> field) overrides the guessed columns."""
+    import json as _json
+
+    from . import imports
+
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return error(400, _("Send the spreadsheet as the multipart field “file”."))
+    limit = imports.max_bytes()
+    data = upload.stream.read(limit + 1)
+    try:
+        if len(data) > limit:
+            raise imports.ImportFileError(_("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)))
+        table = imports.read_table(data, upload.filename)
+    except imports.ImportFileError as exc:
+        return error(422, str(exc.message), {"file": exc.message})
+    mapping = imports.guess_mapping(table.headers)
+    if request.form.get("mapping"):
+        try:
+            given = _json.loads(request.form["mapping"])
+        except ValueError:
+            given = None
+        if not isinstance(given, dict) or not all(
+                isinstance(v, str) and v in imports.FIELDS and str(k).isdigit() and int(k) < len(table.headers)
+                for k, v in given.items()):
+            return error(422, _("Some fields are not valid."), {"mapping": _("Not a valid column mapping.")})
+        mapping = {str(k): v for k, v in given.items()}
+    problems = imports.mapping_errors(mapping)
+    if problems:
+        return error(422, str(problems[0]), {"mapping": problems[0]})
+    dry_run = (request.form.get("dry_run") or "").lower() in ("1", "true", "yes", "on")
+    report = imports.run(table, mapping, file_name=imports.safe_name(upload.filename), actor=g.api_user,
+                         dry_run=dry_run)
+    body = report.as_dict()
+    body["mapping"] = mapping
+    audit("import" if not dry_run else "check", "import_api", "", {
+        "file": body["file"], "rows": body["rows"], "created": body["created"], "rejected": body["rejected"]})
+    return jsonify(body), 200
+
+
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(document(current_app))

@@ -9,7 +9,9 @@ from flask_login import current_user
 from . import beneficiaries_service as service
 from .audit import audit
 from .auth import EDIT_ROLES, STAFF_ROLES, roles_required
+from . import labels
 from .dates import parse_date
+from .exports import Column, check_format, export_response, ordered
 from .db import database
 from .hygiene import parse_int
 from .listing import Sort, keyset_page
@@ -46,22 +48,58 @@ SORTS = {
 }
 
 
+def list_filters(args, user):
+    """The list's search and filters, cleaned and scoped to ``user``: ``(query, kept)``."""
+    q = args.get("q", "")
+    query = service.search_query(q, user)
+    kept = {"q": q.strip()[:100]} if q.strip() else {}
+    category = args.get("category") or ""
+    if category in CATEGORIES:
+        query = query.where(Beneficiary.category == category)
+        kept["category"] = category
+    branch = parse_int(args.get("branch"))
+    if branch:
+        query = query.where(Beneficiary.branch == branch)
+        kept["branch"] = branch
+    return query, kept
+
+
+EXPORT_COLUMNS = [
+    Column("file_number", _l("File number"), lambda b: b.file_number),
+    Column("name", _l("Name"), lambda b: b.full_name),
+    Column("national_id", _l("ID number"), lambda b: b.national_id),
+    Column("mobile", _l("Mobile"), lambda b: b.mobile),
+    Column("gender", _l("Gender"), lambda b: labels.label(labels.GENDER, b.gender)),
+    Column("birth_date", _l("Birth date"), lambda b: b.birth_date, "date"),
+    Column("category", _l("Category"), lambda b: labels.label(labels.CATEGORY, b.category)),
+    Column("status", _l("Status"), lambda b: labels.label(labels.BENEFICIARY_STATUS, b.status)),
+    Column("city", _l("City"), lambda b: b.city),
+    Column("district", _l("District"), lambda b: b.district),
+    Column("branch", _l("Branch"), lambda b: b.branch.name_ar if b.branch_id else ""),
+    Column("created_at", _l("Registered"), lambda b: b.created_at, "datetime"),
+    Column("updated_at", _l("Last update"), lambda b: b.updated_at, "datetime"),
+]
+
+
+@bp.get("/export.<fmt>")
+@roles_required(*STAFF_ROLES)
+def export(fmt):
+    """The list as on screen (same search, filters, order and scope), every row, as CSV or XLSX."""
+    check_format(fmt)
+    query, kept = list_filters(request.args, current_user)
+    query = ordered(query, SORTS, request.args, id_field=Beneficiary.id,
+                    default="name" if kept.get("q") else "updated")
+    return export_response(fmt, "beneficiaries", EXPORT_COLUMNS, query, object_type="beneficiary_list",
+                           filters=kept)
+
+
 @bp.get("/")
 @roles_required(*STAFF_ROLES)
 def index():
     """Search (name, ID, mobile in any format, file number, reference) or browse, keyset-paged, with the
     category and branch filters; the page size is ``SEARCH_LIMIT``."""
     q = request.args.get("q", "")
-    query = service.search_query(q, current_user)
-    kept = {"q": q.strip()[:100]} if q.strip() else {}
-    category = request.args.get("category") or ""
-    if category in CATEGORIES:
-        query = query.where(Beneficiary.category == category)
-        kept["category"] = category
-    branch = parse_int(request.args.get("branch"))
-    if branch:
-        query = query.where(Beneficiary.branch == branch)
-        kept["branch"] = branch
+    query, kept = list_filters(request.args, current_user)
     page = keyset_page(query, SORTS, request.args, id_field=Beneficiary.id, default="name" if q.strip() else "updated",
                        filters=kept, size=current_app.config["SEARCH_LIMIT"])
     if q.strip():  # a look-up (by name, ID, mobile, reference) tells who is on file: audited

@@ -256,6 +256,49 @@ def register(app) -> None:
                 return
         click.echo(f"Revoked token {row.id} ({row.prefix}, {row.name}).")
 
+    @cli.group("import")
+    def import_group():
+        """Bring data in from spreadsheets."""
+
+    @import_group.command("beneficiaries")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="Check every row and print the report; save nothing.")
+    @click.option("--user", "username", default=None, help="Who imports (audit trail, branch of a delegate).")
+    @with_appcontext
+    def import_beneficiaries(file, dry_run, username):
+        """Import beneficiaries (and household members) from an XLSX or CSV file, columns guessed from their
+        Arabic or English headers; prints the report per row. Importing the same file again changes nothing."""
+        from flask_babel import force_locale
+
+        from . import imports
+
+        with database.connection_context(), force_locale("en"):
+            actor = _get_user(username) if username else None
+            with open(file, "rb") as handle:
+                data = handle.read()
+            try:
+                table = imports.read_table(data, os.path.basename(file))
+            except imports.ImportFileError as exc:
+                click.echo(f"error: {exc.message}", err=True)
+                raise SystemExit(2) from None
+            mapping = imports.guess_mapping(table.headers)
+            problems = imports.mapping_errors(mapping)
+            if problems:
+                for problem in problems:
+                    click.echo(f"error: {problem}", err=True)
+                click.echo("columns: " + ", ".join(h or "?" for h in table.headers), err=True)
+                raise SystemExit(2)
+            import time
+
+            started = time.perf_counter()
+            report = imports.run(table, mapping, file_name=os.path.basename(file), actor=actor, dry_run=dry_run)
+            seconds = time.perf_counter() - started
+            click.echo(imports.format_report(report))
+            rate = len(report.rows) / seconds if seconds else 0
+            click.echo(f"{len(report.rows)} rows in {seconds:.1f} s ({rate:,.0f} rows/s).")
+        if report.counts()["rejected"]:
+            raise SystemExit(1)
+
     from .backup import register_commands as register_backup_commands
 
     register_backup_commands(cli)

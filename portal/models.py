@@ -382,3 +382,26 @@ CORE_MODELS = [
     AuditEvent, ApiToken, LoginFailure, ConsentChange, CorrectionRequest, Erasure, OutboxMessage, JobState,
     ContactDay,
 ]
+
+
+class ImportRun(BaseModel):
+    """A spreadsheet of beneficiaries brought in (``portal.imports``): the stored file, how its columns map to
+    the file's fields, the dry run's and the import's report, progress. Migration 0017."""
+
+    file_name = CharField(max_length=200)
+    file_sha256 = CharField(max_length=64, index=True)
+    kind = CharField(max_length=4)  # xlsx | csv
+    headers = JSONField(null=True)  # the header row as read
+    mapping = JSONField(null=True)  # {column index (str): field}
+    status = CharField(max_length=20, default="uploaded", index=True)  # portal.imports.STATUSES
+    total_rows = IntegerField(default=0)
+    processed_rows = IntegerField(default=0)
+    created_count = IntegerField(default=0)
+    existing_count = IntegerField(default=0)
+    member_count = IntegerField(default=0)
+    rejected_count = IntegerField(default=0)
+    report = JSONField(null=True)
+    error = TextField(default="")
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    finished_at = DateTimeField(null=True)

@@ -87,6 +87,22 @@ def document(app) -> dict:
                               "400": _json(_ref("Error"), "Body is not a JSON object"), **ERRORS},
             }
         },
+        "/imports": {
+            "post": {
+                "summary": "Import beneficiaries (and household members) from an XLSX or CSV file",
+                "description": "Columns are guessed from their Arabic or English headers (or given in `mapping`). "
+                               "Every row is checked; with `dry_run` nothing is saved. Rows whose national ID is "
+                               "on record are left unchanged, so sending the same file again changes nothing.",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["file"], "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "dry_run": {"type": "string", "enum": ["0", "1", "true", "false"]},
+                        "mapping": {"type": "string",
+                                    "description": "JSON object: column index (from 0) -> field name"}}}}}},
+                "responses": {"200": _json(_ref("ImportReport")),
+                              "400": _json(_ref("Error"), "No file sent"), **ERRORS},
+            }
+        },
         "/openapi.json": {"get": {"summary": "This document", "security": [],
                                   "responses": {"200": {"description": "OpenAPI 3.1 document"}}}},
     }
@@ -119,6 +135,17 @@ def document(app) -> dict:
                         "national_id", "first_name", "father_name", "grandfather_name", "family_name", "mobile",
                         "birth_date", "gender", "branch", "category", "status")},
                     "version": {"type": "integer"}}},
+                "ImportReport": {"type": "object", "properties": {
+                    "file": {"type": "string"}, "dry_run": {"type": "boolean"},
+                    **{k: {"type": "integer"} for k in ("rows", "new", "existing", "members", "members_existing",
+                                                        "rejected", "warnings", "created", "members_created")},
+                    "mapping": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "problems": {"type": "array", "items": {"type": "object", "properties": {
+                        "row": {"type": "integer"}, "national_id": {"type": "string"},
+                        "status": {"type": "string"},
+                        "errors": {"type": "array", "items": {"type": "object", "properties": {
+                            "field": {"type": "string"}, "message": {"type": "string"}}}},
+                        "warnings": {"type": "array", "items": {"type": "string"}}}}}}},
                 "TimelineInput": {
                     "type": "object", "additionalProperties": False,
                     "required": ["beneficiary", "channel", "summary"],

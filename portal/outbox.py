@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from peewee import JOIN
 
 from .audit import audit
 from .auth import permission_required
 from .db import database, utcnow
+from .exports import Column, check_format, export_response
 from .hygiene import parse_int
 from .models import Beneficiary, OutboxMessage
 from .templating import render
@@ -33,11 +35,9 @@ def keep(beneficiary, text: str, purpose: str, *, case=None, entry=None) -> Outb
                                 channel=channel[:30], text=text)
 
 
-@bp.route("/outbox")
-@permission_required("outbox.read")
-def index():
-    show = request.args.get("show") if request.args.get("show") in ("waiting", "handled", "all") else "waiting"
-    before = parse_int(request.args.get("before"))
+def _filtered(args):
+    """``(query, show)``: the messages the ``show`` filter selects, newest first."""
+    show = args.get("show") if args.get("show") in ("waiting", "handled", "all") else "waiting"
     query = (OutboxMessage.select(OutboxMessage, Beneficiary)
              .join(Beneficiary, join_type=JOIN.LEFT_OUTER, on=(OutboxMessage.beneficiary == Beneficiary.id))
              .order_by(OutboxMessage.id.desc()))
@@ -45,6 +45,35 @@ def index():
         query = query.where(OutboxMessage.handled_at.is_null())
     elif show == "handled":
         query = query.where(OutboxMessage.handled_at.is_null(False))
+    return query, show
+
+
+EXPORT_COLUMNS = [
+    Column("created_at", _l("Kept"), lambda m: m.created_at, "datetime"),
+    Column("file_number", _l("File number"), lambda m: m.beneficiary.file_number if m.beneficiary_id else ""),
+    Column("beneficiary", _l("Beneficiary"), lambda m: m.beneficiary.full_name if m.beneficiary_id else ""),
+    Column("mobile", _l("Mobile"), lambda m: m.beneficiary.mobile if m.beneficiary_id else ""),
+    Column("purpose", _l("Purpose"), lambda m: m.purpose),
+    Column("channel", _l("Channel"), lambda m: m.channel),
+    Column("text", _l("Message"), lambda m: m.text),
+    Column("handled_at", _l("Handled"), lambda m: m.handled_at, "datetime"),
+]
+
+
+@bp.get("/outbox/export.<fmt>")
+@permission_required("outbox.read")
+def export(fmt):
+    """The messages the ``show`` filter selects, as CSV or XLSX."""
+    check_format(fmt)
+    query, show = _filtered(request.args)
+    return export_response(fmt, "outbox", EXPORT_COLUMNS, query, object_type="outbox", filters={"show": show})
+
+
+@bp.route("/outbox")
+@permission_required("outbox.read")
+def index():
+    before = parse_int(request.args.get("before"))
+    query, show = _filtered(request.args)
     if before:
         query = query.where(OutboxMessage.id < before)
     rows = list(query.limit(PAGE + 1))

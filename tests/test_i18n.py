@@ -35,7 +35,7 @@ KEYWORDS = {
 ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 # Latin words an Arabic page may show: names of file formats.
-LATIN_ALLOWED = {"PDF", "JPEG", "PNG"}
+LATIN_ALLOWED = {"PDF", "JPEG", "PNG", "CSV"}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from ..audit import audit
 from ..auth import EDIT_ROLES, STAFF_ROLES, roles_required
 from ..beneficiaries_service import document_values
 from ..db import database
+from ..exports import Column, check_format, export_response, ordered
+from .. import labels
 from ..hygiene import parse_int
 from ..labels import DOCUMENT_KIND
 from ..listing import Sort, keyset_page, period_filter
@@ -138,6 +140,37 @@ def index():
                   errors=errors, kept=kept, types=intake.active_request_types(), type_names=type_names(),
                   now=intake.utcnow(), statuses=machine.STATUSES, channel_options=channel_options(),
                   researchers=researchers, branches=branches), (422 if errors else 200)
+
+
+def _case_columns():
+    names = type_names()
+    return [
+        Column("reference", _l("Reference"), lambda c: c.reference),
+        Column("file_number", _l("File number"), lambda c: c.beneficiary.file_number),
+        Column("beneficiary", _l("Beneficiary"), lambda c: c.beneficiary.full_name),
+        Column("type", _l("Type"), lambda c: names.get(c.request_type, c.request_type)),
+        Column("channel", _l("Channel"), lambda c: c.channel),
+        Column("status", _l("Status"), lambda c: labels.label(labels.CASE_STATUS, c.status)),
+        Column("created_at", _l("Opened"), lambda c: c.created_at, "datetime"),
+        Column("status_changed_at", _l("Last change"), lambda c: c.status_changed_at, "datetime"),
+        Column("committee_due_at", _l("Committee due"), lambda c: c.committee_due_at, "datetime"),
+        Column("decision", _l("Decision"), lambda c: c.decision),
+        Column("amount", _l("Amount"), lambda c: c.amount, "number"),
+        Column("decided_at", _l("Decided"), lambda c: c.decided_at, "datetime"),
+    ]
+
+
+@bp.get("/cases/export.<fmt>")
+@roles_required(*STAFF_ROLES)
+def export(fmt):
+    """The requests list as on screen (filters, order, scope), every row, as CSV or XLSX."""
+    check_format(fmt)
+    errors = {}
+    query, kept = case_filters(request.args, current_user, errors)
+    if errors:
+        abort(422)
+    query = ordered(query, CASE_SORTS, request.args, id_field=Case.id, default="changed")
+    return export_response(fmt, "requests", _case_columns(), query, object_type="case_list", filters=kept)
 
 
 @bp.get("/cases/research")

@@ -2,13 +2,15 @@
 made. The list is keyset-paged, filtered (kind, assignee, state, due dates) and sorted (portal.listing)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from peewee import JOIN
 
+from .. import labels
 from ..auth import roles_required
+from ..exports import Column, check_format, export_response, ordered
 from ..hygiene import get_or_404
 from ..listing import Sort, assignee_filter, date_range, keyset_page
 from ..models import Beneficiary, User
@@ -76,6 +78,34 @@ def _context(errors=None, forms=None, filter_errors=None):
 def queue():
     ctx = _context()
     return render("outreach/queue.html", block="tasks", **ctx), (422 if ctx["filter_errors"] else 200)
+
+
+EXPORT_COLUMNS = [
+    Column("kind", _l("Kind"), lambda t: labels.label(labels.OUTREACH_KIND, t.kind)),
+    Column("file_number", _l("File number"), lambda t: t.beneficiary.file_number if t.beneficiary_id else ""),
+    Column("beneficiary", _l("Beneficiary"), lambda t: t.beneficiary.full_name if t.beneficiary_id else ""),
+    Column("mobile", _l("Mobile"), lambda t: t.beneficiary.mobile if t.beneficiary_id else ""),
+    Column("reason", _l("Reason"), lambda t: t.reason),
+    Column("due", _l("Due date"), lambda t: t.due, "date"),
+    Column("status", _l("Status"), lambda t: t.status),
+    Column("assigned_to", _l("Taken by"), lambda t: t.assigned_to.full_name if t.assigned_to_id else ""),
+    Column("outcome", _l("Outcome"), lambda t: t.outcome),
+    Column("done_at", _l("Done"), lambda t: t.done_at, "datetime"),
+    Column("created_at", _l("Added"), lambda t: t.created_at, "datetime"),
+]
+
+
+@bp.get("/export.<fmt>")
+@roles_required(*READ_ROLES)
+def export(fmt):
+    """The tasks the filters select, in the list's order, as CSV or XLSX."""
+    check_format(fmt)
+    errors = {}
+    query, kept = task_filters(request.args, current_user, errors)
+    if errors:
+        abort(422)
+    query = ordered(query, SORTS, request.args, id_field=OutreachTask.id, default="due")
+    return export_response(fmt, "outreach-tasks", EXPORT_COLUMNS, query, object_type="outreach_list", filters=kept)
 
 
 def _task(task_id: int) -> OutreachTask:

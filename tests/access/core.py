@@ -51,3 +51,30 @@ ACCESS = {
     "api.get_timeline@other_branch": rule("GET", "/api/v1/beneficiaries/{ben_other}/timeline", FULL,
                                           anonymous="401", hidden=("delegate", "researcher")),
 }
+ACCESS.update({
+    "beneficiaries.export": rule("GET", "/beneficiaries/export.csv", STAFF),
+    "cases.export": rule("GET", "/cases/export.xlsx", STAFF),
+    "outreach.export": rule("GET", "/outreach/export.csv", ("officer", "delegate", "manager", "admin")),
+    "outbox.export": rule("GET", "/outbox/export.xlsx", ("officer", "admin")),
+    "audit.export_xlsx": rule("GET", "/admin/audit.xlsx", ("admin", "manager")),
+})
+ACCESS.update({
+    "imports.index": rule("GET", "/imports/", EDIT),
+    "imports.mapping": rule("GET", "/imports/{import_run}/mapping", EDIT),
+    "imports.show": rule("GET", "/imports/{import_run}", EDIT),
+    "imports.progress": rule("GET", "/imports/{import_run}/progress", EDIT),
+    "imports.start": rule("POST", "/imports/{import_run}/run", EDIT),
+    "imports.rejected": rule("GET", "/imports/{import_run}/rejected.xlsx", EDIT),
+    "api.post_import": rule("POST", "/api/v1/imports", EDIT, anonymous="401"),
+})
+
+
+def FIXTURES(app):
+    """``{import_run}``: a stored, checked spreadsheet (the delegate's own, so every editing role may open it)."""
+    from portal import imports
+    from portal.models import User
+
+    data = "الاسم,رقم الهوية,الجوال,الجنس\nسارة عبدالله سعد الحربي,1000000008,0501234567,أنثى\n".encode()
+    run = imports.store_file(data, "a.csv", actor=User.get(User.username == "delegate"))
+    imports.execute(run.id, dry_run=True)
+    return {"import_run": run.id}
