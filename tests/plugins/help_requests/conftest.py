@@ -34,7 +34,7 @@ def gateway():
 @pytest.fixture
 def app_config(app_config, graph, gateway):
     app_config.update({
-        "SOCIAL_APP_SECRET": SECRET, "SOCIAL_VERIFY_TOKEN": VERIFY_TOKEN, "SOCIAL_GRAPH_URL": graph.base + "/v21.0",
+        "SOCIAL_APP_SECRET": SECRET, "SOCIAL_VERIFY_TOKEN": VERIFY_TOKEN, "SOCIAL_GRAPH_URL": graph.url + "/v21.0",
         "SOCIAL_ACCESS_TOKEN": ACCESS_TOKEN, "SOCIAL_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
         "SOCIAL_HTTP_TIMEOUT": 0.5, "SOCIAL_HTTP_ATTEMPTS": 2, "SOCIAL_HTTP_BACKOFF": 0.01,
         "SMS_PROVIDER": "generic", "SMS_URL": gateway.url + "/send", "SMS_TOKEN": TOKEN, "SMS_SENDER": "Sila",

@@ -186,7 +186,7 @@ def test_messenger_video_and_audio_attachments(app, graph, post_webhook, payload
         data = payload("messenger_image.json")
         message = data["entry"][0]["messaging"][0]["message"]
         message["mid"] += str(n)
-        message["attachments"][0] = {"type": kind, "payload": {"url": f"{graph.base}/files/{name}"}}
+        message["attachments"][0] = {"type": kind, "payload": {"url": f"{graph.url}/files/{name}"}}
         assert post_webhook(data).status_code == 200
     with app.app_context(), database.connection_context():
         video, audio = TimelineEntry.select().order_by(TimelineEntry.id)
