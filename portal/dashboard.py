@@ -18,12 +18,12 @@ from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from peewee import JOIN, OP, Expression, Value, fn, prefetch
+from peewee import JOIN, OP, SQL, Expression, NodeList, Value, fn, prefetch
 from peewee import Case as SqlCase
 
 from . import scope
 from .auth import STAFF_ROLES, roles_required
-from .dates import saudi_date, saudi_day_bounds, saudi_today
+from .dates import from_saudi, saudi_date, saudi_day_bounds, saudi_today
 from .db import is_postgres, utcnow
 from .models import Attachment, Beneficiary, Branch, Case, TimelineEntry
 from .plugins import channel_map, hook
@@ -269,15 +269,18 @@ def _month_keys(today: dt.date, count: int) -> list[tuple[int, int]]:
 
 
 def _month_start(year: int, month: int) -> dt.datetime:
-    return dt.datetime(year, month, 1)
+    """The UTC instant a Saudi month begins (the stored timestamps are UTC)."""
+    return from_saudi(dt.datetime(year, month, 1))
 
 
 def _year_month(field):
-    """Year and month of a timestamp column in SQL. On SQLite peewee's ``.year`` is a Python function called
-    for each row; the stored text (``YYYY-MM-DD HH:MM:SS``) is cut instead."""
+    """The Saudi year and month of a UTC timestamp column, in SQL (a request opened at 23:30 UTC on the
+    last day of a month belongs to the next Saudi month). On SQLite, ``strftime`` after the +3 hours instead
+    of peewee's ``.year``, a Python function called for each row."""
     if is_postgres():
-        return field.year, field.month
-    return fn.substr(field, 1, 4), fn.substr(field, 6, 2)
+        shifted = NodeList((field, SQL("+ INTERVAL '3 hours'")), parens=True)
+        return fn.date_part(SQL("'year'"), shifted), fn.date_part(SQL("'month'"), shifted)  # literals: one GROUP BY
+    return fn.strftime("%Y", field, "+3 hours"), fn.strftime("%m", field, "+3 hours")
 
 
 def _indicators_section(now: dt.datetime, today: dt.date) -> dict:

@@ -8,6 +8,7 @@ import re
 import pytest
 from playhouse.test_utils import count_queries
 
+from portal.dates import from_saudi, saudi_today
 from portal.db import database, utcnow
 
 PASSWORD = "a-long-demo-password-2026"
@@ -154,7 +155,8 @@ def test_manager_charts_are_svg_with_their_tables(demo):
             assert "<table>" in block  # the data beside the chart
             assert "<script" not in block
     with demo.app_context(), database.connection_context():
-        month_start = dt.datetime(utcnow().year, utcnow().month, 1)
+        today = saudi_today()  # the charts count Saudi months
+        month_start = from_saudi(dt.datetime(today.year, today.month, 1))
         this_month = Case.select().where(Case.created_at >= month_start).count()
     rows = re.findall(r'<tr><th scope="row">[^<]*</th>((?:<td><bdi>\d+</bdi></td>){4})</tr>', html)
     assert len(rows) == 6
@@ -256,3 +258,21 @@ def test_contacts_today_count_people_only(app, client, auth, make_beneficiary):
     page = client.get("/").get_data(as_text=True)
     recent = page.split('id="h-today"')[1].split("</section>")[0]
     assert "زيارة للمكتب" in recent and "حدث في سير الطلب" not in recent and "ملاحظة داخلية" not in recent
+
+
+def test_requests_count_in_the_saudi_month_they_were_opened(app, make_beneficiary):
+    """A request opened at 22:30 UTC on the last day of a month was opened after midnight in Riyadh: it belongs
+    to the next month's bar."""
+    from flask_babel import force_locale
+
+    from portal.dashboard import _indicators_section
+    from portal.models import Case
+
+    ben = make_beneficiary()
+    now = dt.datetime(2026, 12, 15, 9, 0)
+    with app.test_request_context("/?lang=en"), database.connection_context(), force_locale("en"):
+        Case.create(reference="1448-800001", beneficiary=ben, status="submitted", created_at=dt.datetime(2026, 11, 30, 22, 30))
+        Case.create(reference="1448-800002", beneficiary=ben, status="submitted", created_at=dt.datetime(2026, 11, 30, 20, 30))
+        section = _indicators_section(now, dt.date(2026, 12, 15))
+    totals = {key: sum(counts.values()) for key, counts in section["by_month"].items()}
+    assert (totals[(2026, 11)], totals[(2026, 12)]) == (1, 1)
