@@ -287,3 +287,31 @@ def test_themes_and_you_said_we_did(app, client, auth):
                                                                    "did_ar": "أضفنا موظفًا"}).status_code == 302
     with app.app_context(), database.connection_context():
         assert service.published_improvements() == []
+
+
+def test_hook_complaint_updated(app_config, users):
+    """Every change of an entry tells the plugins, inside the change's transaction: raising rolls it back."""
+    from portal.models import User
+
+    seen = []
+
+    class Listener:
+        @hookimpl
+        def complaint_updated(self, complaint, change):
+            seen.append((complaint.id, change, complaint.state))
+            if complaint.outcome == "not_upheld":
+                raise RuntimeError("refused")
+
+    app = create_app(dict(app_config, EXTRA_PLUGINS=(Listener(),)))
+    app.config["SMS_PROVIDER"] = ""
+    cid = make(app)
+    with app.test_request_context(), database.connection_context():
+        officer = User.get_by_id(users["officer"])
+        c = service.assign(get(app, cid), officer.id, officer)
+        service.answer(c, "تم", officer)
+        with pytest.raises(RuntimeError):
+            service.close(c, outcome="not_upheld", actor=officer)
+        assert Complaint.get_by_id(cid).state == "answered"
+        service.close(c, outcome="resolved", actor=officer)
+    assert seen == [(cid, "assigned", "open"), (cid, "answered", "answered"), (cid, "closed", "closed"),
+                    (cid, "closed", "closed")]
