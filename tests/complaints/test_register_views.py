@@ -315,3 +315,19 @@ def test_hook_complaint_updated(app_config, users):
         service.close(c, outcome="resolved", actor=officer)
     assert seen == [(cid, "assigned", "open"), (cid, "answered", "answered"), (cid, "closed", "closed"),
                     (cid, "closed", "closed")]
+
+
+def test_demo_fills_the_register(runner, app, client, auth):
+    from portal.complaints.models import FeedbackTheme, Improvement
+
+    result = runner.invoke(args=["demo", "--beneficiaries", "20", "--entries", "40"])
+    assert result.exit_code == 0, result.output
+    with app.app_context(), database.connection_context():
+        assert Complaint.select().count() == 24
+        assert {c.kind for c in Complaint.select()} == {"complaint", "suggestion", "praise", "inquiry"}
+        assert Complaint.select().where(Complaint.beneficiary.is_null()).exists()
+        assert Complaint.select().where(Complaint.satisfaction.is_null(False)).exists()
+        assert service.overdue_count() > 0
+        assert FeedbackTheme.select().count() == 4 and Improvement.select().count() == 2
+    auth.login("manager")
+    assert client.get("/complaints/?state=all").status_code == 200
