@@ -77,7 +77,8 @@ def test_answer_is_sent_and_shown_on_tracking(app, client, auth, outbox, make_be
         assert inquiry.status == "answered" and inquiry.answer_delivery == "phone:m1"
         # the answer goes through the complaints register: one outgoing entry on the channel that sent it
         out = TimelineEntry.select().where(TimelineEntry.direction == "out").order_by(TimelineEntry.id.desc()).get()
-        assert out.beneficiary_id == ben_id and out.channel == "phone" and out.data["purpose"] == "inquiry_answer"
+        assert out.beneficiary_id == ben_id and out.data["delivery"]["channel"] == "phone"
+        assert out.data["purpose"] == "inquiry_answer"
         assert out.data["sent"] is True
     auth.logout()
     visitor = client.application.test_client()
