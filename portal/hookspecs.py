@@ -329,3 +329,16 @@ def document_extras(beneficiary, case, purpose):
     :param purpose: the document's purpose (a letter purpose such as ``"service_delivery"``).
     :return: a dict (``{"survey_url": str}`` from the core's surveys) or None.
     """
+
+
+@hookspec
+def complaint_updated(complaint, change):
+    """An entry of the complaints register (``portal.complaints``) changed: it was linked to a file or a
+    request, assigned, answered or closed. A plugin that opened the entry (``complaint.source`` is its own)
+    mirrors the change in its records (the website's inquiry tracking shows the answer given in the register).
+    Called inside the change's transaction: raising aborts the change.
+
+    :param complaint: the ``Complaint`` as it is after the change.
+    :param change: ``"linked"``, ``"assigned"``, ``"answered"`` or ``"closed"``.
+    :return: None.
+    """

@@ -16,3 +16,95 @@ def plugin_settings():
                 _l("Working days (Friday and Saturday off) to answer each kind of feedback in the complaints "
                    "register: complaint, suggestion, praise, inquiry."), type="json"),
     ]
+
+
+@hookimpl
+def register_blueprints(app):
+    from .. import csrf
+    from . import api, views
+
+    csrf.exempt(api.bp)  # bearer tokens, no cookies
+    return [views.bp, api.bp]
+
+
+@hookimpl
+def openapi_paths():
+    from .api import openapi_paths as paths
+
+    return paths()
+
+
+@hookimpl
+def menu_links(user, request):
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    from .service import READ_ROLES
+
+    if not user.has_role(*READ_ROLES):
+        return []
+    endpoint = request.endpoint or ""
+    return [{"href": url_for("complaints.index"), "label": _("Complaints and suggestions"),
+             "active": endpoint.startswith("complaints.")}]
+
+
+@hookimpl
+def dashboard_widgets(user, request):
+    """Managers (and admins) see how many entries of the register are past their deadline without an answer
+    (an index read: state, deadline)."""
+    if not user.has_role("manager", "admin"):
+        return []
+    from flask import render_template
+    from markupsafe import Markup
+
+    from .service import overdue_count
+
+    return [Markup(render_template("complaints/_overdue_widget.html", count=overdue_count()))]  # nosec B704 # render_template output, autoescaped
+
+
+@hookimpl
+def validate_entry_data(channel, data):
+    """The register's entries on the timeline are written by the register itself."""
+    if data.get("kind") not in ("complaint", "complaint_overdue"):
+        return None
+    from flask_babel import gettext as _
+
+    return [_("Entries of this kind are written by the complaints register.")]
+
+
+@hookimpl
+def beneficiary_actions(beneficiary, user):
+    """On a file: "New complaint" (recorded by staff, the file already linked) and the file's entries."""
+    from flask import render_template, url_for
+    from flask_babel import gettext as _
+    from markupsafe import Markup
+
+    from . import KIND_LABEL, STATE_LABEL
+    from .models import Complaint
+    from .service import HANDLER_ROLES, READ_ROLES
+
+    out = []
+    if user.has_role(*HANDLER_ROLES):
+        out.append({"label": _("New complaint"), "href": url_for("complaints.new", ben_id=beneficiary.id),
+                    "order": 60})
+    if user.has_role(*READ_ROLES):
+        rows = list(Complaint.select().where(Complaint.beneficiary == beneficiary.id)
+                    .order_by(Complaint.id.desc()).limit(10))
+        if rows:
+            out.append({"panel": Markup(render_template(  # nosec B704 # render_template output, autoescaped
+                "complaints/_file_panel.html", rows=rows, kind_label=KIND_LABEL, state_label=STATE_LABEL)),
+                "order": 60})
+    return out
+
+
+@hookimpl
+def case_actions(case, user):
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    from .service import HANDLER_ROLES
+
+    if not user.has_role(*HANDLER_ROLES):
+        return []
+    return [{"label": _("New complaint"), "order": 90,
+             "href": url_for("complaints.new", ben_id=case.beneficiary_id, reference=case.reference)}]

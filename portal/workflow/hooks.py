@@ -27,6 +27,9 @@ def run_daily(now=None) -> dict:
     from ..satisfaction.hooks import run_reminders
 
     counts["survey_reminders"] = run_reminders(now)
+    from ..complaints.service import escalate_overdue as escalate_complaints
+
+    counts["complaints_escalated"] = escalate_complaints(now)
     return counts
 
 
