@@ -144,8 +144,9 @@ def test_answer_sent_when_a_transport_accepted_it(app_config, make_beneficiary, 
         def send_message(self, beneficiary, text):
             return {"channel": "phone", "id": "c-9"}
 
-    app = create_app(dict(app_config, EXTRA_PLUGINS=(Courier(),)))
-    cid = make(app, beneficiary=make_beneficiary())
+    # the notices' delivery sends only with contact consent and outside the quiet hours
+    app = create_app(dict(app_config, EXTRA_PLUGINS=(Courier(),), QUIET_HOURS=""))
+    cid = make(app, beneficiary=make_beneficiary(consent_contact=True))
     client = app.test_client()
     client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
     r = client.post(f"/complaints/{cid}/answer", data={"answer": "تم"}, follow_redirects=True)
@@ -323,7 +324,8 @@ def test_demo_fills_the_register(runner, app, client, auth):
     result = runner.invoke(args=["demo", "--beneficiaries", "20", "--entries", "40"])
     assert result.exit_code == 0, result.output
     with app.app_context(), database.connection_context():
-        assert Complaint.select().count() == 24
+        # the register's own demo entries (low survey ratings of the demo open theirs too, source "survey")
+        assert Complaint.select().where(Complaint.source != "survey").count() == 24
         assert {c.kind for c in Complaint.select()} == {"complaint", "suggestion", "praise", "inquiry"}
         assert Complaint.select().where(Complaint.beneficiary.is_null()).exists()
         assert Complaint.select().where(Complaint.satisfaction.is_null(False)).exists()
