@@ -342,3 +342,30 @@ def complaint_updated(complaint, change):
     :param change: ``"linked"``, ``"assigned"``, ``"answered"`` or ``"closed"``.
     :return: None.
     """
+
+
+@hookspec(firstresult=True)
+def self_service_booking(beneficiary, channel):
+    """A beneficiary asked, on a self-service channel (WhatsApp, SMS), to visit the office: an appointments
+    plugin books a slot or offers its free slots.
+
+    :param beneficiary: the ``Beneficiary`` (the one file the sender's number matches).
+    :param channel: the key of the channel the request came on.
+    :return: ``{"text": str}`` — the answer to send back (in the current locale; references and dates
+        isolated), e.g. the appointment booked — or None when no plugin books visits: the self-service menu
+        then records a call-back request for an officer.
+    """
+
+
+@hookspec(firstresult=True)
+def self_service_link(beneficiary, purpose, issue):
+    """A one-time web address for a beneficiary who asked for it on a self-service channel.
+
+    :param beneficiary: the ``Beneficiary`` (the one file the sender's number matches).
+    :param purpose: ``"apply"`` (start a support request: the website's apply form, pre-filled with the file)
+        or ``"rating"`` (rate the last service received).
+    :param issue: False to ask only whether a link could be given (nothing is written: the menu decides which
+        choices to offer); True to issue one.
+    :return: ``{"url": str, "expires_at": datetime | None}`` (``url`` is ``""`` when ``issue`` is False), or
+        None when this plugin gives no link for this purpose and beneficiary.
+    """

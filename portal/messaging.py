@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 # How many files are looked up for one number: two are enough to know it is ambiguous.
 MATCH_LIMIT = 5
+# A message within this many hours of a staff member's own message to the sender continues that conversation.
+STAFF_CONVERSATION_HOURS = 24
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class InboundMessage:
     :ivar provider_id: the transport's id of the message (the same message delivered twice has the same).
     :ivar platform: the transport inside the channel (``"whatsapp"``, ``"messenger"``, a gateway name).
     :ivar received_at: when it was received (naive UTC).
+    :ivar staff_conversation: a staff member wrote to this sender on this channel in the last
+        ``STAFF_CONVERSATION_HOURS`` hours: the message is probably their answer to that person, not a request
+        for an automatic service.
+    :ivar extra: details of the channel (documented by each channel).
     """
 
     channel: str
@@ -44,6 +50,7 @@ class InboundMessage:
     provider_id: str = ""
     platform: str = ""
     received_at: dt.datetime | None = None
+    staff_conversation: bool = False
     extra: dict = field(default_factory=dict)
 
     @property

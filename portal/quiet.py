@@ -8,7 +8,7 @@ import re
 
 from .dates import SAUDI_OFFSET
 
-URGENT = ("one_time_code",)
+URGENT = ("one_time_code", "self_service")  # codes and answers the person is waiting for
 _PATTERN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 

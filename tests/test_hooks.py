@@ -695,3 +695,47 @@ def test_hook_inbound_message(app_config, make_beneficiary):
         # Nobody handles it: the channel keeps it; a failing plugin is logged, never raised.
         assert dispatch_inbound(InboundMessage(channel="sms", sender="", text="مرحبا")) is False
         assert dispatch_inbound(InboundMessage(channel="sms", sender="", text="boom")) is False
+
+
+def test_hook_self_service_booking(app_config, make_beneficiary):
+    class Appointments:
+        @hookimpl(tryfirst=True)
+        def self_service_booking(self, beneficiary, channel):
+            if channel != "sms":
+                return None
+            return {"text": f"موعدك يوم الأحد، الملف {beneficiary.id}"}
+
+    app = make_app(app_config, Appointments())
+    ben = make_beneficiary()
+    with app.app_context(), database.connection_context():
+        from portal.models import Beneficiary
+
+        b = Beneficiary.get_by_id(ben)
+        hook = app.extensions["portal_pm"].hook
+        assert hook.self_service_booking(beneficiary=b, channel="sms") == {"text": f"موعدك يوم الأحد، الملف {ben}"}
+
+
+def test_hook_self_service_link(app_config, make_beneficiary):
+    issued = []
+
+    class Ratings:
+        @hookimpl(tryfirst=True)
+        def self_service_link(self, beneficiary, purpose, issue):
+            if purpose != "rating":
+                return None
+            if not issue:
+                return {"url": "", "expires_at": None}
+            issued.append(beneficiary.id)
+            return {"url": f"https://example.org/rate/{len(issued)}", "expires_at": None}
+
+    app = make_app(app_config, Ratings())
+    ben = make_beneficiary()
+    with app.app_context(), database.connection_context():
+        from portal.models import Beneficiary
+
+        b = Beneficiary.get_by_id(ben)
+        hook = app.extensions["portal_pm"].hook
+        assert hook.self_service_link(beneficiary=b, purpose="rating", issue=False) == {"url": "", "expires_at": None}
+        assert issued == []  # asking whether a link could be given writes nothing
+        assert hook.self_service_link(beneficiary=b, purpose="rating", issue=True)["url"] == "https://example.org/rate/1"
+        assert issued == [ben]

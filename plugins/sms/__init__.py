@@ -67,10 +67,13 @@ def send_message(beneficiary, text, purpose, channel, context):
     only when a gateway is configured and the text can go; the gateway's answer comes in a job."""
     from . import service
 
-    if not service.configured() or beneficiary is None or not beneficiary.mobile:
+    # An answer to a number that just wrote by SMS (``context["to"]``, e.g. the self-service menu): that number,
+    # even when it matches no single file; only when SMS was asked for.
+    to = (context or {}).get("to") if channel == "sms" else None
+    if not service.configured() or not (to or (beneficiary is not None and beneficiary.mobile)):
         return None
     try:
-        message = service.queue(beneficiary, text, purpose)
+        message = service.queue(beneficiary, text, purpose, to=to or None)
     except service.SmsRefused:
         return None
     message = type(message).get_by_id(message.id)

@@ -28,9 +28,10 @@ from .models import RANK, SmsInbound, SmsMessage
 log = logging.getLogger(__name__)
 
 # Purposes sent whether or not the beneficiary agreed to be contacted: the decision on their request
-# (the law requires it), and answers to something the person just did (their reference, a one-time code).
+# (the law requires it), and answers to something the person just did (their reference, a one-time code,
+# the self-service menu's answer to a text they sent).
 LEASE = dt.timedelta(minutes=5)  # how long one attempt may take before the sweep may try again
-WITHOUT_CONSENT = ("decision", "one_time_code", "case_reference")
+WITHOUT_CONSENT = ("decision", "one_time_code", "case_reference", "self_service")
 
 
 class SmsRefused(ValueError):
@@ -238,15 +239,18 @@ def receive(gateway_id: str, sender: str, text: str, received_at: dt.datetime | 
 def offer_inbound(inbound: SmsInbound) -> bool:
     """Offer a new text to the other plugins (``inbound_message``: a self-service menu, a survey waiting
     for a rating), once it is stored. Only texts from a number we could read are offered."""
-    from portal.messaging import InboundMessage, beneficiaries_for_number, dispatch_inbound
+    from portal.messaging import STAFF_CONVERSATION_HOURS, InboundMessage, beneficiaries_for_number, dispatch_inbound
 
     if not re.fullmatch(r"\+[1-9][0-9]{6,14}", inbound.sender or ""):
         return False
     matches = (inbound.beneficiary_id,) if inbound.beneficiary_id else beneficiaries_for_number(inbound.sender)
+    since = utcnow() - dt.timedelta(hours=STAFF_CONVERSATION_HOURS)
+    staff = SmsMessage.select().where((SmsMessage.to == inbound.sender) & (SmsMessage.purpose == "officer")
+                                      & (SmsMessage.created_at >= since)).exists()
     return dispatch_inbound(InboundMessage(
         channel="sms", sender=inbound.sender, text=inbound.text, reply_id=None, beneficiary_ids=matches,
         entry=inbound.entry, provider_id=inbound.gateway_id, platform=config("PROVIDER") or "sms",
-        received_at=inbound.received_at))
+        received_at=inbound.received_at, staff_conversation=staff))
 
 
 def _call_back(message: SmsMessage, error: str) -> None:

@@ -14,7 +14,7 @@ from flask import current_app
 
 from portal.db import database, utcnow
 from portal.jobs import periodic_task, task
-from portal.text import clean_text
+from portal.text import clean_text, isolate_tokens
 from portal.timeline import log_entry
 from huey import crontab
 
@@ -24,6 +24,8 @@ from .processing import TEXT_LIMITS, apply_pending_statuses
 
 WINDOW = dt.timedelta(hours=24)
 TEMPLATE_PARAM_LIMIT = 1024
+# Meta's limit for the body of an interactive message.
+INTERACTIVE_LIMITS = {"body": 1024}
 EMAIL_SUBJECTS = {
     "case_reference": "رقم طلبك",
     "missing_documents": "مستندات ناقصة",
@@ -92,16 +94,6 @@ def text_payload(platform: str, to: str, text: str) -> dict:
         return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "text",
                 "text": {"preview_url": False, "body": text}}
     return {"recipient": {"id": to}, "messaging_type": "RESPONSE", "message": {"text": text}}
-
-
-def choices_payload(to: str, text: str, choices: list[dict], button: str = "اختر") -> dict:
-    """A WhatsApp interactive list (inside the 24-hour window): the text and up to ten rows to choose from
-    (e.g. the 5…1 of a satisfaction survey, ``survey_choices`` in the context); the chosen row comes back as
-    an interactive reply whose id is the row's."""
-    rows = [{"id": str(c["id"])[:200], "title": str(c["title"])[:24]} for c in choices[:10]]
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "interactive",
-            "interactive": {"type": "list", "body": {"text": text[:1024]},
-                            "action": {"button": button[:20], "sections": [{"title": button[:24], "rows": rows}]}}}
 
 
 def queue_message(*, sender: Sender, beneficiary, text: str, payload: dict, actor=None, purpose: str = "",
@@ -261,26 +253,87 @@ def _smtp_send(mail: EmailMessage) -> None:
 
 # --- send_message -------------------------------------------------------------------------------
 
+def _interactive(spec) -> dict | None:
+    """Meta Cloud API ``interactive`` object from the ``context["interactive"]`` of ``send_message``:
+    ``{"type": "button", "body": str, "buttons": [{"id", "title"}, ...]}`` (at most 3 reply buttons) or
+    ``{"type": "list", "body": str, "button": str, "sections": [{"title", "rows": [{"id", "title",
+    "description"}]}]}`` (at most 10 rows), with optional ``header`` and ``footer``. Titles are cut to
+    Meta's limits; a shape it would refuse gives None (the plain text is sent instead)."""
+    if not isinstance(spec, dict) or spec.get("type") not in ("button", "list"):
+        return None
+    body = clean_text(spec.get("body") or "")[:INTERACTIVE_LIMITS["body"]]
+    if not body:
+        return None
+    out: dict = {"type": spec["type"], "body": {"text": body}}
+    if spec["type"] == "button":
+        buttons = [{"type": "reply", "reply": {"id": str(b.get("id") or "")[:256],
+                                               "title": clean_text(b.get("title") or "")[:20]}}
+                   for b in (spec.get("buttons") or [])[:3] if isinstance(b, dict)]
+        if not buttons or any(not b["reply"]["id"] or not b["reply"]["title"] for b in buttons):
+            return None
+        out["action"] = {"buttons": buttons}
+    else:
+        sections, count = [], 0
+        for section in spec.get("sections") or []:
+            rows = []
+            for row in (section or {}).get("rows") or []:
+                if count == 10 or not isinstance(row, dict) or not row.get("id") or not row.get("title"):
+                    continue
+                item = {"id": str(row["id"])[:200], "title": clean_text(row["title"])[:24]}
+                if row.get("description"):
+                    item["description"] = clean_text(row["description"])[:72]
+                rows.append(item)
+                count += 1
+            if rows:
+                sections.append({"title": clean_text((section or {}).get("title") or "")[:24], "rows": rows})
+        button = clean_text(spec.get("button") or "")[:20]
+        if not sections or not button:
+            return None
+        if len(sections) == 1 and not sections[0]["title"]:
+            sections[0].pop("title")
+        out["action"] = {"button": button, "sections": sections}
+    if spec.get("header"):
+        out["header"] = {"type": "text", "text": clean_text(spec["header"])[:60]}
+    if spec.get("footer"):
+        out["footer"] = {"text": clean_text(spec["footer"])[:60]}
+    return out
+
+
+def interactive_payload(to: str, interactive: dict) -> dict:
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "interactive",
+            "interactive": interactive}
+
+
 def notify(beneficiary, text: str, purpose: str, channel, context) -> dict | None:
-    preferred = channel or beneficiary.preferred_channel
-    text = clean_text(text)
-    if preferred == "social" and beneficiary.mobile and current_app.config.get("SOCIAL_PHONE_NUMBER_ID"):
-        handle = beneficiary.mobile.lstrip("+")
+    """``context`` may carry ``to`` (an E.164 number: answer that number, e.g. someone who just wrote and
+    matches no single file, then ``beneficiary`` may be None) and ``interactive`` (a menu of reply buttons or
+    a list, sent when the 24-hour window is open; see ``_interactive``)."""
+    context = context or {}
+    preferred = channel or (beneficiary.preferred_channel if beneficiary is not None else None)
+    # clean_text drops direction controls: put the isolates of references, dates and numbers back.
+    text = isolate_tokens(clean_text(text))
+    to = context.get("to") or (beneficiary.mobile if beneficiary is not None else "")
+    if preferred == "social" and to and current_app.config.get("SOCIAL_PHONE_NUMBER_ID"):
+        handle = to.lstrip("+")
         sender = Sender.get_or_none((Sender.platform == "whatsapp") & (Sender.handle == handle))
         if sender is None:
-            sender = Sender.create(platform="whatsapp", handle=handle, phone=beneficiary.mobile,
-                                   beneficiary=beneficiary, display_name=beneficiary.full_name[:200])
-        if window_open(sender) and purpose != "one_time_code" and not _text_too_long("whatsapp", text):
-            choices = (context or {}).get("survey_choices")
-            payload = (choices_payload(handle, text, choices, "التقييم") if choices and len(text) <= 1024
-                       else text_payload("whatsapp", handle, text))
-            message = queue_message(sender=sender, beneficiary=beneficiary, text=text, payload=payload,
-                                    purpose=purpose)
+            sender = Sender.create(platform="whatsapp", handle=handle, phone=to if to.startswith("+") else "",
+                                   beneficiary=beneficiary,
+                                   display_name=beneficiary.full_name[:200] if beneficiary is not None else "")
+        interactive = _interactive(context.get("interactive"))
+        if window_open(sender) and purpose != "one_time_code" and interactive is not None:
+            message = queue_message(sender=sender, beneficiary=beneficiary, text=text,
+                                    payload=interactive_payload(handle, interactive), purpose=purpose)
+        elif window_open(sender) and purpose != "one_time_code" and not _text_too_long("whatsapp", text):
+            message = queue_message(sender=sender, beneficiary=beneficiary, text=text,
+                                    payload=text_payload("whatsapp", handle, text), purpose=purpose)
         else:
-            payload, name = template_payload(handle, purpose, text, context or {}, beneficiary)
+            payload, name = template_payload(handle, purpose, text, context, beneficiary)
             message = queue_message(sender=sender, beneficiary=beneficiary, text=text, payload=payload,
                                     purpose=purpose, template=name)
         return {"channel": "social", "id": f"whatsapp:{message.id}"}
+    if beneficiary is None:
+        return None
     if preferred == "email" and beneficiary.email and current_app.config.get("SOCIAL_SMTP_HOST"):
         address = beneficiary.email.strip().lower()
         sender = Sender.get_or_none((Sender.platform == "email") & (Sender.handle == address))
@@ -288,7 +341,7 @@ def notify(beneficiary, text: str, purpose: str, channel, context) -> dict | Non
             sender = Sender.create(platform="email", handle=address, beneficiary=beneficiary,
                                    display_name=beneficiary.full_name[:200])
         subject = EMAIL_SUBJECTS.get(purpose, "رسالة")
-        reference = (context or {}).get("reference")
+        reference = context.get("reference")
         if reference:
             subject = f"{subject} {reference}"
         payload = {"to": address, "subject": f"{subject} — {current_app.config['ORG_NAME_AR']}", "text": text}

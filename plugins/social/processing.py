@@ -298,17 +298,20 @@ def offer_inbound(message: Message, sender: Sender, info: dict, occurred_at) -> 
     """Offer a new message to the other plugins (``inbound_message``: a self-service menu, a survey
     waiting for a rating). One that handles it marks it "automated": it then opens no conversation in
     the unmatched inbox."""
-    from portal.messaging import InboundMessage, beneficiaries_for_number, dispatch_inbound
+    from portal.messaging import STAFF_CONVERSATION_HOURS, InboundMessage, beneficiaries_for_number, dispatch_inbound
 
     if sender.beneficiary_id:
         matches: tuple[int, ...] = (sender.beneficiary_id,)  # linked by an officer or by the number
     else:
         matches = beneficiaries_for_number(sender.phone)
     entry = TimelineEntry.get_or_none(TimelineEntry.id == message.entry_id) if message.entry_id else None
+    since = utcnow() - dt.timedelta(hours=STAFF_CONVERSATION_HOURS)
+    staff = Message.select().where((Message.sender == sender) & (Message.direction == "out")
+                                   & Message.actor.is_null(False) & (Message.created_at >= since)).exists()
     inbound = InboundMessage(channel="social", sender=sender.phone or "", text=info.get("text") or "",
                              reply_id=info.get("reply_id") or None, beneficiary_ids=matches, entry=entry,
                              provider_id=message.provider_id, platform=message.platform, received_at=occurred_at,
-                             extra={"kind": info.get("kind"), "handle": sender.handle})
+                             staff_conversation=staff, extra={"kind": info.get("kind"), "handle": sender.handle})
     if not dispatch_inbound(inbound):
         return False
     Message.update(state=AUTOMATED).where(Message.id == message.id).execute()

@@ -45,6 +45,12 @@ def plugin_settings():
         setting("WEBSITE_PHONE", "", _l("Phone number shown on the home and contact pages.")),
         setting("WEBSITE_EMAIL", "", _l("Email address shown on the home and contact pages.")),
         setting("WEBSITE_ADDRESS", "", _l("Postal address shown on the home and contact pages.")),
+        setting("WEBSITE_APPLY_LINK_HOURS", 48, _l("How long the one-time link to a pre-filled application, sent by "
+                                                   "the self-service menu, can be opened."),
+                type="int", unit="hours", minimum=1),
+        setting("WEBSITE_PUBLIC_URL", "", _l("The public site's address (https://…), for links made outside a web "
+                                             "request (background jobs); empty: only links made while answering a "
+                                             "request.")),
     ]
 
 
@@ -53,6 +59,7 @@ def register_blueprints(app):
     from . import apply, staff, tasks, views  # noqa: F401  (the routes and the periodic job register themselves)
     from . import contact_settings  # noqa: F401  (the admin's contact-details screen on the blueprint)
     from . import form_labels  # noqa: F401  (field names for the public forms' error summary)
+    from . import self_service  # noqa: F401  (the one-time link to a pre-filled application)
     from .common import bp
 
     return bp
@@ -130,3 +137,16 @@ def complaint_updated(complaint, change):
     from .inquiries import mirror
 
     mirror(complaint, change)
+
+
+@hookimpl
+def self_service_link(beneficiary, purpose, issue):
+    """The self-service menu's "start a support request": a one-time link to the apply form, pre-filled with
+    the beneficiary's file."""
+    if purpose != "apply" or beneficiary is None:
+        return None
+    from . import self_service
+
+    if not issue:
+        return {"url": "", "expires_at": None} if self_service.available() and beneficiary.national_id else None
+    return self_service.issue_link(beneficiary)

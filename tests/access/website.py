@@ -16,7 +16,20 @@ def FIXTURES(app):
     assert not errors, errors
     inquiry = inquiries.create(values)
     pending = _pending_application()
-    return {"inquiry": inquiry.id, "faq": item.id, "pending": pending.id}
+    return {"inquiry": inquiry.id, "faq": item.id, "pending": pending.id, "apply_link": _apply_link()}
+
+
+def _apply_link():
+    """A valid one-time link to a pre-filled application (as the self-service menu sends it); a GET uses nothing."""
+    from plugins.website import drafts, self_service
+    from plugins.website.models import ApplicationDraft
+    from portal.db import utcnow
+    import datetime as dt
+
+    code = drafts.new_code()
+    draft = ApplicationDraft.create(code_hash=drafts.code_hash(code), national_id="1000000008", data={},
+                                    expires_at=utcnow() + dt.timedelta(days=1))
+    return self_service._serializer().dumps({"d": draft.id, "c": code})
 
 
 def _pending_application():
@@ -59,6 +72,7 @@ ACCESS = {
     "website.track_upload": public("POST", "/site/track/upload"),
     "website.apply_start": public("GET", "/site/apply"),
     "website.apply_resume": public("POST", "/site/apply/resume"),
+    "website.apply_link": public("GET", "/site/apply/link/{apply_link}"),
     "website.apply_step": public("POST", "/site/apply/applicant"),
     "website.apply_done": public("GET", "/site/apply/done"),
     "website.acknowledgement": public("GET", "/site/apply/acknowledgement"),

@@ -72,7 +72,8 @@ def gateway():
 def app_config(app_config, gateway):
     return dict(app_config, SMS_PROVIDER="generic", SMS_URL=gateway.url + "/send", SMS_TOKEN=TOKEN,
                 SMS_SENDER="Sila", SMS_TIMEOUT=2,
-                QUIET_HOURS="")  # the quiet hours have their own tests
+                QUIET_HOURS="",  # the quiet hours have their own tests
+                HELP_REQUESTS_CHANNELS=[])  # the self-service menu would answer the replies: it has its own tests
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def test_inside_the_window_a_plain_text_is_sent(app, graph, make_beneficiary, po
     post_webhook(fresh(payload("wa_text.json")))  # they wrote a moment ago
     send(app, ben, "رقم طلبك 1448-000042", "case_reference", {"reference": "1448-000042"})
     body = graph.sent()[0]["json"]
-    assert body["type"] == "text" and body["text"]["body"] == "رقم طلبك 1448-000042"
+    assert body["type"] == "text" and body["text"]["body"] == "رقم طلبك \u20681448-000042\u2069"  # isolated
 
 
 def test_one_time_code_always_uses_the_authentication_template(app, graph, make_beneficiary, post_webhook, payload):
@@ -91,7 +91,7 @@ def test_email_goes_out_over_smtp(app_config, smtp, make_beneficiary, client):
     assert received["to"] == ["huda@example.com"] and received["from"] == "notify@sila.example"
     mail = email.message_from_bytes(received["data"], policy=email.policy.default)
     assert "1448-000042" in str(mail["Subject"]) and "قرار طلبك" in str(mail["Subject"])
-    assert mail.get_content().strip() == "تمت الموافقة على طلبك 1448-000042"
+    assert mail.get_content().strip() == "تمت الموافقة على طلبك \u20681448-000042\u2069"
     with app.app_context(), database.connection_context():
         entry = TimelineEntry.get()
         assert (entry.beneficiary_id, entry.channel, entry.direction) == (ben, "social", "out")
