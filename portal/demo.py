@@ -307,6 +307,7 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448, progr
 
     _outbox_notices(case_rows)
     _satisfaction(rnd, now, case_rows, [u for u in users if u.has_role("officer", "delegate", "researcher")])
+    _complaints(rnd, ben_ids, keys, officer)
 
     # Timeline entries across every enabled channel, spread over the files; the first files get more.
     from .timeline import create_entries
@@ -423,4 +424,63 @@ def _satisfaction(rnd, now, case_rows: list[dict], staff: list, limit: int = 80)
             survey.expires_at = at + dt.timedelta(days=14)
             service.record_answer(survey, values, via=rnd.choice(("link", "link", "reply", "call", "desk", "qr")),
                                   now=at + dt.timedelta(hours=rnd.randint(1, 72)))
+    return made
+
+
+COMPLAINT_TEXTS = {
+    "complaint": ["انتظرت في المكتب أكثر من ساعتين دون أن يستقبلني أحد", "لم يصلني رد على طلبي منذ شهر",
+                  "اتصلت مرات عدة ولم يرد أحد", "طُلبت مني الأوراق نفسها مرتين"],
+    "suggestion": ["أقترح فتح المكتب مساءً للعاملات", "أتمنى أن تصلنا رسالة عند كل خطوة في الطلب",
+                   "لو يكون هناك موعد محدد بدل الانتظار"],
+    "praise": ["شكرًا للموظفة على حسن الاستقبال", "جزاكم الله خيرًا على سرعة صرف السلة"],
+    "inquiry": ["متى موعد صرف سلال رمضان؟", "ما الأوراق المطلوبة لتجديد الملف؟"],
+}
+DEMO_THEMES = (("وقت الانتظار", "Waiting time"), ("سرعة الرد", "Speed of answers"),
+               ("وضوح المعلومات", "Clarity of information"), ("حسن التعامل", "Courtesy"))
+
+
+def _complaints(rnd, ben_ids, keys, officer, count: int = 24) -> int:
+    """A register with a bit of everything: kinds and channels, some linked to files and some not, some
+    answered and closed with the complainant's satisfaction, a few past their deadline; the feedback themes
+    and two published "You said, we did" improvements."""
+    from .complaints import KINDS, open_complaint
+    from .complaints.models import Complaint, FeedbackTheme, Improvement
+
+    channel_keys = [k for k in keys if k != "system"]
+    if not channel_keys:
+        return 0
+    themes = []
+    for ar, en in DEMO_THEMES:
+        FeedbackTheme.insert(name_ar=ar, name_en=en, created_at=utcnow()).on_conflict_ignore().execute()
+        themes.append(FeedbackTheme.get(FeedbackTheme.name_ar == ar))
+    made = 0
+    for i in range(count):
+        kind = KINDS[i % len(KINDS)]
+        ben = Beneficiary.get_by_id(rnd.choice(ben_ids)) if rnd.random() < 0.7 else None
+        c = open_complaint(kind=kind, channel=rnd.choice(channel_keys), text=rnd.choice(COMPLAINT_TEXTS[kind]),
+                           beneficiary=ben, contact_name="" if ben else rnd.choice(FEMALE + MALE),
+                           contact_mobile="" if ben else "+9665" + "".join(rnd.choice("0123456789") for _ in range(8)),
+                           contact_requested=kind == "complaint", source="demo", source_id=f"{i}", user=officer)
+        changes = {"theme": rnd.choice(themes).id}
+        roll = rnd.random()
+        if roll < 0.2:  # past its deadline, not answered yet
+            changes["deadline"] = c.deadline - dt.timedelta(days=10)
+        elif roll < 0.6:
+            changes.update(state="closed", answer="تواصلنا معك وتمت معالجة الأمر", answered_at=utcnow(),
+                           answered_by=officer.id, answer_delivery="not_sent", outcome="resolved",
+                           closed_at=utcnow(), closed_by=officer.id, satisfaction=rnd.randint(2, 5),
+                           satisfaction_at=utcnow())
+        Complaint.update(**changes).where(Complaint.id == c.id).execute()
+        made += 1
+    if not Improvement.select().exists():
+        Improvement.create(theme=themes[0], said_ar="الانتظار في المكتب طويل",
+                           did_ar="أضفنا موظف استقبال ثانيًا ومواعيد مسبقة بالهاتف",
+                           said_en="Waiting at the office is long",
+                           did_en="We added a second receptionist and appointments by phone",
+                           done_on=saudi_date(utcnow()) - dt.timedelta(days=20), published=True, created_by=officer)
+        Improvement.create(theme=themes[2], said_ar="لا نعرف أين وصل طلبنا",
+                           did_ar="صارت تصلكم رسالة عند كل خطوة في الطلب مع موعد الرد المتوقع",
+                           said_en="We do not know where our request is",
+                           did_en="You now get a message at each step of your request with the expected reply date",
+                           done_on=saudi_date(utcnow()) - dt.timedelta(days=5), published=True, created_by=officer)
     return made

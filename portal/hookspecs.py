@@ -300,33 +300,6 @@ def inbound_message(message):
     """
 
 
-@hookspec(firstresult=True)
-def self_service_booking(beneficiary, channel):
-    """A beneficiary asked, on a self-service channel (WhatsApp, SMS), to visit the office: an appointments
-    plugin books a slot or offers its free slots.
-
-    :param beneficiary: the ``Beneficiary`` (the one file the sender's number matches).
-    :param channel: the key of the channel the request came on.
-    :return: ``{"text": str}`` — the answer to send back (in the current locale; references and dates
-        isolated), e.g. the appointment booked — or None when no plugin books visits: the self-service menu
-        then records a call-back request for an officer.
-    """
-
-
-@hookspec(firstresult=True)
-def self_service_link(beneficiary, purpose, issue):
-    """A one-time web address for a beneficiary who asked for it on a self-service channel.
-
-    :param beneficiary: the ``Beneficiary`` (the one file the sender's number matches).
-    :param purpose: ``"apply"`` (start a support request: the website's apply form, pre-filled with the file)
-        or ``"rating"`` (rate the last service received).
-    :param issue: False to ask only whether a link could be given (nothing is written: the menu decides which
-        choices to offer); True to issue one.
-    :return: ``{"url": str, "expires_at": datetime | None}`` (``url`` is ``""`` when ``issue`` is False), or
-        None when this plugin gives no link for this purpose and beneficiary.
-    """
-
-
 @hookspec
 def service_finished(beneficiary, kind, channel, case, staff, source):
     """A service to a beneficiary has finished: an answered inquiry or complaint, a finished call or interview,
@@ -355,4 +328,44 @@ def document_extras(beneficiary, case, purpose):
     :param case: the ``Case`` it is about, or None.
     :param purpose: the document's purpose (a letter purpose such as ``"service_delivery"``).
     :return: a dict (``{"survey_url": str}`` from the core's surveys) or None.
+    """
+
+
+@hookspec
+def complaint_updated(complaint, change):
+    """An entry of the complaints register (``portal.complaints``) changed: it was linked to a file or a
+    request, assigned, answered or closed. A plugin that opened the entry (``complaint.source`` is its own)
+    mirrors the change in its records (the website's inquiry tracking shows the answer given in the register).
+    Called inside the change's transaction: raising aborts the change.
+
+    :param complaint: the ``Complaint`` as it is after the change.
+    :param change: ``"linked"``, ``"assigned"``, ``"answered"`` or ``"closed"``.
+    :return: None.
+    """
+
+
+@hookspec(firstresult=True)
+def self_service_booking(beneficiary, channel):
+    """A beneficiary asked, on a self-service channel (WhatsApp, SMS), to visit the office: an appointments
+    plugin books a slot or offers its free slots.
+
+    :param beneficiary: the ``Beneficiary`` (the one file the sender's number matches).
+    :param channel: the key of the channel the request came on.
+    :return: ``{"text": str}`` — the answer to send back (in the current locale; references and dates
+        isolated), e.g. the appointment booked — or None when no plugin books visits: the self-service menu
+        then records a call-back request for an officer.
+    """
+
+
+@hookspec(firstresult=True)
+def self_service_link(beneficiary, purpose, issue):
+    """A one-time web address for a beneficiary who asked for it on a self-service channel.
+
+    :param beneficiary: the ``Beneficiary`` (the one file the sender's number matches).
+    :param purpose: ``"apply"`` (start a support request: the website's apply form, pre-filled with the file)
+        or ``"rating"`` (rate the last service received).
+    :param issue: False to ask only whether a link could be given (nothing is written: the menu decides which
+        choices to offer); True to issue one.
+    :return: ``{"url": str, "expires_at": datetime | None}`` (``url`` is ``""`` when ``issue`` is False), or
+        None when this plugin gives no link for this purpose and beneficiary.
     """

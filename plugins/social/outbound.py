@@ -100,16 +100,6 @@ def text_payload(platform: str, to: str, text: str) -> dict:
     return {"recipient": {"id": to}, "messaging_type": "RESPONSE", "message": {"text": text}}
 
 
-def choices_payload(to: str, text: str, choices: list[dict], button: str = "اختر") -> dict:
-    """A WhatsApp interactive list (inside the 24-hour window): the text and up to ten rows to choose from
-    (e.g. the 5…1 of a satisfaction survey, ``survey_choices`` in the context); the chosen row comes back as
-    an interactive reply whose id is the row's."""
-    rows = [{"id": str(c["id"])[:200], "title": str(c["title"])[:24]} for c in choices[:10]]
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "interactive",
-            "interactive": {"type": "list", "body": {"text": text[:1024]},
-                            "action": {"button": button[:20], "sections": [{"title": button[:24], "rows": rows}]}}}
-
-
 def queue_message(*, sender: Sender, beneficiary, text: str, payload: dict, actor=None, purpose: str = "",
                   template: str = "") -> Message:
     """Write the outbound entry (state "queued") and its message row in one transaction, then send."""
@@ -334,10 +324,8 @@ def notify(beneficiary, text: str, purpose: str, channel, context) -> dict | Non
             message = queue_message(sender=sender, beneficiary=beneficiary, text=text,
                                     payload=interactive_payload(handle, interactive), purpose=purpose)
         elif window_open(sender) and purpose != "one_time_code" and not _text_too_long("whatsapp", text):
-            payload = (choices_payload(handle, text, choices, "التقييم") if choices and len(text) <= 1024
-                       else text_payload("whatsapp", handle, text))
-            message = queue_message(sender=sender, beneficiary=beneficiary, text=text, payload=payload,
-                                    purpose=purpose)
+            message = queue_message(sender=sender, beneficiary=beneficiary, text=text,
+                                    payload=text_payload("whatsapp", handle, text), purpose=purpose)
         else:
             payload, name = template_payload(handle, purpose, text, context, beneficiary)
             message = queue_message(sender=sender, beneficiary=beneficiary, text=text, payload=payload,

@@ -30,8 +30,6 @@ def plugin_settings():
         setting("WEBSITE_FORM_LIMIT", "30 per hour", _l("Form posts (apply steps, ask, volunteer) per address.")),
         setting("WEBSITE_MIN_FILL_SECONDS", 3, _l("A form sent faster than this after it was shown is refused "
                                                   "(kept, to send again)."), type="float", unit="seconds", minimum=0),
-        setting("WEBSITE_RESPONSE_DAYS", {"inquiry": 3, "complaint": 5, "suggestion": 10},
-                _l("Answer deadline in days per kind of message."), type="json"),
         setting("WEBSITE_DRAFT_DAYS", 30, _l("A draft not saved for this long can no longer be resumed; a daily job "
                                              "deletes it."), type="int", unit="days", minimum=1),
         setting("WEBSITE_TRACK_MAX_FAILURES", 5, _l("Failed tracking attempts per reference before the lockout."),
@@ -148,6 +146,15 @@ def render_timeline_entry(entry, request):
 
     return Markup(render_template("website/staff/_entry.html", entry=entry, data=entry.data, labels=labels,  # nosec B704 # render_template output: the template autoescapes the application
                                   housing=HOUSING))
+
+
+@hookimpl
+def complaint_updated(complaint, change):
+    """An inquiry sent on the website is an entry of the core's complaints register: what is done to it there
+    (linked, assigned, answered, closed) shows on the website's inbox and on the public tracking page."""
+    from .inquiries import mirror
+
+    mirror(complaint, change)
 
 
 @hookimpl

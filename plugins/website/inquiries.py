@@ -1,9 +1,7 @@
-"""Inquiries, complaints and suggestions: validation, storage with a response deadline, the answer."""
+"""Inquiries, complaints and suggestions sent on the website: validation, storage (each one an entry of the core's
+complaints register, ``portal.complaints``), the answer given through the register."""
 from __future__ import annotations
 
-import datetime as dt
-
-from flask import current_app
 from peewee import IntegrityError
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -12,10 +10,8 @@ from portal.audit import audit
 from portal.dates import hijri_year
 from portal.db import database, utcnow
 from portal.models import Beneficiary, Case
-from portal.plugins import hook
 from portal.sequences import next_value
-from portal.text import clean_text, isolate_tokens
-from portal.timeline import log_entry
+from portal.text import clean_text
 from portal.validators import ValidationError, clean_mobile, clean_national_id, clean_texts
 
 from .models import INQUIRY_KINDS, Inquiry
@@ -58,13 +54,21 @@ def validate(form: dict) -> tuple[dict, dict]:
 
 
 def response_days(kind: str) -> int:
-    days = current_app.config["WEBSITE_RESPONSE_DAYS"]
-    return int(days.get(kind, 5) if isinstance(days, dict) else days)
+    """Working days to answer (the complaints register's ``COMPLAINT_RESPONSE_DAYS``)."""
+    from portal.complaints import response_days as register_days
+
+    return register_days(kind)
 
 
 def create(values: dict, form_nonce: str | None = None) -> Inquiry:
-    """Store the inquiry, match it to a registered beneficiary by national ID (and to their request
-    when the reference given belongs to them), and put it on the timeline."""
+    """Store the inquiry and open its entry in the complaints register (``portal.complaints.open_complaint``:
+    the deadline in working days, the timeline entry, the follow-up task of a complaint), matched to a
+    registered beneficiary by national ID (and to their request when the reference given belongs to them).
+    The inquiry keeps what the public side needs: its Q reference for tracking and what the person typed."""
+    from portal.complaints import open_complaint
+    from portal.complaints.service import record_given
+    from portal.dates import saudi_day_bounds
+
     ben = None
     if values["national_id"]:
         ben = Beneficiary.get_or_none(Beneficiary.national_id == values["national_id"])
@@ -83,17 +87,17 @@ def create(values: dict, form_nonce: str | None = None) -> Inquiry:
             inquiry = Inquiry.create(
                 reference=f"Q{year}-{number:06d}", kind=values["kind"], name=values["name"], mobile=values["mobile"],
                 national_id=values["national_id"], email=values["email"], subject=values["subject"],
-                body=values["body"], beneficiary=ben, case=case,
-                due_at=now + dt.timedelta(days=response_days(values["kind"])), created_at=now, form_nonce=form_nonce,
+                body=values["body"], beneficiary=ben, case=case, due_at=now, created_at=now, form_nonce=form_nonce,
             )
-            entry = log_entry(
-                channel="website", direction="in", beneficiary=ben, case=case,
-                summary=f"{in_arabic(KIND_LABELS[values['kind']])}: {values['subject']}"[:300], body=values["body"],
-                data={"kind": "inquiry", "inquiry": inquiry.id, "inquiry_kind": values["kind"],
-                      "reference": inquiry.reference, "name": values["name"], "mobile": values["mobile"]},
-            )
-            Inquiry.update(entry=entry).where(Inquiry.id == inquiry.id).execute()
-            audit("create", "website_inquiry", inquiry.id, {"kind": values["kind"]})
+            complaint = open_complaint(
+                kind=values["kind"], channel="website", text=f"{values['subject']}\n\n{values['body']}",
+                beneficiary=ben, case=case, contact_name=values["name"], contact_mobile=values["mobile"],
+                contact_requested=True, source="website", source_id=inquiry.id)
+            record_given(complaint, reference=values.get("reference", "") if case is None else "",
+                         national_id=values["national_id"] if ben is None else "", email=values["email"])
+            Inquiry.update(entry=complaint.entry_id, due_at=saudi_day_bounds(complaint.deadline)[1]).where(
+                Inquiry.id == inquiry.id).execute()
+            audit("create", "website_inquiry", inquiry.id, {"kind": values["kind"], "complaint": complaint.id})
     except IntegrityError:  # the same form posted twice at the same moment
         if not form_nonce:
             raise
@@ -101,35 +105,47 @@ def create(values: dict, form_nonce: str | None = None) -> Inquiry:
     return Inquiry.get_by_id(inquiry.id)
 
 
+def register_entry(inquiry: Inquiry):
+    """The inquiry's entry in the complaints register."""
+    from portal.complaints.service import find
+
+    return find("website", inquiry.id)
+
+
 class AlreadyAnswered(Exception):
     pass
 
 
 def answer(inquiry: Inquiry, text: str, actor) -> Inquiry:
-    """Record the officer's answer once, send it through ``send_message`` when the person is a
-    registered beneficiary, and log it on the timeline (saying whether it was sent)."""
-    now = utcnow()
-    with database.atomic():
-        rows = (Inquiry.update(status="answered", answer=text, answered_by=actor, answered_at=now)
-                .where((Inquiry.id == inquiry.id) & (Inquiry.status == "open")).execute())
-        if rows != 1:
-            raise AlreadyAnswered()
-        delivery = None
-        if inquiry.beneficiary_id:
-            delivery = hook().send_message(
-                beneficiary=inquiry.beneficiary, text=isolate_tokens(text), purpose="inquiry_answer", channel=None,
-                context={"reference": inquiry.reference, "inquiry": inquiry.id},
-            )
-        sent = f"{delivery['channel']}:{delivery['id']}" if delivery else ""
-        Inquiry.update(answer_delivery=sent).where(Inquiry.id == inquiry.id).execute()
-        log_entry(
-            channel="website", direction="out", beneficiary=inquiry.beneficiary, case=inquiry.case, actor=actor,
-            summary=in_arabic(_l("Answer to %(ref)s", ref=inquiry.reference)), body=text,
-            data={"kind": "inquiry_answer", "inquiry": inquiry.id, "reference": inquiry.reference,
-                  "delivery": delivery, "sent": bool(delivery)},
-        )
-        audit("update", "website_inquiry", inquiry.id, {"answered": True, "sent": bool(delivery)}, actor=actor)
+    """Answer through the register (``portal.complaints.service.answer``: recorded once, sent through
+    ``send_message`` when the person is a registered beneficiary, logged on the timeline saying whether it
+    was sent); the inquiry mirrors it (``complaint_updated``)."""
+    from portal.complaints import ComplaintError
+    from portal.complaints import service as register
+
+    complaint = register_entry(inquiry)
+    if complaint is None:
+        raise AlreadyAnswered()
+    try:
+        register.answer(complaint, text, actor, purpose="inquiry_answer")
+    except ComplaintError:
+        raise AlreadyAnswered() from None
     return Inquiry.get_by_id(inquiry.id)
+
+
+def mirror(complaint, change: str) -> None:
+    """A register entry the website opened changed: the inquiry follows (its tracking page shows the answer
+    given in the register, the website's inbox the holder and the state)."""
+    if complaint.source != "website" or not complaint.source_id or not complaint.source_id.isdigit():
+        return
+    from portal.complaints.service import delivery_id
+
+    fields = {"beneficiary": complaint.beneficiary_id, "case": complaint.case_id,
+              "assigned_to": complaint.assigned_to_id, "status": complaint.state}
+    if complaint.answered_at:
+        fields.update(answer=complaint.answer, answered_at=complaint.answered_at, answered_by=complaint.answered_by_id,
+                      answer_delivery=delivery_id(complaint))
+    Inquiry.update(**fields).where(Inquiry.id == int(complaint.source_id)).execute()
 
 
 class TakenByOther(Exception):
@@ -154,5 +170,10 @@ def assign(inquiry: Inquiry, actor, take: bool = True) -> Inquiry:
                 raise TakenByOther(_("Only the officer who took this message can give it back."))
             new = None
         Inquiry.update(assigned_to=new).where(Inquiry.id == fresh.id).execute()
+        from portal.complaints.models import Complaint
+
+        complaint = register_entry(fresh)
+        if complaint is not None:
+            Complaint.update(assigned_to=new).where(Complaint.id == complaint.id).execute()
         audit("update", "website_inquiry", fresh.id, {"assigned_to": new}, actor=actor)
     return Inquiry.get_by_id(inquiry.id)

@@ -116,7 +116,8 @@ def inquiry_detail(inquiry_id):
     audit("read", "website_inquiry", inquiry.id)
     return render("website/staff/inquiry.html", inquiry=inquiry, form=form, errors=errors, now=utcnow(),
                   kinds=inquiries.KIND_LABELS, statuses=inquiries.STATUS_LABELS,
-                  can_answer=current_user.has_role(*ANSWER_ROLES)), (422 if errors else 200)
+                  can_answer=current_user.has_role(*ANSWER_ROLES),
+                  register=inquiries.register_entry(inquiry)), (422 if errors else 200)
 
 
 @bp.get("/website/volunteers")

@@ -84,6 +84,14 @@ def faq():
     return render("website/faq.html", items=items)
 
 
+@bp.get("/site/you-said-we-did")
+def you_said_we_did():
+    """"You said, we did": the improvements managers recorded in the core's register and published."""
+    from portal.complaints.service import published_improvements
+
+    return render("website/you_said_we_did.html", items=published_improvements())
+
+
 # ---------------------------------------------------------------- inquiries, complaints, suggestions
 
 @bp.route("/site/ask", methods=["GET", "POST"])

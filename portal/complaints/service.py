@@ -39,6 +39,16 @@ def _fresh(complaint: Complaint) -> Complaint:
     return Complaint.get_by_id(complaint.id)
 
 
+def _tell(complaint_id: int, change: str) -> Complaint:
+    """The entry after a change, with the plugins told (``complaint_updated``), inside the change's
+    transaction."""
+    from ..plugins import hook
+
+    fresh = Complaint.get_by_id(complaint_id)
+    hook().complaint_updated(complaint=fresh, change=change)
+    return fresh
+
+
 def _touch(complaint_id: int, **changes) -> None:
     Complaint.update(updated_at=utcnow(), **changes).where(Complaint.id == complaint_id).execute()
 
@@ -75,7 +85,7 @@ def link_file(complaint: Complaint, value: str, actor) -> Complaint:
         _touch(fresh.id, beneficiary=ben.id, case=case_id)
         _move_links(fresh, ben.id, case_id)
         audit("update", "complaint", fresh.id, {"beneficiary": ben.id}, actor=actor)
-    return _fresh(complaint)
+        return _tell(fresh.id, "linked")
 
 
 def link_request(complaint: Complaint, reference: str, actor) -> Complaint:
@@ -92,7 +102,7 @@ def link_request(complaint: Complaint, reference: str, actor) -> Complaint:
         _touch(fresh.id, beneficiary=case.beneficiary_id, case=case.id)
         _move_links(fresh, case.beneficiary_id, case.id)
         audit("update", "complaint", fresh.id, {"case": case.id}, actor=actor)
-    return _fresh(complaint)
+        return _tell(fresh.id, "linked")
 
 
 def may_assign_others(user) -> bool:
@@ -121,14 +131,14 @@ def assign(complaint: Complaint, assignee_id, actor) -> Complaint:
 
             OutreachTask.update(assigned_to=assignee_id).where(OutreachTask.id == fresh.task_id).execute()
         audit("update", "complaint", fresh.id, {"assigned_to": assignee_id}, actor=actor)
-    return _fresh(complaint)
+        return _tell(fresh.id, "assigned")
 
 
 HANDLER_ROLES = ("officer", "manager", "admin")
 READ_ROLES = ("officer", "manager", "admin")
 
 
-def answer(complaint: Complaint, text: str, actor) -> tuple[Complaint, str]:
+def answer(complaint: Complaint, text: str, actor, purpose: str = "complaint_answer") -> tuple[Complaint, str]:
     """Record the answer once and send it through ``send_message`` when the entry is linked to a file.
     Returns the entry and the delivery state: ``sent`` (a transport accepted it), ``queued`` (a channel will
     send it: not claimed as sent) or ``not_sent`` (no file linked, or no channel could deliver it)."""
@@ -148,7 +158,7 @@ def answer(complaint: Complaint, text: str, actor) -> tuple[Complaint, str]:
             raise ComplaintError(_l("This entry was already answered."), "answer")
         result = None
         if fresh.beneficiary_id:
-            result = notify(fresh.beneficiary, text, "complaint_answer", case=fresh.case, actor=actor,
+            result = notify(fresh.beneficiary, text, purpose, case=fresh.case, actor=actor,
                             context={"reference": fresh.reference, "complaint": fresh.id})
         state = "not_sent" if not result else ("queued" if result.get("state") == "queued" else "sent")
         delivery = f"{result.get('channel')}:{result.get('id', '')}" if result else ""
@@ -160,7 +170,24 @@ def answer(complaint: Complaint, text: str, actor) -> tuple[Complaint, str]:
                                 outcome=str(_l("Answered"))).where(
                 (OutreachTask.id == fresh.task_id) & (OutreachTask.status == "open")).execute()
         audit("update", "complaint", fresh.id, {"answered": True, "delivery": state}, actor=actor)
-    return _fresh(complaint), state
+        return _tell(fresh.id, "answered"), state
+
+
+def delivery_id(complaint: Complaint) -> str:
+    """``channel:id`` of the transport that took the answer, or ""."""
+    return complaint.answer_delivery.split("|", 1)[1] if "|" in complaint.answer_delivery else ""
+
+
+def record_given(complaint: Complaint, *, reference: str = "", national_id: str = "", email: str = "") -> None:
+    """Keep what the person gave that matched nothing yet (a request reference, an ID, an e-mail), shown beside
+    the "link to file" and "link to request" actions."""
+    Complaint.update(contact_reference=clean_text(reference)[:20], contact_national_id=clean_text(national_id)[:10],
+                     contact_email=clean_text(email)[:200]).where(Complaint.id == complaint.id).execute()
+
+
+def find(source: str, source_id) -> Complaint | None:
+    """The entry a source opened for its submission ``source_id``."""
+    return Complaint.get_or_none((Complaint.source == source) & (Complaint.source_id == str(source_id)))
 
 
 def delivery_state(complaint: Complaint) -> str:
@@ -194,7 +221,7 @@ def close(complaint: Complaint, *, outcome: str, note: str = "", satisfaction=No
         if changed != 1:
             raise ComplaintError(_l("This entry is already closed."), "outcome")
         audit("update", "complaint", complaint.id, {"closed": outcome, "satisfaction": satisfaction}, actor=actor)
-    return _fresh(complaint)
+        return _tell(complaint.id, "closed")
 
 
 def set_theme(complaint: Complaint, theme_id, actor) -> Complaint:

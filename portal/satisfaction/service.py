@@ -233,9 +233,17 @@ def send_invitation(survey: Survey, *, beneficiary=None, reminder: bool = False)
         return None
     choices = [{"id": f"survey:{survey.nonce}:{n}", "title": str(n)} for n in range(5, 0, -1)]
     case = Case.get_by_id(survey.case_id) if survey.case_id else None
-    notice = deliver(beneficiary, invitation_text(survey, reminder=reminder), "survey",
+    text = invitation_text(survey, reminder=reminder)
+    with force_locale("ar"):
+        button = _("Rate")
+    # A channel that can show a list of choices (``context["interactive"]``, e.g. WhatsApp inside its 24-hour
+    # window) offers 5..1; the chosen row comes back as the reply id ``survey:<nonce>:<score>``.
+    interactive = {"type": "list", "body": text, "button": button,
+                   "sections": [{"title": button, "rows": choices}]}
+    notice = deliver(beneficiary, text, "survey",
                      key=f"survey:{survey.id}:{'reminder' if reminder else 'invitation'}", case=case,
-                     context={"survey_url": link_for(survey), "survey_choices": choices, "reminder": reminder})
+                     context={"survey_url": link_for(survey), "survey_choices": choices, "reminder": reminder,
+                              "interactive": interactive})
     if notice is None or notice.state in ("not_sent", "no_consent"):
         if not reminder:
             Survey.update(not_sent_reason="no_channel").where(Survey.id == survey.id).execute()

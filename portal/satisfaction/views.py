@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from ..auth import roles_required
 from ..charts import Series, bar_chart, swatch
+from ..dates import saudi_today
 from ..db import utcnow
 from ..labels import label
 from ..listing import date_range
@@ -223,7 +224,7 @@ def report():
     errors: dict = {}
     first, last = date_range(request.args, errors)
     if not request.args.get("from") and not request.args.get("to") and not errors:
-        last = dt.date.today()
+        last = saudi_today()  # the Saudi day: after midnight in Riyadh the server's date is still yesterday
         first = last - dt.timedelta(days=364)
     channel = (request.args.get("channel") or "").strip()
     if channel and channel not in channel_map() and channel != "system":

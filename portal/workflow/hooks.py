@@ -24,12 +24,12 @@ def run_daily(now=None) -> dict:
 
     counts = run_outreach(now)
     counts["escalated"] = escalate_overdue(now)
-    from ..complaints.service import escalate_overdue as escalate_complaints
-
-    counts["complaints_escalated"] = escalate_complaints(now)
     from ..satisfaction.hooks import run_reminders
 
     counts["survey_reminders"] = run_reminders(now)
+    from ..complaints.service import escalate_overdue as escalate_complaints
+
+    counts["complaints_escalated"] = escalate_complaints(now)
     return counts
 
 

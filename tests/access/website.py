@@ -58,6 +58,7 @@ ACCESS = {
     "website.privacy": public("GET", "/site/privacy"),
     "website.policy": public("GET", "/site/policy"),
     "website.faq": public("GET", "/site/faq"),
+    "website.you_said_we_did": public("GET", "/site/you-said-we-did"),
     "website.ask": public("POST", "/site/ask"),
     "website.ask_sent": public("GET", "/site/ask/sent"),
     "website.volunteer": public("POST", "/site/volunteer"),

@@ -144,8 +144,9 @@ def test_answer_sent_when_a_transport_accepted_it(app_config, make_beneficiary, 
         def send_message(self, beneficiary, text):
             return {"channel": "phone", "id": "c-9"}
 
-    app = create_app(dict(app_config, EXTRA_PLUGINS=(Courier(),)))
-    cid = make(app, beneficiary=make_beneficiary())
+    # the notices' delivery sends only with contact consent and outside the quiet hours
+    app = create_app(dict(app_config, EXTRA_PLUGINS=(Courier(),), QUIET_HOURS=""))
+    cid = make(app, beneficiary=make_beneficiary(consent_contact=True))
     client = app.test_client()
     client.post("/login", data={"username": "officer", "password": "correct-horse-battery"})
     r = client.post(f"/complaints/{cid}/answer", data={"answer": "تم"}, follow_redirects=True)
@@ -287,3 +288,48 @@ def test_themes_and_you_said_we_did(app, client, auth):
                                                                    "did_ar": "أضفنا موظفًا"}).status_code == 302
     with app.app_context(), database.connection_context():
         assert service.published_improvements() == []
+
+
+def test_hook_complaint_updated(app_config, users):
+    """Every change of an entry tells the plugins, inside the change's transaction: raising rolls it back."""
+    from portal.models import User
+
+    seen = []
+
+    class Listener:
+        @hookimpl
+        def complaint_updated(self, complaint, change):
+            seen.append((complaint.id, change, complaint.state))
+            if complaint.outcome == "not_upheld":
+                raise RuntimeError("refused")
+
+    app = create_app(dict(app_config, EXTRA_PLUGINS=(Listener(),)))
+    app.config["SMS_PROVIDER"] = ""
+    cid = make(app)
+    with app.test_request_context(), database.connection_context():
+        officer = User.get_by_id(users["officer"])
+        c = service.assign(get(app, cid), officer.id, officer)
+        service.answer(c, "تم", officer)
+        with pytest.raises(RuntimeError):
+            service.close(c, outcome="not_upheld", actor=officer)
+        assert Complaint.get_by_id(cid).state == "answered"
+        service.close(c, outcome="resolved", actor=officer)
+    assert seen == [(cid, "assigned", "open"), (cid, "answered", "answered"), (cid, "closed", "closed"),
+                    (cid, "closed", "closed")]
+
+
+def test_demo_fills_the_register(runner, app, client, auth):
+    from portal.complaints.models import FeedbackTheme, Improvement
+
+    result = runner.invoke(args=["demo", "--beneficiaries", "20", "--entries", "40"])
+    assert result.exit_code == 0, result.output
+    with app.app_context(), database.connection_context():
+        # the register's own demo entries (low survey ratings of the demo open theirs too, source "survey")
+        assert Complaint.select().where(Complaint.source != "survey").count() == 24
+        assert {c.kind for c in Complaint.select()} == {"complaint", "suggestion", "praise", "inquiry"}
+        assert Complaint.select().where(Complaint.beneficiary.is_null()).exists()
+        assert Complaint.select().where(Complaint.satisfaction.is_null(False)).exists()
+        assert service.overdue_count() > 0
+        assert FeedbackTheme.select().count() == 4 and Improvement.select().count() == 2
+    auth.login("manager")
+    assert client.get("/complaints/?state=all").status_code == 200

@@ -369,3 +369,11 @@ def test_an_sms_answer_to_an_officer_is_left_to_the_officer(app, client, auth, m
     assert len(gateway.requests) == sent
     with app.app_context(), database.connection_context():
         assert SelfServiceExchange.select().count() == 0
+
+
+def test_the_menus_answers_are_not_held_by_the_quiet_hours():
+    from portal.quiet import quiet_until
+
+    at_2330_saudi = dt.datetime(2026, 11, 30, 20, 30)  # naive UTC
+    assert quiet_until(at_2330_saudi, "22:00-08:00", "case_reference") is not None
+    assert quiet_until(at_2330_saudi, "22:00-08:00", "self_service") is None

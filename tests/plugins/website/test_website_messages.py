@@ -36,7 +36,14 @@ def test_complaint_goes_to_the_timeline_and_the_queue(app, client, auth, make_be
         inquiry = Inquiry.get()
         assert inquiry.reference in text_of(sent)
         assert inquiry.beneficiary_id == ben_id and inquiry.status == "open"
-        assert (inquiry.due_at - inquiry.created_at) == dt.timedelta(days=5)
+        from portal.complaints import Complaint
+        from portal.dates import add_working_days, saudi_date, saudi_day_bounds
+
+        entry_in_register = Complaint.get((Complaint.source == "website") & (Complaint.source_id == str(inquiry.id)))
+        assert entry_in_register.kind == "complaint" and entry_in_register.channel == "website"
+        assert entry_in_register.beneficiary_id == ben_id and entry_in_register.task_id
+        assert entry_in_register.deadline == add_working_days(saudi_date(inquiry.created_at), 5)
+        assert inquiry.due_at == saudi_day_bounds(entry_in_register.deadline)[1]
         entry = TimelineEntry.get_by_id(inquiry.entry_id)
         assert entry.channel == "website" and entry.beneficiary_id == ben_id
         assert entry.summary.startswith("شكوى")  # stored in Arabic whatever the visitor's language
@@ -70,9 +77,11 @@ def test_answer_is_sent_and_shown_on_tracking(app, client, auth, outbox, make_be
     with app.app_context(), database.connection_context():
         inquiry = Inquiry.get_by_id(inquiry.id)
         assert inquiry.status == "answered" and inquiry.answer_delivery == "phone:m1"
-        out = TimelineEntry.select().where((TimelineEntry.channel == "website")
-                                           & (TimelineEntry.direction == "out")).get()
-        assert out.beneficiary_id == ben_id
+        # the answer goes through the complaints register: one outgoing entry on the channel that sent it
+        out = TimelineEntry.select().where(TimelineEntry.direction == "out").order_by(TimelineEntry.id.desc()).get()
+        assert out.beneficiary_id == ben_id and out.data["delivery"]["channel"] == "phone"
+        assert out.data["purpose"] == "inquiry_answer"
+        assert out.data["sent"] is True
     auth.logout()
     visitor = client.application.test_client()
     r = visitor.post("/site/track", data={"reference": case.reference, "national_id": "1000000008"})

@@ -133,7 +133,7 @@ def test_staff_menu_and_dashboard_widget(app, client, auth):
 
 
 def test_response_times_use_arabic_plural_forms(app, client):
-    app.config["WEBSITE_RESPONSE_DAYS"] = {"inquiry": 2, "complaint": 5, "suggestion": 14}
+    app.config["COMPLAINT_RESPONSE_DAYS"] = {"inquiry": 2, "complaint": 5, "suggestion": 14, "praise": 10}
     text = text_of(client.get("/site/ask"))
     assert "نرد على الاستفسارات خلال يومين." in text
     assert "نرد على الشكاوى خلال 5 أيام." in text
