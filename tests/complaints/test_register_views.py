@@ -331,3 +331,16 @@ def test_demo_fills_the_register(runner, app, client, auth):
         assert FeedbackTheme.select().count() == 4 and Improvement.select().count() == 2
     auth.login("manager")
     assert client.get("/complaints/?state=all").status_code == 200
+
+
+def test_english_pages_and_the_outreach_task(app, client, auth, make_beneficiary):
+    cid = make(app, beneficiary=make_beneficiary(), text="تأخر الرد 1448-000123")
+    auth.login("officer")
+    en = text_of(client.get("/complaints/?lang=en"))
+    assert "Complaints and suggestions" in en and "Deadline" in en
+    detail = client.get(f"/complaints/{cid}?lang=en").get_data(as_text=True)
+    assert "Link to request" in detail and "How satisfied" not in detail and "Ask the person" in detail
+    ar = client.get(f"/complaints/{cid}?lang=ar").get_data(as_text=True)
+    assert 'dir="rtl"' in ar and "<bdi>" in ar
+    queue = text_of(client.get("/outreach/?kind=complaint"))
+    assert get(app, cid).reference in queue and "متابعة شكوى" in queue
