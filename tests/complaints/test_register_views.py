@@ -344,3 +344,20 @@ def test_english_pages_and_the_outreach_task(app, client, auth, make_beneficiary
     assert 'dir="rtl"' in ar and "<bdi>" in ar
     queue = text_of(client.get("/outreach/?kind=complaint"))
     assert get(app, cid).reference in queue and "متابعة شكوى" in queue
+
+
+def test_export_and_erasure_of_a_file_cover_the_register(app, db, make_beneficiary, users):
+    from portal.plugins import hook
+
+    ben = Beneficiary.get_by_id(make_beneficiary())
+    with app.test_request_context():
+        c = open_complaint(kind="complaint", channel="phone", text="اسمي وجوالي في النص", beneficiary=ben)
+        other = open_complaint(kind="praise", channel="phone", text="شكرًا")
+        exported = [r for r in hook().beneficiary_data(beneficiary=ben) if r and r["name"] == "complaints"]
+        assert [row["reference"] for row in exported[0]["data"]] == [c.reference]
+        done = [r for r in hook().anonymise_beneficiary(beneficiary=ben, retain_until=None, actor=None)
+                if r and r["name"] == "complaints"]
+    assert done[0]["anonymised"] == 1
+    kept = Complaint.get_by_id(c.id)
+    assert kept.text == "" and kept.reference == c.reference and kept.kind == "complaint"
+    assert Complaint.get_by_id(other.id).text == "شكرًا"
