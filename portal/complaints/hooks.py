@@ -108,3 +108,39 @@ def case_actions(case, user):
         return []
     return [{"label": _("New complaint"), "order": 90,
              "href": url_for("complaints.new", ben_id=case.beneficiary_id, reference=case.reference)}]
+
+
+def _entries_of(beneficiary):
+    from .models import Complaint
+
+    return Complaint.select().where((Complaint.beneficiary == beneficiary.id)
+                                    | (Complaint.contact_national_id == beneficiary.national_id))
+
+
+@hookimpl
+def beneficiary_data(beneficiary):
+    """The register's entries about the person, for the data-protection export."""
+    from playhouse.shortcuts import model_to_dict
+
+    from .models import Complaint
+
+    rows = list(_entries_of(beneficiary).order_by(Complaint.id))
+    if not rows:
+        return None
+    return {"name": "complaints", "files": [],
+            "data": [model_to_dict(c, recurse=False, exclude=[Complaint.source_id]) for c in rows]}
+
+
+@hookimpl
+def anonymise_beneficiary(beneficiary, retain_until, actor):
+    """Entries keep their reference, kind, channel, dates, state, outcome and satisfaction (the register's
+    counts); what the person said, who they are and the answer go."""
+    from .models import Complaint
+
+    ids = [c.id for c in _entries_of(beneficiary)]
+    if not ids:
+        return None
+    count = (Complaint.update(text="", contact_name="", contact_mobile="", contact_national_id="", contact_email="",
+                              contact_reference="", answer="", outcome_note="")
+             .where(Complaint.id.in_(ids)).execute())
+    return {"name": "complaints", "anonymised": count, "kept": [], "delete_files": []}

@@ -333,3 +333,33 @@ def test_demo_fills_the_register(runner, app, client, auth):
         assert FeedbackTheme.select().count() == 4 and Improvement.select().count() == 2
     auth.login("manager")
     assert client.get("/complaints/?state=all").status_code == 200
+
+
+def test_english_pages_and_the_outreach_task(app, client, auth, make_beneficiary):
+    cid = make(app, beneficiary=make_beneficiary(), text="تأخر الرد 1448-000123")
+    auth.login("officer")
+    en = text_of(client.get("/complaints/?lang=en"))
+    assert "Complaints and suggestions" in en and "Deadline" in en
+    detail = client.get(f"/complaints/{cid}?lang=en").get_data(as_text=True)
+    assert "Link to request" in detail and "How satisfied" not in detail and "Ask the person" in detail
+    ar = client.get(f"/complaints/{cid}?lang=ar").get_data(as_text=True)
+    assert 'dir="rtl"' in ar and "<bdi>" in ar
+    queue = text_of(client.get("/outreach/?kind=complaint"))
+    assert get(app, cid).reference in queue and "متابعة شكوى" in queue
+
+
+def test_export_and_erasure_of_a_file_cover_the_register(app, db, make_beneficiary, users):
+    from portal.plugins import hook
+
+    ben = Beneficiary.get_by_id(make_beneficiary())
+    with app.test_request_context():
+        c = open_complaint(kind="complaint", channel="phone", text="اسمي وجوالي في النص", beneficiary=ben)
+        other = open_complaint(kind="praise", channel="phone", text="شكرًا")
+        exported = [r for r in hook().beneficiary_data(beneficiary=ben) if r and r["name"] == "complaints"]
+        assert [row["reference"] for row in exported[0]["data"]] == [c.reference]
+        done = [r for r in hook().anonymise_beneficiary(beneficiary=ben, retain_until=None, actor=None)
+                if r and r["name"] == "complaints"]
+    assert done[0]["anonymised"] == 1
+    kept = Complaint.get_by_id(c.id)
+    assert kept.text == "" and kept.reference == c.reference and kept.kind == "complaint"
+    assert Complaint.get_by_id(other.id).text == "شكرًا"
