@@ -521,8 +521,8 @@ def _log(notice, state: str, *, result: dict | None = None, until: dt.datetime |
     data = {"kind": "notification", "purpose": notice.purpose, "sent": state == "sent", "notice": notice.id}
     if state == "queued":
         data["queued"] = True
-    if state == "held":
-        data.update(held=reason, until=until.isoformat())
+    if state == "held":  # not "not sent": it goes later, with an entry of its own
+        data.update(held=reason, until=until.isoformat(), sent=None)
     if state == "no_consent":
         data["no_consent"] = True
     channel = "system"
