@@ -128,11 +128,13 @@ class NoticeTextError(ValueError):
 
 # --- wording ---------------------------------------------------------------------------------------
 
-def wording(key: str) -> dict:
-    """``{"ar", "en", "template", "custom"}`` for a notice key: the admins' row or the defaults."""
+def wording(key: str, row=False) -> dict:
+    """``{"ar", "en", "template", "custom"}`` for a notice key: the admins' row or the defaults (``row``:
+    the row already read, or None when there is none)."""
     from .models import NoticeText
 
-    row = NoticeText.get_or_none(NoticeText.key == key)
+    if row is False:
+        row = NoticeText.get_or_none(NoticeText.key == key)
     if row is not None:
         return {"ar": row.text_ar, "en": row.text_en, "template": row.template, "custom": True, "row": row}
     ar, en = DEFAULTS[key]
