@@ -138,7 +138,8 @@ def wording(key: str, row=False) -> dict:
     if row is not None:
         return {"ar": row.text_ar, "en": row.text_en, "template": row.template, "custom": True, "row": row}
     ar, en = DEFAULTS[key]
-    return {"ar": ar, "en": en, "template": PURPOSES.get(key, key), "custom": False, "row": None}
+    # no template name: the channel's own template for the purpose (the social plugin's SOCIAL_TEMPLATES)
+    return {"ar": ar, "en": en, "template": "", "custom": False, "row": None}
 
 
 def allowed_placeholders(key: str) -> tuple[str, ...]:
@@ -369,7 +370,10 @@ def on_status_changed(case, old: str, new: str, actor) -> None:
     text = render(case, new, "ar", extras=extras)
     if not text:
         return
-    context = dict(extras, reference=case.reference, status=new, template=wording(new)["template"])
+    context = dict(extras, reference=case.reference, status=new)
+    template = wording(new)["template"]
+    if template:
+        context["template"] = template
     deliver(ben, text, PURPOSES[new], key=key, case=case, actor=actor, context=context)
 
 

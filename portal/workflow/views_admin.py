@@ -150,7 +150,7 @@ def notice_texts():
 
     saved = {row.key: row for row in NoticeText.select()}
     rows = [(key, notices.KEY_LABELS[key], notices.wording(key, saved.get(key))) for key in notices.KEYS]
-    return render("admin/notices.html", rows=rows)
+    return render("admin/notices.html", rows=rows, purposes=notices.PURPOSES)
 
 
 @bp.route("/notices/<key>", methods=["GET", "POST"])
