@@ -2,6 +2,8 @@
 prefer social media, email over SMTP for those who prefer email, nothing for the others."""
 import email
 
+import pytest
+
 from social_helpers import app_config, graph, payload, post_webhook, smtp  # noqa: F401  (fixtures)
 from social_helpers import fresh
 
@@ -161,6 +163,7 @@ def test_notices_route_whatsapp_first_then_email_with_the_admins_template(app, g
     assert template["name"] == "sila_research_v2"
 
 
+@pytest.mark.needs_plugins("email")  # the email channel (its route rank) is a plugin of its own
 def test_without_whatsapp_the_routing_falls_back_to_email(app_config, smtp, make_beneficiary):
     from portal import create_app
     from portal.workflow import notices
