@@ -818,10 +818,20 @@ def queue_print(beneficiary, text: str, purpose: str, case_reference: str | None
 
     from .models import PrintJob
 
+    case = Case.get_or_none(Case.reference == case_reference) if case_reference else None
+    if case is not None:
+        # the letter this status already issued by itself (the decision letters): print that one, not a second
+        from . import PURPOSE_BY_STATUS
+
+        issued = (Letter.select().join(LetterTemplate)
+                  .where((Letter.case == case.id) & (Letter.status == "valid")
+                         & (LetterTemplate.purpose == PURPOSE_BY_STATUS.get(case.status, "")))
+                  .order_by(Letter.id.desc()).first())
+        if issued is not None and not PrintJob.select().where(PrintJob.letter == issued.id).exists():
+            return PrintJob.create(letter=issued, purpose=(purpose or "")[:40])
     template = template_for_purpose("general")
     if template is None:
         return None
-    case = Case.get_or_none(Case.reference == case_reference) if case_reference else None
     subject = f"إشعار بخصوص طلبكم رقم {case_reference}" if case_reference else "إشعار من الجمعية"
     extra = {"subject_text": subject, "body_text": strip_bidi_controls(text)}
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from portal.db import BaseModel, utcnow
-from portal.models import Beneficiary, TimelineEntry
+from portal.models import Beneficiary, JSONField, TimelineEntry, User
 
 # The states of an outgoing message, in order; "failed" is final and may come at any point.
 STATES = ("queued", "sent", "delivered", "failed")
@@ -53,3 +53,20 @@ class SmsInbound(BaseModel):
     matches = IntegerField(default=0)  # how many files carry this number (0, 1 or more)
     entry = ForeignKeyField(TimelineEntry, null=True, backref="+", on_delete="SET NULL")
 
+
+
+class SmsBulk(BaseModel):
+    """A message an officer sent to many beneficiaries at once (``plugins/sms/bulk.py``). ``token`` is the
+    confirmation form's one-time token: a form sent twice sends once. Each recipient's message is a core
+    notice keyed ``bulk:<id>:<beneficiary>`` (routing, consent, quiet hours, daily cap). Migration 0005."""
+
+    token = CharField(max_length=40, unique=True)
+    text = TextField()
+    filters = JSONField(null=True)
+    recipients = IntegerField(default=0)
+    parts = IntegerField(default=1)
+    estimate = CharField(max_length=30, default="")
+    state = CharField(max_length=10, default="queued")  # queued, done
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    done_at = DateTimeField(null=True)

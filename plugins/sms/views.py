@@ -207,3 +207,68 @@ def unifonic_webhook(token):
 
 
 csrf.exempt(unifonic_webhook)  # authenticated by the secret in its address instead
+# --- bulk messages (plugins/sms/bulk.py) --------------------------------------------------------------
+
+BULK_ROLES = ("officer", "admin")
+
+
+def _bulk_page(form, errors=None, numbers=None, token=None, status=200):
+    from portal.models import CATEGORIES, Branch
+    from portal.workflow import intake, machine
+
+    return render("sms/bulk.html", form=form, errors=errors or {}, numbers=numbers, token=token,
+                  estimate=_estimate(form.get("text", "")),
+                  statuses=machine.STATUSES, types=intake.active_request_types(), categories=CATEGORIES,
+                  branches=list(Branch.select().order_by(Branch.name_ar))), status
+
+
+@bp.get("/sms/bulk")
+@roles_required(*BULK_ROLES)
+def bulk_form():
+    from . import bulk as bulk_service
+
+    from portal.workflow.notices import BULK, wording
+
+    # the admins' opening of a bulk message (/admin/notices)
+    form = {"text": wording(BULK)["ar"], **{k: request.args.get(k, "") for k in bulk_service.FILTERS}}
+    return _bulk_page(form)
+
+
+@bp.post("/sms/bulk")
+@roles_required(*BULK_ROLES)
+def bulk_send():
+    """``action=preview``: the count, parts and cost, and a confirmation form with a one-time token;
+    ``action=send`` (the confirmation): queue the messages once."""
+    from . import bulk as bulk_service
+
+    form = {"text": clean_text(request.form.get("text", "")),
+            **{k: request.form.get(k, "") for k in bulk_service.FILTERS}}
+    filters = bulk_service.clean_filters(form)
+    action = request.form.get("action")
+    try:
+        if action == "send":
+            bulk, created = bulk_service.create(form["text"], filters, request.form.get("token", ""),
+                                                current_user._get_current_object())
+            if created:
+                flash(_("The message is being handed to the channels; the numbers below update as it goes."),
+                      "success")
+            else:
+                flash(_("This message was already sent: it was not sent again."), "info")
+            return redirect(url_for("sms.bulk_show", bulk_id=bulk.id))
+        numbers = bulk_service.check(form["text"], filters)
+    except bulk_service.BulkError as exc:
+        errors = dict(exc.errors, __all__=_("Nothing was sent. Check the fields marked below."))
+        return _bulk_page(form, errors, status=422)
+    return _bulk_page(form, numbers=numbers, token=bulk_service.new_token())
+
+
+@bp.get("/sms/bulk/<int:bulk_id>")
+@roles_required(*BULK_ROLES)
+def bulk_show(bulk_id):
+    from portal.hygiene import get_or_404
+
+    from . import bulk as bulk_service
+    from .models import SmsBulk
+
+    bulk = get_or_404(SmsBulk, SmsBulk.id == bulk_id)
+    return render("sms/bulk_show.html", bulk=bulk, outcome=bulk_service.outcome(bulk))

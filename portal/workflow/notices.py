@@ -128,15 +128,18 @@ class NoticeTextError(ValueError):
 
 # --- wording ---------------------------------------------------------------------------------------
 
-def wording(key: str) -> dict:
-    """``{"ar", "en", "template", "custom"}`` for a notice key: the admins' row or the defaults."""
+def wording(key: str, row=False) -> dict:
+    """``{"ar", "en", "template", "custom"}`` for a notice key: the admins' row or the defaults (``row``:
+    the row already read, or None when there is none)."""
     from .models import NoticeText
 
-    row = NoticeText.get_or_none(NoticeText.key == key)
+    if row is False:
+        row = NoticeText.get_or_none(NoticeText.key == key)
     if row is not None:
         return {"ar": row.text_ar, "en": row.text_en, "template": row.template, "custom": True, "row": row}
     ar, en = DEFAULTS[key]
-    return {"ar": ar, "en": en, "template": PURPOSES.get(key, key), "custom": False, "row": None}
+    # no template name: the channel's own template for the purpose (the social plugin's SOCIAL_TEMPLATES)
+    return {"ar": ar, "en": en, "template": "", "custom": False, "row": None}
 
 
 def allowed_placeholders(key: str) -> tuple[str, ...]:
@@ -367,7 +370,10 @@ def on_status_changed(case, old: str, new: str, actor) -> None:
     text = render(case, new, "ar", extras=extras)
     if not text:
         return
-    context = dict(extras, reference=case.reference, status=new, template=wording(new)["template"])
+    context = dict(extras, reference=case.reference, status=new)
+    template = wording(new)["template"]
+    if template:
+        context["template"] = template
     deliver(ben, text, PURPOSES[new], key=key, case=case, actor=actor, context=context)
 
 
@@ -521,8 +527,8 @@ def _log(notice, state: str, *, result: dict | None = None, until: dt.datetime |
     data = {"kind": "notification", "purpose": notice.purpose, "sent": state == "sent", "notice": notice.id}
     if state == "queued":
         data["queued"] = True
-    if state == "held":
-        data.update(held=reason, until=until.isoformat())
+    if state == "held":  # not "not sent": it goes later, with an entry of its own
+        data.update(held=reason, until=until.isoformat(), sent=None)
     if state == "no_consent":
         data["no_consent"] = True
     channel = "system"

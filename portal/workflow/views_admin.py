@@ -146,9 +146,11 @@ def declaration():
 @roles_required("admin")
 def notice_texts():
     from . import notices
+    from .models import NoticeText
 
-    rows = [(key, notices.KEY_LABELS[key], notices.wording(key)) for key in notices.KEYS]
-    return render("admin/notices.html", rows=rows)
+    saved = {row.key: row for row in NoticeText.select()}
+    rows = [(key, notices.KEY_LABELS[key], notices.wording(key, saved.get(key))) for key in notices.KEYS]
+    return render("admin/notices.html", rows=rows, purposes=notices.PURPOSES)
 
 
 @bp.route("/notices/<key>", methods=["GET", "POST"])

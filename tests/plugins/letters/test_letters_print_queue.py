@@ -52,3 +52,25 @@ def test_no_address_no_letter(app, make_beneficiary):
     assert _notify(app, ben) is None
     with app.app_context(), database.connection_context():
         assert PrintJob.select().count() == 0
+
+
+def test_a_decision_letter_already_issued_is_queued_not_issued_again(app, make_case):
+    """The decision letter the letters plugin issues by itself is the one put in the print queue."""
+    from plugins.letters import service
+    from plugins.letters.models import Letter, PrintJob
+    from portal.models import Beneficiary, Case
+
+    case_id = make_case(status="approved")
+    with app.test_request_context(), database.connection_context():
+        case = Case.get_by_id(case_id)
+        Beneficiary.update(city="الطائف").where(Beneficiary.id == case.beneficiary_id).execute()
+        template = service.template_for_purpose("decision_approved")
+        letter = service.issue_letter(template=template, case=case)
+        before = Letter.select().count()
+        job = service.queue_print(Beneficiary.get_by_id(case.beneficiary_id), "نص", "decision",
+                                  case_reference=case.reference)
+        assert job.letter_id == letter.id and Letter.select().count() == before
+        again = service.queue_print(Beneficiary.get_by_id(case.beneficiary_id), "نص", "decision",
+                                    case_reference=case.reference)
+        assert again.letter_id != letter.id  # already queued once: a new notice letter
+        assert PrintJob.select().count() == 2

@@ -2,6 +2,8 @@
 prefer social media, email over SMTP for those who prefer email, nothing for the others."""
 import email
 
+import pytest
+
 from social_helpers import app_config, graph, payload, post_webhook, smtp  # noqa: F401  (fixtures)
 from social_helpers import fresh
 
@@ -147,3 +149,32 @@ def test_messages_left_queued_by_a_stopped_worker_are_sent_later(app, graph, mak
         assert Message.get_by_id(message.id).state == "accepted"
         assert TimelineEntry.get_by_id(entry.id).data["state"] == "accepted"
     assert len(graph.sent()) == 1
+
+
+def test_notices_route_whatsapp_first_then_email_with_the_admins_template(app, graph, make_beneficiary):
+    """The core's routing asks WhatsApp (route 10) before email (route 30); the template named for the notice
+    (/admin/notices) is the one sent outside the 24-hour window."""
+    from portal.workflow import notices
+
+    ben_id = make_beneficiary(mobile="0551112233", email="sara@example.org", consent_contact=True)
+    with app.test_request_context(), database.connection_context():
+        notice = notices.deliver(Beneficiary.get_by_id(ben_id), "أحيل طلبك 1448-000042 إلى البحث", "research_referral",
+                                 key="route-1", context={"template": "sila_research_v2", "reference": "1448-000042"})
+        assert notice.state == "sent" and notice.channel == "social"
+    template = graph.sent()[0]["json"]["template"]
+    assert template["name"] == "sila_research_v2"
+
+
+@pytest.mark.needs_plugins("email")  # the email channel (its route rank) is a plugin of its own
+def test_without_whatsapp_the_routing_falls_back_to_email(app_config, smtp, make_beneficiary):
+    from portal import create_app
+    from portal.workflow import notices
+
+    app_config.update({"SOCIAL_SMTP_HOST": "127.0.0.1", "SOCIAL_SMTP_PORT": smtp.port, "SOCIAL_PHONE_NUMBER_ID": "",
+                       "SOCIAL_SMTP_SECURITY": "none", "SOCIAL_SMTP_FROM": "notify@sila.example", "SMS_PROVIDER": ""})
+    app = create_app(app_config)
+    ben_id = make_beneficiary(mobile="0551112233", email="huda@example.com", consent_contact=True)
+    with app.test_request_context(), database.connection_context():
+        notice = notices.deliver(Beneficiary.get_by_id(ben_id), "نص الإشعار", "research_referral", key="route-2")
+        assert notice.state == "sent" and notice.channel == "social"
+    assert len(smtp.messages) == 1 and smtp.messages[0]["to"] == ["huda@example.com"]

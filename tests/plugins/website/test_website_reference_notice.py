@@ -13,6 +13,14 @@ def test_sent_when_a_transport_accepted(app, client, types, outbox):
 
 def test_not_claimed_when_nothing_could_send(app, client, types):
     app.config["SMS_PROVIDER"] = ""
+    if app.extensions["portal_pm"].has_plugin("letters"):  # no letter template: no printed letter either
+        from plugins.letters import service
+        from plugins.letters.models import LetterTemplate
+        from portal.db import database
+
+        with app.app_context(), database.connection_context():
+            service.ensure_builtins()
+            LetterTemplate.update(active=False).execute()
     apply_fully(client, app)
     page = client.get("/site/apply/done").get_data(as_text=True)
     assert 'id="reference-not-sent"' in page and 'id="reference-sent"' not in page
