@@ -21,7 +21,7 @@ def app_config(app_config):
     return app_config
 
 
-def test_walk_in_from_check_in_to_the_timeline(page: Page, live_server, live_app, users, make_beneficiary):
+def test_walk_in_from_check_in_to_the_timeline(page: Page, live_server, live_app, users, make_beneficiary, screenshots):
     from portal.dates import saudi_today
 
     ben = make_beneficiary(first_name="نوال", father_name="أحمد", grandfather_name="سعيد", family_name="القرشي",
@@ -60,6 +60,7 @@ def test_walk_in_from_check_in_to_the_timeline(page: Page, live_server, live_app
 
     # call the next visitor: ticket 1
     htmx_settled(page)
+    page.screenshot(path=str(screenshots / "desk.png"), full_page=True)
     page.get_by_role("button", name="استدعاء الزائر التالي").click()
     expect(page.locator(".flash-success")).to_contain_text("التذكرة 1")
     expect(page.locator("#waiting-list tr[data-ticket='1'] .visit-status")).to_contain_text("استُدعي")
@@ -76,6 +77,7 @@ def test_walk_in_from_check_in_to_the_timeline(page: Page, live_server, live_app
     page.fill("#f-follow_up_due", due.isoformat())
     page.get_by_role("button", name="حفظ المقابلة").click()
     expect(page.locator(".flash-success")).to_contain_text("سُجّلت المقابلة")
+    page.screenshot(path=str(screenshots / "record.png"), full_page=True)
     expect(page.get_by_role("link", name=re.compile("ملخص للتوقيع"))).to_be_visible()
 
     # on the timeline, with its follow-up
@@ -83,6 +85,7 @@ def test_walk_in_from_check_in_to_the_timeline(page: Page, live_server, live_app
     entry = page.locator(".entry", has_text="شُرح موعد التوزيع القادم").first
     expect(entry).to_contain_text("هل تغير دخل الأسرة؟")
     expect(entry).to_contain_text("المقابلة الشخصية")
+    entry.screenshot(path=str(screenshots / "entry.png"))
 
     # back at the desk: ticket 1 is served, with the time given
     page.goto(live_server("/interview/desk"))
