@@ -72,8 +72,8 @@ def header(columns: list[Column]) -> list[str]:
     for col in columns:
         label = str(col.label)
         if col.kind in ("date", "datetime"):
-            names.append(f"{label} ({_('Gregorian')})")
-            names.append(f"{label} ({_('Hijri')})")
+            names.append("%s (%s)" % (label, _("Gregorian")))
+            names.append("%s (%s)" % (label, _("Hijri")))
         else:
             names.append(label)
     return names

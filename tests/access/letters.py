@@ -63,6 +63,7 @@ def FIXTURES(app):
 ACCESS = {
     "letters.outgoing": rule("GET", "/letters/", READ),
     "letters.outgoing_csv": rule("GET", "/letters/outgoing.csv", READ),
+    "letters.outgoing_xlsx": rule("GET", "/letters/outgoing.xlsx", READ),
     "letters.letter": rule("GET", "/letters/out/{letter}", READ_ALL),
     "letters.letter_pdf": rule("GET", "/letters/out/{letter}/pdf", READ_ALL),
     "letters.revoke": rule("POST", "/letters/out/{letter}/revoke", REVOKE),
@@ -75,6 +76,7 @@ ACCESS = {
     "letters.verify": rule("GET", "/letters/verify/{letter_number}?c={verify_code}", STAFF, anonymous="ok"),
     "letters.incoming": rule("GET", "/letters/incoming", READ),
     "letters.incoming_csv": rule("GET", "/letters/incoming.csv", READ),
+    "letters.incoming_xlsx": rule("GET", "/letters/incoming.xlsx", READ),
     "letters.new_incoming": rule("GET", "/letters/incoming/new", REGISTER),
     "letters.create_incoming": rule("POST", "/letters/incoming/new", REGISTER),
     "letters.incoming_letter": rule("GET", "/letters/incoming/{incoming}", READ_ALL),
