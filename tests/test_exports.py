@@ -39,6 +39,7 @@ def test_beneficiaries_xlsx_is_rtl_frozen_with_hijri_dates_and_filters(app, clie
     name = rows[1][head.index("الاسم")]
     assert name.startswith("'=HYPERLINK")  # text, never a formula
     birth_g = [i for i, h in enumerate(head) if h.startswith("تاريخ الميلاد")]
+    assert [head[i] for i in birth_g] == ["تاريخ الميلاد (ميلادي)", "تاريخ الميلاد (هجري)"]
     assert len(birth_g) == 2
     assert rows[1][birth_g[0]].date().isoformat() == "1990-01-01"
     assert rows[1][birth_g[1]] == "1410/06/04"

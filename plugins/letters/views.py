@@ -21,6 +21,7 @@ from portal.audit import audit
 from portal.auth import roles_required
 from portal.dates import parse_date
 from portal.db import database
+from portal.exports import Column, export_response
 from portal.hygiene import parse_int
 from portal.limiter import limiter
 from portal.listing import Sort, in_saudi_days, keyset_page
@@ -207,6 +208,30 @@ def outgoing_csv():
         lambda r: (r.number, r.issued_at.isoformat(timespec="seconds"), r.subject, r.recipient,
                    r.beneficiary.file_number if r.beneficiary_id else "",
                    r.template.key if r.template_id else "", r.status, r.replaces_id or ""))
+
+
+OUTGOING_COLUMNS = [
+    Column("number", _l("Number"), lambda r: r.number),
+    Column("issued_at", _l("Issued"), lambda r: r.issued_at, "datetime"),
+    Column("subject", _l("Subject"), lambda r: r.subject),
+    Column("recipient", _l("Recipient"), lambda r: r.recipient),
+    Column("file_number", _l("File number"), lambda r: r.beneficiary.file_number if r.beneficiary_id else ""),
+    Column("template", _l("Template"), lambda r: r.template.key if r.template_id else ""),
+    Column("status", _l("Status"), lambda r: r.status),
+    Column("replaces", _l("Replaces"), lambda r: r.replaces_id or ""),
+]
+
+
+@bp.get("/letters/outgoing.xlsx")
+@roles_required(*READ)
+def outgoing_xlsx():
+    """The outgoing registry as filtered on screen, as an Excel workbook (the core's export service)."""
+    errors = {}
+    query = outgoing_query(errors)
+    if errors:
+        abort(400)
+    return export_response("xlsx", "outgoing-letters", OUTGOING_COLUMNS, query, object_type="letter_registry",
+                           filters={k: v for k, v in _filters().items() if v})
 
 
 @bp.get("/letters/out/<int:letter_id>")
@@ -520,6 +545,30 @@ def incoming_csv():
         lambda r: (r.number, r.received_at.isoformat(timespec="seconds"),
                    r.letter_date.isoformat() if r.letter_date else "", r.sender, r.sender_reference, r.subject,
                    r.beneficiary.file_number if r.beneficiary_id else "", r.page_count, r.ocr_status))
+
+
+INCOMING_COLUMNS = [
+    Column("number", _l("Number"), lambda r: r.number),
+    Column("received_at", _l("Received"), lambda r: r.received_at, "datetime"),
+    Column("letter_date", _l("Letter date"), lambda r: r.letter_date, "date"),
+    Column("sender", _l("Sender"), lambda r: r.sender),
+    Column("sender_reference", _l("Sender's reference"), lambda r: r.sender_reference),
+    Column("subject", _l("Subject"), lambda r: r.subject),
+    Column("file_number", _l("File number"), lambda r: r.beneficiary.file_number if r.beneficiary_id else ""),
+    Column("pages", _l("Pages"), lambda r: r.page_count, "number"),
+]
+
+
+@bp.get("/letters/incoming.xlsx")
+@roles_required(*READ)
+def incoming_xlsx():
+    """The incoming registry as filtered on screen, as an Excel workbook (the core's export service)."""
+    errors = {}
+    query = incoming_query(errors)
+    if errors:
+        abort(400)
+    return export_response("xlsx", "incoming-letters", INCOMING_COLUMNS, query, object_type="letter_registry",
+                           filters={k: v for k, v in _filters().items() if v})
 
 
 def _scan_limit() -> int:

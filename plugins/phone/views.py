@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError a
 from portal.auth import roles_required
 from portal.dates import from_saudi, parse_date
 from portal.db import utcnow
+from portal.exports import Column, check_format, export_response, ordered
 from portal.listing import Sort, keyset_page, period_filter
 from portal.models import Beneficiary, TimelineEntry, User
 from portal.templating import render
@@ -162,6 +163,32 @@ def index():
     return render("phone/index.html", block="call_log", calls=rows, page=page, kept=kept, args=request.args,
                   errors=errors, unmatched=bool(kept.get("unmatched")), shared=shared, poll_seconds=POLL_SECONDS,
                   number=request.args.get("number", "")), (422 if errors else 200)
+
+
+EXPORT_COLUMNS = [
+    Column("started_at", _l("When"), lambda c: c.started_at, "datetime"),
+    Column("direction", _l("Direction"), lambda c: c.direction),
+    Column("number", _l("Number"), lambda c: c.number),
+    Column("file_number", _l("File number"), lambda c: c.beneficiary.file_number if c.beneficiary_id else ""),
+    Column("caller", _l("Caller"), lambda c: c.beneficiary.full_name if c.beneficiary_id else ""),
+    Column("state", _l("Status"), lambda c: c.state),
+    Column("missed", _l("Missed"), lambda c: "1" if c.missed else ""),
+    Column("answered_by", _l("Answered by"), lambda c: c.answered_by.full_name if c.answered_by_id else ""),
+    Column("duration", _l("Duration (seconds)"), lambda c: c.duration, "number"),
+]
+
+
+@bp.get("/phone/export.<fmt>")
+@roles_required(*PHONE_ROLES)
+def export(fmt):
+    """The call log as filtered on screen, newest first, as CSV or XLSX (the core's export service)."""
+    check_format(fmt)
+    errors = {}
+    query, kept = call_filters(request.args, current_user, errors)
+    if errors:
+        abort(422)
+    query = ordered(query, CALL_SORTS, request.args, id_field=PhoneCall.id, default="started")
+    return export_response(fmt, "calls", EXPORT_COLUMNS, query, object_type="call_log", filters=kept)
 
 
 @bp.get("/phone/lookup")

@@ -6,6 +6,7 @@ PHONE = ("officer", "admin")
 ACCESS = {
     "phone.static": rule("GET", "/phone/static/upload-progress.js", STAFF, anonymous="ok"),
     "phone.index": rule("GET", "/phone/", PHONE),
+    "phone.export": rule("GET", "/phone/export.xlsx", PHONE),
     "phone.lookup": rule("GET", "/phone/lookup?number=0501234567", PHONE),
     "phone.incoming": rule("GET", "/phone/incoming", PHONE),
     # The notice on every page polls this; an htmx poll of a visitor gets 286 (stop polling), tested in

@@ -1,6 +1,7 @@
 """Outgoing letters: built-in templates, PDF text in logical order, numbering, timeline, verification."""
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -203,6 +204,13 @@ def test_registry_filters_and_csv(app, client, auth, make_case, make_beneficiary
     assert csv.status_code == 200 and csv.mimetype == "text/csv"
     body = csv.get_data(as_text=True)
     assert body.count("\n") == 3 and "مستشفى الملك فيصل" in body
+    from openpyxl import load_workbook
+
+    xlsx = client.get("/letters/outgoing.xlsx?status=valid")
+    ws = load_workbook(io.BytesIO(xlsx.get_data())).active
+    rows = list(ws.values)
+    assert ws.sheet_view.rightToLeft and len(rows) == 3 and any("مستشفى الملك فيصل" in str(c) for c in rows[1] + rows[2])
+    assert rows[0][1] == "تاريخ الإصدار (ميلادي)" and rows[0][2] == "تاريخ الإصدار (هجري)"
 
 
 def test_api_issue_and_download(app, client, users, make_case):

@@ -50,6 +50,11 @@ def test_the_outgoing_registry_and_letters(client, auth, letters):
     assert out["unassigned"].number not in page and out["none"].number not in page
     csv = client.get("/letters/outgoing.csv").get_data(as_text=True)
     assert out["assigned"].number in csv and out["unassigned"].number not in csv and out["none"].number not in csv
+    xlsx = client.get("/letters/outgoing.xlsx")
+    from openpyxl import load_workbook
+
+    numbers = {r[0] for r in load_workbook(io.BytesIO(xlsx.get_data())).active.values}
+    assert out["assigned"].number in numbers and out["unassigned"].number not in numbers
     assert client.get(f"/letters/out/{out['assigned'].id}").status_code == 200
     assert client.get(f"/letters/out/{out['assigned'].id}/pdf").status_code == 200
     for key in ("unassigned", "none"):

@@ -73,6 +73,18 @@ def test_log_a_call_lands_on_the_matched_timeline(client, auth, make_beneficiary
     page = client.get(f"/beneficiaries/{ben}/timeline?lang=en").get_data(as_text=True)
     assert "Incoming call" in page and "3:25" in page and "Question answered" in page
     assert "answered by" in page and "050 123 4567" in page
+    # the call log out to Excel, through the core's export service, right-to-left
+    import io
+
+    from openpyxl import load_workbook
+
+    assert "/phone/export.xlsx" in client.get("/phone/").get_data(as_text=True)
+    ws = load_workbook(io.BytesIO(client.get("/phone/export.xlsx?kind=in").get_data())).active
+    rows = list(ws.values)
+    assert ws.sheet_view.rightToLeft and len(rows) == 2
+    assert "'+966501234567" in rows[1] and 205 in rows[1]
+    auth.login("researcher")
+    assert client.get("/phone/export.csv").status_code == 403
 
 
 def test_several_beneficiaries_share_the_number_officer_must_choose(client, auth, make_beneficiary, in_db):
