@@ -223,6 +223,42 @@ def app(app_config, tmp_path, monkeypatch):
         del _APPS[key]
 
 
+# Data a module's tests all start from, built by the first of them: (module, key) -> (database copy, result).
+_SNAPSHOTS: dict = {}
+
+
+@pytest.fixture
+def db_snapshot(request, app_config, tmp_path_factory):
+    """``db_snapshot(key, build)`` for a fixture whose data every test of a module starts from: the module's first
+    test runs ``build()`` and keeps a copy of the database file and ``build``'s result (plain values: ids,
+    strings); the next ones get a copy of that file and the same result instead of building again. The fixtures
+    before it must have written the same rows for each test (users, request types ...); files written to the
+    upload folder are not kept. On PostgreSQL ``build()`` runs every time."""
+
+    def use(key: str, build):
+        if PG_URL:
+            return build()
+        path = Path(app_config["DATABASE_URL"].removeprefix("sqlite:///"))
+        name = (request.module.__name__, key)
+        if name in _SNAPSHOTS:
+            copy, result = _SNAPSHOTS[name]
+            if not database.is_closed():
+                database.close()
+            for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                extra.unlink(missing_ok=True)
+            shutil.copy(copy, path)
+            return result
+        result = build()
+        with database.connection_context():
+            database.obj.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        copy = tmp_path_factory.mktemp("snapshot") / "snapshot.sqlite3"
+        shutil.copy(path, copy)
+        _SNAPSHOTS[name] = (copy, result)
+        return result
+
+    return use
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()
