@@ -242,15 +242,21 @@ def db_snapshot(request, app_config, tmp_path_factory):
         name = (request.module.__name__, key)
         if name in _SNAPSHOTS:
             copy, result = _SNAPSHOTS[name]
-            if not database.is_closed():
+            was_open = not database.is_closed()
+            if was_open:
                 database.close()
             for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
                 extra.unlink(missing_ok=True)
             shutil.copy(copy, path)
+            if was_open:  # as the fixtures before left it (e.g. ``wf`` keeps one open for the test)
+                database.connect()
             return result
         result = build()
-        with database.connection_context():
-            database.obj.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        was_open = not database.is_closed()
+        database.connect(reuse_if_open=True)
+        database.obj.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        if not was_open:
+            database.close()
         copy = tmp_path_factory.mktemp("snapshot") / "snapshot.sqlite3"
         shutil.copy(path, copy)
         _SNAPSHOTS[name] = (copy, result)
