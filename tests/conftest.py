@@ -7,6 +7,7 @@ xdist worker) for each distinct ``app_config`` and reused: before each test its 
 pointed at the test's database, upload and instance folders, and the process-wide state ``create_app`` sets
 (the database proxy, the job queue, the rate limiter switch) is bound to it again. A test that changes
 ``app_config`` gets an app built from those settings (shared only with tests that ask for the same ones).
+Data that all the tests of a module start from is built once with ``db_snapshot`` (SQLite: a copy of the file).
 """
 from __future__ import annotations
 
