@@ -1,6 +1,12 @@
-"""Helpers for channel plugins that only declare themselves (the core's generic contact form logs
-their contacts). A plugin module calls ``declare_channel`` and exposes the returned hook functions."""
+"""Helpers for channel plugins: a plugin module calls ``declare_channel`` (and ``entry_template`` when its
+entries have a part of their own to draw) and exposes the returned hook functions."""
 from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from flask import render_template
+from markupsafe import Markup
 
 from .hookspecs import hookimpl
 
@@ -20,3 +26,40 @@ def declare_channel(key: str, label_ar: str, label_en: str, icon: str, order: in
         return dict(info)
 
     return channel_info
+
+
+def entry_template(channel: str, template: str, when=None):
+    """Return a ``render_timeline_entry`` hook implementation that draws the entries of ``channel`` with
+    ``template`` (given ``entry`` and ``data``, the entry's data or ``{}``); ``when(entry)``, if given, picks the
+    entries it draws (the others get the core's plain summary). The core draws the frame and the footer."""
+
+    @hookimpl(specname="render_timeline_entry")
+    def render_timeline_entry(entry, request):
+        if entry.channel != channel or (when is not None and not when(entry)):
+            return None
+        return Markup(render_template(template, entry=entry, data=entry.data or {}))  # nosec B704 # render_template output: the template autoescapes the entry's data
+
+    return render_timeline_entry
+
+
+def migrations_beside(module_file: str, namespace: str):
+    """Return a ``register_migrations`` hook implementation for the ``migrations/`` folder beside the plugin's
+    module (``migrations_beside(__file__, "visits")``), its history kept under ``namespace``."""
+    folder = Path(module_file).parent / "migrations"
+
+    @hookimpl(specname="register_migrations")
+    def register_migrations():
+        return [(namespace, folder)]
+
+    return register_migrations
+
+
+def blueprint_of(module: str, name: str = "bp"):
+    """Return a ``register_blueprints`` hook implementation giving the blueprint ``name`` of ``module``
+    (``blueprint_of(__name__ + ".views")``), imported when the app is built, not when the plugin is loaded."""
+
+    @hookimpl(specname="register_blueprints")
+    def register_blueprints(app):
+        return getattr(importlib.import_module(module), name)
+
+    return register_blueprints

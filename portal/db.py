@@ -278,3 +278,10 @@ def init_app(app):
         for name in names:
             click.echo(f"applied {name}")
         click.echo(f"{len(names)} migration(s) applied; schema is current.")
+
+
+def table_of(db, table_name: str) -> type[peewee.Model]:
+    """For a migration: a bare model of an existing table (its ``id`` alone), the target of a foreign key to a
+    table the migration does not own (migrations never import the live models, which change later)."""
+    meta = type("Meta", (), {"database": db, "table_name": table_name})
+    return type(f"Frozen_{table_name}", (peewee.Model,), {"Meta": meta})

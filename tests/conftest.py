@@ -7,6 +7,7 @@ xdist worker) for each distinct ``app_config`` and reused: before each test its 
 pointed at the test's database, upload and instance folders, and the process-wide state ``create_app`` sets
 (the database proxy, the job queue, the rate limiter switch) is bound to it again. A test that changes
 ``app_config`` gets an app built from those settings (shared only with tests that ask for the same ones).
+Data that all the tests of a module start from is built once with ``db_snapshot`` (SQLite: a copy of the file).
 """
 from __future__ import annotations
 
@@ -228,6 +229,48 @@ def app(app_config, tmp_path, monkeypatch):
         database.close()
     if key in _APPS and _shape(application) != _APPS[key][2]:
         del _APPS[key]
+
+
+# Data a module's tests all start from, built by the first of them: (module, key) -> (database copy, result).
+_SNAPSHOTS: dict = {}
+
+
+@pytest.fixture
+def db_snapshot(request, app_config, tmp_path_factory):
+    """``db_snapshot(key, build)`` for a fixture whose data every test of a module starts from: the module's first
+    test runs ``build()`` and keeps a copy of the database file and ``build``'s result (plain values: ids,
+    strings); the next ones get a copy of that file and the same result instead of building again. The fixtures
+    before it must have written the same rows for each test (users, request types ...); files written to the
+    upload folder are not kept. On PostgreSQL ``build()`` runs every time."""
+
+    def use(key: str, build):
+        if PG_URL:
+            return build()
+        path = Path(app_config["DATABASE_URL"].removeprefix("sqlite:///"))
+        name = (request.module.__name__, key)
+        if name in _SNAPSHOTS:
+            copy, result = _SNAPSHOTS[name]
+            was_open = not database.is_closed()
+            if was_open:
+                database.close()
+            for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                extra.unlink(missing_ok=True)
+            shutil.copy(copy, path)
+            if was_open:  # as the fixtures before left it (e.g. ``wf`` keeps one open for the test)
+                database.connect()
+            return result
+        result = build()
+        was_open = not database.is_closed()
+        database.connect(reuse_if_open=True)
+        database.obj.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        if not was_open:
+            database.close()
+        copy = tmp_path_factory.mktemp("snapshot") / "snapshot.sqlite3"
+        shutil.copy(path, copy)
+        _SNAPSHOTS[name] = (copy, result)
+        return result
+
+    return use
 
 
 @pytest.fixture

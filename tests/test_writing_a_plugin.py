@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from portal import create_app
 from portal.db import database, migrate
@@ -61,8 +62,8 @@ def test_the_doc_holds_a_whole_plugin_under_80_lines():
             "sila_visits/migrations/0001_initial.py", "sila_visits/templates/visits/_form.html",
             "sila_visits/templates/visits/_entry.html", "sila_visits/translations/ar/LC_MESSAGES/messages.po",
             "tests/test_visits.py"} <= set(files)
-    # Lines of Python of the plugin (blank lines aside), its migration included; its test is not counted.
-    counted = {path: len([line for line in code.splitlines() if line.strip()]) for path, code in files.items()
+    # Lines of Python of the plugin, blank lines included, its migration too; its test is not counted.
+    counted = {path: len(code.splitlines()) for path, code in files.items()
                if path.startswith("sila_visits/") and path.endswith(".py")}
     assert sum(counted.values()) < 80, counted
     doc = DOC.read_text(encoding="utf-8")
@@ -101,8 +102,19 @@ def test_the_doc_plugin_works(installed, app_config, users, make_beneficiary):
     # without the form's token: refused, nothing written
     assert client.post(f"/visits/{ben}", data={"note": "زيارة"}).status_code == 400
     # a note too long: refused with the message in Arabic, nothing written
-    refused = client.post(f"/visits/{ben}", data={"note": "x" * 501, "csrf_token": token}, follow_redirects=True)
-    assert "اكتب ما وجدته في 500 حرفًا على الأكثر." in refused.get_data(as_text=True)
+    typed = "<b>السقف</b> " * 60
+    refused = client.post(f"/visits/{ben}", data={"note": typed, "csrf_token": token})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    panel = html.split('<div class="side">')[1].split('action="/visits/')[1].split("</form>")[0]
+    # the message beside the field, what was typed kept (escaped), the unticked box left unticked
+    assert 'aria-describedby="e-visit-note"' in panel and "اكتب ما وجدته في 500 حرفًا على الأكثر." in panel
+    assert ">" + str(escape(typed)) + "</textarea>" in panel and "<b>السقف" not in html
+    assert 'name="present" value="1">' in panel
+    # the file's other forms are drawn fresh: the generic contact form does not get the note
+    assert str(escape(typed)) not in html.split(f'action="/beneficiaries/{ben}/contacts"')[1].split("</form>")[0]
+    with app.app_context(), database.connection_context():
+        assert database.obj.execute_sql("SELECT COUNT(*) FROM visit").fetchone()[0] == 0
     done = client.post(f"/visits/{ben}", data={"note": "السقف يحتاج إلى ترميم", "present": "1", "csrf_token": token})
     assert done.status_code == 302
     page = client.get(f"/beneficiaries/{ben}").get_data(as_text=True)

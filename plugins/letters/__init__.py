@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, render_template, url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
-from markupsafe import Markup
 
 from portal import hookimpl
-from portal.channels import declare_channel
+from portal.channels import declare_channel, entry_template
 
 from .privacy import anonymise_beneficiary, beneficiary_data  # noqa: F401  (hookimpls: the data protection export and erasure)
 
@@ -78,11 +77,9 @@ def register_migrations():
     return [("letters", Path(__file__).parent / "migrations")]
 
 
-@hookimpl
-def render_timeline_entry(entry, request):
-    if entry.channel != "letters" or not isinstance(entry.data, dict) or entry.data.get("letter") not in ("in", "out"):
-        return None
-    return Markup(render_template("letters/_entry.html", entry=entry, data=entry.data))  # nosec B704 # render_template output: the template autoescapes the entry's data
+# Letter entries (registered or issued); an entry logged by hand on the channel keeps the core's plain summary.
+render_timeline_entry = entry_template("letters", "letters/_entry.html",
+                                       when=lambda e: isinstance(e.data, dict) and e.data.get("letter") in ("in", "out"))
 
 
 @hookimpl

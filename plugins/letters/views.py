@@ -234,14 +234,20 @@ def outgoing_xlsx():
                            filters={k: v for k, v in _filters().items() if v})
 
 
-@bp.get("/letters/out/<int:letter_id>")
-@roles_required(*READ)
-def letter(letter_id):
+def _letter_or_404(letter_id: int, *, readable: bool = False) -> Letter:
+    """The outgoing letter ``letter_id`` (404 when there is none); ``readable``: 403 for a user who may not see it."""
     row = Letter.get_or_none(Letter.id == letter_id)
     if row is None:
         abort(404)
-    if not may_see_letter(row):
+    if readable and not may_see_letter(row):
         abort(403)
+    return row
+
+
+@bp.get("/letters/out/<int:letter_id>")
+@roles_required(*READ)
+def letter(letter_id):
+    row = _letter_or_404(letter_id, readable=True)
     reissues = list(Letter.select().where(Letter.replaces == row))
     audit("read", "letter", row.id, {"number": row.number, "page": True})
     return render("letters/letter.html", letter=row, reissues=reissues,
@@ -251,11 +257,9 @@ def letter(letter_id):
 @bp.get("/letters/out/<int:letter_id>/pdf")
 @roles_required(*READ)
 def letter_pdf(letter_id):
-    row = Letter.get_or_none(Letter.id == letter_id)
-    if row is None or not row.pdf_sha256:
+    row = _letter_or_404(letter_id, readable=True)
+    if not row.pdf_sha256:
         abort(404)
-    if not may_see_letter(row):
-        abort(403)
     audit("read", "letter", row.id, {"number": row.number})
     return Response(service.letter_pdf(row), mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename=letter-{row.hijri_year}-{row.sequence:06d}.pdf"})
@@ -264,9 +268,7 @@ def letter_pdf(letter_id):
 @bp.post("/letters/out/<int:letter_id>/revoke")
 @roles_required(*REVOKE)
 def revoke(letter_id):
-    row = Letter.get_or_none(Letter.id == letter_id)
-    if row is None:
-        abort(404)
+    row = _letter_or_404(letter_id)
     reason = clean_text(request.form.get("reason"))[:300]
     if not reason:
         flash(_("Give the reason for revoking the letter."), "error")
@@ -283,9 +285,7 @@ def revoke(letter_id):
 @bp.post("/letters/out/<int:letter_id>/reissue")
 @roles_required(*ISSUE)
 def reissue(letter_id):
-    row = Letter.get_or_none(Letter.id == letter_id)
-    if row is None:
-        abort(404)
+    row = _letter_or_404(letter_id)
     try:
         new = service.reissue_letter(row, actor=actor())
     except service.IssueError as exc:
@@ -300,8 +300,8 @@ def reissue(letter_id):
 def send(letter_id):
     from portal.plugins import hook
 
-    row = Letter.get_or_none(Letter.id == letter_id)
-    if row is None or row.beneficiary_id is None:
+    row = _letter_or_404(letter_id)
+    if row.beneficiary_id is None:
         abort(404)
     ben = row.beneficiary
     if row.status != "valid":
@@ -450,14 +450,10 @@ def issue():
                   "success")
             return redirect(url_for("letters.letter", letter_id=done.id)), 303
     template, ben, case, recipient, extra, errors = _checked_issue(form)
-    message, preview = "", None
+    message = ""
     if not errors and action == "preview":
-        try:
-            pdf = service.preview_letter(template=template, beneficiary=ben, case=case, actor=actor(), extra=extra,
-                                         recipient=recipient)
-        except service.IssueError as exc:
-            message = str(exc.message)
-        else:
+        pdf, message = _preview_pdf(template, ben, case, recipient, extra)
+        if pdf is not None:
             preview = _preview_images(pdf)
             return render("letters/issue.html", block="issue_form", **_issue_context(form, {}, preview=preview))
     elif not errors:
@@ -474,6 +470,15 @@ def issue():
     return render("letters/issue.html", block="issue_form", **_issue_context(form, errors, message)), 422
 
 
+def _preview_pdf(template, ben, case, recipient, extra) -> tuple[bytes | None, str]:
+    """The letter as it would be issued (watermarked, no number, nothing written), or None and the reason."""
+    try:
+        return service.preview_letter(template=template, beneficiary=ben, case=case, actor=actor(), extra=extra,
+                                      recipient=recipient), ""
+    except service.IssueError as exc:
+        return None, str(exc.message)
+
+
 @bp.post("/letters/issue/preview.pdf")
 @roles_required(*ISSUE)
 def issue_preview_pdf():
@@ -483,12 +488,8 @@ def issue_preview_pdf():
     template, ben, case, recipient, extra, errors = _checked_issue(form)
     message = ""
     if not errors:
-        try:
-            pdf = service.preview_letter(template=template, beneficiary=ben, case=case, actor=actor(), extra=extra,
-                                         recipient=recipient)
-        except service.IssueError as exc:
-            message = str(exc.message)
-        else:
+        pdf, message = _preview_pdf(template, ben, case, recipient, extra)
+        if pdf is not None:
             return Response(pdf, mimetype="application/pdf",
                             headers={"Content-Disposition": "inline; filename=letter-preview.pdf",
                                      "Cache-Control": "no-store"})

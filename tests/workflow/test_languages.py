@@ -30,7 +30,12 @@ PAGES = [
 
 
 @pytest.fixture
-def world(wf):
+def world(wf, db_snapshot):
+    """Requests in every state, a committee session, a follow-up: built once for the module (36 tests read it)."""
+    return db_snapshot("world", lambda: _build_world(wf))
+
+
+def _build_world(wf):
     from portal.models import User
     from portal.workflow import committee, library, outreach
     from portal.workflow.models import LibraryDocument, RequestType
