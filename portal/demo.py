@@ -15,7 +15,7 @@ from .db import bulk_insert, database, utcnow
 from .models import Beneficiary, Branch, Case, Counter, Document, HouseholdMember, User
 from .plugins import channels
 from .text import normalize_name
-from .workflow.machine import DECIDED_STATUSES
+from .workflow.machine import DECIDED_STATUSES, SURVEYED_STATUSES
 
 MALE = ["محمد", "أحمد", "عبدالله", "عبد الرحمن", "خالد", "فهد", "سعد", "علي", "عمر", "يوسف", "إبراهيم",
         "سلطان", "ماجد", "ناصر", "حسن", "حسين", "عبدالعزيز", "سعود", "فيصل", "تركي", "بندر", "مشعل",
@@ -396,7 +396,7 @@ def _satisfaction(rnd, now, case_rows: list[dict], staff: list, limit: int = 80)
     from .satisfaction import service
     from .satisfaction.models import Survey
 
-    finished = [r for r in case_rows if r["status"] in ("served", "closed", "rejected")][:limit]
+    finished = [r for r in case_rows if r["status"] in SURVEYED_STATUSES][:limit]
     if not finished:
         return 0
     cases = {c.reference: c for c in Case.select().where(Case.reference.in_([r["reference"] for r in finished]))}

@@ -18,10 +18,13 @@ import pytest
 
 from access import ROLES, STAFF, endpoint_of, rule
 from access.core import CONTACT
+from access.complaints import MANAGE as COMPLAINTS_MANAGE
+from access.complaints import REGISTER as COMPLAINTS
 from access.core import EDIT as CORE_EDIT
 from access.letters import TEMPLATES as LETTERS_TEMPLATES
 from access.letters import ISSUE, REGISTER
 from access.phone import PHONE
+from access.satisfaction import RECORD as SURVEY_RECORD
 from access.workflow import INTAKE
 from conftest import luhn_id
 from portal.db import database
@@ -83,6 +86,24 @@ EXTRA = {
     ("website.track_code", "GET", "/site/track/code"): public("GET", "/site/track/code"),
     ("website.apply_resume", "GET", "/site/apply/resume"): public("GET", "/site/apply/resume"),
     ("website.apply_step", "GET", "/site/apply/applicant"): public("GET", "/site/apply/applicant"),
+    ("request_types.notice_text", "POST", "/admin/notices/submitted"): rule("POST", "/admin/notices/submitted", ADMIN),
+    ("satisfaction.questions", "POST", "/admin/satisfaction/questions"): rule(
+        "POST", "/admin/satisfaction/questions", ADMIN),
+    ("satisfaction.record", "POST", "/beneficiaries/{ben}/survey"): rule("POST", "/beneficiaries/{ben}/survey",
+                                                                          SURVEY_RECORD),
+    ("satisfaction_public.rate", "POST", "/site/rate/{survey_token}"): public("POST", "/site/rate/{survey_token}"),
+    ("complaints.new", "POST", "/complaints/new"): rule("POST", "/complaints/new", COMPLAINTS),
+    ("complaints.themes", "POST", "/complaints/themes"): rule("POST", "/complaints/themes", COMPLAINTS_MANAGE),
+    ("complaints.improvement_form", "POST", "/complaints/improvements/new"): rule(
+        "POST", "/complaints/improvements/new", COMPLAINTS_MANAGE),
+    ("complaints.improvement_form", "GET", "/complaints/improvements/{improvement}"): rule(
+        "GET", "/complaints/improvements/{improvement}", COMPLAINTS_MANAGE),
+    ("complaints.improvement_form", "POST", "/complaints/improvements/{improvement}"): rule(
+        "POST", "/complaints/improvements/{improvement}", COMPLAINTS_MANAGE),
+    ("imports.index", "POST", "/imports/"): rule("POST", "/imports/", CORE_EDIT),
+    ("imports.mapping", "POST", "/imports/{import_run}/mapping"): rule("POST", "/imports/{import_run}/mapping",
+                                                                        CORE_EDIT),
+    ("website.apply_link", "POST", "/site/apply/link/{apply_link}"): public("POST", "/site/apply/link/{apply_link}"),
     **{("cases_api.transition", "POST", f"/api/v1/cases/{{case}}/{action}"):
        rule("POST", f"/api/v1/cases/{{case}}/{action}", roles, anonymous="401")
        for action, roles in CASE_ACTIONS.items() if action != "withdraw"},  # withdraw: tests/access/workflow.py

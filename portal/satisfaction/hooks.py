@@ -8,9 +8,10 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from ..hookspecs import hookimpl
+from ..workflow.machine import SURVEYED_STATUSES
 
 # Request states after which the request's service is finished: a survey is offered about it.
-FINISHED_STATUSES = ("served", "rejected", "closed")
+FINISHED_STATUSES = SURVEYED_STATUSES
 from .models import RECORD_ROLES, REPORT_ROLES
 
 

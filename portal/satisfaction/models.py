@@ -7,13 +7,14 @@ from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Inte
 from ..complaints.models import FeedbackTheme
 from ..db import BaseModel, JSONField, utcnow
 from ..models import Beneficiary, Branch, Case, User
+from ..workflow.machine import SURVEYED_STATUSES
 
 # The five dimensions asked beside the overall score (each 1-5).
 DIMENSIONS = ("speed", "courtesy", "clarity", "fairness", "reach")
 # Every question of a set, in the order the form shows them.
 QUESTIONS = ("overall", "recommend", *DIMENSIONS, "comment")
 # What finished: the service a survey asks about.
-SERVICE_KINDS = ("served", "closed", "rejected", "inquiry", "complaint", "call", "meeting", "conversation")
+SERVICE_KINDS = (*SURVEYED_STATUSES, "inquiry", "complaint", "call", "meeting", "conversation")
 # Who records an answer given by phone or at the desk, and who reads the report and the summary API.
 RECORD_ROLES = ("officer", "delegate", "researcher", "admin")
 REPORT_ROLES = ("manager", "admin")

@@ -45,6 +45,7 @@ DECISION_STATUSES = ("approved", "rejected")  # the committee's two answers, as 
 APPROVED_UNSERVED_STATUSES = ("approved", "registered")  # approved, the support not given yet
 APPROVED_STATUSES = ("approved", "registered", "served")  # approved: the support is coming or was given
 SERVICE_STATUSES = ("registered", "served")  # enrolled: deliveries are recorded
+SURVEYED_STATUSES = ("served", "rejected", "closed")  # the request's service is over: a satisfaction survey
 # The forward path in order (an incomplete request has not passed its documents check yet): the request
 # page's progress line asks whether a request is before a stage.
 FORWARD_STATUSES = ("draft", "incomplete", "submitted", "in_research", "awaiting_committee", "approved",

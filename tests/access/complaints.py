@@ -23,7 +23,12 @@ ACCESS = {
 
 
 def FIXTURES(app):
-    """``{complaint}``: an entry not linked to a file."""
-    from portal.complaints import open_complaint
+    """``{complaint}``: an entry not linked to a file; ``{improvement}``: a "you said, we did" entry."""
+    import datetime as dt
 
-    return {"complaint": open_complaint(kind="complaint", channel="phone", text="شكوى").id}
+    from portal.complaints import open_complaint
+    from portal.complaints.models import Improvement
+
+    improvement = Improvement.create(said_ar="الانتظار طويل", did_ar="زدنا موظفي الاستقبال", done_on=dt.date(2026, 11, 1))
+    return {"complaint": open_complaint(kind="complaint", channel="phone", text="شكوى").id,
+            "improvement": improvement.id}
