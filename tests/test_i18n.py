@@ -255,6 +255,8 @@ def ui_text(html: str, lang: str, data=()) -> str:
     parser.feed(html)
     parser.close()
     text = " ".join(parser.parts)
+    # A web address or path in a message (a rating link) is not UI text: tokens with two slashes or more.
+    text = re.sub(r"\S*/\S*/\S*", " ", text)
     for value in sorted({d for d in data if d}, key=len, reverse=True):
         text = text.replace(value, " ")
     return re.sub(r"\s+", " ", text).strip()
