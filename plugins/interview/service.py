@@ -596,6 +596,11 @@ def record_interview(*, beneficiary, values: dict, form_token: str, actor, visit
             if appointment is not None:
                 _mark(appointment, "attended", actor)
             audit("create", "interview_record", row.id, {"beneficiary": beneficiary.id}, actor=actor)
+            # a finished interview is a finished service: the core may offer a satisfaction survey about it
+            from portal.plugins import hook
+
+            hook().service_finished(beneficiary=beneficiary, kind="meeting", channel=CHANNEL, case=case,
+                                    staff=actor, source=f"interview:{row.id}")
     except IntegrityError:
         # the same form sent twice at the same moment: the other request wrote it
         existing = Interview.get_or_none(Interview.form_token == token)

@@ -162,6 +162,12 @@ def answer(complaint: Complaint, text: str, actor, purpose: str = "complaint_ans
                             context={"reference": fresh.reference, "complaint": fresh.id})
         state = "not_sent" if not result else ("queued" if result.get("state") == "queued" else "sent")
         delivery = f"{result.get('channel')}:{result.get('id', '')}" if result else ""
+        if fresh.beneficiary_id and fresh.kind in ("complaint", "inquiry"):
+            # an answered complaint or question is a finished service: the core may offer a survey about it
+            from ..plugins import hook
+
+            hook().service_finished(beneficiary=fresh.beneficiary, kind=fresh.kind, channel=fresh.channel,
+                                    case=fresh.case, staff=actor, source=f"complaint:{fresh.id}")
         _touch(fresh.id, answer_delivery=(f"{state}|{delivery}" if delivery else state)[:120])
         if fresh.task_id:
             from ..workflow.models import OutreachTask

@@ -101,3 +101,22 @@ def test_a_failure_midway_rolls_everything_back(app, db, monkeypatch):
     with app.test_request_context(), pytest.raises(RuntimeError):
         open_complaint(kind="complaint", channel="phone", text="نص")
     assert Complaint.select().count() == 0 and TimelineEntry.select().count() == 0
+
+
+def test_an_answered_complaint_or_question_offers_a_survey_but_a_suggestion_does_not(app, db, make_beneficiary,
+                                                                                      users):
+    from portal.complaints import open_complaint
+    from portal.complaints.service import answer
+    from portal.models import Beneficiary, User
+    from portal.satisfaction.models import Survey
+
+    officer = User.get_by_id(users["officer"])
+    kinds = {}
+    for kind in ("complaint", "inquiry", "suggestion"):
+        ben = Beneficiary.get_by_id(make_beneficiary())
+        entry = open_complaint(kind=kind, channel="phone", text="نص", beneficiary=ben, user=officer)
+        answer(entry, "شكرًا لتواصلكم", officer)
+        kinds[kind] = [(s.kind, s.source) for s in Survey.select().where(Survey.beneficiary == ben)]
+    assert kinds["suggestion"] == []
+    assert kinds["complaint"][0][0] == "complaint" and kinds["complaint"][0][1].startswith("complaint:")
+    assert kinds["inquiry"][0][0] == "inquiry"

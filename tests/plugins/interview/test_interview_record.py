@@ -166,3 +166,16 @@ def test_privacy_export_and_erasure(app, client, auth, make_beneficiary, in_db):
         assert privacy.anonymise_beneficiary(b, None)["anonymised"] == 1
     record = rows(app, Interview)[0]
     assert record.outcome == "" and record.questions is None
+
+
+def test_a_recorded_interview_offers_a_satisfaction_survey(app, client, auth, make_beneficiary):
+    from plugins.interview.models import Interview
+    from portal.satisfaction.models import Survey
+
+    ben = make_beneficiary()
+    auth.login("officer")
+    assert client.post(f"/interview/beneficiaries/{ben}/new", data=_form()).status_code == 302
+    record = rows(app, Interview)[0]
+    surveys = rows(app, Survey)
+    assert [(s.kind, s.channel, s.source, s.beneficiary_id) for s in surveys] == [
+        ("meeting", "interview", f"interview:{record.id}", ben)]
