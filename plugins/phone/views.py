@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError a
 from portal.auth import roles_required
 from portal.dates import from_saudi, parse_date
 from portal.db import utcnow
-from portal.exports import Column, check_format, export_response, ordered
+from portal.exports import Column, export_list
 from portal.listing import Sort, keyset_page, period_filter
 from portal.models import Beneficiary, TimelineEntry, User
 from portal.templating import render
@@ -182,13 +182,8 @@ EXPORT_COLUMNS = [
 @roles_required(*PHONE_ROLES)
 def export(fmt):
     """The call log as filtered on screen, newest first, as CSV or XLSX (the core's export service)."""
-    check_format(fmt)
-    errors = {}
-    query, kept = call_filters(request.args, current_user, errors)
-    if errors:
-        abort(422)
-    query = ordered(query, CALL_SORTS, request.args, id_field=PhoneCall.id, default="started")
-    return export_response(fmt, "calls", EXPORT_COLUMNS, query, object_type="call_log", filters=kept)
+    return export_list(fmt, "calls", EXPORT_COLUMNS, filters=call_filters, sorts=CALL_SORTS, id_field=PhoneCall.id,
+                       default="started", object_type="call_log")
 
 
 @bp.get("/phone/lookup")

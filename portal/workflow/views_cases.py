@@ -14,7 +14,7 @@ from ..audit import audit
 from ..auth import EDIT_ROLES, STAFF_ROLES, roles_required
 from ..beneficiaries_service import document_values
 from ..db import database
-from ..exports import Column, check_format, export_response, ordered
+from ..exports import Column, export_list
 from .. import labels
 from ..hygiene import parse_int
 from ..labels import DOCUMENT_KIND
@@ -164,13 +164,8 @@ def _case_columns():
 @roles_required(*STAFF_ROLES)
 def export(fmt):
     """The requests list as on screen (filters, order, scope), every row, as CSV or XLSX."""
-    check_format(fmt)
-    errors = {}
-    query, kept = case_filters(request.args, current_user, errors)
-    if errors:
-        abort(422)
-    query = ordered(query, CASE_SORTS, request.args, id_field=Case.id, default="changed")
-    return export_response(fmt, "requests", _case_columns(), query, object_type="case_list", filters=kept)
+    return export_list(fmt, "requests", _case_columns(), filters=case_filters, sorts=CASE_SORTS, id_field=Case.id,
+                       default="changed", object_type="case_list")
 
 
 @bp.get("/cases/research")

@@ -10,7 +10,7 @@ from peewee import JOIN
 
 from .. import labels
 from ..auth import roles_required
-from ..exports import Column, check_format, export_response, ordered
+from ..exports import Column, export_list
 from ..hygiene import get_or_404
 from ..listing import Sort, assignee_filter, date_range, keyset_page
 from ..models import Beneficiary, User
@@ -99,13 +99,8 @@ EXPORT_COLUMNS = [
 @roles_required(*READ_ROLES)
 def export(fmt):
     """The tasks the filters select, in the list's order, as CSV or XLSX."""
-    check_format(fmt)
-    errors = {}
-    query, kept = task_filters(request.args, current_user, errors)
-    if errors:
-        abort(422)
-    query = ordered(query, SORTS, request.args, id_field=OutreachTask.id, default="due")
-    return export_response(fmt, "outreach-tasks", EXPORT_COLUMNS, query, object_type="outreach_list", filters=kept)
+    return export_list(fmt, "outreach-tasks", EXPORT_COLUMNS, filters=task_filters, sorts=SORTS,
+                       id_field=OutreachTask.id, default="due", object_type="outreach_list")
 
 
 def _task(task_id: int) -> OutreachTask:
