@@ -348,10 +348,9 @@ def _outbox_notices(case_rows: list[dict], limit: int = 40) -> int:
     approved), kept in the outbox as no channel is configured in a demonstration: what an officer sees
     after ``make run``. Returns how many."""
     from flask_babel import force_locale
-    from flask_babel import gettext as _
 
     from .models import Case, OutboxMessage
-    from .workflow.intake import expected_reply_text
+    from .workflow.notices import render as render_notice
 
     newest = sorted((r for r in case_rows if r["status"] == "awaiting_committee" or r["decision"]),
                     key=lambda r: r["submitted_at"], reverse=True)[:limit]
@@ -362,19 +361,11 @@ def _outbox_notices(case_rows: list[dict], limit: int = 40) -> int:
             case = cases.get(row["reference"])
             if case is None:
                 continue
-            if row["status"] == "awaiting_committee":
-                hijri, greg = expected_reply_text(row["committee_due_at"])
-                text = _("Your request %(ref)s has been raised to the research committee. Expected reply by "
-                         "%(hijri)s (%(greg)s).", ref=case.reference, hijri=hijri, greg=greg)
-                purpose = "committee_expected_reply"
-            elif row["decision"] == "approved":
-                text = _("Your request %(ref)s has been approved by the research committee. We will contact "
-                         "you to complete the registration.", ref=case.reference)
-                purpose = "decision"
-            else:
-                text = _("We regret that your request %(ref)s was not approved by the research committee. "
-                         "Reasons: %(reasons)s", ref=case.reference, reasons=row["decision_reasons"])
-                purpose = "decision"
+            # The texts the notices send (editable by admins), references and dates isolated.
+            key = "awaiting_committee" if row["status"] == "awaiting_committee" else (
+                "approved" if row["decision"] == "approved" else "rejected")
+            text = render_notice(case, key, "ar")
+            purpose = "committee_expected_reply" if key == "awaiting_committee" else "decision"
             made.append({"beneficiary": case.beneficiary_id, "case": case.id, "purpose": purpose, "text": text,
                          "channel": "", "created_at": row["status_changed_at"]})
     with database.atomic():

@@ -100,6 +100,8 @@ def test_the_demo_fills_the_outbox_with_its_requests_notices(runner, app, client
         cases = {c.id: c for c in Case.select()}
         assert kept and all(m.case_id in cases and m.beneficiary_id == cases[m.case_id].beneficiary_id for m in kept)
         assert all(cases[m.case_id].reference in m.text for m in kept)
+        # the texts the notices send: the reference isolated so that it never shows reversed in Arabic
+        assert all(f"\u2068{cases[m.case_id].reference}\u2069" in m.text for m in kept)
         assert all(cases[m.case_id].status == "awaiting_committee" or cases[m.case_id].decision for m in kept)
     auth.login()
     page = client.get("/outbox").get_data(as_text=True)
