@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, url_for
+from flask import current_app, render_template, url_for
+from markupsafe import Markup
 from flask_babel import gettext as _
 
 from portal import hookimpl

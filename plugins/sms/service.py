@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 # (the law requires it), and answers to something the person just did (their reference, a one-time code,
 # the self-service menu's answer to a text they sent).
 LEASE = dt.timedelta(minutes=5)  # how long one attempt may take before the sweep may try again
-WITHOUT_CONSENT = ("decision", "one_time_code", "case_reference", "self_service")
+WITHOUT_CONSENT = ("decision", "one_time_code", "case_reference", "self_service", "inquiry_answer",
+                   "complaint_answer")
 
 
 class SmsRefused(ValueError):

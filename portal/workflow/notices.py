@@ -52,8 +52,9 @@ KEY_LABELS = {
 }
 
 # Sent whether or not the beneficiary agreed to be contacted: the decision on their request (the law
-# requires it) and answers to something the person just did (their new reference, a one-time code).
-WITHOUT_CONSENT = ("decision", "case_reference", "one_time_code")
+# requires it) and answers to something the person just did (their new reference, a one-time code, the
+# answer to the question or complaint they sent).
+WITHOUT_CONSENT = ("decision", "case_reference", "one_time_code", "inquiry_answer", "complaint_answer")
 # Exempt from the quiet hours and the daily cap.
 URGENT = ("one_time_code",)
 
