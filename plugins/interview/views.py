@@ -154,17 +154,25 @@ def _after_visit(visit):
     return redirect(url_for("interview.desk", branch=visit.branch_key))
 
 
-@bp.post("/interview/visits/<int:visit_id>/hand-over")
-@roles_required(*DESK_ROLES)
-def visit_hand_over(visit_id):
+def _desk_step(visit_id: int, step, message, category: str = "success"):
+    """One step of a visit at the desk: ``step(visit)`` (a ``DeskError`` is shown as it is), then
+    ``message(visit)`` flashed, and back to where the step was asked from."""
     visit = _visit(visit_id)
-    officer = _user_or_none(request.form.get("officer"))
     try:
-        svc.hand_over(visit, officer=officer, actor=_me())
-        flash(_("Ticket %(n)s was handed over to %(name)s.", n=visit.ticket, name=svc.user_label(officer)), "success")
+        step(visit)
+        flash(message(visit), category)
     except svc.DeskError as exc:
         flash(str(exc.message), "error")
     return _after_visit(visit)
+
+
+@bp.post("/interview/visits/<int:visit_id>/hand-over")
+@roles_required(*DESK_ROLES)
+def visit_hand_over(visit_id):
+    officer = _user_or_none(request.form.get("officer"))
+    return _desk_step(visit_id, lambda v: svc.hand_over(v, officer=officer, actor=_me()),
+                      lambda v: _("Ticket %(n)s was handed over to %(name)s.", n=v.ticket,
+                                  name=svc.user_label(officer)))
 
 
 @bp.post("/interview/visits/<int:visit_id>/start")
@@ -185,25 +193,15 @@ def visit_start(visit_id):
 @bp.post("/interview/visits/<int:visit_id>/finish")
 @roles_required(*DESK_ROLES)
 def visit_finish(visit_id):
-    visit = _visit(visit_id)
-    try:
-        svc.finish(visit, actor=_me())
-        flash(_("Ticket %(n)s is finished.", n=visit.ticket), "success")
-    except svc.DeskError as exc:
-        flash(str(exc.message), "error")
-    return _after_visit(visit)
+    return _desk_step(visit_id, lambda v: svc.finish(v, actor=_me()),
+                      lambda v: _("Ticket %(n)s is finished.", n=v.ticket))
 
 
 @bp.post("/interview/visits/<int:visit_id>/left")
 @roles_required(*DESK_ROLES)
 def visit_left(visit_id):
-    visit = _visit(visit_id)
-    try:
-        svc.left(visit, actor=_me())
-        flash(_("Ticket %(n)s left without being served.", n=visit.ticket), "info")
-    except svc.DeskError as exc:
-        flash(str(exc.message), "error")
-    return _after_visit(visit)
+    return _desk_step(visit_id, lambda v: svc.left(v, actor=_me()),
+                      lambda v: _("Ticket %(n)s left without being served.", n=v.ticket), "info")
 
 
 @bp.post("/interview/visits/<int:visit_id>/link")
