@@ -554,3 +554,31 @@ def test_managers_tag_comments_with_themes(app_with_transport, client, auth, mak
     auth.logout()
     auth.login("officer")
     assert client.post(f"/satisfaction/comments/{answer.id}/theme", data={"theme": ""}).status_code == 403
+
+
+def test_self_service_rating_link_is_the_newest_open_survey(app_with_transport, make_beneficiary):
+    """The self-service menu's "rate our last service": offered only with an open survey, never for an answered or
+    expired one or after an opt-out; the link is that survey's page."""
+    from portal.models import Beneficiary
+    from portal.plugins import hook
+    from portal.satisfaction import service
+    from portal.satisfaction.models import Survey
+
+    ben_id = _ben(make_beneficiary)
+    with app_with_transport.test_request_context(), database.connection_context():
+        ben = Beneficiary.get_by_id(ben_id)
+        ask = hook().self_service_link
+        assert ask(beneficiary=ben, purpose="rating", issue=False) is None  # no survey yet
+        older = _survey(ben_id, "call:1")
+        newer = _survey(ben_id, "call:2")
+        assert ask(beneficiary=ben, purpose="rating", issue=False) == {"url": "", "expires_at": None}
+        link = ask(beneficiary=ben, purpose="rating", issue=True)
+        assert link["url"] == service.link_for(newer) and link["url"].startswith("http")
+        _answer(newer, 5)
+        assert ask(beneficiary=ben, purpose="rating", issue=True)["url"] == service.link_for(older)
+        Survey.update(expires_at=utcnow() - dt.timedelta(minutes=1)).where(Survey.id == older.id).execute()
+        assert ask(beneficiary=ben, purpose="rating", issue=True) is None  # answered or expired: nothing to rate
+        third = _survey(ben_id, "call:3")
+        assert ask(beneficiary=ben, purpose="rating", issue=True)["url"] == service.link_for(third)
+        service.opt_out(ben, via="staff")
+        assert ask(beneficiary=ben, purpose="rating", issue=False) is None  # opted out: not offered

@@ -233,3 +233,25 @@ def inbound_message(message):
     hook().send_message(beneficiary=beneficiary, text=reply_text(outcome), purpose="survey_reply",
                         channel=message.channel, context={})
     return True
+
+
+@hookimpl
+def self_service_link(beneficiary, purpose, issue):
+    """"Rate our last service" in the self-service menu: the link of the beneficiary's newest open survey (not
+    answered, not expired, not opted out). ``issue=False`` only tells that there is one."""
+    if purpose != "rating" or beneficiary is None:
+        return None
+    from ..db import utcnow
+    from .models import Survey
+    from .service import is_opted_out, link_for
+
+    if is_opted_out(beneficiary.id):
+        return None
+    survey = (Survey.select().where((Survey.beneficiary == beneficiary.id) & Survey.answered_at.is_null()
+                                    & (Survey.expires_at > utcnow()))
+              .order_by(Survey.created_at.desc(), Survey.id.desc()).first())
+    if survey is None:
+        return None
+    if not issue:
+        return {"url": "", "expires_at": None}
+    return {"url": link_for(survey), "expires_at": survey.expires_at}
