@@ -154,25 +154,24 @@ def _after_visit(visit):
     return redirect(url_for("interview.desk", branch=visit.branch_key))
 
 
-def _desk_step(visit_id: int, step, message, category: str = "success"):
-    """One step of a visit at the desk: ``step(visit)`` (a ``DeskError`` is shown as it is), then
-    ``message(visit)`` flashed, and back to where the step was asked from."""
-    visit = _visit(visit_id)
+def _desk_step(row, step, message, back, category: str = "success"):
+    """One step on a visit or an appointment: ``step(row)`` (a ``DeskError`` is shown as it is), then
+    ``message(row)`` flashed, and ``back(row)``: where the step was asked from."""
     try:
-        step(visit)
-        flash(message(visit), category)
+        step(row)
+        flash(message(row), category)
     except svc.DeskError as exc:
         flash(str(exc.message), "error")
-    return _after_visit(visit)
+    return back(row)
 
 
 @bp.post("/interview/visits/<int:visit_id>/hand-over")
 @roles_required(*DESK_ROLES)
 def visit_hand_over(visit_id):
     officer = _user_or_none(request.form.get("officer"))
-    return _desk_step(visit_id, lambda v: svc.hand_over(v, officer=officer, actor=_me()),
+    return _desk_step(_visit(visit_id), lambda v: svc.hand_over(v, officer=officer, actor=_me()),
                       lambda v: _("Ticket %(n)s was handed over to %(name)s.", n=v.ticket,
-                                  name=svc.user_label(officer)))
+                                  name=svc.user_label(officer)), _after_visit)
 
 
 @bp.post("/interview/visits/<int:visit_id>/start")
@@ -193,15 +192,15 @@ def visit_start(visit_id):
 @bp.post("/interview/visits/<int:visit_id>/finish")
 @roles_required(*DESK_ROLES)
 def visit_finish(visit_id):
-    return _desk_step(visit_id, lambda v: svc.finish(v, actor=_me()),
-                      lambda v: _("Ticket %(n)s is finished.", n=v.ticket))
+    return _desk_step(_visit(visit_id), lambda v: svc.finish(v, actor=_me()),
+                      lambda v: _("Ticket %(n)s is finished.", n=v.ticket), _after_visit)
 
 
 @bp.post("/interview/visits/<int:visit_id>/left")
 @roles_required(*DESK_ROLES)
 def visit_left(visit_id):
-    return _desk_step(visit_id, lambda v: svc.left(v, actor=_me()),
-                      lambda v: _("Ticket %(n)s left without being served.", n=v.ticket), "info")
+    return _desk_step(_visit(visit_id), lambda v: svc.left(v, actor=_me()),
+                      lambda v: _("Ticket %(n)s left without being served.", n=v.ticket), _after_visit, "info")
 
 
 @bp.post("/interview/visits/<int:visit_id>/link")
@@ -410,7 +409,7 @@ def appointment_create():
     local = to_saudi(row.slot.starts_at)
     flash(_("The appointment is booked for %(day)s at %(time)s.", day=svc.format_hijri(local.date()),
             time=local.strftime("%H:%M")), "success")
-    return redirect(url_for("interview.appointments", day=local.date().isoformat(), branch=row.slot.branch_key))
+    return _back_to_day(row)
 
 
 def _appointment(appt_id) -> Appointment:
@@ -430,25 +429,16 @@ def _back_to_day(row):
 @bp.post("/interview/appointments/<int:appt_id>/cancel")
 @roles_required(*DESK_ROLES)
 def appointment_cancel(appt_id):
-    row = _appointment(appt_id)
-    try:
-        svc.cancel(row, actor=_me(), reason=request.form.get("reason", ""))
-        flash(_("The appointment was cancelled; the time is free again."), "success")
-    except svc.DeskError as exc:
-        flash(str(exc.message), "error")
-    return _back_to_day(row)
+    reason = request.form.get("reason", "")
+    return _desk_step(_appointment(appt_id), lambda a: svc.cancel(a, actor=_me(), reason=reason),
+                      lambda a: _("The appointment was cancelled; the time is free again."), _back_to_day)
 
 
 @bp.post("/interview/appointments/<int:appt_id>/no-show")
 @roles_required(*DESK_ROLES)
 def appointment_no_show(appt_id):
-    row = _appointment(appt_id)
-    try:
-        svc.no_show(row, actor=_me())
-        flash(_("Recorded: the visitor did not come."), "success")
-    except svc.DeskError as exc:
-        flash(str(exc.message), "error")
-    return _back_to_day(row)
+    return _desk_step(_appointment(appt_id), lambda a: svc.no_show(a, actor=_me()),
+                      lambda a: _("Recorded: the visitor did not come."), _back_to_day)
 
 
 @bp.post("/interview/appointments/<int:appt_id>/arrived")
