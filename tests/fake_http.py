@@ -3,10 +3,11 @@ Meta's Graph API. A subclass answers each request in ``answer``; the server reco
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-class FakeHTTPServer:
+class FakeHTTPServer(ABC):
     """``answer(method, path, headers, raw)`` returns ``(status, body bytes, content type)``, or None to send
     nothing (e.g. after waiting past the client's timeout). ``url``: the server's base address."""
 
@@ -41,8 +42,9 @@ class FakeHTTPServer:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
+    @abstractmethod
     def answer(self, method: str, path: str, headers: dict, raw: bytes):
-        raise NotImplementedError
+        """What to send back for one request (each stand-in answers as the service it replaces)."""
 
     def close(self):
         self.server.shutdown()
