@@ -39,7 +39,7 @@ from . import labels
 from .audit import audit
 from .dates import parse_date
 from .db import bulk_insert, database, is_postgres, utcnow
-from .models import CATEGORIES, GENDERS, Beneficiary, Branch, Counter, HouseholdMember, ImportRun
+from .models import CATEGORIES, Beneficiary, Branch, Counter, HouseholdMember, ImportRun
 from .scope import can_see_beneficiary, registers_in_branch
 from .text import clean_text, fold_digits, isolate, normalize_name, strip_controls
 from .uploads import sniff, upload_root

@@ -16,7 +16,7 @@ from peewee import EXCLUDED, fn
 from .dates import SAUDI_OFFSET, saudi_date, saudi_today
 from .db import database, is_postgres
 from .jobs import periodic_task
-from .models import ContactDay, TimelineEntry
+from .models import ContactDay
 
 RECOUNT_DAYS = 35  # the nightly recount covers the dashboards' 30 days and a little more
 NOT_PEOPLE = "system"  # the workflow's own events: not contacts

@@ -257,15 +257,6 @@ def path_for(sha256: str) -> Path:
     return upload_root() / sha256[:2] / sha256[2:4] / sha256
 
 
-def read_stored(sha256: str) -> bytes | None:
-    """The bytes of a stored upload, or None when the name is not a sha256 or the file is gone (erased)."""
-    try:
-        path = path_for(sha256)
-    except ValueError:
-        return None
-    return path.read_bytes() if path.is_file() else None
-
-
 def _check_image(path: Path, max_pages: int) -> int:
     """Header-only checks first (dimensions of every frame, before any pixel is decoded), then a
     full decode of each frame so that truncated or corrupt data is caught. Returns the frame count."""

@@ -11,7 +11,7 @@ from portal.validators import ValidationError
 
 from . import DESK_ROLES, SLOT_ROLES
 from . import service as svc
-from .models import Appointment, Slot
+from .models import Appointment
 from .views import bp
 
 READ_ROLES = tuple(dict.fromkeys(DESK_ROLES + SLOT_ROLES))

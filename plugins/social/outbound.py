@@ -319,7 +319,6 @@ def notify(beneficiary, text: str, purpose: str, channel, context) -> dict | Non
                                    beneficiary=beneficiary,
                                    display_name=beneficiary.full_name[:200] if beneficiary is not None else "")
         interactive = _interactive(context.get("interactive"))
-        choices = context.get("survey_choices")
         if window_open(sender) and purpose != "one_time_code" and interactive is not None:
             message = queue_message(sender=sender, beneficiary=beneficiary, text=text,
                                     payload=interactive_payload(handle, interactive), purpose=purpose)

@@ -2,7 +2,7 @@
 or from a beneficiary's file), one entry with its handling forms, the feedback themes and "You said, we did"."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..audit import audit
-from ..dates import format_gregorian, format_hijri, hijri_year, saudi_date, saudi_today
+from ..dates import format_hijri, hijri_year, saudi_today
 from ..db import database, utcnow
 from ..labels import DOCUMENT_KIND
 from ..models import Beneficiary, Case, Document, User
@@ -447,9 +447,3 @@ def mark_incomplete(case: Case, *, actor: User | None = None, expected_version: 
                                      fields={"missing_documents": missing}, note=note, channel=channel,
                                      data={"missing": missing})
     return outcome
-
-
-def expected_reply_text(due: dt.datetime) -> tuple[str, str]:
-    """The committee's reply date in Hijri and Gregorian (Arabic), e.g. for messages."""
-    day = saudi_date(due)
-    return format_hijri(day, "ar"), format_gregorian(day, "ar")

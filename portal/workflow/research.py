@@ -18,7 +18,7 @@ from ..text import clean_text, fold_digits
 from ..validators import ValidationError, clean_texts
 from . import machine
 from .errors import TransitionNotAllowed, WorkflowError
-from .intake import expected_reply_text, latest_declaration
+from .intake import latest_declaration
 from .models import ResearchAttachment, ResearchReport
 
 RECOMMENDATIONS = ("approve", "reject")
