@@ -192,7 +192,7 @@ def _cookies(headers) -> str:
 # --- load ----------------------------------------------------------------------------------------------
 
 def _client(args):
-    port, method, path, headers, body, seconds, queue = args
+    port, method, path, headers, body, seconds = args
     latencies, errors = [], 0
     conn = None
     deadline = time.perf_counter() + seconds
@@ -222,11 +222,11 @@ def _client(args):
 def load(port: int, path: str, *, seconds: float, connections: int, method: str = "GET",
          headers: dict | None = None, body=None) -> dict:
     """``connections`` client processes, each one request at a time, for ``seconds``: req/s, p50, p99."""
-    request(port, method, path, headers(body() if callable(body) else body) if callable(headers) else headers,
-            body() if callable(body) else body)  # warm the worker
+    payload = body() if callable(body) else body  # warm the worker with one request like the others
+    request(port, method, path, headers(payload) if callable(headers) else headers, payload)
     with multiprocessing.get_context("fork").Pool(connections) as pool:
         started = time.perf_counter()
-        parts = pool.map(_client, [(port, method, path, headers or {}, body, seconds, None)] * connections)
+        parts = pool.map(_client, [(port, method, path, headers or {}, body, seconds)] * connections)
         elapsed = time.perf_counter() - started
     latencies = sorted(x for part, _ in parts for x in part)
     errors = sum(e for _, e in parts)
