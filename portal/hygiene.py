@@ -41,7 +41,10 @@ def clean_value(value):
 
 
 def _clean_multidict(data):
-    return ImmutableMultiDict([(strip_controls(k), strip_controls(v)) for k, v in data.items(multi=True)])
+    """Clean keys and values. A part whose name the parser could not read (werkzeug gives ``None`` for a
+    multipart name such as a bare newline) names no field, so it is dropped."""
+    return ImmutableMultiDict([(strip_controls(k), strip_controls(v)) for k, v in data.items(multi=True)
+                               if isinstance(k, str) and isinstance(v, str)])
 
 
 class _CleanJson:

@@ -55,6 +55,16 @@ def test_nul_bytes_in_an_anonymous_form_and_query_are_stripped(client, users):
     assert refused.status_code in (200, 401, 422) and refused.status_code != 500
 
 
+def test_a_multipart_part_without_a_readable_name_is_dropped_not_a_500(client, users):
+    """werkzeug reads a part named by a bare newline as a field named None: the gate drops it, the rest
+    of the form reaches the view."""
+    body = ("--b\r\nContent-Disposition: form-data; name=\"\n\"\r\n\r\nnull\r\n"
+            "--b\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nofficer\r\n"
+            f"--b\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n{PASSWORD}\r\n--b--\r\n")
+    response = client.post("/login", data=body.encode(), content_type="multipart/form-data; boundary=b")
+    assert response.status_code == 302
+
+
 def test_nul_bytes_in_json_are_stripped_before_the_api_sees_them(client, app, token):
     response = client.post("/api/v1/beneficiaries", json={**BODY, "first_name": "أح\x00مد", "notes": "سطر\nثانٍ\x00"},
                            headers=token)

@@ -328,3 +328,19 @@ def test_the_api_answers_the_report(app, client, users):
     response = client.post("/api/v1/imports", headers={"Authorization": f"Bearer {researcher}"},
                            content_type="multipart/form-data", data={"file": (io.BytesIO(data), "b.csv")})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("content, field", [(b"<?xm", "file"), (b"a", "file"), (b"\x00\x01", "file"),
+                                            (b"\xef\xbb\xbf", "file"), (b",,,\n,,,", "file"),
+                                            (b"x\ny", "mapping")])
+def test_the_api_answers_a_scrap_of_a_file_with_a_clear_refusal(app, client, users, content, field):
+    """What an API fuzzer once sent: a stray field with a newline for a name and a four-byte "file"."""
+    from portal.api import create_token
+    from portal.models import User
+
+    with app.app_context(), database.connection_context():
+        token = create_token(User.get(User.username == "officer"), "import")
+    response = client.post("/api/v1/imports", headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"},
+                           content_type="multipart/form-data",
+                           data={"\n": "null", "file": (io.BytesIO(content), "file")})
+    assert response.status_code == 422 and response.get_json()["fields"][field]

@@ -108,7 +108,11 @@ def sign_in(page, live_server, username="officer"):
 
 
 def open_menu(page) -> None:
-    """Open the main menu when it is collapsed (a narrow screen)."""
+    """Open the main menu when it is collapsed (a narrow screen). The markup has it open (it works without
+    JS) and nav.js closes it on a narrow screen, then marks it fitted: read its state only after that."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("details[data-nav][data-fitted]")).to_be_attached()
     toggle = page.locator("details[data-nav]")
     if toggle.get_attribute("open") is None:
         toggle.locator("summary").click()
