@@ -296,7 +296,9 @@ def inbound_message(message):
     :param message: a ``portal.messaging.InboundMessage`` (channel key, sender's E.164 number, text,
         interactive ``reply_id``, the matching ``beneficiary_ids``, the timeline ``entry``, ``provider_id``).
     :return: True when this plugin handled the message (the channel then skips its default handling, e.g.
-        the unmatched-sender inbox), or None to let the next plugin (and then the channel) handle it.
+        the unmatched-sender inbox); ``portal.messaging.PRIVATE`` when it handled it and the words belong to a
+        confidential record (a survey's score or comment: the channel then keeps no trace of the words, see
+        ``portal.messaging.keep_private``); or None to let the next plugin (and then the channel) handle it.
     """
 
 

@@ -18,6 +18,10 @@ log = logging.getLogger(__name__)
 MATCH_LIMIT = 5
 # A message within this many hours of a staff member's own message to the sender continues that conversation.
 STAFF_CONVERSATION_HOURS = 24
+# What an ``inbound_message`` implementation returns (instead of True) when the message's words belong to a
+# confidential record, such as a satisfaction survey's score or comment: the channel keeps only the fact that a
+# message came (``keep_private``), never its words, and shows it in no conversation or inbox.
+PRIVATE = "private"
 
 
 @dataclass(frozen=True)
@@ -70,12 +74,31 @@ def beneficiaries_for_number(number: str) -> tuple[int, ...]:
     return tuple(row.id for row in query)
 
 
-def dispatch_inbound(message: InboundMessage) -> bool:
-    """Offer ``message`` to the plugins (``inbound_message``). True when one handled it. A plugin that
-    fails is logged and the message falls back to the channel's default handling: the message is
+def dispatch_inbound(message: InboundMessage) -> bool | str:
+    """Offer ``message`` to the plugins (``inbound_message``). ``PRIVATE`` when one handled it and its words
+    must not be kept (the channel then calls ``keep_private``), True when one handled it, False otherwise. A
+    plugin that fails is logged and the message falls back to the channel's default handling: the message is
     already stored, so nothing is lost."""
     try:
-        return bool(hook().inbound_message(message=message))
+        result = hook().inbound_message(message=message)
+        return PRIVATE if result == PRIVATE else bool(result)
     except Exception:  # noqa: BLE001 - the channel's own handling must go on
         log.exception("inbound_message failed for a %s message %s", message.channel, message.provider_id)
         return False
+
+
+def keep_private(entry, *, data: dict | None = None) -> None:
+    """Blank the words of a stored incoming message whose content belongs to a confidential record (the
+    ``inbound_message`` handler answered ``PRIVATE``): the timeline entry keeps its channel, direction, time
+    and file (a contact did happen) with a neutral summary, no body, and only ``data`` (what the channel needs
+    to draw it, e.g. its platform; no text, no button title). Runs in the caller's transaction."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from .timeline import update_entry
+
+    if entry is None:
+        return
+    with force_locale("ar"):
+        summary = _("A reply to a satisfaction survey (kept with the survey, not shown here)")
+    update_entry(entry, summary=summary, body="", data={**(data or {}), "private": True})

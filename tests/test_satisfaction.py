@@ -345,8 +345,9 @@ def test_reply_with_a_digit_then_a_comment(app_with_transport, transport, make_b
 
     ben, _token = _sent_token(app_with_transport, transport, make_beneficiary)
     with app_with_transport.app_context(), database.connection_context():
-        assert hook().inbound_message(message=_inbound(ben, "٤")) is True
-        assert hook().inbound_message(message=_inbound(ben, "الموظف كان متعاونًا")) is True
+        # a score and a comment are handled as private: their words stay with the survey
+        assert hook().inbound_message(message=_inbound(ben, "٤")) == "private"
+        assert hook().inbound_message(message=_inbound(ben, "الموظف كان متعاونًا")) == "private"
         answer = SurveyAnswer.get()
         assert (answer.overall, answer.via, answer.via_channel) == (4, "reply", "pigeon")
         assert answer.comment == "الموظف كان متعاونًا"
@@ -364,11 +365,11 @@ def test_list_reply_for_unknown_or_answered_survey(app_with_transport, transport
     other = _ben(make_beneficiary)
     with app_with_transport.app_context(), database.connection_context():
         nonce = Survey.get().nonce
-        assert hook().inbound_message(message=_inbound(ben, "5", reply_id="survey:nope:5")) is True
-        assert hook().inbound_message(message=_inbound(other, "5", reply_id=f"survey:{nonce}:5")) is True
+        assert hook().inbound_message(message=_inbound(ben, "5", reply_id="survey:nope:5")) == "private"
+        assert hook().inbound_message(message=_inbound(other, "5", reply_id=f"survey:{nonce}:5")) == "private"
         assert not SurveyAnswer.select().exists()
-        assert hook().inbound_message(message=_inbound(ben, "5", reply_id=f"survey:{nonce}:5")) is True
-        assert hook().inbound_message(message=_inbound(ben, "4", reply_id=f"survey:{nonce}:4")) is True
+        assert hook().inbound_message(message=_inbound(ben, "5", reply_id=f"survey:{nonce}:5")) == "private"
+        assert hook().inbound_message(message=_inbound(ben, "4", reply_id=f"survey:{nonce}:4")) == "private"
         assert [a.overall for a in SurveyAnswer.select()] == [5]
     assert "already answered" in transport.sent[-1]["text"] or "تمت الإجابة" in transport.sent[-1]["text"]
 

@@ -294,7 +294,8 @@ def receive(gateway_id: str, sender: str, text: str, received_at: dt.datetime | 
 def offer_inbound(inbound: SmsInbound) -> bool:
     """Offer a new text to the other plugins (``inbound_message``: a self-service menu, a survey waiting
     for a rating), once it is stored. Only texts from a number we could read are offered."""
-    from portal.messaging import STAFF_CONVERSATION_HOURS, InboundMessage, beneficiaries_for_number, dispatch_inbound
+    from portal.messaging import (PRIVATE, STAFF_CONVERSATION_HOURS, InboundMessage, beneficiaries_for_number,
+                                  dispatch_inbound, keep_private)
 
     if not re.fullmatch(r"\+[1-9][0-9]{6,14}", inbound.sender or ""):
         return False
@@ -302,10 +303,18 @@ def offer_inbound(inbound: SmsInbound) -> bool:
     since = utcnow() - dt.timedelta(hours=STAFF_CONVERSATION_HOURS)
     staff = SmsMessage.select().where((SmsMessage.to == inbound.sender) & (SmsMessage.purpose == "officer")
                                       & (SmsMessage.created_at >= since)).exists()
-    return dispatch_inbound(InboundMessage(
+    handled = dispatch_inbound(InboundMessage(
         channel="sms", sender=inbound.sender, text=inbound.text, reply_id=None, beneficiary_ids=matches,
         entry=inbound.entry, provider_id=inbound.gateway_id, platform=config("PROVIDER") or "sms",
         received_at=inbound.received_at, staff_conversation=staff))
+    if handled == PRIVATE:
+        # A survey's score or comment: kept with the survey, not on the timeline nor in the texts received.
+        with database.atomic():
+            entry = inbound.entry
+            keep_private(entry, data={"kind": "inbound", "gateway_id": inbound.gateway_id} if entry else None)
+            SmsInbound.update(text="").where(SmsInbound.id == inbound.id).execute()
+            inbound.text = ""
+    return bool(handled)
 
 
 def _call_back(message: SmsMessage, error: str) -> None:

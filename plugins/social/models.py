@@ -24,7 +24,7 @@ class WebhookDelivery(BaseModel):
         table_name = "social_webhook_delivery"
 
     received_at = DateTimeField(default=utcnow, index=True)
-    body = TextField()  # the raw request body, exactly as received (decoded as UTF-8)
+    body = TextField()  # the raw request body as received (UTF-8), less the words of survey answers (redact_delivery)
     signature = CharField(max_length=100, default="")
     object_type = CharField(max_length=60, default="")
     state = CharField(max_length=12, default="pending", index=True)

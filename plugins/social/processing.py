@@ -335,7 +335,8 @@ def offer_inbound(message: Message, sender: Sender, info: dict, occurred_at) -> 
     """Offer a new message to the other plugins (``inbound_message``: a self-service menu, a survey
     waiting for a rating). One that handles it marks it "automated": it then opens no conversation in
     the unmatched inbox."""
-    from portal.messaging import STAFF_CONVERSATION_HOURS, InboundMessage, beneficiaries_for_number, dispatch_inbound
+    from portal.messaging import (PRIVATE, STAFF_CONVERSATION_HOURS, InboundMessage, beneficiaries_for_number,
+                                  dispatch_inbound, keep_private)
 
     if sender.beneficiary_id:
         matches: tuple[int, ...] = (sender.beneficiary_id,)  # linked by an officer or by the number
@@ -349,11 +350,51 @@ def offer_inbound(message: Message, sender: Sender, info: dict, occurred_at) -> 
                              reply_id=info.get("reply_id") or None, beneficiary_ids=matches, entry=entry,
                              provider_id=message.provider_id, platform=message.platform, received_at=occurred_at,
                              staff_conversation=staff, extra={"kind": info.get("kind"), "handle": sender.handle})
-    if not dispatch_inbound(inbound):
+    handled = dispatch_inbound(inbound)
+    if not handled:
         return False
-    Message.update(state=AUTOMATED).where(Message.id == message.id).execute()
+    with database.atomic():
+        if handled == PRIVATE:
+            keep_private(entry, data={key: (entry.data or {}).get(key) for key in PRIVATE_KEYS} if entry else None)
+            Message.update(payload={"private": True}).where(Message.id == message.id).execute()
+            if message.delivery_id:
+                redact_delivery(message.delivery_id, message.provider_id)
+        Message.update(state=AUTOMATED).where(Message.id == message.id).execute()
     message.state = AUTOMATED
     return True
+
+
+# What the timeline keeps of a message whose words are private (a survey answer): who wrote, on which platform.
+PRIVATE_KEYS = ("platform", "sender", "sender_name", "handle")
+# What is kept of such a message inside the stored webhook body: enough to see that a message came.
+_KEPT_IN_BODY = ("id", "mid", "from", "timestamp")
+
+
+def _redacted(node, provider_id: str):
+    if isinstance(node, list):
+        return [_redacted(item, provider_id) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if provider_id and (node.get("id") == provider_id or node.get("mid") == provider_id):
+        kept = {key: node[key] for key in _KEPT_IN_BODY if key in node}
+        # WhatsApp: a message object names its type; "unsupported" reads back as a message with no words.
+        return {**kept, "type": "unsupported"} if "type" in node else kept
+    return {key: _redacted(value, provider_id) for key, value in node.items()}
+
+
+def redact_delivery(delivery_id: int, provider_id: str) -> None:
+    """Take the words of one message out of the stored webhook body (the admins' deliveries page shows it):
+    the rest of the body stays, so a retry of the delivery still finds every other message (and this one's id,
+    already recorded, is skipped as a duplicate)."""
+    delivery = WebhookDelivery.get_or_none(WebhookDelivery.id == delivery_id)
+    if delivery is None:
+        return
+    try:
+        body = json.loads(delivery.body)
+    except ValueError:
+        return
+    redacted = json.dumps(_redacted(body, provider_id), ensure_ascii=False)
+    WebhookDelivery.update(body=redacted).where(WebhookDelivery.id == delivery_id).execute()
 
 
 # --- statuses -----------------------------------------------------------------------------------

@@ -62,11 +62,14 @@ def _check(kind: str, channel: str, text: str) -> str:
 
 
 def open_complaint(*, kind, channel, text, beneficiary=None, case=None, contact_name="", contact_mobile="",
-                   contact_requested=False, source="", source_id=None, user=None) -> Complaint:
+                   contact_requested=False, source="", source_id=None, user=None, timeline_text=None) -> Complaint:
     """Open one complaint, suggestion, praise or inquiry in the register, in one transaction: its reference,
     its deadline (working days by kind, Friday and Saturday off), an entry on the timeline, for a complaint a
     follow-up task in the outreach queue, the audit. Idempotent on (``source``, ``source_id``): the same
-    submission sent twice returns the row opened the first time. Raises ``ComplaintError`` on bad input."""
+    submission sent twice returns the row opened the first time. Raises ``ComplaintError`` on bad input.
+
+    ``timeline_text``: what the timeline entry says instead of ``text`` when the text is for the register's
+    handlers only (a survey's score and comment: every staff member who opens the file reads the timeline)."""
     text = _check(kind, channel, text)
     source = clean_text(source)[:40]
     source_id = None if source_id in (None, "") else str(source_id)[:64]
@@ -79,7 +82,8 @@ def open_complaint(*, kind, channel, text, beneficiary=None, case=None, contact_
     try:
         with database.atomic():
             return _create(kind, channel, text, beneficiary, case, clean_text(contact_name)[:160],
-                           clean_text(contact_mobile)[:20], bool(contact_requested), source, source_id, user)
+                           clean_text(contact_mobile)[:20], bool(contact_requested), source, source_id, user,
+                           text if timeline_text is None else timeline_text)
     except IntegrityError:  # the same submission at the same moment: the other transaction opened it
         if source_id is None:
             raise
@@ -87,7 +91,7 @@ def open_complaint(*, kind, channel, text, beneficiary=None, case=None, contact_
 
 
 def _create(kind, channel, text, beneficiary, case, contact_name, contact_mobile, contact_requested, source,
-            source_id, user) -> Complaint:
+            source_id, user, timeline_text) -> Complaint:
     from ..timeline import log_entry
     from ..workflow.outreach import create_task
 
@@ -103,7 +107,7 @@ def _create(kind, channel, text, beneficiary, case, contact_name, contact_mobile
     with force_locale("ar"):
         summary = f"{label(KIND_LABEL, kind)} {reference}"
     entry = log_entry(channel=channel, direction="in", beneficiary=beneficiary, case=case, actor=user,
-                      summary=summary, body=text,
+                      summary=summary, body=timeline_text,
                       data={"kind": "complaint", "complaint": complaint.id, "complaint_kind": kind,
                             "reference": reference})
     complaint.entry = entry

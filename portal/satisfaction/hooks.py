@@ -218,6 +218,7 @@ def register_commands(cli):
 def inbound_message(message):
     """A reply to a survey: the list choice or a digit 1-5 (the score), the next message (the comment) or STOP.
     Only for a sender who is exactly one file; anything else goes on to the other plugins and the channel."""
+    from ..messaging import PRIVATE
     from ..models import Beneficiary
     from ..plugins import hook
     from .service import handle_reply, reply_text
@@ -232,7 +233,9 @@ def inbound_message(message):
         return None
     hook().send_message(beneficiary=beneficiary, text=reply_text(outcome), purpose="survey_reply",
                         channel=message.channel, context={})
-    return True
+    # A score, a comment, or a score for a closed survey: the words are the beneficiary's opinion and stay with
+    # the survey, never on the timeline or in a conversation (not for punishment). STOP is an ordinary message.
+    return True if outcome == "opted_out" else PRIVATE
 
 
 @hookimpl

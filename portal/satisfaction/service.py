@@ -381,6 +381,10 @@ def open_recovery(survey: Survey, answer: SurveyAnswer, actor=None) -> int | Non
         text = _("Satisfaction survey: overall score %(score)s of 5.", score=answer.overall)
         if answer.comment:
             text += "\n" + answer.comment
+        # The score and comment are for the register's handlers (the beneficiary asked to be contacted); the
+        # timeline and the officers' task list, which every officer reads, only say that a call is due.
+        neutral = _("Opened from a satisfaction survey: the details are in the complaints register.")
+        task_reason = _("The beneficiary asked to be contacted after a satisfaction survey: call them.")
     case = Case.get_by_id(survey.case_id) if survey.case_id else None
     known = channel_map()
     channel = next((c for c in (answer.via_channel, survey.sent_channel, survey.channel,
@@ -391,13 +395,13 @@ def open_recovery(survey: Survey, answer: SurveyAnswer, actor=None) -> int | Non
         complaint = open_complaint(
             kind="complaint", channel=channel or "", text=text, beneficiary=beneficiary, case=case,
             contact_name=beneficiary.full_name, contact_mobile=beneficiary.mobile, contact_requested=True,
-            source="survey", source_id=survey.id, user=actor)
+            source="survey", source_id=survey.id, user=actor, timeline_text=neutral)
     except ComplaintError:
         # No channel enabled at all (the register needs one): an officer's call-back task keeps the recovery.
         from ..dates import add_working_days
         from ..workflow.outreach import create_task
 
-        create_task(beneficiary=beneficiary, kind="call_back", reason=text,
+        create_task(beneficiary=beneficiary, kind="call_back", reason=task_reason,
                     due=add_working_days(saudi_date(answer.at), 2), source={"survey": survey.id}, case=case,
                     key=f"survey_recovery:{survey.id}")
         return None
