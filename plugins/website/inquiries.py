@@ -170,10 +170,10 @@ def assign(inquiry: Inquiry, actor, take: bool = True) -> Inquiry:
                 raise TakenByOther(_("Only the officer who took this message can give it back."))
             new = None
         Inquiry.update(assigned_to=new).where(Inquiry.id == fresh.id).execute()
-        from portal.complaints.models import Complaint
+        from portal.complaints.service import hand_over
 
         complaint = register_entry(fresh)
         if complaint is not None:
-            Complaint.update(assigned_to=new).where(Complaint.id == complaint.id).execute()
+            hand_over(complaint, new)  # the entry and its follow-up task
         audit("update", "website_inquiry", fresh.id, {"assigned_to": new}, actor=actor)
     return Inquiry.get_by_id(inquiry.id)

@@ -125,13 +125,19 @@ def assign(complaint: Complaint, assignee_id, actor) -> Complaint:
                 raise ComplaintError(_l("Only a manager gives an entry to someone else."), "assignee")
             if fresh.assigned_to_id not in (None, actor.id):
                 raise ComplaintError(_l("Another member of staff has taken this entry."), "assignee")
-        _touch(fresh.id, assigned_to=assignee_id)
-        if fresh.task_id:
-            from ..workflow.models import OutreachTask
-
-            OutreachTask.update(assigned_to=assignee_id).where(OutreachTask.id == fresh.task_id).execute()
+        hand_over(fresh, assignee_id)
         audit("update", "complaint", fresh.id, {"assigned_to": assignee_id}, actor=actor)
         return _tell(fresh.id, "assigned")
+
+
+def hand_over(complaint: Complaint, assignee_id) -> None:
+    """Set the entry's assignee and its follow-up task's together, in the caller's transaction (the caller has
+    checked who may): the officer who holds an entry is the one its task asks to call."""
+    _touch(complaint.id, assigned_to=assignee_id)
+    if complaint.task_id:
+        from ..workflow.models import OutreachTask
+
+        OutreachTask.update(assigned_to=assignee_id).where(OutreachTask.id == complaint.task_id).execute()
 
 
 HANDLER_ROLES = ("officer", "manager", "admin")

@@ -76,3 +76,32 @@ def test_the_redirect_never_leaves_the_inbox(app, client, auth, users, inquiry):
     auth.login("officer")
     r = client.post(f"/website/inbox/{inquiry}/assign", data={"next": "https://evil.example/"})
     assert r.headers["Location"].endswith("/website/inbox")
+
+
+def test_taking_a_complaint_from_the_inbox_gives_its_follow_up_task_too(app, client, auth, users):
+    """A complaint from the website has a follow-up task in the outreach queue: whoever takes the message in the
+    website inbox is the one its task asks to call, and giving it back returns the task to the team."""
+    from portal.complaints.models import Complaint
+    from portal.workflow.models import OutreachTask
+
+    from plugins.website import inquiries
+
+    with app.test_request_context(), database.connection_context():
+        values, errors = inquiries.validate({"kind": "complaint", "name": "مراجع", "mobile": "0551234567",
+                                             "subject": "تأخر الرد", "body": "تأخر الرد على طلبي أسبوعين"})
+        assert not errors, errors
+        inquiry = inquiries.create(values).id
+        complaint = inquiries.register_entry(inquiries.Inquiry.get_by_id(inquiry))
+        task_id = complaint.task_id
+        assert task_id and OutreachTask.get_by_id(task_id).assigned_to_id is None
+
+    def holders():
+        with app.app_context(), database.connection_context():
+            complaint = Complaint.get(Complaint.task_id == task_id)
+            return complaint.assigned_to_id, OutreachTask.get_by_id(task_id).assigned_to_id
+
+    auth.login("officer")
+    assert client.post(f"/website/inbox/{inquiry}/assign").status_code == 303
+    assert holders() == (users["officer"], users["officer"])
+    client.post(f"/website/inbox/{inquiry}/assign", data={"take": "0"})
+    assert holders() == (None, None)
