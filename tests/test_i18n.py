@@ -529,6 +529,15 @@ def test_language_switch_sets_a_cookie_and_returns_to_the_page(client, auth, wor
     assert '<html lang="ar" dir="rtl">' in client.get(page).get_data(as_text=True)
 
 
+@pytest.mark.parametrize("path", ["/login", "/site/", "/site/appointments"])
+def test_every_layouts_language_switch_is_a_full_page_load(client, path):
+    """A boosted swap would keep <html lang dir> of the old language: the switch of the staff layout and of the
+    public layout (the website, the appointments, the survey) is never boosted."""
+    html = client.get(path).get_data(as_text=True)
+    switch = re.search(r'<form method="post" action="/language"[^>]*>', html)
+    assert switch and 'hx-boost="false"' in switch.group(0), path
+
+
 @pytest.mark.parametrize("value", ["fr", "", "ar-SA", "<script>"])
 def test_unknown_language_falls_back_to_arabic(client, auth, value):
     auth.login()

@@ -3,22 +3,12 @@ import pytest
 
 from sms_helpers import app_config as _sms_config, ben, gateway, post_report  # noqa: F401  (fixtures)
 
-from portal import hookimpl
+from inbound_listener import InboundListener
 from portal.db import database
 from portal.models import Beneficiary, TimelineEntry
 
 
-class Listener:
-    def __init__(self):
-        self.seen = []
-
-    @hookimpl
-    def inbound_message(self, message):
-        self.seen.append(message)
-        return True
-
-
-LISTENER = Listener()
+LISTENER = InboundListener()
 
 
 @pytest.fixture

@@ -5,26 +5,15 @@ import pytest
 from social_helpers import app_config as _social_config, graph, payload, post_webhook, smtp  # noqa: F401  (fixtures)
 from social_helpers import fresh, text_of
 
-from portal import hookimpl
+from inbound_listener import InboundListener
 from portal.db import database
 from portal.models import TimelineEntry
 
 from plugins.social.models import Message
 
 
-class Listener:
-    """Handles "1" and the button "confirm-visit"; lets everything else through."""
-
-    def __init__(self):
-        self.seen = []
-
-    @hookimpl
-    def inbound_message(self, message):
-        self.seen.append(message)
-        return True if message.text == "1" or message.reply_id == "confirm-visit" else None
-
-
-LISTENER = Listener()
+# Handles "1" and the button "confirm-visit"; lets everything else through.
+LISTENER = InboundListener(lambda message: True if message.text == "1" or message.reply_id == "confirm-visit" else None)
 
 
 @pytest.fixture
