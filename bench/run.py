@@ -329,6 +329,68 @@ def cdr_rows_per_second(env: dict, rows: int) -> dict:
     return {"rows": count, "seconds": seconds, "rows_per_s": round(count / seconds) if seconds else None}
 
 
+def _national_id(n: int) -> str:
+    """A valid Saudi national ID (1, eight digits, the Luhn check digit) for row ``n``."""
+    body = f"1{n % 10 ** 8:08d}"
+    total = 0
+    for i, ch in enumerate(body):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return body + str((10 - total % 10) % 10)
+
+
+def import_rows_per_second(env: dict, url: str, rows: int) -> dict:
+    """Import a spreadsheet of ``rows`` beneficiaries with Arabic headers (mobiles in five formats, Gregorian
+    and Hijri birth dates) through the CLI into a new, migrated database beside the benchmark one (a SQLite
+    file, or a schema of the PostgreSQL database dropped afterwards), so the benchmark's data stays as built;
+    rows/s as the CLI reports it."""
+    import csv
+
+    salt = secrets.randbelow(10 ** 6)
+    formats = ("05{0}", "5{0}", "+9665{0}", "009665{0}", "9665{0}")
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, newline="", encoding="utf-8-sig") as f:
+        writer = csv.writer(f)
+        writer.writerow(["الاسم", "رقم الهوية", "الجوال", "الجنس", "تاريخ الميلاد", "الفئة", "المدينة"])
+        for i in range(rows):
+            day = f"0{1 + i % 9}-1{i % 10}"
+            birth = f"{1960 + i % 40}-{day}" if i % 3 else f"14{i % 20 + 10:02d}-{day}".replace("-", "/")
+            writer.writerow([f"فاطمة محمد علي الزهراني {i}", _national_id(salt * 1000 + i),
+                             formats[i % 5].format(f"{(salt + i) % 10 ** 8:08d}"), "أنثى" if i % 2 else "ذكر",
+                             birth, "أرملة", "مكة المكرمة"])
+        path = f.name
+    schema = ""
+    if url.startswith("sqlite"):
+        target = tempfile.mkdtemp(prefix="sila-bench-import-")
+        import_url = f"sqlite:///{target}/import.sqlite3"
+    else:
+        import psycopg
+
+        target = ""
+        schema = "bench_import_" + secrets.token_hex(4)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        import_url = url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
+    import_env = dict(env, PORTAL_DATABASE_URL=import_url)
+    try:
+        portal(import_env, "migrate")
+        out = portal(import_env, "import", "beneficiaries", path)
+    finally:
+        os.unlink(path)
+        if target:
+            shutil.rmtree(target, ignore_errors=True)
+        if schema:
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    match = re.search(r"(\d+) rows in ([\d.]+) s \(([\d,]+) rows/s\)", out)
+    created = re.search(r"(\d+) created", out)
+    if not match or not created or int(created.group(1)) != rows:
+        return {"note": out.strip()[-200:]}
+    return {"rows": int(match.group(1)), "seconds": float(match.group(2)),
+            "rows_per_s": int(match.group(3).replace(",", ""))}
+
+
 def _scalar(url: str, sql: str):
     if url.startswith("sqlite"):
         conn = sqlite3.connect(url.split(":///", 1)[1], timeout=30)
@@ -457,6 +519,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=None, help="per row (quick: 3, full: 10)")
     parser.add_argument("--letters", type=int, default=None, help="letters for the median (quick: 5, full: 20)")
     parser.add_argument("--cdr-rows", type=int, default=None, help="CDR rows to import (quick: 5,000, full: 100,000)")
+    parser.add_argument("--import-rows", type=int, default=None,
+                        help="beneficiaries to import (quick: 2,000, full: 20,000)")
     args = parser.parse_args(argv)
     quick = args.size == "quick"
     seconds = args.seconds or (3 if quick else 10)
@@ -494,6 +558,8 @@ def main(argv=None) -> int:
         rows.append({"work": "worker memory after the runs (MB)", "rss_mb": rss})
         rows.append({"work": "CDR import (rows/s)", **cdr_rows_per_second(env, args.cdr_rows or (5_000 if quick
                                                                                                else 100_000))})
+        rows.append({"work": "beneficiary import (rows/s)",
+                     **import_rows_per_second(env, url, args.import_rows or (2_000 if quick else 20_000))})
         rows.append({"work": f"portal demo {SIZES[args.size][0]:,} / {SIZES[args.size][1]:,}",
                      "seconds": built.get("seconds"), "kept": built.get("kept")})
     finally:
