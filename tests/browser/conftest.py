@@ -23,6 +23,16 @@ from werkzeug.serving import make_server
 from portal import create_app
 from portal.db import database
 
+# Every expect() waits for its state for up to 15 s (Playwright's default is 5 s): a page answered by a live
+# server on a machine that also runs the PostgreSQL leg or other suites can take longer than 5 s, and a test
+# must fail on a wrong state, never on a slow one.
+try:
+    from playwright.sync_api import expect as _expect
+
+    _expect.set_options(timeout=15_000)
+except ImportError:  # pragma: no cover - Playwright is a test dependency; without it these tests are skipped
+    pass
+
 CHROMIUM = Path(os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",

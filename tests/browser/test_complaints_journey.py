@@ -75,12 +75,15 @@ def test_a_complaint_by_phone_from_record_to_close(page: Page, live_server, live
     # link to the caller's file by the national ID as typed on an Arabic keyboard
     page.fill("#f-lf-file", "١٠٠٠٠٠٠٠٠٨")
     page.locator("#h-link-file ~ form button[type=submit]").click()
+    htmx_settled(page)
     expect(page.locator("dl.facts")).to_contain_text("منيرة")
     page.get_by_role("button", name="أسندها إليّ").click()
+    htmx_settled(page)
     expect(page.get_by_role("button", name="إعادتها للفريق")).to_be_visible()
 
     page.fill("#f-an-answer", "نعتذر عن التأخير، موعد الصرف يوم الأحد القادم في الفرع الرئيسي.")
     page.locator("#h-answer ~ form button[type=submit]").click()
+    htmx_settled(page)
     expect(page.locator("#h-answered")).to_be_visible()
     with live_app.app_context(), database.connection_context():
         complaint = Complaint.get_by_id(complaint.id)
