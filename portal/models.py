@@ -405,3 +405,19 @@ class ImportRun(BaseModel):
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
     finished_at = DateTimeField(null=True)
+
+
+class MonthlyReport(BaseModel):
+    """The board's monthly report of one Gregorian month (``portal.monthly_report``): the PDF kept by the upload
+    service (content-addressed by ``sha256``). One row a month: producing the month again replaces the file.
+    Migration 0019."""
+
+    class Meta:
+        table_name = "monthly_report"
+
+    month = CharField(max_length=7, unique=True)  # "2026-11"
+    sha256 = CharField(max_length=64)
+    file_name = CharField(max_length=100)
+    size = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")  # None: the worker
