@@ -191,6 +191,11 @@ class Case(BaseModel):
             (("status", "status_changed_at"), False),  # the oldest requests of a state
             (("created_at",), False),  # requests opened per month (the managers' charts)
             (("decided_at",), False),  # decisions per month
+            # the reports' days per step: the requests that finished a step in a period (migration 0019)
+            (("submitted_at",), False),
+            (("referred_at",), False),
+            (("awaiting_committee_at",), False),
+            (("registered_at",), False),
         )
 
 
