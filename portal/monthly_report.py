@@ -25,7 +25,7 @@ from .dates import saudi_today
 from .db import database, utcnow
 from .jobs import periodic_task
 from .models import Case, MonthlyReport
-from .reports import Figure, Period, Section, Table, _in, chart_for, deadline_figures, plugin_sections
+from .reports import Figure, Period, Section, Table, _in, chart_for, deadline_figures, plugin_sections, row_bars
 
 
 def month_period(month: dt.date) -> Period:
@@ -86,6 +86,7 @@ def render_pdf(month: dt.date, sections: list[Section] | None = None) -> bytes:
     with force_locale("ar"):
         sections = sections if sections is not None else indicators(period)
         html = render_template("reports/monthly_pdf.html", period=period, sections=sections, fonts=font_faces(),
+                               row_bars=row_bars,
                                org_name=current_app.config["ORG_NAME_AR"], made_at=utcnow())
     return html_to_pdf(html)
 

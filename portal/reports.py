@@ -66,6 +66,8 @@ class Table:
     chart: Markup | None = None
     note: object = ""
     kinds: list | None = None
+    chart_columns: list | None = None  # set by ``chart_for``: the value columns drawn, and their colours
+    chart_css: list | None = None
 
 
 @dataclass
@@ -85,9 +87,40 @@ def chart_for(table: Table, columns: list[int] | None = None, css: list[str] | N
         return None
     columns = list(range(len(table.head) - 1)) if columns is None else columns
     css = css or [""] * len(columns)
+    table.chart_columns, table.chart_css = columns, css
     series = [Series(str(i), table.head[i + 1], css[n] if n < len(css) else "") for n, i in enumerate(columns)]
     rows = [(str(lab), {str(i): round(values[i] or 0) for i in columns}) for lab, values in table.rows]
-    return bar_chart(rows, series, title=title or table.title, rtl=_lang() == "ar")
+    return bar_chart(rows, series, title=title or table.title, rtl=_lang() == "ar", width=480, label_width=180)
+
+
+# The bars' colours in a PDF (WeasyPrint draws an inline SVG without the page's style sheet).
+PDF_COLOURS = {"": "#2f6f5e", "kept": "#1e7b3c", "missed": "#b3261e", "ended": "#777777"}
+
+
+def row_bars(table: Table, width: int = 150, height: int = 12) -> list[Markup]:
+    """For a PDF: one small inline SVG bar per row of ``table`` (its charted columns stacked, growing from the
+    right as Arabic reads), to sit in the row beside its numbers; the labels stay HTML text, which the PDF
+    shapes and orders right. Empty when the table has no chart."""
+    if not table.chart_columns or not table.rows:
+        return []
+    columns, css = table.chart_columns, table.chart_css or []
+    totals = [sum(max(0, values[i] or 0) for i in columns) for _label, values in table.rows]
+    top = max(totals + [1])
+    out = []
+    for _label, values in table.rows:
+        parts, offset = [], 0.0
+        for n, i in enumerate(columns):
+            value = max(0, values[i] or 0)
+            if not value:
+                continue
+            length = width * value / top
+            colour = PDF_COLOURS.get(css[n] if n < len(css) else "", PDF_COLOURS[""])
+            parts.append(f'<rect x="{width - offset - length:.1f}" y="1" width="{length:.1f}" height="{height - 2}" '
+                         f'fill="{colour}"/>')
+            offset += length
+        out.append(Markup(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '  # nosec B704 # numbers and fixed colours only
+                          f'height="{height}" role="img" aria-hidden="true">{"".join(parts)}</svg>'))
+    return out
 
 
 def _lang() -> str:
