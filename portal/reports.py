@@ -33,6 +33,7 @@ from .db import is_postgres, utcnow
 from .labels import CASE_STATUS, DIRECTION, OUTREACH_KIND, REQUEST_TYPE, label
 from .models import Beneficiary, Branch, Case, ContactDay, TimelineEntry
 from .plugins import channel_map, hook
+from .text import isolate
 from .validators import ValidationError
 
 REPORT_ROLES = ("manager", "admin", "delegate")  # a delegate sees their own branch only
@@ -40,6 +41,9 @@ ALL_BRANCH_ROLES = ("manager", "admin")
 PERIODS = ("this_month", "last_month", "custom")
 CALENDARS = ("gregorian", "hijri")
 MAX_DAYS = 3 * 366  # a longer period is refused (its month columns would not fit a page)
+# The days a period may cover: inside the Umm al-Qura table of ``hijridate`` (1924-2077), so every day has
+# its Hijri date and month.
+EARLIEST, LATEST = dt.date(1925, 1, 1), dt.date(2076, 12, 31)
 
 
 # --- what a report is made of -----------------------------------------------------------------------
@@ -204,6 +208,10 @@ def parse_period(args, errors: dict, today: dt.date | None = None) -> Period | N
             found[key] = parse_date(raw, calendar=calendar)
         except ValidationError as exc:
             errors[key] = str(exc.message)
+    for key, day in found.items():
+        if not EARLIEST <= day <= LATEST:
+            errors[key] = _("Choose a day between %(first)s and %(last)s.", first=isolate(str(EARLIEST.year)),
+                            last=isolate(str(LATEST.year)))
     if errors:
         return None
     if found["to"] < found["from"]:

@@ -15,6 +15,7 @@ from conftest import text_of
 from portal import create_app, hookimpl
 from portal.db import database
 from portal.models import AuditEvent, Beneficiary, Branch, Case
+from portal.text import isolate
 
 NOV = "period=custom&calendar=gregorian&from=2026-11-01&to=2026-11-30"
 
@@ -195,6 +196,11 @@ def test_roles_without_reports_are_refused(app, client, users, role):
     ("period=custom&from=&to=2026-03-01", "from", "Enter the first day of the period."),
     ("period=custom&from=2020-01-01&to=2026-03-01", "to", "Choose a period of at most three years."),
     ("period=someday", "period", "Choose a period."),
+    ("period=custom&from=0001-01-01&to=0001-02-01", "from", "Choose a day between %(first)s and %(last)s."),
+    ("period=custom&from=9999-12-01&to=9999-12-31", "from", "Choose a day between %(first)s and %(last)s."),
+    ("period=custom&calendar=hijri&from=1200-01-01&to=1200-02-01", "from", "This Hijri date does not exist."),
+    ("period=custom&calendar=lunar&from=2026-01-01&to=2026-02-01", "calendar",
+     "Choose the Hijri or the Gregorian calendar."),
 ])
 def test_a_bad_period_gets_a_clear_message_and_keeps_the_form(app, client, users, query, field, message):
     _login(client, "manager")
@@ -204,7 +210,7 @@ def test_a_bad_period_gets_a_clear_message_and_keeps_the_form(app, client, users
     assert 'id="report-errors"' in html
     assert 'id="report-requests"' not in html
     with app.test_request_context(), force_locale("ar"):
-        arabic = gettext(message)
+        arabic = gettext(message, first=isolate("1925"), last=isolate("2076")) if "%(first)s" in message else gettext(message)
     assert arabic != message and arabic in html
     for part in query.split("&"):
         key, _eq, value = part.partition("=")
