@@ -115,17 +115,21 @@ def produce(month: dt.date, actor=None) -> MonthlyReport:
 
 
 def produce_due(today: dt.date | None = None) -> MonthlyReport | None:
-    """On the first Saudi day of a month, the report of the month that ended; None on other days."""
+    """The report of the month that ended: made on the first Saudi day of a month (again, if a manager made
+    it before the month was over), and on a later day only when it is still missing (the worker was not
+    running on the first). None when there was nothing to do."""
     today = today or saudi_today()
-    if today.day != 1:
+    month = previous_month(today)
+    if today.day != 1 and MonthlyReport.select().where(MonthlyReport.month == month.strftime("%Y-%m")).exists():
         return None
-    return produce(previous_month(today))
+    return produce(month)
 
 
-# 03:50 UTC is 06:50 in Riyadh: after the nightly counts (03:40), on the first of the month.
-@periodic_task(crontab(day="1", hour="3", minute="50"))
+# Every morning at 03:50 UTC (06:50 in Riyadh), after the nightly counts (03:40): on the first of the month it
+# makes the month that ended, on the other days it only catches up a missed one.
+@periodic_task(crontab(hour="3", minute="50"))
 def monthly_report_task():
-    """The first day of each month: the previous month's report."""
+    """The previous month's report, on the first day of each month (or the first day the worker runs)."""
     return produce_due()
 
 

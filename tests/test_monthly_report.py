@@ -129,13 +129,20 @@ def test_the_worker_makes_last_month_on_the_first_day(app, november, monkeypatch
     made = []
     monkeypatch.setattr(monthly_report, "render_pdf", lambda month, sections=None: made.append(month) or b"%PDF-1.4 x")
     with app.test_request_context(), database.connection_context():
-        assert monthly_report.produce_due(dt.date(2026, 12, 2)) is None
+        # a manager made November before it was over; on 1 December the worker makes it again, whole
+        monthly_report.produce(dt.date(2026, 11, 1))
+        assert monthly_report.produce_due(dt.date(2026, 11, 20)).month == "2026-10"  # October was missing
+        assert monthly_report.produce_due(dt.date(2026, 11, 21)) is None
         row = monthly_report.produce_due(dt.date(2026, 12, 1))
         assert row.month == "2026-11" and row.created_by is None
-        assert monthly_report.produce_due(dt.date(2027, 1, 1)).month == "2026-12"
-        assert made == [dt.date(2026, 11, 1), dt.date(2026, 12, 1)]
-    # the periodic task runs on the first of each month at 03:50 UTC (06:50 in Riyadh), after the nightly counts
+        assert monthly_report.produce_due(dt.date(2026, 12, 2)) is None  # done already
+        # the worker did not run on 1 January: the next morning catches December up, once
+        assert monthly_report.produce_due(dt.date(2027, 1, 2)).month == "2026-12"
+        assert monthly_report.produce_due(dt.date(2027, 1, 3)) is None
+        assert MonthlyReport.select().count() == 3
+    assert made == [dt.date(2026, 11, 1), dt.date(2026, 10, 1), dt.date(2026, 11, 1), dt.date(2026, 12, 1)]
+    # the periodic task runs every morning at 03:50 UTC (06:50 in Riyadh), after the nightly counts
     task = monthly_report.monthly_report_task.task_class()
     assert task.validate_datetime(dt.datetime(2026, 12, 1, 3, 50))
-    assert not task.validate_datetime(dt.datetime(2026, 12, 2, 3, 50))
+    assert task.validate_datetime(dt.datetime(2026, 12, 2, 3, 50))
     assert not task.validate_datetime(dt.datetime(2026, 12, 1, 4, 50))
