@@ -25,7 +25,9 @@ from .dates import saudi_today
 from .db import database, utcnow
 from .jobs import periodic_task
 from .models import Case, MonthlyReport
-from .reports import Figure, Period, Section, Table, _in, chart_for, deadline_figures, plugin_sections, row_bars
+from .reports import (
+    Figure, Period, Section, Table, _in, chart_for, deadline_figures, plugin_sections, row_bars, services_section,
+)
 
 
 def month_period(month: dt.date) -> Period:
@@ -40,42 +42,25 @@ def previous_month(today: dt.date) -> dt.date:
 
 
 def indicators(period: Period) -> list[Section]:
-    """The board's indicators of ``period`` (every branch), then the features' sections."""
-    from .workflow.models import Delivery
-
+    """The board's indicators of ``period`` (every branch), the services delivered, then the features' sections."""
     lo, hi = period.bounds
-    served = (Delivery.select(fn.COUNT(fn.DISTINCT(Case.beneficiary))).join(Case, on=(Delivery.case == Case.id))
-              .where(Delivery.delivered_on.between(period.first, period.last)).scalar() or 0)
+    services = services_section(period, None)
     received = Case.select(fn.COUNT(Case.id)).where(_in(Case.submitted_at, lo, hi)).scalar() or 0
     deadline = deadline_figures(period, None)
     decided = Case.select(fn.COUNT(Case.id)).where(_in(Case.decided_at, lo, hi)).scalar() or 0
     main = Section("indicators", _l("Indicators"), [
-        Figure("served", _l("Beneficiaries served"), int(served)),
+        services.figures[0],
         Figure("received", _l("Requests received"), int(received)),
         Figure("decided", _l("Requests decided"), int(decided)),
         Figure("within_deadline", _l("Decided within the committee's 14 days"), deadline["kept"]),
         Figure("after_deadline", _l("Decided after the committee's 14 days"), deadline["missed"]),
         Figure("overdue", _l("Deadline passed, still undecided"), deadline["overdue"]),
     ])
-    rows = (Delivery.select(Case.request_type, fn.COUNT(Delivery.id), fn.SUM(Delivery.amount),
-                            fn.COUNT(fn.DISTINCT(Case.beneficiary)))
-            .join(Case, on=(Delivery.case == Case.id))
-            .where(Delivery.delivered_on.between(period.first, period.last))
-            .group_by(Case.request_type).tuples())
-    from .reports import _names_of_types
-
-    rows = sorted(rows, key=lambda r: (-r[1], r[0]))
-    names = _names_of_types([r[0] for r in rows])
-    services = Table("services_by_kind", _l("Services delivered by kind"),
-                     [_("Service"), _("Deliveries"), _("Beneficiaries"), _("Amount, SAR")],
-                     [(names.get(k) or k, [n, people, round(float(amount), 2) if amount is not None else 0])
-                      for k, n, amount, people in rows])
-    services.chart = chart_for(services, [0])
     deadline_table = Table("committee_deadline", _l("The committee's 14-day deadline"),
                            [_("Decisions"), _("Deadline kept"), _("Deadline missed")],
                            [(_("Decided in the period"), [deadline["kept"], deadline["missed"]])])
     deadline_table.chart = chart_for(deadline_table, css=["kept", "missed"]) if deadline["decided"] else None
-    main.tables = [services, deadline_table]
+    main.tables = [services.tables[0], deadline_table]
     return [main] + plugin_sections(period, None, None)
 
 

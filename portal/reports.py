@@ -539,9 +539,36 @@ def outreach_section(period: Period, branch: int | None) -> Section:
     ], [table])
 
 
+# --- services delivered ------------------------------------------------------------------------------------
+
+def services_section(period: Period, branch: int | None) -> Section:
+    """Step 7: the deliveries recorded for the period's days, by kind of support (the request's type), with
+    how many files they reached and their amounts; and the beneficiaries served."""
+    from .workflow.models import Delivery
+
+    scope = case_in_branch(branch)
+    on_days = Delivery.delivered_on.between(period.first, period.last)
+    base = Delivery.select().join(Case, on=(Delivery.case == Case.id))
+    served = _where(base.select(fn.COUNT(fn.DISTINCT(Case.beneficiary))), on_days, scope).scalar() or 0
+    rows = _where(base.select(Case.request_type, fn.COUNT(Delivery.id), fn.COUNT(fn.DISTINCT(Case.beneficiary)),
+                              fn.SUM(Delivery.amount)), on_days, scope).group_by(Case.request_type).tuples()
+    rows = sorted(rows, key=lambda r: (-r[1], r[0]))
+    names = _names_of_types([r[0] for r in rows])
+    table = Table("services_by_kind", _l("Services delivered by kind"),
+                  [_("Service"), _("Deliveries"), _("Beneficiaries"), _("Amount, SAR")],
+                  [(names.get(k) or k, [n, people, round(float(amount), 2) if amount is not None else 0])
+                   for k, n, people, amount in rows])
+    table.chart = chart_for(table, [0])
+    return Section("services", _l("Services delivered"), [
+        Figure("served", _l("Beneficiaries served"), int(served)),
+        Figure("deliveries", _l("Deliveries"), sum(r[1] for r in rows)),
+    ], [table])
+
+
 # --- the whole report ----------------------------------------------------------------------------------
 
-CORE_SECTIONS = (requests_section, deadline_section, steps_section, contacts_section, outreach_section)
+CORE_SECTIONS = (requests_section, deadline_section, steps_section, services_section, contacts_section,
+                 outreach_section)
 
 
 def plugin_sections(period: Period, branch: int | None, user) -> list[Section]:

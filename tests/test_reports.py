@@ -311,3 +311,22 @@ def test_letters_answer_the_hook_with_the_letters_issued(app, client, data):
     html = client.get("/reports/?" + NOV).get_data(as_text=True)
     issued = html.split('id="fig-letters-issued"')[1].split("</strong>")[0]
     assert "<bdi>2</bdi>" in issued
+
+
+def test_services_delivered_by_kind_and_beneficiaries_served(app, client, data):
+    from portal.workflow.models import Delivery
+
+    with app.app_context(), database.connection_context():
+        taif_case = Case.get(Case.reference == "1448-000003")  # food basket, TAIF
+        mkk_case = Case.get(Case.reference == "1448-000005")  # rent, MKK
+        for day in (3, 17):
+            Delivery.create(case=taif_case, what="سلة", amount=100, delivered_on=dt.date(2026, 11, day))
+        Delivery.create(case=mkk_case, what="إيجار", amount=1500, delivered_on=dt.date(2026, 11, 20))
+        Delivery.create(case=mkk_case, what="إيجار", amount=1500, delivered_on=dt.date(2026, 12, 1))  # outside
+    rows = _rows(app, "services_by_kind")
+    assert sorted(rows.values()) == [[1, 1, 1500.0], [2, 1, 200.0]]
+    assert sorted(_rows(app, "services_by_kind", role="delegate").values()) == [[2, 1, 200.0]]
+    _login(client, "manager")
+    html = client.get("/reports/?" + NOV).get_data(as_text=True)
+    assert "<bdi>2</bdi>" in html.split('id="fig-services-served"')[1].split("</strong>")[0]
+    assert "<bdi>3</bdi>" in html.split('id="fig-services-deliveries"')[1].split("</strong>")[0]
