@@ -291,6 +291,7 @@ def page_rows(ids: dict, cookie: str, token: str) -> list[tuple[str, str, dict]]
         ("timeline page (20 entries)", f"/beneficiaries/{ben}/timeline", {"headers": htmx}),
         ("live name search محمد", f"/beneficiaries/?q={q1}", {"headers": htmx}),
         ("live name search احمد", f"/beneficiaries/?q={q2}", {"headers": htmx}),
+        ("reports page (last month)", "/reports/?period=last_month", {"headers": staff}),
         ("API search", f"/api/v1/beneficiaries?q={q1}", {"headers": api}),
         ("API timeline", f"/api/v1/beneficiaries/{ben}/timeline", {"headers": api}),
         ("public home", "/site/", {"headers": {}}),

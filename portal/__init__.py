@@ -184,6 +184,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import imports_views
 
     app.register_blueprint(imports_views.bp)
+    from . import reports_views  # noqa: F401  (also declares the monthly report's task)
+
+    app.register_blueprint(reports_views.bp)
     csrf.exempt(api.bp)
 
     from . import cli

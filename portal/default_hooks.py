@@ -30,6 +30,9 @@ def menu_links(user, request):
     if user.can("outbox.read"):
         links.append({"href": url_for("outbox.index"), "label": _("Outbox"),
                       "active": endpoint.startswith("outbox.")})
+    if user.has_role("manager", "admin"):
+        links.append({"href": url_for("reports.index"), "label": _("Reports"),
+                      "active": endpoint.startswith("reports.")})
     if user.can("audit.read"):
         links.append({"href": url_for("audit.index"), "label": _("Audit log"),
                       "active": endpoint.startswith("audit.")})

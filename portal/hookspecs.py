@@ -371,3 +371,18 @@ def self_service_link(beneficiary, purpose, issue):
     :return: ``{"url": str, "expires_at": datetime | None}`` (``url`` is ``""`` when ``issue`` is False), or
         None when this plugin gives no link for this purpose and beneficiary.
     """
+
+
+@hookspec
+def report_sections(start, end, branch, user):
+    """Sections a feature adds to the managers' reports (``/reports/``) and to the monthly report PDF.
+
+    :param start: the first Saudi day of the period (``datetime.date``), included.
+    :param end: the last Saudi day of the period, included.
+    :param branch: a ``Branch`` id the figures must be limited to (a delegate's report), or None for all
+        branches.
+    :param user: the ``User`` reading the report (None when the worker makes the monthly PDF).
+    :return: a list of ``portal.reports.Section`` (each with ``Figure`` headline numbers and ``Table`` rows and
+        an optional chart from ``portal.reports.chart_for``), or None. Every figure comes from aggregate
+        queries; each table can be downloaded as CSV and XLSX by its ``key`` (unique across the report).
+    """

@@ -191,6 +191,11 @@ class Case(BaseModel):
             (("status", "status_changed_at"), False),  # the oldest requests of a state
             (("created_at",), False),  # requests opened per month (the managers' charts)
             (("decided_at",), False),  # decisions per month
+            # the reports' days per step: the requests that finished a step in a period (migration 0019)
+            (("submitted_at",), False),
+            (("referred_at",), False),
+            (("awaiting_committee_at",), False),
+            (("registered_at",), False),
         )
 
 
@@ -405,3 +410,19 @@ class ImportRun(BaseModel):
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
     finished_at = DateTimeField(null=True)
+
+
+class MonthlyReport(BaseModel):
+    """The board's monthly report of one Gregorian month (``portal.monthly_report``): the PDF kept by the upload
+    service (content-addressed by ``sha256``). One row a month: producing the month again replaces the file.
+    Migration 0019."""
+
+    class Meta:
+        table_name = "monthly_report"
+
+    month = CharField(max_length=7, unique=True)  # "2026-11"
+    sha256 = CharField(max_length=64)
+    file_name = CharField(max_length=100)
+    size = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")  # None: the worker

@@ -203,6 +203,13 @@ def case_document(case, kind, actor):
 
 
 @hookimpl
+def report_sections(start, end, branch, user):
+    from . import reports
+
+    return reports.report_sections(start, end, branch)
+
+
+@hookimpl
 def openapi_paths():
     error = {"$ref": "#/components/schemas/Error"}
     letter = {"type": "object", "properties": {

@@ -144,3 +144,45 @@ def anonymise_beneficiary(beneficiary, retain_until, actor):
                               contact_reference="", answer="", outcome_note="")
              .where(Complaint.id.in_(ids)).execute())
     return {"name": "complaints", "anonymised": count, "kept": [], "delete_files": []}
+
+
+@hookimpl
+def report_sections(start, end, branch, user):
+    """The managers' reports: feedback received by kind, and complaints answered within their deadline."""
+    from flask_babel import gettext as _
+    from flask_babel import lazy_gettext as _l
+    from peewee import SQL, fn
+
+    from ..dates import saudi_days_bounds
+    from ..reports import Figure, Section, Table, _sum_if, beneficiary_in_branch, chart_for
+    from ..stats import saudi_day_sql
+    from .models import Complaint
+    from . import KIND_LABEL
+
+    lo, hi = saudi_days_bounds(start, end)
+    scope = beneficiary_in_branch(Complaint.beneficiary, branch)
+
+    def scoped(query):
+        return query if scope is None else query.where(scope)
+
+    received = scoped(Complaint.select(Complaint.kind, fn.COUNT(Complaint.id))
+                      .where((Complaint.created_at >= lo) & (Complaint.created_at < hi))
+                      .group_by(Complaint.kind)).tuples()
+    received = sorted(received, key=lambda r: (-r[1], r[0]))
+    on_time = SQL(saudi_day_sql("answered_at")) <= Complaint.deadline
+    answered, kept = scoped(Complaint.select(fn.COUNT(Complaint.id), _sum_if(on_time))
+                            .where((Complaint.kind == "complaint") & (Complaint.answered_at >= lo)
+                                   & (Complaint.answered_at < hi))).tuples().get()
+    answered, kept = int(answered or 0), int(kept or 0)
+    table = Table("complaints_by_kind", _l("Feedback received by kind"), [_("Kind"), _("Received")],
+                  [(str(KIND_LABEL.get(k, k)), [n]) for k, n in received])
+    table.chart = chart_for(table)
+    deadline = Table("complaints_deadline", _l("Complaints answered, by deadline"),
+                     [_("Complaints"), _("Within the deadline"), _("After the deadline")],
+                     [(_("Answered in the period"), [kept, answered - kept])])
+    deadline.chart = chart_for(deadline, css=["kept", "missed"]) if answered else None
+    return [Section("complaints", _l("Complaints and suggestions"), [
+        Figure("received", _l("Complaints received"), sum(n for k, n in received if k == "complaint")),
+        Figure("answered", _l("Complaints answered"), answered),
+        Figure("within_deadline", _l("Complaints answered within their deadline"), kept),
+    ], [table, deadline])]

@@ -258,3 +258,33 @@ def self_service_link(beneficiary, purpose, issue):
     if not issue:
         return {"url": "", "expires_at": None}
     return {"url": link_for(survey), "expires_at": survey.expires_at}
+
+
+@hookimpl
+def report_sections(start, end, branch, user):
+    """The managers' reports: CSAT, NPS and the response rate of the period (``metrics``), by channel; a
+    branch's report reads the branch's own figures, shown only from the k-answer threshold up."""
+    from flask_babel import gettext as _
+    from flask_babel import lazy_gettext as _l
+
+    from ..reports import Figure, Section, Table, _channel_label, chart_for
+    from . import metrics
+
+    if branch is None:
+        totals = metrics.total(first=start, last=end)
+        by_channel = [r for r in metrics.figures("channel", first=start, last=end) if r.responses]
+    else:
+        rows = [r for r in metrics.figures("branch", first=start, last=end) if r.key == branch]
+        totals = rows[0] if rows else metrics.Figures()
+        by_channel = []
+    figures = [Figure("answers", _l("Survey answers"), totals.responses),
+               Figure("csat", _l("CSAT (share satisfied, 4-5)"), totals.csat),
+               Figure("nps", _l("NPS (promoters − detractors)"), totals.nps),
+               Figure("response_rate", _l("Response rate, per cent"), totals.response_rate)]
+    table = Table("satisfaction_by_channel", _l("Satisfaction by channel"),
+                  [_("Channel"), _("Answers"), "CSAT", "NPS"],
+                  [(_channel_label(r.key or ""), [r.responses, r.csat, r.nps]) for r in by_channel])
+    table.chart = chart_for(table, [0])
+    note = _l("A branch's figures show only from %(k)s answers up.", k=metrics.min_answers()) if branch else ""
+    return [Section("satisfaction", _l("Beneficiary satisfaction"), figures, [table] if branch is None else [],
+                    note=note)]
