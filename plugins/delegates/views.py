@@ -349,5 +349,5 @@ def reports():
     weeks = request.args.get("weeks", "8")
     weeks = min(max(int(weeks), 1), 52) if weeks.isdigit() else 8
     data = svc.report(branch_id=branch.id if branch else None, weeks=weeks)
-    return render("delegates/reports.html", branch=branch, branches=all_branches, weeks=weeks,
+    return render("delegates/reports.html", branch=branch, branches=all_branches,
                   can_choose=me.has_role("manager", "admin"), **data)
