@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from browser.conftest import sign_in
+from browser.test_axe import axe_source, serious  # noqa: F401  (axe_source is a fixture)
 from playwright.sync_api import Page, expect
 
 from portal.db import database
@@ -14,8 +15,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.needs_plugins("delegates")]
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    # Service workers allowed (Playwright's default); 127.0.0.1 is a secure context for them in Chromium.
-    return {**browser_context_args, "viewport": {"width": 360, "height": 740}, "service_workers": "allow"}
+    # Service workers allowed (Playwright's default); 127.0.0.1 is a secure context for them in Chromium. axe is
+    # injected as a script, which the pages' content security policy would refuse.
+    return {**browser_context_args, "viewport": {"width": 360, "height": 740}, "service_workers": "allow",
+            "bypass_csp": True}
 
 
 def _visits(live_app):
@@ -73,3 +76,19 @@ def test_a_visit_saved_offline_arrives_once(page: Page, live_server, live_app, u
     expect(page.locator("[data-queue-count]")).to_have_text("0")
     page.screenshot(path=str(screenshots / "delegates-route-after.png"), full_page=True)
     assert len(_visits(live_app)) == 1
+
+
+def test_the_phone_screens_have_no_serious_accessibility_violations(page: Page, live_server, users, make_beneficiary,
+                                                                    axe_source):  # noqa: F811
+    ben = make_beneficiary(branch="TAIF")
+    sign_in(page, live_server, "delegate")
+    problems = []
+    for path in ("/delegates/", f"/delegates/beneficiaries/{ben}/visit", f"/delegates/beneficiaries/{ben}/contact",
+                 f"/delegates/beneficiaries/{ben}/request", "/delegates/plan", "/delegates/reports"):
+        response = page.goto(live_server(path))
+        assert response.status == 200, path
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        if "/visit" in path or path == "/delegates/":
+            expect(page.locator("[data-queue-count]")).to_have_text("0")  # the outbox panel drawn
+        problems += serious(page, axe_source)
+    assert not problems, "\n".join(problems)

@@ -147,3 +147,27 @@ def test_a_client_id_used_for_another_record_is_refused(app, client, auth, users
                                                                          "summary": "اتصال"})
     assert r.status_code == 302
     assert count(app, Activity) == 1
+
+
+def test_two_copies_arriving_together_make_one_visit(app, users, taif_ben, in_db):
+    """The view looks the client_id up first; a copy that passed that look-up at the same moment as another
+    is stopped by the unique index and answered with the stored visit, its entry and photos rolled back."""
+    from plugins.delegates import service as svc
+    from plugins.delegates.models import Activity, Visit
+    from portal.models import Beneficiary, TimelineEntry, User
+
+    values = {"household_seen": "", "needs": "ترميم", "location_consent": False, "latitude": None, "longitude": None}
+    client_id = new_id()
+    with in_db():
+        ben, me = Beneficiary.get_by_id(taif_ben), User.get_by_id(users["delegate"])
+        first, created = svc.record_visit(beneficiary=ben, delegate=me, client_id=client_id, values=values)
+        second, again = svc.record_visit(beneficiary=ben, delegate=me, client_id=client_id, values=values)
+    assert created and not again and first.id == second.id
+    assert count(app, Activity) == 1 and count(app, Visit) == 1 and count(app, TimelineEntry) == 1
+
+
+def test_the_service_worker_may_serve_the_delegate_screens(client):
+    r = client.get("/delegates/static/sw.js")
+    assert r.status_code == 200 and r.headers["Service-Worker-Allowed"] == "/delegates/"
+    assert "javascript" in r.headers["Content-Type"]
+    assert "Service-Worker-Allowed" not in client.get("/delegates/static/offline.js").headers
