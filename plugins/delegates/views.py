@@ -8,15 +8,15 @@ JSON (``X-Delegates-Offline: 1``): 201 for a new record, 200 for one already sto
 403 for a file outside the delegate's branch."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from portal.auth import roles_required
+from portal.auth import STAFF_ROLES, roles_required
 from portal.dates import parse_date, saudi_today
-from portal.models import Beneficiary, User
-from portal.scope import can_see_beneficiary
+from portal.models import Beneficiary, Case, User
+from portal.scope import can_see_beneficiary, can_see_case
 from portal.templating import render
 from portal.text import fold_digits, only_digits
 from portal.timeline import visible_beneficiary
@@ -169,6 +169,27 @@ def visit_create(ben_id):
                                     photos=photos, plan=_plan_of(ben, form.get("plan")))
     return _done(row, created, _("The visit to %(name)s was recorded.", name=ben.full_name),
                  _("This visit was already recorded; it was not recorded twice."))
+
+
+@bp.get("/delegates/photos/<int:attachment_id>")
+@roles_required(*STAFF_ROLES)
+def photo(attachment_id):
+    """A photo of a document collected on a visit, for whoever may see the file's timeline (audited)."""
+    from portal.audit import audit
+    from portal.models import Attachment, TimelineEntry
+    from portal.uploads import path_for
+
+    att = Attachment.get_or_none(Attachment.id == attachment_id)
+    entry = TimelineEntry.get_or_none(TimelineEntry.id == att.entry_id) if att is not None else None
+    if entry is None or entry.channel != svc.CHANNEL or entry.beneficiary_id is None:
+        abort(404)
+    visible_beneficiary(entry.beneficiary_id)
+    if entry.case_id is not None and not can_see_case(Case.get_or_none(Case.id == entry.case_id), _me()):
+        abort(403)
+    audit("read", "attachment", att.id, {"entry": entry.id, "beneficiary": entry.beneficiary_id})
+    response = send_file(path_for(att.sha256), mimetype=att.content_type, download_name=att.file_name, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- contacts ----------------------------------------------------------------------------------------

@@ -24,7 +24,37 @@ ACCESS = {
     "delegates.plan_form": rule("GET", "/delegates/plan", PLAN),
     "delegates.plan_add": rule("POST", "/delegates/plan", PLAN),
     "delegates.reports": rule("GET", "/delegates/reports", REPORT),
+    # a photo of a visit to {ben} ({delegates_photo}): whoever sees the file's timeline (as timeline.timeline);
+    # the TAIF delegate and the researcher are refused one of an MKK file
+    "delegates.photo": rule("GET", "/delegates/photos/{delegates_photo}", STAFF),
+    "delegates.photo@other_branch": rule("GET", "/delegates/photos/{delegates_photo_other}",
+                                         ("admin", "officer", "manager", "committee")),
     "delegates.static": rule("GET", "/delegates/static/offline.js", STAFF, anonymous="ok"),
     "delegates.api_visits": rule("GET", "/api/v1/delegates/visits", API_READ, anonymous="401"),
     "delegates.api_visit_create": rule("POST", "/api/v1/delegates/visits", FIELD, anonymous="401"),
 }
+
+
+def FIXTURES(app):
+    """``{delegates_photo}`` a photo of a visit to ``{ben}`` (TAIF), ``{delegates_photo_other}`` one to a file
+    of MKK."""
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from portal.models import Attachment, Beneficiary, Branch
+    from portal.timeline import log_entry
+    from portal.uploads import store_upload
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(out, format="PNG")
+    stored = store_upload(FileStorage(io.BytesIO(out.getvalue()), filename="card.png"))
+    values = {}
+    for key, code in (("delegates_photo", "TAIF"), ("delegates_photo_other", "MKK")):
+        ben = Beneficiary.select().join(Branch).where(Branch.code == code).order_by(Beneficiary.id).first()
+        entry = log_entry(channel="delegates", direction="out", summary="زيارة", beneficiary=ben,
+                          data={"kind": "visit", "needs": "ترميم"})
+        values[key] = Attachment.create(entry=entry, sha256=stored.sha256, file_name="card.png",
+                                        content_type=stored.content_type, size=stored.size).id
+    return values

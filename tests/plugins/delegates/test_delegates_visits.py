@@ -35,7 +35,13 @@ def test_a_visit_reaches_the_timeline_and_the_route(app, client, auth, users, ta
     assert rows(app, Plan)[0].done_id == activity.id
     assert "سُجلت زيارة" in text_of(client.get("/delegates/"))
     timeline = text_of(client.get(f"/beneficiaries/{taif_ben}"))
-    assert "سقف المنزل يحتاج إلى ترميم" in timeline and "الأم وأربعة أبناء" in timeline
+    assert "سقف المنزل يحتاج إلى ترميم" in timeline and "الأم وأربعة أبناء" in timeline and "صورة 1" in timeline
+    photo_id = rows(app, Attachment)[0].id
+    assert f"/delegates/photos/{photo_id}" in client.get(f"/beneficiaries/{taif_ben}").get_data(as_text=True)
+    auth.logout()
+    auth.login("officer")
+    photo = client.get(f"/delegates/photos/{photo_id}")
+    assert photo.status_code == 200 and photo.mimetype == "image/png" and photo.data == png_bytes()
 
 
 def test_a_form_sent_three_times_is_one_visit(app, client, auth, taif_ben):
