@@ -92,3 +92,35 @@ def test_the_phone_screens_have_no_serious_accessibility_violations(page: Page, 
             expect(page.locator("[data-queue-count]")).to_have_text("0")  # the outbox panel drawn
         problems += serious(page, axe_source)
     assert not problems, "\n".join(problems)
+
+
+def test_the_service_worker_keeps_a_form_the_browser_sent_offline(page: Page, live_server, live_app, users,
+                                                                  make_beneficiary):
+    """A form sent by the browser itself (as without the page's script) while the network is down: the service
+    worker keeps it in the outbox and opens the route it kept; it is sent once when the network returns."""
+    ben = make_beneficiary(branch="TAIF", first_name="هيلة", family_name="العصيمي")
+    sign_in(page, live_server, "delegate")
+    page.goto(live_server("/delegates/"))
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    # the route and the form opened once through the worker, which keeps them
+    page.goto(live_server("/delegates/"))
+    expect(page.locator("[data-queue-count]")).to_have_text("0")
+    page.goto(live_server(f"/delegates/beneficiaries/{ben}/contact"))
+    expect(page.locator("[data-queue-count]")).to_have_text("0")
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+
+    page.context.set_offline(True)
+    page.fill("#f-summary", "اتصلت ولم ترد")
+    with page.expect_navigation():
+        page.evaluate("document.getElementById('contact-form').submit()")  # no submit event: the browser sends it
+    expect(page.locator("h1")).to_have_text("زيارات اليوم")
+    expect(page.locator("[data-queue-count]")).to_have_text("1")
+
+    page.context.set_offline(False)
+    expect(page.locator("[data-queue-count]")).to_have_text("0")
+    from plugins.delegates.models import Activity
+    from portal.models import TimelineEntry
+
+    with live_app.app_context(), database.connection_context():
+        assert [a.kind for a in Activity.select()] == ["contact"]
+        assert [e.summary for e in TimelineEntry.select()] == ["اتصلت ولم ترد"]
