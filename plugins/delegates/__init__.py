@@ -103,3 +103,16 @@ def openapi_paths():
     from .api import OPENAPI
 
     return OPENAPI
+
+
+@hookimpl
+def dashboard_widgets(user, request):
+    """A delegate's day at a glance: the stops of today's route not visited yet."""
+    if not user.has_role(*FIELD_ROLES):
+        return []
+    from flask import render_template
+    from markupsafe import Markup
+
+    from . import service as svc
+
+    return [Markup(render_template("delegates/_today_widget.html", left=svc.plans_left_open(user)))]  # nosec B704 # autoescaped template

@@ -85,6 +85,7 @@ def test_planning_the_route(app, client, auth, users, taif_ben, mkk_ben, in_db):
     assert r.status_code == 422 and count(app, Plan) == 1
     route = text_of(client.get("/delegates/"))
     assert "بعد العصر" in route and "تسجيل الزيارة" in route
+    assert "بقيت زيارة مجدولة واحدة اليوم." in text_of(client.get("/"))  # the dashboard's widget
 
 
 def test_branch_reports_count_per_delegate_and_week(app, client, auth, users, make_beneficiary, taif_ben, mkk_ben,
