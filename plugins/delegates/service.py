@@ -270,6 +270,38 @@ def add_plan(*, delegate, beneficiary, day: dt.date, note: str, actor) -> Plan:
     return plan
 
 
+def move_plan(plan: Plan, direction: str, actor) -> bool:
+    """Swap a stop with the one before (``up``) or after (``down``) it on the same route; False at an end."""
+    same_route = (Plan.delegate == plan.delegate_id) & (Plan.day == plan.day) & (Plan.id != plan.id)
+    if direction == "up":
+        other = (Plan.select().where(same_route & ((Plan.position < plan.position)
+                                                   | ((Plan.position == plan.position) & (Plan.id < plan.id))))
+                 .order_by(Plan.position.desc(), Plan.id.desc()).first())
+    else:
+        other = (Plan.select().where(same_route & ((Plan.position > plan.position)
+                                                   | ((Plan.position == plan.position) & (Plan.id > plan.id))))
+                 .order_by(Plan.position, Plan.id).first())
+    if other is None:
+        return False
+    mine, theirs = plan.position, other.position
+    if mine == theirs:  # equal positions (never made here): order them first
+        theirs = mine + (1 if direction == "down" else -1)
+    with database.atomic():
+        Plan.update(position=theirs).where(Plan.id == plan.id).execute()
+        Plan.update(position=mine).where(Plan.id == other.id).execute()
+        audit("update", "delegates_plan", plan.id, {"moved": direction}, actor=actor)
+    return True
+
+
+def remove_plan(plan: Plan, actor) -> bool:
+    """Take a stop not visited yet off the route; False for one already visited."""
+    with database.atomic():
+        gone = Plan.delete().where((Plan.id == plan.id) & Plan.done.is_null()).execute()
+        if gone:
+            audit("delete", "delegates_plan", plan.id, {"beneficiary": plan.beneficiary_id}, actor=actor)
+    return bool(gone)
+
+
 # --- branch reports ------------------------------------------------------------------------------------
 
 def report(*, branch_id: int | None, weeks: int = 8, today: dt.date | None = None) -> dict:

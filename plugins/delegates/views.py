@@ -353,6 +353,43 @@ def plan_add():
     return redirect(url_for("delegates.plan_form", delegate=delegate.id, day=day.isoformat()))
 
 
+def _own_plan(plan_id) -> Plan:
+    """A stop of a route the user may change: a delegate their own, officers and admins any (of a file they see)."""
+    plan = Plan.get_or_none(Plan.id == plan_id)
+    if plan is None:
+        abort(404)
+    me = _me()
+    if plan.delegate_id != me.id and not me.has_role("officer", "admin"):
+        abort(403)
+    return plan
+
+
+def _back_to_route(plan):
+    return redirect(url_for("delegates.plan_form", delegate=plan.delegate_id, day=plan.day.isoformat()))
+
+
+@bp.post("/delegates/plan/<int:plan_id>/move")
+@roles_required(*PLAN_ROLES)
+def plan_move(plan_id):
+    plan = _own_plan(plan_id)
+    direction = request.form.get("direction")
+    if direction not in ("up", "down"):
+        abort(400)
+    svc.move_plan(plan, direction, _me())
+    return _back_to_route(plan)
+
+
+@bp.post("/delegates/plan/<int:plan_id>/remove")
+@roles_required(*PLAN_ROLES)
+def plan_remove(plan_id):
+    plan = _own_plan(plan_id)
+    if svc.remove_plan(plan, _me()):
+        flash(_("The visit was taken off the route."), "success")
+    else:
+        flash(_("A visit already made stays on the route."), "error")
+    return _back_to_route(plan)
+
+
 # --- branch reports ---------------------------------------------------------------------------------
 
 @bp.get("/delegates/reports")

@@ -23,6 +23,9 @@ ACCESS = {
     "delegates.request_create@other_branch": rule("POST", "/delegates/beneficiaries/{ben_other}/request", ()),
     "delegates.plan_form": rule("GET", "/delegates/plan", PLAN),
     "delegates.plan_add": rule("POST", "/delegates/plan", PLAN),
+    # {delegates_plan}: a stop of the TAIF delegate's route (theirs to change; officers and admins change any)
+    "delegates.plan_move": rule("POST", "/delegates/plan/{delegates_plan}/move", PLAN),
+    "delegates.plan_remove": rule("POST", "/delegates/plan/{delegates_plan}/remove", PLAN),
     "delegates.reports": rule("GET", "/delegates/reports", REPORT),
     # a photo of a visit to {ben} ({delegates_photo}): whoever sees the file's timeline (as timeline.timeline);
     # the TAIF delegate and the researcher are refused one of an MKK file
@@ -37,13 +40,15 @@ ACCESS = {
 
 def FIXTURES(app):
     """``{delegates_photo}`` a photo of a visit to ``{ben}`` (TAIF), ``{delegates_photo_other}`` one to a file
-    of MKK."""
+    of MKK, ``{delegates_plan}`` a visit to ``{ben}`` on the TAIF delegate's route of today."""
     import io
 
     from PIL import Image
     from werkzeug.datastructures import FileStorage
 
-    from portal.models import Attachment, Beneficiary, Branch
+    from plugins.delegates.models import Plan
+    from portal.dates import saudi_today
+    from portal.models import Attachment, Beneficiary, Branch, User
     from portal.timeline import log_entry
     from portal.uploads import store_upload
 
@@ -57,4 +62,7 @@ def FIXTURES(app):
                           data={"kind": "visit", "needs": "ترميم"})
         values[key] = Attachment.create(entry=entry, sha256=stored.sha256, file_name="card.png",
                                         content_type=stored.content_type, size=stored.size).id
+    ben = Beneficiary.select().join(Branch).where(Branch.code == "TAIF").order_by(Beneficiary.id).first()
+    values["delegates_plan"] = Plan.create(delegate=User.get(User.username == "delegate"), beneficiary=ben,
+                                           day=saudi_today(), position=1).id
     return values

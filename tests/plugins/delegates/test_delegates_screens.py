@@ -191,3 +191,49 @@ def test_demo_data(app, runner, users, make_beneficiary):
     assert result.exit_code == 0, result.output
     assert "visits: 2" in result.output and "contacts: 3" in result.output
     assert count(app, Plan) == 4 and count(app, Activity) == 5
+
+
+def test_reordering_and_removing_stops(app, client, auth, users, make_beneficiary, in_db):
+    from plugins.delegates import service as svc
+    from plugins.delegates.models import Plan
+    from portal.dates import saudi_today
+    from portal.models import Beneficiary, User
+
+    bens = [make_beneficiary(branch="TAIF") for _ in range(3)]
+    with in_db():
+        me = User.get_by_id(users["delegate"])
+        plans = [svc.add_plan(delegate=me, beneficiary=Beneficiary.get_by_id(b), day=saudi_today(), note="",
+                              actor=me).id for b in bens]
+
+    def order():
+        with in_db():
+            return [p.id for p in svc.route(User.get_by_id(users["delegate"]), saudi_today())]
+
+    auth.login("delegate")
+    assert client.post(f"/delegates/plan/{plans[2]}/move", data={"direction": "up"}).status_code == 302
+    assert order() == [plans[0], plans[2], plans[1]]
+    client.post(f"/delegates/plan/{plans[0]}/move", data={"direction": "up"})  # already first: nothing moves
+    assert order() == [plans[0], plans[2], plans[1]]
+    assert client.post(f"/delegates/plan/{plans[0]}/move", data={"direction": "sideways"}).status_code == 400
+    page = text_of(client.get("/delegates/plan"))
+    assert "قبلها" in page and "احذف من خط السير" in page
+    client.post(f"/delegates/plan/{plans[2]}/remove")
+    assert order() == [plans[0], plans[1]]
+    # a visit made keeps its stop
+    client.post(f"/delegates/beneficiaries/{bens[0]}/visit", data=visit_form(plan=str(plans[0])))
+    r = client.post(f"/delegates/plan/{plans[0]}/remove", follow_redirects=True)
+    assert "الزيارة التي تمت تبقى في خط السير." in text_of(r) and order() == [plans[0], plans[1]]
+    auth.logout()
+    # another delegate may not change this route; an officer may
+    with in_db():
+        from portal.auth import hash_password
+
+        User.create(username="delegate2", full_name="مندوب آخر", roles="delegate", branch=me.branch_id,
+                    password_hash=hash_password("correct-horse-battery"))
+    auth.login("delegate2")
+    assert client.post(f"/delegates/plan/{plans[1]}/move", data={"direction": "up"}).status_code == 403
+    auth.logout()
+    auth.login("officer")
+    client.post(f"/delegates/plan/{plans[1]}/move", data={"direction": "up"})
+    assert order() == [plans[1], plans[0]]
+    assert count(app, Plan) == 2
