@@ -83,6 +83,19 @@ def _refused(template, ben, form, errors, message, status=422, **extra):
     return render(template, ben=ben, form=form, errors=errors, **extra), status
 
 
+def _not_mine(form):
+    """A form saved on the phone by another user (``by``, drawn into the form) and sent while this one is signed
+    in: refused, never recorded in the wrong name."""
+    by = str(form.get("by") or "")
+    if not by or by == str(_me().id):
+        return None
+    message = _("This form was saved on the phone by another user. Sign in as them to send it.")
+    if _wants_json():
+        return jsonify({"error": message}), 409
+    flash(message, "error")
+    return redirect(url_for("delegates.today"))
+
+
 def _resent(kind, ben, client_id):
     """The record a resent form already made (None for a first submission); 409 when the id was used for
     something else."""
@@ -143,6 +156,9 @@ def visit_create(ben_id):
     if refused:
         return refused
     form = request.form.to_dict()
+    refused = _not_mine(form)
+    if refused:
+        return refused
     client_id = svc.clean_client_id(form.get("client_id"))
     row, answer = _resent("visit", ben, client_id)
     if answer:
@@ -209,6 +225,9 @@ def contact_create(ben_id):
     if refused:
         return refused
     form = request.form.to_dict()
+    refused = _not_mine(form)
+    if refused:
+        return refused
     client_id = svc.clean_client_id(form.get("client_id"))
     row, answer = _resent("contact", ben, client_id)
     if answer:

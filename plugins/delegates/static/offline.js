@@ -52,10 +52,11 @@
           when.textContent = " " + new Date(item.saved_at).toLocaleTimeString(document.documentElement.lang || "ar",
                                                                            { hour: "2-digit", minute: "2-digit" });
           li.appendChild(when);
-          if (item.state === "refused" || item.state === "signin") {
+          var other = !mine(item, panel);
+          if (item.state === "refused" || item.state === "signin" || other) {
             var msg = document.createElement("p");
             msg.className = "error";
-            msg.textContent = item.state === "signin" ? panel.dataset.msgSignin
+            msg.textContent = other ? panel.dataset.msgOther : item.state === "signin" ? panel.dataset.msgSignin
               : panel.dataset.msgRefused + " " + item.message;
             li.appendChild(msg);
           }
@@ -74,6 +75,10 @@
       return items;
     });
   }
+
+  /* Saved by the signed-in user: only their own items are sent (a phone shared by two delegates keeps the
+     other's until they sign in; the server refuses an item sent by someone else, too). */
+  function mine(item, panel) { return !item.by || item.by === panel.dataset.user; }
 
   function body(item) {
     var data = new FormData();
@@ -132,7 +137,7 @@
     busy = Q.all().then(function (items) {
       var sent = [];
       var chain = Promise.resolve();
-      items.filter(function (i) { return i.state !== "refused"; }).forEach(function (item) {
+      items.filter(function (i) { return i.state !== "refused" && mine(i, panel); }).forEach(function (item) {
         chain = chain.then(function () {
           return sendOne(item, panel, false).then(function (result) { if (result === "sent") { sent.push(item.label); } });
         });

@@ -1,8 +1,8 @@
 /* The phone's outbox of the delegates' forms (IndexedDB), shared by the pages (offline.js) and the service
    worker (sw.js). One item per form sent while the network was down, keyed by the form's client_id, so
    keeping the same form twice keeps it once; the server makes one record per client_id however often the
-   item is sent. An item: {client_id, url, label, fields: [[name, value]], files: [[name, Blob, filename]],
-   saved_at, state: "waiting" | "refused" | "signin", message}. */
+   item is sent. An item: {client_id, by (the user who saved it), url, label, fields: [[name, value]],
+   files: [[name, Blob, filename]], saved_at, state: "waiting" | "refused" | "signin", message}. */
 (function (scope) {
   "use strict";
   var DB_NAME = "sila-delegates", STORE = "outbox";
@@ -35,6 +35,7 @@
       if (typeof value === "string") {
         item.fields.push([name, value]);
         if (name === "client_id") { item.client_id = value; }
+        if (name === "by") { item.by = value; }
       } else if (value && value.size > 0) {
         item.files.push([name, value, value.name || "photo"]);
       }

@@ -177,3 +177,22 @@ def test_the_service_worker_may_serve_the_delegate_screens(client):
     assert r.status_code == 200 and r.headers["Service-Worker-Allowed"] == "/delegates/"
     assert "javascript" in r.headers["Content-Type"]
     assert "Service-Worker-Allowed" not in client.get("/delegates/static/offline.js").headers
+
+
+def test_a_form_saved_on_the_phone_by_another_user_is_not_recorded_in_this_ones_name(app, client, auth, users,
+                                                                                    taif_ben):
+    from plugins.delegates.models import Activity
+
+    auth.login("delegate")
+    form = client.get(f"/delegates/beneficiaries/{taif_ben}/visit").get_data(as_text=True)
+    assert f'name="by" value="{users["delegate"]}"' in form
+    mine = client.post(f"/delegates/beneficiaries/{taif_ben}/visit", data=visit_form(by=str(users["delegate"])),
+                       headers={"X-Delegates-Offline": "1"})
+    assert mine.status_code == 201
+    theirs = client.post(f"/delegates/beneficiaries/{taif_ben}/visit", data=visit_form(by=str(users["officer"])),
+                         headers={"X-Delegates-Offline": "1"})
+    assert theirs.status_code == 409
+    plain = client.post(f"/delegates/beneficiaries/{taif_ben}/contact",
+                        data={"client_id": new_id(), "summary": "اتصال", "by": "999"}, follow_redirects=True)
+    assert "سجّل الدخول باسمه لإرساله" in text_of(plain)
+    assert count(app, Activity) == 1
