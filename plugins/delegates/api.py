@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from portal import csrf
 from portal.api import _json_body, _visible, error, token_required
 from portal.dates import parse_date, to_saudi
-from portal.models import Beneficiary
 from portal.scope import beneficiary_condition
 from portal.validators import ValidationError
 

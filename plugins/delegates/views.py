@@ -134,19 +134,18 @@ def csrf_token():
 
 # --- the field visit --------------------------------------------------------------------------------
 
-def _visit_page(ben, form, errors, status=200):
-    plan = _plan_of(ben, form.get("plan"))
-    page = render("delegates/visit_form.html", ben=ben, form=form, errors=errors, plan=plan,
-                  photo_mb=current_app.config["DELEGATES_PHOTO_MB"],
-                  photos_max=current_app.config["DELEGATES_PHOTOS_MAX"])
-    return page, status
+def _visit_extra(ben, form) -> dict:
+    """What the visit form draws besides the typed values: the planned stop, the photo limits."""
+    return {"plan": _plan_of(ben, form.get("plan")), "photo_mb": current_app.config["DELEGATES_PHOTO_MB"],
+            "photos_max": current_app.config["DELEGATES_PHOTOS_MAX"]}
 
 
 @bp.get("/delegates/beneficiaries/<int:ben_id>/visit")
 @roles_required(*FIELD_ROLES)
 def visit_form(ben_id):
     ben = visible_beneficiary(ben_id)
-    return _visit_page(ben, {"client_id": svc.new_client_id(), "plan": request.args.get("plan", "")}, {})
+    form = {"client_id": svc.new_client_id(), "plan": request.args.get("plan", "")}
+    return render("delegates/visit_form.html", ben=ben, form=form, errors={}, **_visit_extra(ben, form))
 
 
 @bp.post("/delegates/beneficiaries/<int:ben_id>/visit")
@@ -171,16 +170,13 @@ def visit_create(ben_id):
         errors["__all__"] = _("The form was incomplete. Check the fields and send it again.")
     if errors:
         return _refused("delegates/visit_form.html", ben, form, errors,
-                        _("The visit was not recorded. Check the fields marked below."),
-                        plan=_plan_of(ben, form.get("plan")), photo_mb=current_app.config["DELEGATES_PHOTO_MB"],
-                        photos_max=current_app.config["DELEGATES_PHOTOS_MAX"])
+                        _("The visit was not recorded. Check the fields marked below."), **_visit_extra(ben, form))
     try:
         photos = svc.store_photos(request.files.getlist("photos"))
     except svc.FieldError as exc:
         return _refused("delegates/visit_form.html", ben, form, exc.fields,
                         _("The visit was not recorded: %(reason)s Choose the photos again.", reason=exc.message),
-                        plan=_plan_of(ben, form.get("plan")), photo_mb=current_app.config["DELEGATES_PHOTO_MB"],
-                        photos_max=current_app.config["DELEGATES_PHOTOS_MAX"])
+                        **_visit_extra(ben, form))
     row, created = svc.record_visit(beneficiary=ben, delegate=_me(), client_id=client_id, values=values,
                                     photos=photos, plan=_plan_of(ben, form.get("plan")))
     return _done(row, created, _("The visit to %(name)s was recorded.", name=ben.full_name),
