@@ -116,3 +116,14 @@ def dashboard_widgets(user, request):
     from . import service as svc
 
     return [Markup(render_template("delegates/_today_widget.html", left=svc.plans_left_open(user)))]  # nosec B704 # autoescaped template
+
+
+@hookimpl
+def validate_entry_data(channel, data):
+    """Field visits are written by the visit form and ``POST /api/v1/delegates/visits`` (once per client_id):
+    the timeline API may log a plain contact on the channel only."""
+    if channel != "delegates" or data.get("kind") != "visit":
+        return None
+    from flask_babel import gettext as _
+
+    return [_("Field visits are recorded with POST /api/v1/delegates/visits; leave out “kind”.")]

@@ -54,3 +54,13 @@ def test_the_visits_api(app, client, users, taif_ben, mkk_ben):
 def test_the_visits_are_in_the_openapi_document(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert {"get", "post"} <= set(doc["paths"]["/delegates/visits"])
+
+
+def test_the_timeline_api_logs_contacts_on_the_channel_but_no_visits(app, client, users, taif_ben):
+    headers = {"Authorization": f"Bearer {_token(app, users, 'delegate')}"}
+    body = {"beneficiary": taif_ben, "channel": "delegates", "summary": "زيارة", "direction": "out",
+            "data": {"kind": "visit", "needs": "x"}}
+    refused = client.post("/api/v1/timeline", json=body, headers=headers)
+    assert refused.status_code == 422 and "/api/v1/delegates/visits" in str(refused.get_json())
+    body["data"] = {"note": "x"}
+    assert client.post("/api/v1/timeline", json=body, headers=headers).status_code == 201
