@@ -161,6 +161,19 @@
     });
   }
 
+  /* The page's part: register the worker, draw the outbox, send it if something waits. Run on every delegate
+     screen, including one htmx swapped in (it runs this script again). */
+  function refresh() {
+    var first = panels()[0];
+    if (first && "serviceWorker" in navigator) {
+      navigator.serviceWorker.register(first.dataset.sw, { scope: first.dataset.scope }).catch(function () {});
+    }
+    return render().then(function (items) { if (items.length && navigator.onLine) { flush(); } });
+  }
+
+  if (window.__silaDelegatesOffline) { window.__silaDelegatesOffline.refresh(); return; }
+  window.__silaDelegatesOffline = { refresh: refresh };
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.matches || !form.matches("form[data-offline-form]") || navigator.onLine) { return; }
@@ -187,16 +200,8 @@
     }
   });
 
-  if (!window.__silaDelegatesOffline) {
-    window.__silaDelegatesOffline = true;
-    window.addEventListener("online", function () { render().then(flush); });
-    window.addEventListener("offline", render);
-    setInterval(function () { if (navigator.onLine) { flush(); } }, 30000);
-  }
-
-  var first = panels()[0];
-  if (first && "serviceWorker" in navigator) {
-    navigator.serviceWorker.register(first.dataset.sw, { scope: first.dataset.scope }).catch(function () {});
-  }
-  render().then(function (items) { if (items.length && navigator.onLine) { flush(); } });
+  window.addEventListener("online", function () { render().then(flush); });
+  window.addEventListener("offline", render);
+  setInterval(function () { if (navigator.onLine && panels().length) { flush(); } }, 30000);
+  refresh();
 })();

@@ -1,5 +1,5 @@
 /* The delegates' service worker (scope /delegates/). It keeps the screens the delegate opened (the route,
-   the forms) and the portal's styles and scripts, so that they open again without a connection (network
+   the forms; not the photos) and the portal's styles and scripts, so that they open again without a connection (network
    first, the kept copy when the network fails), and it keeps a form the browser sent while the network failed
    under it in the outbox (queue.js), answering with the route page; the page sends the outbox when the
    network returns. Signing out clears the kept screens. */
@@ -50,15 +50,21 @@ self.addEventListener("fetch", function (event) {
       if (resp.ok) { var c = resp.clone(); caches.open(CACHE).then(function (cache) { cache.put(url.pathname, c); }); }
       return resp;
     }).catch(function () { return caches.match(url.pathname); }));
-  } else if (request.mode === "navigate" && url.pathname.indexOf("/delegates/") === 0) {
+  } else if (url.pathname.indexOf("/delegates/") === 0 && url.pathname.indexOf("/delegates/static/") !== 0
+             && url.pathname.indexOf("/delegates/photos/") !== 0
+             && (request.mode === "navigate" || request.headers.get("HX-Boosted") === "true")) {
+    // A whole page (a navigation, or htmx's boosted navigation, which gets the whole page too), kept by its
+    // address: it opens again without a connection.
     event.respondWith(fetch(request).then(function (resp) {
       if (resp.ok && !resp.redirected) {
         var c = resp.clone();
-        caches.open(CACHE).then(function (cache) { cache.put(request, c); });
+        caches.open(CACHE).then(function (cache) { cache.put(url.href, c); });
       }
       return resp;
     }).catch(function () {
-      return caches.match(request).then(function (hit) { return hit || caches.match("/delegates/"); });
+      return caches.match(url.href, { ignoreVary: true }).then(function (hit) {
+        return hit || caches.match(new URL("/delegates/", self.location.origin).href, { ignoreVary: true });
+      });
     }));
   }
 });
