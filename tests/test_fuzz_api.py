@@ -33,7 +33,7 @@ def api_setup(app, users, make_beneficiary):
     make_beneficiary(branch="MKK")  # the access fixtures also open a request in another branch
     with app.app_context(), database.connection_context():
         values = FIXTURES(app)
-        tokens = {role: create_token(User.get_by_id(users[role]), "fuzz") for role in ("admin", "committee")}
+        tokens = {role: create_token(User.get_by_id(users[role]), "fuzz") for role in ("admin", "committee", "delegate")}
     return {"ben_id": ben, "ref": values["case"], "session": values["session"]}, tokens
 
 
@@ -46,10 +46,15 @@ def _valid_bodies(known):
         "/cases": {"beneficiary": known["ben_id"], "request_type": "food_basket", "channel": "phone"},
         "/beneficiaries": {"national_id": luhn_id("176543210"), "first_name": "هند", "father_name": "علي",
                            "family_name": "القحطاني", "gender": "f", "mobile": "0557654321"},
+        # the delegates plugin's visits (a delegate of the beneficiary's branch; one client_id, so resends too)
+        "/delegates/visits": {"client_id": "0b7f1c9e-2d4a-4e8b-9f3c-5a6d7e8f9a0b", "beneficiary": known["ben_id"],
+                              "needs": "ترميم السقف"},
     }
 
 
 def _token_for(operation, tokens):
+    if operation.path == "/delegates/visits" and operation.method.upper() == "POST":
+        return tokens["delegate"]
     return tokens["committee"] if operation.path.endswith(("/approve", "/reject")) else tokens["admin"]
 
 
