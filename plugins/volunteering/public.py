@@ -59,7 +59,8 @@ def answer(token):
             svc.decline(row)
             flash(_("Thank you for telling us. We will ask you for another opportunity."), "info")
         else:
-            abort(400)
+            flash(_("Choose whether you will come."), "error")
+            return _page(row, status=422)
     except svc.VolunteeringError as exc:
         flash(str(exc.message), "error")
         return _page(row, status=422)
