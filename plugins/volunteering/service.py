@@ -19,7 +19,7 @@ from peewee import JOIN, IntegrityError, fn
 from portal.audit import audit
 from portal.dates import (format_hijri, from_saudi, hijri_year, parse_date, saudi_date, saudi_day_bounds,
                           saudi_today, to_saudi)
-from portal.db import database, utcnow
+from portal.db import database, is_postgres, utcnow
 from portal.models import Beneficiary, Branch, Case
 from portal.plugins import hook
 from portal.sequences import next_value
@@ -305,6 +305,30 @@ def save_opportunity(values: dict, *, actor, opportunity: Opportunity | None = N
     return Opportunity.get_by_id(opportunity.id)
 
 
+def cancel_opportunity(opportunity: Opportunity, *, actor) -> int:
+    """Cancel an opportunity that has not ended: its assignments still to come are cancelled and each
+    volunteer is told through ``send_message``. Returns how many volunteers were told."""
+    if opportunity.cancelled_at is not None:
+        raise VolunteeringError(_l("This opportunity was cancelled."))
+    if opportunity.ends_at <= utcnow():
+        raise VolunteeringError(_l("This opportunity is over; it can no longer be cancelled."))
+    with database.atomic():
+        Opportunity.update(cancelled_at=utcnow()).where(Opportunity.id == opportunity.id).execute()
+        rows = list(Assignment.select(Assignment, Volunteer).join(Volunteer, attr="volunteer").where(
+            (Assignment.opportunity == opportunity.id) & Assignment.state.in_(("assigned", "confirmed"))))
+        Assignment.update(state="cancelled").where(Assignment.id.in_([r.id for r in rows] or [0])).execute()
+        audit("update", "volunteer_opportunity", opportunity.id, {"cancelled": True, "assignments": len(rows)},
+              actor=actor)
+        day, time = opportunity_text(opportunity)
+        told = 0
+        for row in rows:
+            with force_locale("ar"):
+                text = _("Sorry: %(title)s on %(day)s at %(time)s is cancelled. Thank you for your readiness.",
+                         title=opportunity.title, day=day, time=time)
+            told += send_to_volunteer(row.volunteer, text, "volunteer_cancelled", {"assignment": row.id}) != "not_sent"
+    return told
+
+
 def local_window(opportunity) -> tuple[int, str, str]:
     start, end = to_saudi(opportunity.starts_at), to_saudi(opportunity.ends_at)
     return start.weekday(), start.strftime("%H:%M"), end.strftime("%H:%M")
@@ -384,6 +408,8 @@ def assign(opportunity: Opportunity, volunteer: Volunteer, *, actor, confirm_out
             {"confirm_outside": _l("Outside the volunteer's availability.")}, code="outside")
     try:
         with database.atomic():
+            if is_postgres():  # two officers filling the last place at once: one waits for the other
+                Opportunity.select(Opportunity.id).where(Opportunity.id == opportunity.id).for_update().execute()
             if is_full(opportunity):
                 raise VolunteeringError(_l("All the places of this opportunity are taken."), code="full")
             row = Assignment.create(opportunity=opportunity, volunteer=volunteer, token=secrets.token_urlsafe(24),

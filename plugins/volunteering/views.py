@@ -327,6 +327,19 @@ def opportunity_assign(opp_id):
     return redirect(url_for("volunteering.opportunity", opp_id=row.id))
 
 
+@bp.post("/volunteering/opportunities/<int:opp_id>/cancel")
+@roles_required(*MANAGE_ROLES)
+def opportunity_cancel(opp_id):
+    row = _opportunity(opp_id)
+    try:
+        told = svc.cancel_opportunity(row, actor=_me())
+    except svc.VolunteeringError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("The opportunity was cancelled; %(n)s volunteers were told.", n=told), "success")
+    return redirect(url_for("volunteering.opportunity", opp_id=row.id))
+
+
 def _assignment(assign_id) -> Assignment:
     row = (Assignment.select(Assignment, Opportunity, Volunteer).join(Opportunity, attr="opportunity")
            .switch(Assignment).join(Volunteer, attr="volunteer").where(Assignment.id == assign_id).first())

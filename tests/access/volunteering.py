@@ -23,6 +23,7 @@ ACCESS = {
     "volunteering.opportunity_create": rule("POST", "/volunteering/opportunities/new", MANAGE),
     "volunteering.opportunity": rule("GET", "/volunteering/opportunities/{opportunity}", READ),
     "volunteering.opportunity_assign": rule("POST", "/volunteering/opportunities/{opportunity}/assign", MANAGE),
+    "volunteering.opportunity_cancel": rule("POST", "/volunteering/opportunities/{opportunity}/cancel", MANAGE),
     "volunteering.assignment_state": rule("POST", "/volunteering/assignments/{assignment}/state", MANAGE),
     "volunteering.assignment_hours": rule("POST", "/volunteering/assignments/{assignment}/hours", MANAGE),
     "volunteering.assignment_service": rule("POST", "/volunteering/assignments/{assignment}/service", MANAGE),

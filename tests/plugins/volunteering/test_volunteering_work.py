@@ -306,3 +306,40 @@ def test_csrf_is_required(app_config, make_volunteer, make_opportunity, make_ass
     assert r.status_code == 400
     with protected.app_context(), database.connection_context():
         assert Assignment.select().where(Assignment.state == "confirmed").count() == 0
+
+
+def test_cancelled_opportunity_tells_the_volunteers_and_takes_no_more(app, client, auth, make_volunteer,
+                                                                       make_opportunity, make_assignment):
+    from plugins.volunteering.models import Assignment, Opportunity
+
+    opp = make_opportunity(days=3)
+    vol = make_volunteer()
+    other = make_volunteer(mobile="0553000001")
+    make_assignment(opp, vol, "confirmed")
+    auth.login("officer")
+    with outbox(app) as sent:
+        client.post(f"/volunteering/opportunities/{opp}/cancel")
+    assert rows(app, Opportunity)[0].cancelled_at is not None
+    assert rows(app, Assignment)[0].state == "cancelled"
+    assert sent and sent[0]["purpose"] == "volunteer_cancelled" and "أُلغيت" in sent[0]["text"]
+    r = client.post(f"/volunteering/opportunities/{opp}/assign", data={"volunteer": str(other)})
+    assert r.status_code == 422 and "أُلغيت هذه الفرصة" in text_of(r)
+
+
+def test_list_pages_do_not_query_per_row(app, client, auth, make_volunteer, make_opportunity, make_assignment):
+    def queries(url):
+        with count_queries() as counter:
+            assert client.get(url).status_code == 200
+        return counter.count
+
+    auth.login("officer")
+    opp = make_opportunity()
+    for i in range(2):
+        make_assignment(opp, make_volunteer(mobile=f"055400000{i}", skills=("delivery", "driving")), "assigned")
+    before = {url: queries(url) for url in ("/volunteering/volunteers", f"/volunteering/opportunities/{opp}",
+                                            "/volunteering/opportunities")}
+    for i in range(2, 7):
+        make_assignment(opp, make_volunteer(mobile=f"055400000{i}", skills=("delivery", "driving")), "assigned")
+    make_opportunity(days=4)
+    after = {url: queries(url) for url in before}
+    assert after == before
