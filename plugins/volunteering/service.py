@@ -71,8 +71,16 @@ def days_of(mask: int) -> list[int]:
     return [d for d, _label in WEEKDAYS if mask & (1 << d)]
 
 
+def separator() -> str:
+    """The list separator of the language shown (the Arabic comma in Arabic)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return "، " if locale is None or locale.language == "ar" else ", "
+
+
 def day_labels(mask: int) -> str:
-    return "، ".join(str(label) for d, label in WEEKDAYS if mask & (1 << d))
+    return separator().join(str(label) for d, label in WEEKDAYS if mask & (1 << d))
 
 
 def parse_clock(text, field: str, errors: dict) -> str:

@@ -33,6 +33,13 @@ def branches():
     return list(Branch.select().order_by(Branch.code))
 
 
+def branch_name(branch) -> str:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return branch.name_ar if locale is None or locale.language == "ar" else (branch.name_en or branch.name_ar)
+
+
 def chosen(form, name) -> list[str]:
     """The values of a multi-choice field as text, from a request form or a dict of lists."""
     if hasattr(form, "getlist"):
@@ -44,7 +51,7 @@ def chosen(form, name) -> list[str]:
 def _common(**context):
     all_branches = branches()
     return {"skills": svc.SKILLS, "kinds": svc.KINDS, "weekdays": svc.WEEKDAYS, "branches": all_branches,
-            "branch_options": [(b.id, b.name_ar) for b in all_branches],
+            "branch_options": [(b.id, branch_name(b)) for b in all_branches], "branch_name": branch_name,
             "chosen": chosen, "svc": svc, **context}
 
 
