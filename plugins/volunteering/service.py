@@ -128,7 +128,8 @@ def public_url(endpoint: str, **values) -> str:
 
 # --- the registry ----------------------------------------------------------------------------------
 
-def clean_volunteer(form) -> tuple[dict, dict]:
+def clean_volunteer(form, volunteer: Volunteer | None = None) -> tuple[dict, dict]:
+    """Check a volunteer's form (``volunteer``: the one being edited); returns (values, errors)."""
     errors, values = {}, {}
     _limit(values, errors, form, "name", 160, _l("Write the volunteer's name."))
     _limit(values, errors, form, "email", 200)
@@ -159,6 +160,14 @@ def clean_volunteer(form) -> tuple[dict, dict]:
     values["time_to"] = parse_clock(form.get("time_to") or "22:00", "time_to", errors)
     if values["time_from"] and values["time_to"] and values["time_to"] <= values["time_from"]:
         errors["time_to"] = _l("The end must come after the start.")
+    if values.get("mobile"):
+        same = Volunteer.select(Volunteer.name).where(Volunteer.mobile == values["mobile"])
+        if volunteer is not None:
+            same = same.where(Volunteer.id != volunteer.id)
+        other = same.first()
+        if other is not None:
+            errors["mobile"] = _l("A volunteer with this mobile number is already in the registry: %(name)s.",
+                                  name=other.name)
     return values, errors
 
 
@@ -226,6 +235,8 @@ def from_signup(data: dict) -> Volunteer | None:
     try:
         mobile = clean_mobile(data.get("mobile"))
     except ValidationError:
+        return None
+    if Volunteer.select().where(Volunteer.mobile == mobile).exists():  # already in the registry
         return None
     mask, start, end = SITE_AVAILABILITY.get(data.get("availability") or "", SITE_AVAILABILITY["any"])
     notes = "\n".join(t for t in (clean_text(data.get("skills"))[:1000], (data.get("notes") or "")[:900]) if t)

@@ -141,7 +141,7 @@ def volunteer_edit(vol_id):
 @roles_required(*MANAGE_ROLES)
 def volunteer_update(vol_id):
     row = _volunteer(vol_id)
-    values, errors = svc.clean_volunteer(request.form)
+    values, errors = svc.clean_volunteer(request.form, row)
     if errors:
         flash(_("The volunteer was not saved. Check the fields marked below."), "error")
         return _volunteer_form(request.form, errors, row, status=422)

@@ -116,3 +116,17 @@ def test_roles(app, client, auth, make_volunteer):
     assert client.get("/volunteering/volunteers").status_code == 200
     assert client.post(f"/volunteering/volunteers/{vol}/state", data={"state": "paused"}).status_code == 403
     assert rows(app, Volunteer)[0].state == "approved"
+
+
+def test_the_same_mobile_is_not_registered_twice(app, client, auth, make_volunteer):
+    from plugins.volunteering.models import Volunteer
+    from portal.db import database
+
+    vol = make_volunteer(mobile="0557654321")
+    auth.login("officer")
+    r = client.post("/volunteering/volunteers/new", data=_form())
+    assert r.status_code == 422 and "يوجد في السجل متطوع بهذا الرقم" in text_of(r)
+    assert client.post(f"/volunteering/volunteers/{vol}/edit", data=_form()).status_code == 302  # itself
+    with app.test_request_context(), database.connection_context():
+        app.extensions["portal_pm"].hook.volunteer_signed_up(data={"id": 9, "name": "مكرر", "mobile": "0557654321"})
+    assert len(rows(app, Volunteer)) == 1
