@@ -79,6 +79,30 @@ def menu_links(user, request):
 
 
 @hookimpl
+def dashboard_widgets(user, request):
+    """Officers and admins: the coming week's opportunities with their places taken, and the hours waiting."""
+    if not user.has_role(*MANAGE_ROLES):
+        return []
+    import datetime as dt
+
+    from flask import render_template
+    from markupsafe import Markup
+
+    from . import service as svc
+    from .models import HoursLog, Opportunity
+
+    now = svc.utcnow()
+    rows = list(Opportunity.select().where((Opportunity.ends_at >= now) & Opportunity.cancelled_at.is_null()
+                                           & (Opportunity.starts_at < now + dt.timedelta(days=7)))
+                .order_by(Opportunity.starts_at).limit(10))
+    pending = HoursLog.select(HoursLog.id).where(HoursLog.state == "pending").limit(100).count()
+    if not rows and not pending:
+        return []
+    return [Markup(render_template("volunteering/_widget.html", rows=rows, pending=pending,  # nosec B704 # autoescaped
+                                   taken=svc.taken_counts([r.id for r in rows])))]
+
+
+@hookimpl
 def volunteer_signed_up(data):
     from .service import from_signup
 

@@ -343,3 +343,20 @@ def test_list_pages_do_not_query_per_row(app, client, auth, make_volunteer, make
     make_opportunity(days=4)
     after = {url: queries(url) for url in before}
     assert after == before
+
+
+def test_dashboard_shows_the_week_and_the_hours_waiting(app, client, auth, make_volunteer, make_opportunity,
+                                                        make_assignment):
+    opp = make_opportunity(days=2, title="زيارة كبار السن")
+    past = make_opportunity(days=-1)
+    vol = make_volunteer()
+    make_assignment(opp, vol, "confirmed")
+    assign_id, _token = make_assignment(past, vol, "attended")
+    auth.login("officer")
+    client.post(f"/volunteering/assignments/{assign_id}/hours", data={"hours": "2"})
+    dash = text_of(client.get("/"))
+    assert "التطوع هذا الأسبوع" in dash and "زيارة كبار السن" in dash and "1/3" in dash
+    assert "ساعات بانتظار الاعتماد: 1" in dash
+    auth.logout()
+    auth.login("researcher")
+    assert "التطوع هذا الأسبوع" not in text_of(client.get("/"))
