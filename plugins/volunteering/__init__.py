@@ -103,6 +103,22 @@ def dashboard_widgets(user, request):
 
 
 @hookimpl
+def beneficiary_actions(beneficiary, user):
+    """A beneficiary who is also a volunteer (the link a staff member confirmed): their volunteer record."""
+    if not user.has_role(*READ_ROLES):
+        return []
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    from .models import Volunteer
+
+    row = Volunteer.select(Volunteer.id).where(Volunteer.beneficiary == beneficiary.id).first()
+    if row is None:
+        return []
+    return [{"label": _("Volunteer record"), "order": 70, "href": url_for("volunteering.volunteer", vol_id=row.id)}]
+
+
+@hookimpl
 def volunteer_signed_up(data):
     from .service import from_signup
 

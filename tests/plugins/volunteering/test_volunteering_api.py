@@ -59,3 +59,16 @@ def test_api_volunteers_opportunities_hours(app, client, users, make_opportunity
 def test_api_is_in_the_openapi_document(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
     assert {"/volunteers", "/opportunities", "/volunteer-hours", "/volunteer-hours/{hours_id}/decision"} <= set(paths)
+
+
+def test_api_timeline_refuses_volunteer_services(app, client, users, make_beneficiary):
+    """A service by a volunteer is written from its assignment, never through the generic timeline API."""
+    from portal.models import TimelineEntry
+
+    ben = make_beneficiary()
+    h = _token(app, users)
+    r = client.post("/api/v1/timeline", headers=h, json={
+        "beneficiary": ben, "channel": "volunteering", "summary": "توصيل", "direction": "out",
+        "data": {"kind": "volunteer_service", "volunteer": "x"}})
+    assert r.status_code == 422
+    assert rows(app, TimelineEntry, TimelineEntry.channel == "volunteering") == []

@@ -102,6 +102,8 @@ def test_volunteer_who_is_a_beneficiary_is_linked_once_staff_confirms(app, clien
     assert rows(app, Volunteer)[0].beneficiary_id is None  # a file that does not match is refused
     client.post(f"/volunteering/volunteers/{vol}/link", data={"beneficiary": str(ben)})
     assert rows(app, Volunteer)[0].beneficiary_id == ben
+    # the file offers the volunteer record
+    assert f"/volunteering/volunteers/{vol}" in client.get(f"/beneficiaries/{ben}").get_data(as_text=True)
 
 
 def test_roles(app, client, auth, make_volunteer):
