@@ -2,6 +2,7 @@
 apart from the data typed into it."""
 import pytest
 
+from bidi_check import bare_tokens
 from test_i18n import ARABIC, LATIN_WORD, foreign_words, ui_text
 
 DATA = ["مستخدم officer", "سعد المتطوع", "توصيل السلال الغذائية", "مستودع الجمعية", "ت-1448-000001"]
@@ -9,7 +10,8 @@ DATA = ["مستخدم officer", "سعد المتطوع", "توصيل السلا�
 
 @pytest.mark.parametrize("lang", ["ar", "en"])
 def test_pages_speak_one_language(app, client, auth, lang, make_volunteer, make_opportunity, make_assignment):
-    vol = make_volunteer(name="سعد المتطوع")
+    """... and in Arabic every phone number, ID, date and number stands in an isolate."""
+    vol = make_volunteer(name="سعد المتطوع", national_id="1000000008")
     opp = make_opportunity(days=-1)
     future = make_opportunity(days=2)
     assign_id, token = make_assignment(opp, vol, "confirmed")
@@ -28,3 +30,5 @@ def test_pages_speak_one_language(app, client, auth, lang, make_volunteer, make_
         leftovers = foreign_words(html, lang, DATA)
         assert not leftovers, (url, leftovers)
         assert words.search(ui_text(html, lang, DATA)), url
+        if lang == "ar":
+            assert bare_tokens(html) == [], url
