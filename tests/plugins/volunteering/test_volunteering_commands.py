@@ -1,5 +1,4 @@
 """``portal volunteering demo``, ``remind`` and ``import``; the data-protection export and erasure."""
-from portal.db import database
 from volunteering_helpers import rows
 
 
