@@ -38,7 +38,8 @@ def volunteer_json(v: Volunteer, skills: list[str], totals: dict) -> dict:
     return {"id": v.id, "name": v.name, "mobile": v.mobile, "email": v.email or None, "city": v.city or None,
             "branch": v.branch_id, "state": v.state, "skills": skills, "weekdays": svc.days_of(v.weekdays),
             "time_from": v.time_from, "time_to": v.time_to, "beneficiary": v.beneficiary_id, "source": v.source,
-            "approved_hours": str(totals.get("approved", 0)), "pending_hours": str(totals.get("pending", 0))}
+            "approved_hours": svc.hours_text(totals.get("approved", 0)),
+            "pending_hours": svc.hours_text(totals.get("pending", 0))}
 
 
 def opportunity_json(o: Opportunity, taken: int) -> dict:
@@ -48,7 +49,7 @@ def opportunity_json(o: Opportunity, taken: int) -> dict:
 
 
 def hours_json(h: HoursLog) -> dict:
-    return {"id": h.id, "assignment": h.assignment_id, "volunteer": h.volunteer_id, "hours": str(h.hours),
+    return {"id": h.id, "assignment": h.assignment_id, "volunteer": h.volunteer_id, "hours": svc.hours_text(h.hours),
             "day": h.day.isoformat(), "note": h.note, "state": h.state}
 
 

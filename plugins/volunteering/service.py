@@ -520,6 +520,11 @@ def send_reminders(now=None) -> dict:
 
 # --- hours -----------------------------------------------------------------------------------------
 
+def hours_text(value) -> str:
+    """Hours as people write them: 3, 12.5, 0.25 (whatever the database's scale)."""
+    return format(Decimal(str(value or 0)).normalize(), "f")
+
+
 def parse_hours(text) -> Decimal:
     try:
         value = Decimal(fold_digits(str(text or "")).strip().replace("٫", "."))
@@ -600,8 +605,7 @@ def document_request(certificate: Certificate) -> tuple[dict, dict]:
     volunteer = certificate.volunteer
     volunteer_data = {"id": volunteer.id, "name": volunteer.name, "national_id": volunteer.national_id,
                       "mobile": volunteer.mobile}
-    hours = {"total": str(certificate.hours.normalize() if certificate.hours == certificate.hours.to_integral()
-                          else certificate.hours),
+    hours = {"total": hours_text(certificate.hours),
              "first_day": certificate.first_day, "last_day": certificate.last_day, "key": certificate_key(certificate),
              "tasks": [r.assignment.opportunity.title for r in hours_query().where(
                  HoursLog.certificate == certificate.id).order_by(HoursLog.day)]}

@@ -25,6 +25,11 @@ bp = Blueprint("volunteering", __name__, template_folder="templates")
 PAGE = 50
 
 
+@bp.app_template_filter("volunteer_hours")
+def volunteer_hours(value) -> str:
+    return svc.hours_text(value)
+
+
 def _me():
     return current_user._get_current_object()
 
@@ -193,7 +198,7 @@ def volunteer_certificate(vol_id):
         flash(str(exc.message), "error")
         return _volunteer_page(row, {"hours": exc.message}, status=422)
     flash(_("Certificate %(number)s was issued for %(hours)s approved hours.", number=svc.isolate(cert.number),
-            hours=svc.isolate(cert.hours)), "success")
+            hours=svc.isolate(svc.hours_text(cert.hours))), "success")
     return redirect(url_for("volunteering.volunteer", vol_id=row.id))
 
 

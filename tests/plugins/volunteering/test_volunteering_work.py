@@ -360,3 +360,15 @@ def test_dashboard_shows_the_week_and_the_hours_waiting(app, client, auth, make_
     auth.logout()
     auth.login("researcher")
     assert "التطوع هذا الأسبوع" not in text_of(client.get("/"))
+
+
+def test_certificate_hours_are_written_plainly(app, in_db, make_volunteer):
+    from plugins.volunteering import service as svc
+    from plugins.volunteering.models import Certificate
+
+    vol = make_volunteer()
+    with in_db():
+        for hours, text in (("30", "30"), ("12.50", "12.5"), ("0.25", "0.25")):
+            cert = Certificate.create(volunteer=vol, number=f"n-{text}", hours=Decimal(hours),
+                                      first_day=dt.date(2026, 11, 1), last_day=dt.date(2026, 11, 2))
+            assert svc.document_request(Certificate.get_by_id(cert.id))[1]["total"] == text
