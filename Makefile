@@ -53,7 +53,7 @@ bandit: $(VENV)/.installed-test
 # a plugin must work alone. A test that needs another plugin is marked `@pytest.mark.needs_plugins("other")`
 # and skipped in its folder's run, with the reason (e.g. the website's acknowledgement as a PDF letter needs
 # letters; alone, the website offers its printable page instead). Every folder of tests/plugins is in the list.
-PLUGINS_ALONE ?= letters phone social sms website interview help_requests delegates
+PLUGINS_ALONE ?= letters phone social sms website interview help_requests delegates volunteering
 test-plugins: $(VENV)/.installed-test
 	$(BIN)/python tools/vendor.py
 	@set -e; for name in $(PLUGINS_ALONE); do \

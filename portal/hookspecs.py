@@ -386,3 +386,30 @@ def report_sections(start, end, branch, user):
         an optional chart from ``portal.reports.chart_for``), or None. Every figure comes from aggregate
         queries; each table can be downloaded as CSV and XLSX by its ``key`` (unique across the report).
     """
+
+
+@hookspec
+def volunteer_signed_up(data):
+    """Someone offered to volunteer on a public form (the website's sign-up), which was just stored: a
+    volunteering plugin adds them to its registry (pending vetting). Called inside the form's transaction.
+
+    :param data: a dict ``{"id": int, "name": str, "mobile": str (E.164), "email": str, "city": str,
+        "skills": str (free text), "availability": str ("weekdays", "weekends", "evenings", "ramadan" or
+        "any"), "notes": str}`` — ``id`` is the sign-up's own id (the same sign-up is never added twice).
+    :return: None.
+    """
+
+
+@hookspec(firstresult=True)
+def volunteer_document(volunteer, hours, actor):
+    """A numbered volunteering certificate as a PDF: the first plugin that can make it answers (the letters
+    plugin issues an outgoing letter with its registry number).
+
+    :param volunteer: a dict ``{"id": int, "name": str, "national_id": str, "mobile": str}``.
+    :param hours: a dict ``{"total": str (approved hours, e.g. "12.5"), "first_day": date, "last_day": date,
+        "tasks": [str], "key": str}`` — ``key`` names the certificate: asked again with the same key, the
+        plugin gives back the document it made the first time (same number), never a second one.
+    :param actor: the signed-in ``User`` asking, or None.
+    :return: ``{"filename": str, "pdf": bytes, "number": str}``, or None when this plugin cannot make it (the
+        caller then numbers the certificate itself and offers its own printable page).
+    """

@@ -210,6 +210,18 @@ def report_sections(start, end, branch, user):
 
 
 @hookimpl
+def volunteer_document(volunteer, hours, actor):
+    """A volunteering certificate as a numbered letter (issued once per certificate key)."""
+    from . import service
+
+    letter = service.volunteer_certificate(volunteer, hours, actor=actor)
+    if letter is None or not letter.pdf_sha256:
+        return None
+    return {"filename": f"letter-{letter.hijri_year}-{letter.sequence:06d}.pdf", "pdf": service.letter_pdf(letter),
+            "number": letter.number}
+
+
+@hookimpl
 def openapi_paths():
     error = {"$ref": "#/components/schemas/Error"}
     letter = {"type": "object", "properties": {

@@ -109,4 +109,24 @@ BUILTIN = [
 """,
         "extra_fields": "",
     },
+    {
+        "key": "volunteer_certificate",
+        "purpose": "volunteer_certificate",
+        "name_ar": "شهادة تطوع",
+        "name_en": "Volunteering certificate",
+        "subject": "شهادة تطوع",
+        "body": """<p>تشهد الجمعية بأن المتطوع/ة <strong>{{ volunteer_name }}</strong>{% if volunteer_id_number is defined %}
+(هوية رقم <bdi dir="ltr">{{ volunteer_id_number }}</bdi>){% endif %} قد تطوّع/ت في أعمال الجمعية خلال المدة
+من {{ period_from }} إلى {{ period_to }}، بعدد ساعات تطوع معتمدة قدرها <bdi>{{ volunteer_hours }}</bdi> ساعة.</p>
+{% if volunteer_tasks is defined %}<p>ومن الأعمال التي شارك فيها:</p>
+{{ volunteer_tasks|lines }}{% endif %}
+<p>وقد أُعطيت له/ا هذه الشهادة بناءً على طلبه/ا، شاكرين له/ا عطاءه/ا، سائلين الله أن يجعله في موازين حسناته/ا.</p>
+""",
+        "extra_fields": "volunteer_name|اسم المتطوع|Volunteer's name|line\n"
+                        "volunteer_id_number|رقم الهوية|ID number|optional\n"
+                        "volunteer_hours|عدد الساعات المعتمدة|Approved hours|line\n"
+                        "period_from|بداية المدة|From|date\n"
+                        "period_to|نهاية المدة|To|date\n"
+                        "volunteer_tasks|الأعمال (سطر لكل عمل)|Tasks (one a line)|optional",
+    },
 ]

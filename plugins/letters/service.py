@@ -503,6 +503,32 @@ def case_document(case, kind: str, *, actor=None, base_url: str | None = None) -
     return letter
 
 
+def volunteer_certificate(volunteer: dict, hours: dict, *, actor=None, base_url: str | None = None) -> Letter | None:
+    """A volunteering certificate (``volunteer_document``): an outgoing letter from the template of purpose
+    ``volunteer_certificate``, issued once per certificate key (the issue token); None without a template."""
+    key = str(hours.get("key") or "")[:40]
+    existing = letter_for_token(key) if key else None
+    if existing is not None:
+        return existing
+    template = template_for_purpose("volunteer_certificate")
+    if template is None:
+        return None
+    first, last = hours["first_day"], hours["last_day"]
+    extra = {"volunteer_name": clean_text(volunteer.get("name"))[:160], "volunteer_hours": str(hours.get("total")),
+             "period_from": render.date_words(first), "period_to": render.date_words(last),
+             "period_from__raw": first.isoformat(), "period_to__raw": last.isoformat()}
+    if volunteer.get("national_id"):
+        extra["volunteer_id_number"] = str(volunteer["national_id"])
+    tasks = [clean_text(t)[:200] for t in (hours.get("tasks") or []) if clean_text(t)]
+    if tasks:
+        extra["volunteer_tasks"] = "\n".join(dict.fromkeys(tasks))
+    try:
+        return issue_letter(template=template, actor=actor, extra=extra, recipient=extra["volunteer_name"],
+                            base_url=base_url, token=key or None)
+    except IssueError:
+        return None
+
+
 def letter_pdf(letter: Letter) -> bytes:
     if not letter.pdf_sha256:  # deleted with the beneficiary's file (portal.privacy.erase); the registry row stays
         raise IssueError(_l("The copy of this letter was deleted when the beneficiary's file was erased."))

@@ -15,7 +15,7 @@ from portal.db import database
 from portal.labels import DOCUMENT_KIND
 from portal.limiter import limiter
 from portal.models import Beneficiary, Case, Document
-from portal.plugins import channels
+from portal.plugins import channels, hook
 from portal.templating import render
 from portal.text import clean_text, only_digits
 from portal.timeline import log_entry
@@ -169,6 +169,9 @@ def volunteer():
                     )
                     Volunteer.update(entry=entry).where(Volunteer.id == row.id).execute()
                     audit("create", "website_volunteer", row.id)
+                    # a volunteering plugin adds the offer to its registry (core hook: no plugin imported)
+                    hook().volunteer_signed_up(data={"id": row.id, **{k: values[k] for k in (
+                        "name", "mobile", "email", "city", "skills", "availability", "notes")}})
             except IntegrityError:  # the same form posted twice at the same moment
                 row = Volunteer.get(Volunteer.form_nonce == antiabuse.nonce(form))
             session["website_volunteer"] = row.id

@@ -224,6 +224,13 @@ def _volunteer_entry_channel(app, client) -> str:
 @pytest.mark.needs_plugins("volunteering")
 def test_volunteer_sign_up_reaches_the_volunteering_channel(app, client):
     assert _volunteer_entry_channel(app, client) == "volunteering"
+    # and the volunteering service's registry, pending vetting (hook ``volunteer_signed_up``)
+    from plugins.volunteering.models import Volunteer as Registered
+
+    with app.app_context(), database.connection_context():
+        [row] = list(Registered.select())
+    assert row.state == "pending" and row.source == "site" and row.mobile == "+966581234567"
+    assert row.weekdays == (1 << 4) | (1 << 5) and "تمريض" in row.notes
 
 
 @pytest.fixture
