@@ -119,6 +119,13 @@ def beneficiary_actions(beneficiary, user):
 
 
 @hookimpl
+def report_sections(start, end, branch, user):
+    from . import reports
+
+    return reports.report_sections(start, end, branch)
+
+
+@hookimpl
 def volunteer_signed_up(data):
     from .service import from_signup
 

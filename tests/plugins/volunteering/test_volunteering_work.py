@@ -372,3 +372,44 @@ def test_certificate_hours_are_written_plainly(app, in_db, make_volunteer):
             cert = Certificate.create(volunteer=vol, number=f"n-{text}", hours=Decimal(hours),
                                       first_day=dt.date(2026, 11, 1), last_day=dt.date(2026, 11, 2))
             assert svc.document_request(Certificate.get_by_id(cert.id))[1]["total"] == text
+
+
+def test_the_managers_report_counts_approved_hours_by_kind_and_branch(app, client, auth, in_db, users,
+                                                                     make_volunteer, make_opportunity,
+                                                                     make_assignment):
+    """The ``report_sections`` answer: approved hours only, by kind of task, the volunteers who gave them; a
+    branch's report counts that branch's opportunities only."""
+    from decimal import Decimal
+
+    from plugins.volunteering.models import HoursLog, Opportunity
+    from plugins.volunteering.reports import report_sections
+    from portal.dates import saudi_today
+    from portal.models import Branch
+
+    today = saudi_today()
+    first, second = make_volunteer(), make_volunteer(name="نوف", mobile="0557654321")
+    delivery, visit, other_branch = (make_opportunity(days=-2), make_opportunity(days=-1, kind="home_visit"),
+                                     make_opportunity(days=-1))
+    with in_db():
+        branch = Branch.select().order_by(Branch.id).first()
+        there = Branch.create(code="TAIF-R", name_ar="فرع الطائف", name_en="Taif branch")
+        Opportunity.update(branch=branch).where(Opportunity.id.in_([delivery, visit])).execute()
+        Opportunity.update(branch=there).where(Opportunity.id == other_branch).execute()
+    logs = [(delivery, first, "3.5", "approved"), (delivery, second, "2", "approved"),
+            (visit, first, "1.25", "approved"), (visit, second, "9", "pending"), (other_branch, first, "4", "approved")]
+    assignments = [make_assignment(opp, vol, "attended")[0] for opp, vol, _hours, _state in logs]
+    with in_db():
+        for assign_id, (_opp, vol, hours, state) in zip(assignments, logs):
+            HoursLog.create(assignment=assign_id, volunteer=vol, hours=Decimal(hours), day=today, state=state)
+        [everywhere] = report_sections(today, today, None)
+        [mine] = report_sections(today, today, branch.id)
+        [before] = report_sections(today.replace(day=1) - dt.timedelta(days=40), today - dt.timedelta(days=1), None)
+    figures = {f.key: f.value for f in everywhere.figures}
+    assert figures["volunteer_hours"] == 10.75 and figures["volunteers"] == 2
+    assert {label: values for label, values in everywhere.tables[0].rows} == {"توصيل السلال": [9.5, 2],
+                                                                             "الزيارة المنزلية": [1.25, 1]}
+    assert {f.key: f.value for f in mine.figures}["volunteer_hours"] == 6.75
+    assert {f.key: f.value for f in before.figures}["volunteer_hours"] == 0 and before.tables[0].rows == []
+    auth.login("manager")
+    page = client.get(f"/reports/?calendar=gregorian&from={today.isoformat()}&to={today.isoformat()}")
+    assert page.status_code == 200 and "ساعات التطوع المعتمدة" in page.get_data(as_text=True)
