@@ -53,6 +53,18 @@ def _progress_reporter(what: str):
     return progress
 
 
+def _plugin_demo_data(seed: int) -> list[tuple[str, dict]]:
+    """Each plugin's demonstration data (``demo_data``), as ``(plugin name, counts)``."""
+    from .plugins import hook
+
+    found = []
+    for impl in hook().demo_data.get_hookimpls():
+        counts = impl.function(seed=seed)
+        if counts:
+            found.append((impl.plugin_name, counts))
+    return found
+
+
 def register(app) -> None:
     cli = app.cli
 
@@ -76,8 +88,11 @@ def register(app) -> None:
                 return
             stats = demo.build(beneficiaries=beneficiaries, entries=entries, seed=seed,
                                progress=_progress_reporter("timeline entries"))
+            added = _plugin_demo_data(seed)
         click.echo(f"Created {stats['beneficiaries']} beneficiaries, {stats['entries']} timeline entries, "
                    f"{stats['cases']} requests in {stats['seconds']:.1f} s.")
+        for name, counts in added:
+            click.echo(f"{name}: " + ", ".join(f"{what} {count}" for what, count in counts.items()))
         demo.print_logins(current_app)
 
     @cli.command("worker")

@@ -111,7 +111,9 @@ def _users(app_instance_path: str) -> list[User]:
         users.append(user)
     if lines:
         path = Path(app_instance_path) / "demo-logins.txt"
-        with open(path, "a", encoding="utf-8") as fh:
+        # A new database (every demo user created now) starts the list again: the logins of an earlier database
+        # in the same instance folder no longer work and must not be printed first.
+        with open(path, "w" if len(lines) == len(ROLE_USERS) else "a", encoding="utf-8") as fh:
             fh.write("\n".join(lines) + "\n")
     return users
 

@@ -413,3 +413,15 @@ def volunteer_document(volunteer, hours, actor):
     :return: ``{"filename": str, "pdf": bytes, "number": str}``, or None when this plugin cannot make it (the
         caller then numbers the certificate itself and offers its own printable page).
     """
+
+
+@hookspec
+def demo_data(seed):
+    """``portal demo`` has just built the core's demonstration data (a user of every role, files, requests,
+    timeline entries): add the plugin's own, so that its screens are not empty on a demo installation (slots
+    and appointments, volunteers and their hours, a delegate's route...). Called once per run, in the command's
+    database connection; a plugin whose data is already there adds nothing.
+
+    :param seed: the run's random seed (the same seed gives the same data).
+    :return: a dict ``{what: count}`` that the command prints under the plugin's name, or None.
+    """

@@ -160,9 +160,17 @@ def test_cli_user_and_token_create(runner, app):
 
 
 def test_demo_builds_realistic_data(runner, app):
+    from pathlib import Path
+
+    # the logins of an earlier database in the same instance folder are not printed any more
+    Path(app.instance_path, "demo-logins.txt").write_text("  officer     officer / stale-password\n")
     result = runner.invoke(args=["demo", "--beneficiaries", "40", "--entries", "400"])
     assert result.exit_code == 0, result.output
     assert "officer /" in result.output and "Created 40 beneficiaries, 400 timeline entries" in result.output
+    assert "stale-password" not in result.output
+    # the plugins' demonstration data (demo_data): the reception's slots, volunteers, a delegate's route
+    assert "interview: " in result.output and "volunteering: volunteers" in result.output
+    assert "delegates: plans" in result.output
     from portal.models import Beneficiary, TimelineEntry
     from portal.validators import clean_national_id
 

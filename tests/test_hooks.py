@@ -739,3 +739,23 @@ def test_hook_self_service_link(app_config, make_beneficiary):
         assert issued == []  # asking whether a link could be given writes nothing
         assert hook.self_service_link(beneficiary=b, purpose="rating", issue=True)["url"] == "https://example.org/rate/1"
         assert issued == [ben]
+
+
+def test_hook_demo_data(app_config):
+    """``portal demo`` asks every plugin for its own demonstration data after the core's, with the run's seed,
+    and prints what each one added."""
+    seen = []
+
+    class Plugin:
+        @hookimpl
+        def demo_data(self, seed):
+            from portal.models import Beneficiary
+
+            seen.append((seed, Beneficiary.select().count()))  # the core's data is already there
+            return {"pigeons": 7}
+
+    app = make_app(app_config, Plugin(), PLUGINS="")
+    result = app.test_cli_runner().invoke(args=["demo", "--beneficiaries", "5", "--entries", "10", "--seed", "9"])
+    assert result.exit_code == 0, result.output
+    assert seen == [(9, 5)]
+    assert "pigeons 7" in result.output

@@ -127,3 +127,14 @@ def validate_entry_data(channel, data):
     from flask_babel import gettext as _
 
     return [_("Field visits are recorded with POST /api/v1/delegates/visits; leave out “kind”.")]
+
+
+@hookimpl
+def demo_data(seed):
+    """``portal demo``: this plugin's demonstration data too (nothing more when it is already there)."""
+    from .demo import build
+    from .models import Plan
+
+    if Plan.select().exists():
+        return None
+    return build(seed)

@@ -147,3 +147,14 @@ def openapi_paths():
 
 
 from . import jobs  # noqa: E402,F401  (the daily reminder job)
+
+
+@hookimpl
+def demo_data(seed):
+    """``portal demo``: this plugin's demonstration data too (nothing more when it is already there)."""
+    from .demo import build
+    from .models import Volunteer
+
+    if Volunteer.select().exists():
+        return None
+    return build(seed)
