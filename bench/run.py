@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import hmac
 import http.client
+import io
 import json
 import multiprocessing
 import os
@@ -484,6 +485,25 @@ def letter_row(port: int, env: dict, token: str, ids: dict, count: int) -> dict:
     return {"median_ms": round(median, 1), **bare, "ratio": round(median / bare["bare_ms"], 2)}
 
 
+def export_row(server: "Server", cookie: str) -> dict:
+    """The whole beneficiary list as XLSX (``/beneficiaries/export.xlsx``) from a running worker: the rows, the
+    time, the file's size, and the workers' resident memory after it (the sheet is streamed through a temporary
+    file, so it must not grow with the list)."""
+    from openpyxl import load_workbook
+
+    before = max(server.worker_rss_mb() or [0])
+    started = time.perf_counter()
+    status, _headers, body = request(server.port, "GET", "/beneficiaries/export.xlsx", {"Cookie": cookie})
+    seconds = round(time.perf_counter() - started, 2)
+    if status != 200:
+        return {"note": f"the export answered {status}"}
+    sheet = load_workbook(io.BytesIO(body), read_only=True).active
+    rows = sum(1 for _ in sheet.iter_rows(min_row=2, values_only=True))
+    after = max(server.worker_rss_mb() or [0])
+    return {"export_rows": rows, "seconds": seconds, "file_mb": round(len(body) / 1e6, 1),
+            "rss_before_mb": before, "rss_after_mb": after}
+
+
 # --- the run -------------------------------------------------------------------------------------------
 
 def versions(env: dict) -> dict:
@@ -555,6 +575,7 @@ def main(argv=None) -> int:
                      **webhook_processing(env, url, first_delivery, timeout=120 if quick else 600)})
         rows.append({"work": "one letter via the API (POST + PDF)",
                      **letter_row(sila.port, env, token, ids, args.letters or (5 if quick else 20))})
+        rows.append({"work": "XLSX export of the beneficiary list", **export_row(sila, cookie)})
         rss = sila.worker_rss_mb()
         rows.append({"work": "worker memory after the runs (MB)", "rss_mb": rss})
         rows.append({"work": "CDR import (rows/s)", **cdr_rows_per_second(env, args.cdr_rows or (5_000 if quick
@@ -604,6 +625,9 @@ def print_table(report: dict) -> None:
             print(f"{row['work']:<40} {sila:>14} {floor:>10} {ratio:>8} {p50!s:>8} {p99!s:>8}{err}")
         elif "median_ms" in row:
             print(f"{row['work']:<40} {row['median_ms']:>11.1f} ms {row['bare_ms']:>7.1f} ms {row['ratio']:>7.2f}x")
+        elif "export_rows" in row:
+            print(f"{row['work']:<40} {row['export_rows']:,} rows in {row['seconds']} s, {row['file_mb']} MB; "
+                  f"worker {row['rss_before_mb']} MB before, {row['rss_after_mb']} MB after")
         elif "rows_per_s" in row:
             print(f"{row['work']:<40} {row['rows_per_s']!s:>8} rows/s ({row['rows']:,} rows in {row['seconds']} s)")
         elif "processed" in row:
