@@ -10,7 +10,7 @@ from portal.dates import to_saudi
 
 from . import MANAGE_ROLES, READ_ROLES
 from . import service as svc
-from .models import Assignment, HoursLog, Opportunity, Volunteer
+from .models import HOURS_STATES, Assignment, HoursLog, Opportunity, Volunteer
 from .views import bp
 
 LIMIT = 200
@@ -128,7 +128,7 @@ def api_opportunity_create():
 @token_required(*READ_ROLES)
 def api_hours():
     state = request.args.get("state", "pending")
-    if state not in ("pending", "approved", "rejected"):
+    if state not in HOURS_STATES:
         return error(422, _("Some fields are not valid."), {"state": _("Unknown state.")})
     rows = list(HoursLog.select().where(HoursLog.state == state).order_by(HoursLog.id).limit(LIMIT))
     return jsonify({"hours": [hours_json(r) for r in rows]})
@@ -193,7 +193,7 @@ _OPPORTUNITY = {"type": "object", "properties": {
 _HOURS = {"type": "object", "properties": {
     "id": {"type": "integer"}, "assignment": {"type": "integer"}, "volunteer": {"type": "integer"},
     "hours": {"type": "string"}, "day": {"type": "string", "format": "date"}, "note": {"type": "string"},
-    "state": {"type": "string", "enum": ["pending", "approved", "rejected"]}}}
+    "state": {"type": "string", "enum": list(HOURS_STATES)}}}
 
 
 def _json(schema):
@@ -246,7 +246,7 @@ OPENAPI = {
     "/volunteer-hours": {
         "get": {"summary": "Volunteers' hours by state (pending by default)",
                 "parameters": [{"name": "state", "in": "query", "required": False,
-                                "schema": {"type": "string", "enum": ["pending", "approved", "rejected"]}}],
+                                "schema": {"type": "string", "enum": list(HOURS_STATES)}}],
                 "responses": _answers("200", "Hours", {"type": "object", "properties": {
                     "hours": {"type": "array", "items": _HOURS}}}, "422")},
         "post": {"summary": "Log the hours of an assignment (once per assignment)",

@@ -48,7 +48,7 @@ def build(seed: int = 1448) -> dict:
         day = today + dt.timedelta(days=offset)
         starts = from_saudi(dt.datetime.combine(day, dt.time(16, 0)))
         opp = Opportunity.create(title=title, kind=kind, branch=branches[0], place=place, starts_at=starts,
-                                 ends_at=starts + dt.timedelta(hours=3), skills=skills, places=4, created_by=officer)
+                                 ends_at=starts + dt.timedelta(minutes=180), skills=skills, places=4, created_by=officer)
         counts["opportunities"] += 1
         for vol in volunteers[:8]:
             if counts["assignments"] >= 3 * (TASKS.index((kind, title, place, skills)) + 1):

@@ -14,7 +14,7 @@ from portal.models import Beneficiary, Branch, Case, TimelineEntry, User
 
 VETTING_STATES = ("pending", "approved", "paused")
 ASSIGNMENT_STATES = ("assigned", "confirmed", "declined", "attended", "absent", "cancelled")
-HOURS_STATES = ("pending", "approved", "rejected")
+HOURS_STATES = ("pending", "approved", "refused")
 SOURCES = ("staff", "site", "api", "import")
 
 

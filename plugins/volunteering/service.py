@@ -565,14 +565,14 @@ def log_hours(assignment: Assignment, hours_text, *, note: str = "", actor=None,
 
 def decide_hours(row: HoursLog, approve: bool, *, actor) -> None:
     with database.atomic():
-        done = (HoursLog.update(state="approved" if approve else "rejected", decided_by=actor, decided_at=utcnow())
+        done = (HoursLog.update(state="approved" if approve else "refused", decided_by=actor, decided_at=utcnow())
                 .where((HoursLog.id == row.id) & (HoursLog.state == "pending")).execute())
         if not done:
             raise VolunteeringError(_l("These hours were already decided."))
         if approve:  # approved hours are attendance
             Assignment.update(state="attended", attendance_at=fn.COALESCE(Assignment.attendance_at, utcnow())).where(
                 (Assignment.id == row.assignment_id) & Assignment.state.in_(("assigned", "confirmed"))).execute()
-        audit("update", "volunteer_hours", row.id, {"state": "approved" if approve else "rejected"}, actor=actor)
+        audit("update", "volunteer_hours", row.id, {"state": "approved" if approve else "refused"}, actor=actor)
 
 
 def hours_query():
