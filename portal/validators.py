@@ -77,6 +77,24 @@ def clean_mobile(value: str | None, region: str = "SA", saudi_only: bool = True)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def clean_contact_details(form, values: dict, errors: dict) -> None:
+    """The contact details of a form into ``values``, each refusal into ``errors`` under its field: the mobile
+    (required, in any of the usual Saudi formats), the national ID when one is typed (check digit), and the
+    email already cleaned into ``values["email"]``, refused without an "@"."""
+    if values.get("email") and "@" not in values["email"]:
+        errors["email"] = _l("This is not an email address.")
+    try:
+        values["mobile"] = clean_mobile(form.get("mobile"))
+    except ValidationError as exc:
+        errors["mobile"] = exc.message
+    values["national_id"] = ""
+    if clean_text(form.get("national_id")):
+        try:
+            values["national_id"] = clean_national_id(form.get("national_id"))
+        except ValidationError as exc:
+            errors["national_id"] = exc.message
+
+
 def max_length(n: int):
     """A WTForms ``Length(max=n)`` whose message comes from our catalog.
 

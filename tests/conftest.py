@@ -346,6 +346,21 @@ def beneficiary_data():
 
 
 @pytest.fixture
+def in_db(app):
+    """Model code inside a request context with a connection: ``with in_db(): ...`` (a plugin folder's
+    conftest may define its own)."""
+    def context():
+        from contextlib import ExitStack
+
+        stack = ExitStack()
+        stack.enter_context(app.test_request_context())
+        stack.enter_context(database.connection_context())
+        return stack
+
+    return context
+
+
+@pytest.fixture
 def make_beneficiary(app):
     """Create a beneficiary through the service; keyword arguments override the defaults."""
     from portal import beneficiaries_service as service

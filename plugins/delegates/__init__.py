@@ -92,13 +92,6 @@ def beneficiary_actions(beneficiary, user):
 
 
 @hookimpl
-def register_commands(cli):
-    from .cli import delegates_group
-
-    cli.add_command(delegates_group)
-
-
-@hookimpl
 def openapi_paths():
     from .api import OPENAPI
 

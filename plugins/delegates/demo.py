@@ -1,4 +1,4 @@
-"""Demonstration data of the delegates channel (``portal delegates demo``, after ``portal demo``): for each
+"""Demonstration data of the delegates channel (``portal demo``, through the ``demo_data`` hook): for each
 delegate with a branch, today's route of a few files of that branch, visits and contacts on some of them."""
 from __future__ import annotations
 

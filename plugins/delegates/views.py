@@ -111,6 +111,33 @@ def _resent(kind, ben, client_id):
     return row, None
 
 
+def _received(kind: str, ben_id: int, clean, template: str, refused: str, already: str, extra=None):
+    """The start of a field form's POST (a visit, a contact): the file in the delegate's branch, a form drawn
+    for the signed-in user, a resend answered with the record it made (or 409 for an id used elsewhere), the
+    fields checked (422 keeping what was typed). Returns ``(ben, form, client_id, values, None)``, or a response
+    in the last place when the form stops here."""
+    ben, answer = _beneficiary(ben_id)
+    form = request.form.to_dict()
+    if not answer:
+        answer = _not_mine(form)
+    if answer:
+        return ben, form, None, None, answer
+    client_id = svc.clean_client_id(form.get("client_id"))
+    row, answer = _resent(kind, ben, client_id)
+    if answer:
+        return ben, form, client_id, None, answer
+    if row is not None:
+        return ben, form, client_id, None, _done(row, False, "", already)
+    values, errors = clean(form)
+    if client_id is None:
+        form["client_id"] = svc.new_client_id()
+        errors["__all__"] = _("The form was incomplete. Check the fields and send it again.")
+    if errors:
+        return ben, form, client_id, values, _refused(template, ben, form, errors, refused,
+                                                      **(extra(ben, form) if extra else {}))
+    return ben, form, client_id, values, None
+
+
 # --- today's route ---------------------------------------------------------------------------------
 
 @bp.get("/delegates/")
@@ -151,26 +178,12 @@ def visit_form(ben_id):
 @bp.post("/delegates/beneficiaries/<int:ben_id>/visit")
 @roles_required(*FIELD_ROLES)
 def visit_create(ben_id):
-    ben, refused = _beneficiary(ben_id)
-    if refused:
-        return refused
-    form = request.form.to_dict()
-    refused = _not_mine(form)
-    if refused:
-        return refused
-    client_id = svc.clean_client_id(form.get("client_id"))
-    row, answer = _resent("visit", ben, client_id)
+    ben, form, client_id, values, answer = _received(
+        "visit", ben_id, svc.clean_visit, "delegates/visit_form.html",
+        _("The visit was not recorded. Check the fields marked below."),
+        _("This visit was already recorded; it was not recorded twice."), _visit_extra)
     if answer:
         return answer
-    if row is not None:
-        return _done(row, False, "", _("This visit was already recorded; it was not recorded twice."))
-    values, errors = svc.clean_visit(form)
-    if client_id is None:
-        form["client_id"] = svc.new_client_id()
-        errors["__all__"] = _("The form was incomplete. Check the fields and send it again.")
-    if errors:
-        return _refused("delegates/visit_form.html", ben, form, errors,
-                        _("The visit was not recorded. Check the fields marked below."), **_visit_extra(ben, form))
     try:
         photos = svc.store_photos(request.files.getlist("photos"))
     except svc.FieldError as exc:
@@ -217,26 +230,12 @@ def contact_form(ben_id):
 @bp.post("/delegates/beneficiaries/<int:ben_id>/contact")
 @roles_required(*FIELD_ROLES)
 def contact_create(ben_id):
-    ben, refused = _beneficiary(ben_id)
-    if refused:
-        return refused
-    form = request.form.to_dict()
-    refused = _not_mine(form)
-    if refused:
-        return refused
-    client_id = svc.clean_client_id(form.get("client_id"))
-    row, answer = _resent("contact", ben, client_id)
+    ben, _form, client_id, values, answer = _received(
+        "contact", ben_id, svc.clean_contact, "delegates/contact_form.html",
+        _("The contact was not logged. Check the fields marked below."),
+        _("This contact was already logged; it was not logged twice."))
     if answer:
         return answer
-    if row is not None:
-        return _done(row, False, "", _("This contact was already logged; it was not logged twice."))
-    values, errors = svc.clean_contact(form)
-    if client_id is None:
-        form["client_id"] = svc.new_client_id()
-        errors["__all__"] = _("The form was incomplete. Check the fields and send it again.")
-    if errors:
-        return _refused("delegates/contact_form.html", ben, form, errors,
-                        _("The contact was not logged. Check the fields marked below."))
     row, created = svc.log_contact(beneficiary=ben, delegate=_me(), client_id=client_id, values=values)
     return _done(row, created, _("The contact with %(name)s was logged.", name=ben.full_name),
                  _("This contact was already logged; it was not logged twice."))

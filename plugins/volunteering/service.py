@@ -25,7 +25,7 @@ from portal.plugins import hook
 from portal.sequences import next_value
 from portal.text import clean_text, fold_digits, isolate
 from portal.timeline import log_entry
-from portal.validators import ValidationError, clean_mobile, clean_national_id
+from portal.validators import ValidationError, clean_contact_details, clean_mobile
 
 from .models import Assignment, Certificate, HoursLog, Opportunity, Service, Volunteer, VolunteerSkill
 
@@ -135,19 +135,7 @@ def clean_volunteer(form, volunteer: Volunteer | None = None) -> tuple[dict, dic
     _limit(values, errors, form, "email", 200)
     _limit(values, errors, form, "city", 80)
     _limit(values, errors, form, "notes", 2000, multiline=True)
-    if values["email"] and "@" not in values["email"]:
-        errors["email"] = _l("This is not an email address.")
-    try:
-        values["mobile"] = clean_mobile(form.get("mobile"))
-    except ValidationError as exc:
-        errors["mobile"] = exc.message
-    nid = clean_text(form.get("national_id"))
-    values["national_id"] = ""
-    if nid:
-        try:
-            values["national_id"] = clean_national_id(nid)
-        except ValidationError as exc:
-            errors["national_id"] = exc.message
+    clean_contact_details(form, values, errors)
     values["branch"] = _branch(form.get("branch"), errors)
     skills = [s for s in _getlist(form, "skills") if s in SKILLS]
     if len(skills) != len(_getlist(form, "skills")):

@@ -12,7 +12,7 @@ from portal.db import database, utcnow
 from portal.models import Beneficiary, Case
 from portal.sequences import next_value
 from portal.text import clean_text
-from portal.validators import ValidationError, clean_mobile, clean_national_id, clean_texts
+from portal.validators import clean_contact_details, clean_texts
 
 from .models import INQUIRY_KINDS, Inquiry
 
@@ -37,18 +37,7 @@ def validate(form: dict) -> tuple[dict, dict]:
         errors["kind"] = _l("Choose inquiry, complaint or suggestion.")
     values["kind"] = kind
     values.update(clean_texts(form, [(key, limit, key != "email") for key, limit in LIMITS.items()], errors))
-    if values["email"] and "@" not in values["email"]:
-        errors["email"] = _l("This is not an email address.")
-    try:
-        values["mobile"] = clean_mobile(form.get("mobile"))
-    except ValidationError as exc:
-        errors["mobile"] = exc.message
-    values["national_id"] = ""
-    if clean_text(form.get("national_id")):
-        try:
-            values["national_id"] = clean_national_id(form.get("national_id"))
-        except ValidationError as exc:
-            errors["national_id"] = exc.message
+    clean_contact_details(form, values, errors)
     values["reference"] = clean_text(form.get("reference"))[:20]
     return values, errors
 

@@ -4,24 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from portal.db import database
 
 if str(Path(__file__).parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).parent))
-
-
-@pytest.fixture
-def in_db(app):
-    """Model code inside a request context with a connection: ``with in_db(): ...``."""
-    def context():
-        from contextlib import ExitStack
-
-        stack = ExitStack()
-        stack.enter_context(app.test_request_context())
-        stack.enter_context(database.connection_context())
-        return stack
-
-    return context
 
 
 @pytest.fixture

@@ -187,10 +187,12 @@ def test_demo_data(app, runner, users, make_beneficiary):
 
     for _ in range(5):
         make_beneficiary(branch="TAIF")
-    result = runner.invoke(args=["delegates", "demo"])
+    result = runner.invoke(args=["demo", "--beneficiaries", "5", "--entries", "10"])
     assert result.exit_code == 0, result.output
-    assert "visits: 2" in result.output and "contacts: 3" in result.output
+    assert "delegates: plans 4, visits 2, contacts 3" in result.output
     assert count(app, Plan) == 4 and count(app, Activity) == 5
+    again = runner.invoke(args=["demo", "--beneficiaries", "5", "--entries", "10"])  # the route is there already
+    assert again.exit_code == 0 and "delegates:" not in again.output and count(app, Plan) == 4
 
 
 def test_reordering_and_removing_stops(app, client, auth, users, make_beneficiary, in_db):

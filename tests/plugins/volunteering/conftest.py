@@ -5,25 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from portal.db import database
 
 if str(Path(__file__).parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).parent))
 
 ALL_DAYS = [0, 1, 2, 3, 4, 5, 6]
-
-
-@pytest.fixture
-def in_db(app):
-    def context():
-        from contextlib import ExitStack
-
-        stack = ExitStack()
-        stack.enter_context(app.test_request_context())
-        stack.enter_context(database.connection_context())
-        return stack
-
-    return context
 
 
 @pytest.fixture
