@@ -17,7 +17,6 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -25,6 +24,7 @@ from peewee import SQL, NodeList, fn
 from peewee import Case as SqlCase
 
 from .charts import Series, bar_chart
+from .dates import _lang  # the request's language, "ar" outside a request
 from .dates import (
     GREG_MONTHS_AR, GREG_MONTHS_EN, HIJRI_MONTHS_AR, HIJRI_MONTHS_EN, _h2g, parse_date, saudi_days_bounds,
     saudi_today, to_hijri,
@@ -125,14 +125,6 @@ def row_bars(table: Table, width: int = 150, height: int = 12) -> list[Markup]:
         out.append(Markup(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '  # nosec B704 # numbers and fixed colours only
                           f'height="{height}" role="img" aria-hidden="true">{"".join(parts)}</svg>'))
     return out
-
-
-def _lang() -> str:
-    try:
-        locale = get_locale()
-    except Exception:  # outside a request
-        locale = None
-    return locale.language if locale else "ar"
 
 
 # --- the period ---------------------------------------------------------------------------------------

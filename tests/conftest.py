@@ -383,6 +383,15 @@ def make_beneficiary(app):
     return make
 
 
+def rows(app, model, *where) -> list:
+    """Every row of ``model`` matching the ``where`` conditions, read in a connection of its own."""
+    with app.app_context(), database.connection_context():
+        query = model.select()
+        for cond in where:
+            query = query.where(cond)
+        return list(query)
+
+
 def text_of(response) -> str:
     """Visible text of an HTML response, tags removed, whitespace collapsed."""
     html = response.get_data(as_text=True)
