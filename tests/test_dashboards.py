@@ -72,7 +72,7 @@ def test_officer_sees_what_is_due_first(demo):
         OutreachTask.create(beneficiary=ben, kind="call_back", reason="اتصال فائت من المستفيد", key="cb-test",
                             due=dt.date.today() - dt.timedelta(days=1))
         TimelineEntry.create(beneficiary=ben, channel="interview", direction="in", summary="حضر إلى المكتب اليوم",
-                             occurred_at=utcnow() - dt.timedelta(minutes=5))
+                             occurred_at=utcnow())  # the newest walk-in (the demo's interviews are minutes old)
         TimelineEntry.create(beneficiary=ben, channel="system", direction="out",
                              summary="لم تُرسل الرسالة: لا توجد قناة", body="رسالة لم تصل إلى المستفيد",
                              data={"kind": "notification", "purpose": "decision", "sent": False})
@@ -208,6 +208,12 @@ def _add_work(app, beneficiaries: int, start: int) -> None:
         Case.update(status="incomplete").where(Case.status == "submitted").execute()
 
 
+def _split_type_lookups(counter) -> tuple[int, int]:
+    sql = [record.msg[0] for record in counter.get_queries()]
+    types = sum(1 for q in sql if q.startswith('SELECT') and 'FROM "request_type"' in q)
+    return types, len(sql) - types
+
+
 @pytest.mark.parametrize("role", ["officer", "delegate", "researcher", "committee", "manager", "admin"])
 def test_dashboard_queries_do_not_grow_with_the_data(demo, role):
     client = demo.test_client()
@@ -221,8 +227,13 @@ def test_dashboard_queries_do_not_grow_with_the_data(demo, role):
     with demo.app_context():
         with count_queries() as after:
             assert client.get("/").status_code == 200
-    assert after.count == before.count, (before.count, after.count)
-    assert before.count <= 30, before.count
+    # The names of the request types are read once per page, and only when a request's entry is among the rows
+    # shown (which rows those are depends on the data): counted apart, at most once.
+    before_types, before_rest = _split_type_lookups(before)
+    after_types, after_rest = _split_type_lookups(after)
+    assert before_types <= 1 and after_types <= 1, (before_types, after_types)
+    assert after_rest == before_rest, (before_rest, after_rest)
+    assert before_rest <= 30, before_rest  # the officer's page with every plugin's widget is the fullest
 
 
 def test_a_role_without_a_section_gets_a_plain_page(app, auth, client, monkeypatch):

@@ -68,8 +68,11 @@ def plugin_settings():
 @hookimpl
 def register_blueprints(app):
     from . import tasks  # noqa: F401  (registers the background jobs with the queue)
-    from .views import bp
+    from .views import READ, bp
 
+    # Who may open a letter: a timeline entry shows the letter's number as a link only to them (a delegate sees
+    # the entry on a file of their branch, not the letter).
+    app.jinja_env.globals["letter_readers"] = READ
     return bp
 
 

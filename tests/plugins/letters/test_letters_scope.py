@@ -109,3 +109,21 @@ def test_the_timeline_shows_the_scan_thumbnail_only_to_who_may_open_it(client, a
     auth.login("officer")
     profile = client.get(f"/beneficiaries/{letters['ben']}").get_data(as_text=True)
     assert "/pages/1.png" in profile and letters["in"]["unassigned"].number in profile
+
+
+def test_a_delegate_sees_the_letter_entries_of_a_file_in_their_branch_without_links(app, client, auth, letters):
+    """A delegate reads the timeline of a file of their branch but may not open letters: the entries name the
+    letters (number, subject, sender) and link to nothing that would answer 403."""
+    from portal.models import Beneficiary, Branch
+
+    with app.app_context(), database.connection_context():
+        Beneficiary.update(branch=Branch.get(Branch.code == "TAIF")).where(
+            Beneficiary.id == letters["ben"]).execute()
+    auth.login("delegate")
+    html = client.get(f"/beneficiaries/{letters['ben']}/timeline").get_data(as_text=True)
+    assert letters["out"]["none"].number in html and "جهة none" in html
+    assert "/letters/out/" not in html and "/letters/incoming/" not in html
+    assert client.get(f"/letters/out/{letters['out']['none'].id}").status_code == 403
+    auth.login("officer")
+    html = client.get(f"/beneficiaries/{letters['ben']}/timeline").get_data(as_text=True)
+    assert f"/letters/out/{letters['out']['none'].id}" in html and "/letters/incoming/" in html
