@@ -111,11 +111,12 @@ def _resent(kind, ben, client_id):
     return row, None
 
 
-def _received(kind: str, ben_id: int, clean, template: str, refused: str, already: str, extra=None):
+def _received(kind: str, ben_id: int, clean, template: str, refused: str, already: str, drawn_with=None):
     """The start of a field form's POST (a visit, a contact): the file in the delegate's branch, a form drawn
     for the signed-in user, a resend answered with the record it made (or 409 for an id used elsewhere), the
-    fields checked (422 keeping what was typed). Returns ``(ben, form, client_id, values, None)``, or a response
-    in the last place when the form stops here."""
+    fields checked (422 keeping what was typed; ``drawn_with(ben, form)`` gives what else the form draws).
+    Returns ``(ben, form, client_id, values, None)``, or a response in the last place when the form stops
+    here."""
     ben, answer = _beneficiary(ben_id)
     form = request.form.to_dict()
     if not answer:
@@ -134,7 +135,7 @@ def _received(kind: str, ben_id: int, clean, template: str, refused: str, alread
         errors["__all__"] = _("The form was incomplete. Check the fields and send it again.")
     if errors:
         return ben, form, client_id, values, _refused(template, ben, form, errors, refused,
-                                                      **(extra(ben, form) if extra else {}))
+                                                      **(drawn_with(ben, form) if drawn_with else {}))
     return ben, form, client_id, values, None
 
 
