@@ -12,6 +12,7 @@ from . import imports as service
 from .audit import audit
 from .auth import EDIT_ROLES, roles_required
 from .db import database
+from .hygiene import get_or_404
 from .jobs import task
 from .models import ImportRun
 from .templating import render
@@ -26,9 +27,7 @@ def import_job(run_id: int, dry_run: bool):
 
 
 def _run_or_404(run_id: int) -> ImportRun:
-    row = ImportRun.get_or_none(ImportRun.id == run_id)
-    if row is None:
-        abort(404)
+    row = get_or_404(ImportRun, ImportRun.id == run_id)
     if row.created_by_id != current_user.id and not current_user.has_role("admin", "officer"):
         abort(404)  # a delegate's imports are theirs alone
     return row

@@ -6,7 +6,7 @@ it. With transports, it holds what none of them could deliver; an officer reache
 and marks the message handled."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,7 +16,7 @@ from .audit import audit
 from .auth import permission_required
 from .db import database, utcnow
 from .exports import Column, check_format, export_response
-from .hygiene import parse_int
+from .hygiene import get_or_404, parse_int
 from .models import Beneficiary, OutboxMessage
 from .templating import render
 
@@ -88,9 +88,7 @@ def index():
 def handled(message_id):
     """The officer reached the person another way (a call, a visit): the message leaves the waiting list."""
     with database.atomic():
-        message = OutboxMessage.get_or_none(OutboxMessage.id == message_id)
-        if message is None:
-            abort(404)
+        message = get_or_404(OutboxMessage, OutboxMessage.id == message_id)
         if message.handled_at is None:
             OutboxMessage.update(handled_at=utcnow(), handled_by=current_user.id).where(
                 (OutboxMessage.id == message_id) & OutboxMessage.handled_at.is_null()).execute()

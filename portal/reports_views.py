@@ -14,6 +14,7 @@ from .audit import audit
 from .auth import roles_required
 from .dates import parse_date, saudi_today
 from .exports import Column, check_format, export_response
+from .hygiene import get_or_404
 from .models import Branch, MonthlyReport
 from .templating import render
 from .validators import ValidationError
@@ -92,9 +93,7 @@ def produce():
 def download(report_id):
     from .uploads import read_stored
 
-    row = MonthlyReport.get_or_none(MonthlyReport.id == report_id)
-    if row is None:
-        abort(404)
+    row = get_or_404(MonthlyReport, MonthlyReport.id == report_id)
     try:
         data = read_stored(row.sha256)
     except (OSError, ValueError):

@@ -15,6 +15,7 @@ from flask_wtf.csrf import generate_csrf
 
 from portal.auth import STAFF_ROLES, roles_required
 from portal.dates import parse_date, saudi_today
+from portal.hygiene import get_or_404
 from portal.models import Beneficiary, Case, User
 from portal.scope import can_see_beneficiary, can_see_case
 from portal.templating import render
@@ -370,9 +371,7 @@ def plan_add():
 
 def _own_plan(plan_id) -> Plan:
     """A stop of a route the user may change: a delegate their own, officers and admins any (of a file they see)."""
-    plan = Plan.get_or_none(Plan.id == plan_id)
-    if plan is None:
-        abort(404)
+    plan = get_or_404(Plan, Plan.id == plan_id)
     me = _me()
     if plan.delegate_id != me.id and not me.has_role("officer", "admin"):
         abort(403)

@@ -1,11 +1,11 @@
 """The officers' screens: the self-service conversations, newest first, and one conversation's exchanges."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, request
 from peewee import JOIN
 
 from portal.auth import roles_required
-from portal.hygiene import parse_int
+from portal.hygiene import get_or_404, parse_int
 from portal.models import Beneficiary
 from portal.plugins import channel_map
 from portal.templating import render
@@ -43,9 +43,7 @@ def sessions():
 @bp.get("/help-requests/sessions/<int:session_id>")
 @roles_required(*ROLES)
 def session(session_id):
-    row = SelfServiceSession.get_or_none(SelfServiceSession.id == session_id)
-    if row is None:
-        abort(404)
+    row = get_or_404(SelfServiceSession, SelfServiceSession.id == session_id)
     ben = Beneficiary.get_or_none(Beneficiary.id == row.beneficiary_id) if row.beneficiary_id else None
     exchanges = list(SelfServiceExchange.select().where(SelfServiceExchange.session == row)
                      .order_by(SelfServiceExchange.id))

@@ -14,6 +14,7 @@ from peewee import JOIN
 from portal.auth import roles_required
 from portal.dates import parse_date, saudi_today, to_saudi
 from portal.db import database
+from portal.hygiene import get_or_404
 from portal.models import Beneficiary, Branch, Case, User
 from portal.scope import can_see_beneficiary, scope_cases
 from portal.templating import render
@@ -142,9 +143,7 @@ def desk_call_next():
 
 
 def _visit(visit_id) -> Visit:
-    visit = Visit.get_or_none(Visit.id == visit_id)
-    if visit is None:
-        abort(404)
+    visit = get_or_404(Visit, Visit.id == visit_id)
     if visit.beneficiary_id and not can_see_beneficiary(visit.beneficiary, _me()):
         abort(403)
     return visit
@@ -507,9 +506,7 @@ def slot_template_add():
 @bp.post("/interview/slots/templates/<int:template_id>/stop")
 @roles_required(*SLOT_ROLES)
 def slot_template_stop(template_id):
-    row = SlotTemplate.get_or_none(SlotTemplate.id == template_id)
-    if row is None:
-        abort(404)
+    row = get_or_404(SlotTemplate, SlotTemplate.id == template_id)
     with database.atomic():
         SlotTemplate.update(active=False).where(SlotTemplate.id == row.id).execute()
         held = Appointment.select(Appointment.holds).where(Appointment.holds.is_null(False))

@@ -22,7 +22,7 @@ from portal.auth import roles_required
 from portal.dates import parse_date
 from portal.db import database
 from portal.exports import Column, export_response
-from portal.hygiene import parse_int
+from portal.hygiene import get_or_404, parse_int
 from portal.limiter import limiter
 from portal.listing import Sort, in_saudi_days, keyset_page
 from portal.models import Beneficiary, Case, User
@@ -236,9 +236,7 @@ def outgoing_xlsx():
 
 def _letter_or_404(letter_id: int, *, readable: bool = False) -> Letter:
     """The outgoing letter ``letter_id`` (404 when there is none); ``readable``: 403 for a user who may not see it."""
-    row = Letter.get_or_none(Letter.id == letter_id)
-    if row is None:
-        abort(404)
+    row = get_or_404(Letter, Letter.id == letter_id)
     if readable and not may_see_letter(row):
         abort(403)
     return row
@@ -635,9 +633,7 @@ def create_incoming():
 
 
 def _incoming_or_404(letter_id) -> IncomingLetter:
-    row = IncomingLetter.get_or_none(IncomingLetter.id == letter_id)
-    if row is None:
-        abort(404)
+    row = get_or_404(IncomingLetter, IncomingLetter.id == letter_id)
     if not may_see_letter(row):
         abort(403)
     return row
@@ -914,9 +910,7 @@ def new_template():
 @bp.route("/letters/templates/<int:template_id>", methods=["GET", "POST"])
 @roles_required(*TEMPLATES)
 def edit_template(template_id):
-    template = LetterTemplate.get_or_none(LetterTemplate.id == template_id)
-    if template is None:
-        abort(404)
+    template = get_or_404(LetterTemplate, LetterTemplate.id == template_id)
     versions = list(LetterTemplateVersion.select(LetterTemplateVersion, User)
                     .join(User, JOIN.LEFT_OUTER, on=(LetterTemplateVersion.created_by == User.id), attr="created_by")
                     .where(LetterTemplateVersion.template == template)
@@ -1025,9 +1019,7 @@ def batches():
 @bp.get("/letters/batches/<int:batch_id>")
 @roles_required(*ISSUE)
 def batch(batch_id):
-    row = LetterBatch.get_or_none(LetterBatch.id == batch_id)
-    if row is None:
-        abort(404)
+    row = get_or_404(LetterBatch, LetterBatch.id == batch_id)
     return render("letters/batch.html", block="progress", batch=row)
 
 

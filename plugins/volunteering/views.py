@@ -11,6 +11,7 @@ from peewee import JOIN, fn
 
 from portal.auth import roles_required
 from portal.dates import saudi_day_bounds, saudi_today, to_saudi
+from portal.hygiene import get_or_404
 from portal.models import Beneficiary, Branch, Case
 from portal.scope import can_see_beneficiary, scope_cases
 from portal.templating import render
@@ -454,9 +455,7 @@ def hours():
 @bp.post("/volunteering/hours/<int:hours_id>/decide")
 @roles_required(*MANAGE_ROLES)
 def hours_decide(hours_id):
-    row = HoursLog.get_or_none(HoursLog.id == hours_id)
-    if row is None:
-        abort(404)
+    row = get_or_404(HoursLog, HoursLog.id == hours_id)
     decision = request.form.get("decision")
     if decision not in ("approve", "reject"):
         abort(400)
