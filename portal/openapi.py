@@ -25,8 +25,13 @@ def _ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def json_content(schema) -> dict:
+    """A request or response ``content`` of JSON with ``schema`` (for the plugins' ``openapi_paths`` too)."""
+    return {"application/json": {"schema": schema}}
+
+
 def _json(schema, description="OK"):
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+    return {"description": description, "content": json_content(schema)}
 
 
 ERRORS = {

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from portal import csrf
 from portal.api import _json_body, _visible, error, token_required
 from portal.dates import parse_date, to_saudi
+from portal.openapi import json_content as _json
 from portal.scope import beneficiary_condition
 from portal.validators import ValidationError
 
@@ -106,10 +107,6 @@ _VISIT = {"type": "object", "properties": {
     "location": {"type": ["object", "null"], "properties": {"latitude": {"type": "number"},
                                                             "longitude": {"type": "number"}}},
 }}
-
-
-def _json(schema):
-    return {"application/json": {"schema": schema}}
 
 
 OPENAPI = {

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from portal import csrf
 from portal.api import _json_body, _visible, error, token_required
 from portal.dates import parse_date, saudi_today, to_saudi
+from portal.openapi import json_content as _json
 from portal.validators import ValidationError
 
 from . import DESK_ROLES, SLOT_ROLES
@@ -93,10 +94,6 @@ _APPOINTMENT = {"type": "object", "properties": {
     "reminder": {"type": ["string", "null"], "enum": ["sent", "queued", "not_sent", "no_file", "sending", None]},
     "cancel_reason": {"type": ["string", "null"]},
 }}
-
-
-def _json(schema):
-    return {"application/json": {"schema": schema}}
 
 
 OPENAPI = {

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from portal import csrf
 from portal.api import DB_INT_MAX, _json_body, error, token_required
 from portal.dates import to_saudi
+from portal.openapi import json_content as _json
 
 from . import MANAGE_ROLES, READ_ROLES
 from . import service as svc
@@ -194,10 +195,6 @@ _HOURS = {"type": "object", "properties": {
     "id": {"type": "integer"}, "assignment": {"type": "integer"}, "volunteer": {"type": "integer"},
     "hours": {"type": "string"}, "day": {"type": "string", "format": "date"}, "note": {"type": "string"},
     "state": {"type": "string", "enum": list(HOURS_STATES)}}}
-
-
-def _json(schema):
-    return {"application/json": {"schema": schema}}
 
 
 def _answers(ok_status: str, ok_text: str, ok_schema, *others) -> dict:
