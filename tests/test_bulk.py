@@ -72,3 +72,18 @@ def test_a_failing_batch_writes_nothing(app, db, ben):
     with pytest.raises(ValueError):
         create_entries(rows)
     assert TimelineEntry.select().count() == 0
+
+
+def test_in_values_selects_what_in_selects(app, db, ben, make_beneficiary):
+    """``in_values`` binds a long list of plain values: the same rows as peewee's ``in_``, none for an empty
+    list, and a value with quotes or SQL in it is only a value."""
+    from portal.db import in_values
+    from portal.models import Beneficiary
+
+    mine, other = Beneficiary.get_by_id(ben), Beneficiary.get_by_id(make_beneficiary())
+    wanted = [mine.mobile, other.mobile, "0' OR '1'='1", *[f"+9665{n:08d}" for n in range(1500)]]
+    found = {b for (b,) in Beneficiary.select(Beneficiary.id).where(in_values(Beneficiary.mobile, wanted)).tuples()}
+    assert found == {b for (b,) in Beneficiary.select(Beneficiary.id).where(Beneficiary.mobile.in_(wanted)).tuples()}
+    assert {mine.id, other.id} <= found
+    assert not Beneficiary.select().where(in_values(Beneficiary.mobile, [])).exists()
+    assert Beneficiary.select().where(in_values(Beneficiary.id, [mine.id])).get().id == mine.id

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.audit import audit
 from portal.dates import saudi_date
-from portal.db import bulk_insert, database, utcnow
+from portal.db import bulk_insert, database, in_values, utcnow
 from portal.models import Beneficiary, User
 from portal.timeline import create_entries
 from portal.workflow.outreach import create_tasks
@@ -260,7 +260,8 @@ class _Writer:
             return
         with database.atomic():
             keys = [r["key"] for r in batch]
-            known = {k for (k,) in PhoneCall.select(PhoneCall.cdr_key).where(PhoneCall.cdr_key.in_(keys)).tuples()}
+            known = {k for (k,) in PhoneCall.select(PhoneCall.cdr_key)
+                     .where(in_values(PhoneCall.cdr_key, keys)).tuples()}
             fresh, seen = [], set()
             for rec in batch:
                 if rec["key"] in known or rec["key"] in seen:
@@ -274,7 +275,7 @@ class _Writer:
             owners: dict[str, list[int]] = {}
             if numbers:
                 for ben_id, mobile in (Beneficiary.select(Beneficiary.id, Beneficiary.mobile)
-                                       .where(Beneficiary.mobile.in_(numbers)).tuples()):
+                                       .where(in_values(Beneficiary.mobile, numbers)).tuples()):
                     owners.setdefault(mobile, []).append(ben_id)
             now = utcnow()
             entries = []
@@ -325,7 +326,7 @@ class _Writer:
                        "number": rec["number"]},
         } for rec in missed], actor=self.actor)
         requested = [call_ids[rec["key"]] for rec in missed]
-        PhoneCall.update(callback_requested=True).where(PhoneCall.id.in_(requested)).execute()
+        PhoneCall.update(callback_requested=True).where(in_values(PhoneCall.id, requested)).execute()
 
 
 def import_cdr(stream, file_name: str = "", actor=None, batch_size: int = BATCH_SIZE) -> ImportReport:

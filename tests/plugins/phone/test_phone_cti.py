@@ -178,6 +178,25 @@ def test_number_formats(typed):
     assert calls.normalize_number(typed) == ("+966501234567", False)
 
 
+def test_the_saudi_fast_path_agrees_with_phonenumbers():
+    """The per-row check of a Saudi number reads phonenumbers' own metadata: it must answer what
+    ``is_valid_number`` answers, for valid numbers of every type and for numbers no type takes."""
+    import random
+
+    import phonenumbers
+
+    rng = random.Random(2026)
+    samples = ["501234567", "579012345", "579912345", "112345678", "126543210", "800123456", "8001234567",
+               "920012345", "925012345", "123456789", "999999999", "5012345678", "50123456", "470000000"]
+    samples += [str(rng.randrange(100_000_000, 999_999_999)) for _ in range(3000)]
+    samples += ["5" + str(rng.randrange(10 ** 7, 10 ** 8)) for _ in range(1000)]
+    for national in samples:
+        expected = phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=966,
+                                                                         national_number=int(national)))
+        assert calls._saudi_valid(national) is expected, national
+    assert calls.normalize_number("0111234567") == ("+966111234567", False)  # a Riyadh landline
+
+
 def test_extension_and_withheld_numbers():
     assert calls.normalize_number("201") == ("201", False)
     assert calls.normalize_number("anonymous") == ("", True)
