@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import itertools
 import json
 import random
@@ -231,6 +232,46 @@ def in_values(field, values) -> peewee.Node:
         return peewee.SQL("1 = 0")
     marks = ", ".join([database.obj.param] * len(values))
     return peewee.NodeList((field, peewee.SQL(f"IN ({marks})", values)))
+
+
+class Prepared:
+    """A select whose SQL peewee builds once per kind of database, for the few fixed queries of a hot page.
+
+    peewee builds a query's SQL again on every execution: for the small selects of a public page that took
+    longer than the database took to answer them (0.3–0.7 ms each against well under 0.1 ms). ``build``
+    returns the query from its arguments; it is called once per kind of database with markers in the
+    arguments' places, and each call binds the real values there. The arguments are text, compared with
+    text columns (a marker is text: it passes a text field's conversion unchanged, where a number field
+    would refuse it); every other value stays as peewee bound it."""
+
+    def __init__(self, build):
+        self.build = build
+        self.arity = len(inspect.signature(build).parameters)
+        self._compiled: dict = {}
+
+    def _compiled_for_this_database(self):
+        db = database.obj
+        key = (type(db), db.param)
+        found = self._compiled.get(key)
+        if found is None:
+            markers = [f"\x00prepared-{i}\x00" for i in range(self.arity)]
+            query = self.build(*markers)
+            sql, params = query.sql()
+            slots = [markers.index(p) if isinstance(p, str) and p in markers else None for p in params]
+            if set(range(self.arity)) - set(slots):
+                raise ValueError("every argument of a prepared query must be bound as a parameter")
+            found = self._compiled[key] = (query.model, sql, params, slots)
+        return found
+
+    def rows(self, *args: str) -> list:
+        if len(args) != self.arity or not all(isinstance(a, str) for a in args):
+            raise TypeError(f"a prepared query takes {self.arity} text argument(s)")
+        model, sql, params, slots = self._compiled_for_this_database()
+        return list(model.raw(sql, *[p if i is None else args[i] for p, i in zip(params, slots)]))
+
+    def first(self, *args: str):
+        found = self.rows(*args)
+        return found[0] if found else None
 
 
 def migration_sources(pm) -> list[tuple[str, Path]]:

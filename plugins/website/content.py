@@ -8,6 +8,7 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 
+from portal.db import Prepared
 from portal.text import strip_bidi_controls
 
 from .models import PAGE_SLUGS, SitePage
@@ -40,11 +41,14 @@ def split_title(text: str) -> tuple[str, str]:
     return "", text.strip()
 
 
+_PAGE = Prepared(lambda slug, lang: SitePage.select().where((SitePage.slug == slug) & (SitePage.lang == lang)).limit(1))
+
+
 def get_page(slug: str, lang: str) -> Page:
     if slug not in PAGE_SLUGS:
         raise KeyError(slug)
     lang = lang if lang in LANGS else "ar"
-    row = SitePage.get_or_none((SitePage.slug == slug) & (SitePage.lang == lang))
+    row = _PAGE.first(slug, lang)
     if row is not None:
         return Page(slug, lang, row.title, row.body, True)
     title, body = shipped(slug, lang)

@@ -11,7 +11,7 @@ from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 
 from portal.audit import audit
-from portal.db import database, utcnow
+from portal.db import Prepared, database, utcnow
 from portal.text import clean_text, fold_digits
 
 from .models import SiteContact
@@ -22,12 +22,15 @@ _PHONE = re.compile(r"\+?[0-9][0-9 \-]{3,28}[0-9]")
 _EMAIL = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+")
 
 
+_CONTACT = Prepared(lambda: SiteContact.select().order_by(SiteContact.id).limit(1))
+
+
 def current() -> dict:
     """The details to show (empty strings for what is not set), read once per request."""
     cached = g.get("_website_contact")
     if cached is not None:
         return cached
-    row = SiteContact.select().order_by(SiteContact.id).first()
+    row = _CONTACT.first()
     if row is not None:
         details = {key: getattr(row, key) or "" for key in FIELDS}
     else:

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..audit import audit
 from ..dates import format_hijri, hijri_year, saudi_today
-from ..db import database, utcnow
+from ..db import Prepared, database, utcnow
 from ..labels import DOCUMENT_KIND
 from ..models import Beneficiary, Case, Document, User
 from ..sequences import next_value
@@ -51,12 +51,17 @@ DEFAULT_DECLARATION_EN = (
 
 # --- request types -------------------------------------------------------------------------------
 
+_ACTIVE_TYPES = Prepared(lambda: RequestType.select().where(RequestType.active == True)  # noqa: E712
+                         .order_by(RequestType.position, RequestType.id))
+_PUBLIC_TYPES = Prepared(lambda: RequestType.select().where((RequestType.active == True)  # noqa: E712
+                                                            & (RequestType.public == True))  # noqa: E712
+                         .order_by(RequestType.position, RequestType.id))
+
+
 def active_request_types(public_only: bool = False) -> list[RequestType]:
-    """Active request types in display order (``public_only``: those offered on the website)."""
-    query = RequestType.select().where(RequestType.active == True)  # noqa: E712
-    if public_only:
-        query = query.where(RequestType.public == True)  # noqa: E712
-    return list(query.order_by(RequestType.position, RequestType.id))
+    """Active request types in display order (``public_only``: those offered on the website, on every
+    public page: the SQL is built once)."""
+    return (_PUBLIC_TYPES if public_only else _ACTIVE_TYPES).rows()
 
 
 def get_request_type(code_or_type) -> RequestType | None:
