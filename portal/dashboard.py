@@ -137,15 +137,19 @@ def _work_section(now: dt.datetime, today: dt.date) -> dict:
     # Today's contacts: with people only (not the workflow's own events, not internal notes).
     people = (fn.LOWER(TimelineEntry.channel) != "system") & (TimelineEntry.direction != "internal")
     contacts_today = (TimelineEntry.occurred_at >= start) & people
-    today_count = _scope_entries(TimelineEntry.select().where(contacts_today), branch).count()
-    # Grouping by LOWER(channel) (keys are lowercase) keeps SQLite on the (occurred_at, channel) index.
-    channel_key = fn.LOWER(TimelineEntry.channel)
-    today_by_channel = dict(
-        _scope_entries(
-            TimelineEntry.select(channel_key, fn.COUNT(TimelineEntry.id)).where(contacts_today),
-            branch,
-        ).group_by(channel_key).tuples()
-    )
+    if branch is None and scope.entry_condition(current_user) is None:
+        # Staff who see every file: today's row of the per-day counts (``portal.stats``), not today's entries.
+        today_by_channel = contacts_by_channel(today, today)
+    else:
+        # Grouping by LOWER(channel) (keys are lowercase) keeps SQLite on the (occurred_at, channel) index.
+        channel_key = fn.LOWER(TimelineEntry.channel)
+        today_by_channel = dict(
+            _scope_entries(
+                TimelineEntry.select(channel_key, fn.COUNT(TimelineEntry.id)).where(contacts_today),
+                branch,
+            ).group_by(channel_key).tuples()
+        )
+    today_count = sum(today_by_channel.values())
     recent_ids = _scope_entries(
         TimelineEntry.select(TimelineEntry.id).where(contacts_today), branch
     ).order_by(TimelineEntry.occurred_at.desc()).limit(LIST_LIMIT)

@@ -8,7 +8,7 @@ import importlib.util
 
 import pytest
 
-from conftest import luhn_id
+from conftest import PG_URL, luhn_id
 from portal import beneficiaries_service as service
 from portal import name_index
 from portal.db import database, is_postgres
@@ -211,3 +211,17 @@ def test_the_search_reads_the_index(people):
         assert "USING PRIMARY KEY (word>? AND word<?)" in plan, plan  # the rarer word's range drives
         assert "SEARCH t1 USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
         assert not [line for line in plan.splitlines() if line.startswith("SCAN")], plan
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: without pg_trgm the search uses the word index there too")
+def test_without_the_trigram_index_postgresql_uses_the_word_index(people, monkeypatch):
+    ahmad, fatima = people[:2]
+    with database.atomic() as txn:
+        database.execute_sql(f"DROP INDEX {name_index.TRIGRAM_INDEX}")  # rolled back below
+        monkeypatch.setattr(name_index, "_trigram", {})
+        assert not name_index.uses_trigrams()
+        assert found("إحمد") == [ahmad] and found("عبد الله") == [ahmad] and found("مصطفي") == [fatima]
+        assert found("عبد") == sorted([ahmad, fatima]) and found("حمد") == []
+        txn.rollback()
+    monkeypatch.setattr(name_index, "_trigram", {})
+    assert name_index.uses_trigrams()
