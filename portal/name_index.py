@@ -45,8 +45,8 @@ def uses_trigrams() -> bool:
         return False
     name = f"{database.obj.database}:{id(database.obj)}"
     if name not in _trigram:
-        _trigram[name] = bool(database.execute_sql(
-            "SELECT 1 FROM pg_indexes WHERE indexname = %s", (TRIGRAM_INDEX,)).fetchone())
+        _trigram[name] = database.execute_sql(  # the index of the schema the search path finds
+            "SELECT to_regclass(%s) IS NOT NULL", (TRIGRAM_INDEX,)).fetchone()[0]
     return _trigram[name]
 
 

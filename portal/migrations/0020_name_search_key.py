@@ -29,7 +29,12 @@ def up(migrator, db):
         except peewee.DatabaseError as exc:
             log.warning('pg_trgm is not available (%s): the name search uses the beneficiary_word index', exc)
             return
-        db.execute_sql('CREATE INDEX beneficiary_search_key_trgm ON beneficiary USING gin (search_key gin_trgm_ops)')
+        # The operator class named with the extension's schema: the extension may live outside the search path
+        # (installed once in "public" while the portal's tables are in a schema of their own).
+        schema = db.execute_sql("SELECT extnamespace::regnamespace::text FROM pg_extension "
+                                "WHERE extname = 'pg_trgm'").fetchone()[0]
+        db.execute_sql(f'CREATE INDEX beneficiary_search_key_trgm ON beneficiary '
+                       f'USING gin (search_key {schema}.gin_trgm_ops)')
 
 
 def fill(db):
