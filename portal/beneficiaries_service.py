@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 
+from . import name_index
 from .audit import audit
 from .dates import parse_date
 from .db import database, utcnow
@@ -17,7 +18,7 @@ from .hygiene import parse_int
 from .models import BENEFICIARY_STATUSES, CATEGORIES, GENDERS, Beneficiary, Branch, Case
 from .scope import can_see_beneficiary, registers_in_branch, scope_beneficiaries, scope_cases
 from .sequences import next_value
-from .text import clean_text, fold_digits, normalize_name, normalize_reference, only_digits
+from .text import clean_text, fold_digits, normalize_name, normalize_reference, only_digits, search_key
 from .uploads import UploadError, store_upload
 from .validators import ValidationError, clean_mobile, clean_national_id, id_kind
 
@@ -205,9 +206,11 @@ def create(values: dict, actor=None) -> Beneficiary:
     """Store a validated beneficiary in one transaction; returns it."""
     with database.atomic():
         number = next_value("beneficiary_file")
+        name = _search_name(values)
         ben = Beneficiary.create(
-            file_number=f"{number:06d}", name_search=_search_name(values), created_by=actor, **values,
+            file_number=f"{number:06d}", name_search=name, search_key=search_key(name), created_by=actor, **values,
         )
+        name_index.store([(ben.id, ben.search_key)])
         audit("create", "beneficiary", ben.id, {"file_number": ben.file_number}, actor=actor)
         _record_consents(ben, {k: v for k, v in values.items() if k in ("consent_data", "consent_contact") and v},
                          actor)
@@ -230,6 +233,7 @@ def update(ben: Beneficiary, values: dict, version: int, actor=None) -> Benefici
     with database.atomic():
         updates = dict(changed)
         updates["name_search"] = _search_name(values, ben)
+        updates["search_key"] = search_key(updates["name_search"])
         updates["version"] = Beneficiary.version + 1
         updates["updated_at"] = utcnow()
         rows = (
@@ -239,6 +243,8 @@ def update(ben: Beneficiary, values: dict, version: int, actor=None) -> Benefici
         )
         if rows != 1:
             raise Conflict()
+        if updates["search_key"] != ben.search_key:
+            name_index.store([(ben.id, updates["search_key"])])
         _record_consents(ben, changed, actor)
         audit("update", "beneficiary", ben.id,
               {"fields": sorted(k for k in changed if k != "national_id"), "version": version + 1}, actor=actor)
@@ -258,13 +264,11 @@ def search_query(q: str, user=None):
     folded = fold_digits(q)
     conditions = []
     # Names are letters only: punctuation and LIKE wildcards in the query are dropped, not matched.
-    words = [w for w in _WORD.findall(normalize_name(q)) if not w.isdigit()]
+    # Each word typed begins one of the file's name words (``portal.name_index``: an index range per word on
+    # SQLite, the trigram index on PostgreSQL); "عبد الله" and "عبدالله" are one word after normalize_name.
+    words = _WORD.findall(normalize_name(q))
     if words:
-        cond = None
-        for word in words[:6]:
-            part = Beneficiary.name_search.contains(word)
-            cond = part if cond is None else (cond & part)
-        conditions.append(cond)
+        conditions.append(name_index.words_condition(list(dict.fromkeys(words[:6]))))
     compact = re.sub(r"[\s\-+()]", "", folded)
     if len(digits) >= 3 and compact.isdigit():
         conditions.append(Beneficiary.national_id.startswith(digits))
@@ -291,7 +295,7 @@ def search_query(q: str, user=None):
     return query.where(cond).order_by(Beneficiary.family_name, Beneficiary.first_name, Beneficiary.id)
 
 
-_WORD = re.compile(r"[^\W_]+")
+_WORD = re.compile(r"[^\W\d_]+")  # a name's words: letters only, as ``portal.text.name_words``
 DOCUMENT_KINDS = ("national_id", "iqama", "family_card", "income_proof", "lease", "medical_report",
                   "death_certificate", "bank_letter", "other")
 

@@ -18,16 +18,15 @@ from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from peewee import JOIN, OP, SQL, Expression, NodeList, Value, fn, prefetch
-from peewee import Case as SqlCase
+from peewee import JOIN, fn, prefetch
 
 from . import scope
 from .auth import STAFF_ROLES, roles_required
-from .dates import from_saudi, saudi_date, saudi_day_bounds, saudi_today
-from .db import is_postgres, utcnow
+from .dates import saudi_date, saudi_day_bounds, saudi_today
+from .db import utcnow
 from .models import Attachment, Beneficiary, Branch, Case, TimelineEntry
 from .plugins import channel_map, hook
-from .stats import contacts_by_channel
+from .stats import case_months, contacts_by_channel
 from .templating import render
 from .timeline import entries_query, render_entry
 from .workflow.machine import APPROVED_STATUSES, FINAL_STATUSES, IN_PROGRESS_STATUSES, UNDECIDED_STATUSES
@@ -44,12 +43,6 @@ STATE_GROUPS = (
     ("ended", _l("Closed or withdrawn"), FINAL_STATUSES, "ended"),
 )
 MONTHS_SHOWN = 6
-# An outgoing message recorded as not sent (``portal.workflow.notify``: data {"sent": false}); the data column
-# is JSON text, so the pattern is passed as it is, not through the JSON field's converter.
-NOT_SENT = Expression(TimelineEntry.data, OP.ILIKE, Value('%"sent": false%', converter=False))
-# An outgoing message a transport took but the network reported undelivered: the channel that sent it keeps
-# ``data.delivery_state`` on its entry (``templates/timeline/_delivery.html``), one entry per message.
-DELIVERY_FAILED = Expression(TimelineEntry.data, OP.ILIKE, Value('%"delivery_state": "failed"%', converter=False))
 
 
 def _only_branch() -> int | None:
@@ -130,12 +123,12 @@ def _work_section(now: dt.datetime, today: dt.date) -> dict:
     incomplete = list(incomplete.order_by(Case.status_changed_at, Case.id).limit(LIST_LIMIT + 1))
 
     # Messages not delivered (the last 30 days): outgoing entries recorded as not sent, and those a channel
-    # sent that did not arrive (delivery state "failed"). One range of the (occurred_at) index, limited.
+    # sent that did not arrive (delivery state "failed"), marked ``undelivered`` by the timeline services
+    # (``portal.stats.is_undelivered``). One range of the (undelivered, occurred_at) index, limited.
     since = now - dt.timedelta(days=30)
     undelivered_ids = _scope_entries(
         TimelineEntry.select(TimelineEntry.id).where(
-            (TimelineEntry.occurred_at >= since) & (TimelineEntry.direction == "out")
-            & (((fn.LOWER(TimelineEntry.channel) == "system") & NOT_SENT) | DELIVERY_FAILED)), branch,
+            (TimelineEntry.undelivered == True) & (TimelineEntry.occurred_at >= since)), branch,  # noqa: E712
     ).order_by(TimelineEntry.occurred_at.desc()).limit(LIST_LIMIT + 1)
     undelivered = list(TimelineEntry.select(TimelineEntry, Beneficiary)
                        .join(Beneficiary, JOIN.LEFT_OUTER, attr="beneficiary")
@@ -144,15 +137,19 @@ def _work_section(now: dt.datetime, today: dt.date) -> dict:
     # Today's contacts: with people only (not the workflow's own events, not internal notes).
     people = (fn.LOWER(TimelineEntry.channel) != "system") & (TimelineEntry.direction != "internal")
     contacts_today = (TimelineEntry.occurred_at >= start) & people
-    today_count = _scope_entries(TimelineEntry.select().where(contacts_today), branch).count()
-    # Grouping by LOWER(channel) (keys are lowercase) keeps SQLite on the (occurred_at, channel) index.
-    channel_key = fn.LOWER(TimelineEntry.channel)
-    today_by_channel = dict(
-        _scope_entries(
-            TimelineEntry.select(channel_key, fn.COUNT(TimelineEntry.id)).where(contacts_today),
-            branch,
-        ).group_by(channel_key).tuples()
-    )
+    if branch is None and scope.entry_condition(current_user) is None:
+        # Staff who see every file: today's row of the per-day counts (``portal.stats``), not today's entries.
+        today_by_channel = contacts_by_channel(today, today)
+    else:
+        # Grouping by LOWER(channel) (keys are lowercase) keeps SQLite on the (occurred_at, channel) index.
+        channel_key = fn.LOWER(TimelineEntry.channel)
+        today_by_channel = dict(
+            _scope_entries(
+                TimelineEntry.select(channel_key, fn.COUNT(TimelineEntry.id)).where(contacts_today),
+                branch,
+            ).group_by(channel_key).tuples()
+        )
+    today_count = sum(today_by_channel.values())
     recent_ids = _scope_entries(
         TimelineEntry.select(TimelineEntry.id).where(contacts_today), branch
     ).order_by(TimelineEntry.occurred_at.desc()).limit(LIST_LIMIT)
@@ -268,21 +265,6 @@ def _month_keys(today: dt.date, count: int) -> list[tuple[int, int]]:
     return list(reversed(keys))
 
 
-def _month_start(year: int, month: int) -> dt.datetime:
-    """The UTC instant a Saudi month begins (the stored timestamps are UTC)."""
-    return from_saudi(dt.datetime(year, month, 1))
-
-
-def _year_month(field):
-    """The Saudi year and month of a UTC timestamp column, in SQL (a request opened at 23:30 UTC on the
-    last day of a month belongs to the next Saudi month). On SQLite, ``strftime`` after the +3 hours instead
-    of peewee's ``.year``, a Python function called for each row."""
-    if is_postgres():
-        shifted = NodeList((field, SQL("+ INTERVAL '3 hours'")), parens=True)
-        return fn.date_part(SQL("'year'"), shifted), fn.date_part(SQL("'month'"), shifted)  # literals: one GROUP BY
-    return fn.strftime("%Y", field, "+3 hours"), fn.strftime("%m", field, "+3 hours")
-
-
 def _indicators_section(now: dt.datetime, today: dt.date) -> dict:
     from .charts import Series, bar_chart, swatch
     from .dates import GREG_MONTHS_AR, GREG_MONTHS_EN
@@ -290,17 +272,15 @@ def _indicators_section(now: dt.datetime, today: dt.date) -> dict:
 
     rtl = str(get_locale() or "ar") == "ar"
     months = _month_keys(today, MONTHS_SHOWN)
-    since = _month_start(*months[0])
-    year, month = _year_month(Case.created_at)
-
-    # Requests by state and month (opened in the last six months): one grouped query.
+    # Requests by state and month (opened in the last six months) and the committee's decisions by month:
+    # the per-month counts the workflow keeps (``portal.stats.case_months``), not the requests.
+    counted = case_months(f"{months[0][0]:04d}-{months[0][1]:02d}")
     by_month = {key: {g[0]: 0 for g in STATE_GROUPS} for key in months}
     group_of = {status: g[0] for g in STATE_GROUPS for status in g[2]}
-    for y, m, status, n in (Case.select(year, month, Case.status, fn.COUNT(Case.id))
-                            .where(Case.created_at >= since).group_by(year, month, Case.status).tuples()):
-        key = (int(y), int(m))
-        if key in by_month and status in group_of:
-            by_month[key][group_of[status]] += n
+    for key in months:
+        for status, n in counted.get((f"{key[0]:04d}-{key[1]:02d}", "opened"), {}).items():
+            if status in group_of:
+                by_month[key][group_of[status]] += n
     series = [Series(key, label, css) for key, label, _statuses, css in STATE_GROUPS]
     names = GREG_MONTHS_AR if rtl else GREG_MONTHS_EN
     month_label = {key: f"{names[key[1] - 1]} {key[0]}" for key in months}
@@ -308,15 +288,10 @@ def _indicators_section(now: dt.datetime, today: dt.date) -> dict:
                             title=_l("Requests by state and month"), rtl=rtl)
 
     # The committee's 14-day deadline: decisions by month, kept or missed; and those overdue now.
-    dyear, dmonth = _year_month(Case.decided_at)
-    kept_expr = fn.SUM(SqlCase(None, [(Case.decided_at <= Case.committee_due_at, 1)], 0))
-    deadline = {key: {"kept": 0, "missed": 0} for key in months}
-    for y, m, total, kept in (Case.select(dyear, dmonth, fn.COUNT(Case.id), kept_expr)
-                              .where((Case.decided_at >= since) & Case.committee_due_at.is_null(False))
-                              .group_by(dyear, dmonth).tuples()):
-        key = (int(y), int(m))
-        if key in deadline:
-            deadline[key] = {"kept": int(kept or 0), "missed": int(total) - int(kept or 0)}
+    deadline = {}
+    for key in months:
+        decided = counted.get((f"{key[0]:04d}-{key[1]:02d}", "decided"), {})
+        deadline[key] = {"kept": decided.get("kept", 0), "missed": decided.get("missed", 0)}
     overdue_now = Case.select().where((Case.status == "awaiting_committee") & (Case.committee_due_at < now)).count()
     deadline_series = [Series("kept", _l("Deadline kept"), "kept"), Series("missed", _l("Deadline missed"), "missed")]
     deadline_chart = bar_chart([(month_label[k], deadline[k]) for k in months], deadline_series,

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import click
 
+from . import name_index, stats
 from .dates import saudi_date
 from .db import bulk_insert, database, utcnow
 from .models import Beneficiary, Branch, Case, Counter, Document, HouseholdMember, User
 from .plugins import channels
-from .text import normalize_name
+from .text import normalize_name, search_key
 from .workflow.machine import DECIDED_STATUSES, SURVEYED_STATUSES
 
 MALE = ["محمد", "أحمد", "عبدالله", "عبد الرحمن", "خالد", "فهد", "سعد", "علي", "عمر", "يوسف", "إبراهيم",
@@ -246,6 +247,7 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448, progr
             "file_number": f"{start_file + i + 1:06d}", "first_name": first, "father_name": father,
             "grandfather_name": grand, "family_name": family,
             "name_search": normalize_name(f"{first} {father} {grand} {family}"),
+            "search_key": search_key(f"{first} {father} {grand} {family}"),
             "national_id": nid, "id_kind": "citizen" if kind == "1" else "resident", "id_expiry": expiry,
             "nationality": "SA" if kind == "1" else rnd.choice(["YE", "EG", "PK", "SD", "MM"]),
             "gender": "f" if female else "m",
@@ -256,8 +258,13 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448, progr
             "created_at": created, "updated_at": created, "created_by": officer.id, "version": 1,
         })
     with database.atomic():
+        name_keys = {}
         for chunk in range(0, len(rows), 2000):
-            bulk_insert(Beneficiary, rows[chunk:chunk + 2000])
+            part = rows[chunk:chunk + 2000]
+            returned = bulk_insert(Beneficiary, part, returning=("id", "file_number"))
+            by_number = {row["file_number"]: row["search_key"] for row in part}
+            name_keys.update({ben_id: by_number[number] for ben_id, number in returned})
+        name_index.store(name_keys.items())
         Counter.insert(name="beneficiary_file", value=0).on_conflict_ignore().execute()
         Counter.update(value=start_file + beneficiaries).where(Counter.name == "beneficiary_file").execute()
 
@@ -302,6 +309,8 @@ def build(beneficiaries: int = 300, entries: int = 3000, seed: int = 1448, progr
     with database.atomic():
         for chunk in range(0, len(case_rows), 2000):
             bulk_insert(Case, case_rows[chunk:chunk + 2000])
+        stats.add_cases(stats.case_tally((r["created_at"], r["status"], r.get("decided_at"), r.get("committee_due_at"))
+                                         for r in case_rows))
         Counter.insert(name=counter_name, value=0).on_conflict_ignore().execute()
         Counter.update(value=start_case + len(case_rows)).where(Counter.name == counter_name).execute()
         _declarations_and_reports(rnd, [r["reference"] for r in case_rows], officer, researcher)

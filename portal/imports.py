@@ -35,13 +35,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
-from . import labels
+from . import labels, name_index
 from .audit import audit
 from .dates import parse_date
 from .db import bulk_insert, database, is_postgres, utcnow
 from .models import CATEGORIES, Beneficiary, Branch, Counter, HouseholdMember, ImportRun
 from .scope import can_see_beneficiary, registers_in_branch
-from .text import clean_text, fold_digits, isolate, normalize_name, strip_controls
+from .text import clean_text, fold_digits, isolate, normalize_name, search_key, strip_controls
 from .uploads import sniff, upload_root
 from .validators import ValidationError, clean_mobile, clean_national_id, id_kind
 
@@ -673,7 +673,8 @@ def _insert_heads(rows: list[Row], file_name: str, actor) -> dict[str, int]:
             records.append({
                 "file_number": number, "first_name": v["first_name"], "father_name": v["father_name"],
                 "grandfather_name": v.get("grandfather_name", ""), "family_name": v["family_name"],
-                "name_search": v["name_search"], "national_id": v["national_id"], "id_kind": v["id_kind"],
+                "name_search": v["name_search"], "search_key": search_key(v["name_search"]),
+                "national_id": v["national_id"], "id_kind": v["id_kind"],
                 "id_expiry": _day(v.get("id_expiry")), "nationality": v.get("nationality") or "SA",
                 "gender": v["gender"], "birth_date": _day(v.get("birth_date")), "mobile": v["mobile"],
                 "email": v.get("email", ""), "preferred_channel": channel, "district": v.get("district", ""),
@@ -684,6 +685,8 @@ def _insert_heads(rows: list[Row], file_name: str, actor) -> dict[str, int]:
             })
         returned = bulk_insert(Beneficiary, records, returning=("id", "national_id"))
         ids = {nid: ben_id for ben_id, nid in returned}
+        keys = {r["national_id"]: r["search_key"] for r in records}
+        name_index.store([(ben_id, keys[nid]) for nid, ben_id in ids.items()])
         summary = _summary(file_name)
         create_entries([{"beneficiary": ben_id, "channel": "system", "direction": "internal", "summary": summary,
                          "occurred_at": now, "actor": actor_id, "data": {"import": file_name}}

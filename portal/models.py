@@ -6,6 +6,7 @@ from peewee import (
     BigIntegerField,
     BooleanField,
     CharField,
+    CompositeKey,
     DateField,
     DateTimeField,
     DecimalField,
@@ -105,6 +106,9 @@ class Beneficiary(BaseModel):
     grandfather_name = CharField(max_length=60, default="")
     family_name = CharField(max_length=60)
     name_search = CharField(max_length=260, index=True)
+    # The words the name is found by, between spaces (``portal.text.search_key``); a trigram index on
+    # PostgreSQL. Kept with its ``BeneficiaryWord`` rows by ``portal.name_index`` in the name's transaction.
+    search_key = TextField(default="")
     national_id = CharField(max_length=10, unique=True)
     id_kind = CharField(max_length=10, default="citizen")
     id_expiry = DateField(null=True)
@@ -139,6 +143,18 @@ class Beneficiary(BaseModel):
     @property
     def masked_id(self) -> str:
         return "******" + self.national_id[-4:]
+
+
+class BeneficiaryWord(BaseModel):
+    """One word of a file's ``search_key``: a name search is a range of this table's primary key per word
+    typed (``portal.name_index``). On PostgreSQL the column's collation is "C" (code point order)."""
+
+    word = CharField(max_length=60)
+    beneficiary = ForeignKeyField(Beneficiary, backref="+", on_delete="CASCADE")
+
+    class Meta:
+        primary_key = CompositeKey("word", "beneficiary")  # SQLite: WITHOUT ROWID (migration 0020)
+        indexes = ((("beneficiary", "word"), False),)  # a file's words: replaced, and tested file by file
 
 
 class HouseholdMember(BaseModel):
@@ -236,9 +252,13 @@ class TimelineEntry(BaseModel):
     follow_up_due = DateField(null=True, index=True)
     follow_up_done = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
+    # An outgoing message recorded as not sent or reported undelivered (``portal.timeline.is_undelivered``),
+    # set by the timeline services with the data; the dashboard reads the (undelivered, occurred_at) index.
+    undelivered = BooleanField(default=False)
 
     class Meta:
         indexes = (
+            (("undelivered", "occurred_at"), False),
             (("beneficiary", "occurred_at", "id"), False),
             (("occurred_at", "channel"), False),
             (("channel", "occurred_at"), False),  # a channel's newest entries (walk-ins today)
@@ -364,6 +384,22 @@ class JobState(BaseModel):
     at = DateTimeField()
     day = DateField(null=True)  # the Saudi day the run was for (daily runs)
     data = JSONField(null=True)
+
+
+class CaseMonth(BaseModel):
+    """Requests per Saudi month, for the managers' charts: ``kind`` "opened" counts the requests opened that
+    month by their ``key``, the current status; ``kind`` "decided" the committee decisions of the month with a
+    deadline, ``key`` "kept" or "missed". Kept by the workflow in the same transaction as the request's
+    creation and each transition, counted again every night for the months shown (``portal.stats``)."""
+
+    month = CharField(max_length=7)  # YYYY-MM
+    kind = CharField(max_length=10)
+    key = CharField(max_length=30)
+    count = IntegerField(default=0)
+
+    class Meta:
+        table_name = "case_month"
+        indexes = ((("month", "kind", "key"), True),)
 
 
 class ContactDay(BaseModel):

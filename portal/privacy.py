@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from playhouse.shortcuts import model_to_dict
 
 from . import beneficiaries_service as service
+from . import name_index
 from .audit import audit
 from .db import database, utcnow
 from .models import (
@@ -233,7 +234,7 @@ def collect(ben: Beneficiary) -> tuple[dict, list[tuple[str, bytes]]]:
         "format": "sila-beneficiary-export/1",
         "exported_at": utcnow().isoformat(),
         "organisation": current_app.config["ORG_NAME_AR"],
-        "beneficiary": _row(ben, exclude=[Beneficiary.name_search]),
+        "beneficiary": _row(ben, exclude=[Beneficiary.name_search, Beneficiary.search_key]),
         "household": [_row(m) for m in HouseholdMember.select().where(HouseholdMember.beneficiary == ben)
                       .order_by(HouseholdMember.id)],
         "requests": [_row(c) for c in cases],
@@ -397,10 +398,12 @@ def erase(ben: Beneficiary, actor) -> Erasure:
             .where(CorrectionRequest.beneficiary == ben).execute()
         Beneficiary.update(
             first_name=ben.file_number, father_name="", grandfather_name="", family_name="", name_search="",
+            search_key="",
             national_id=pseudonymous_id(ben), id_expiry=None, birth_date=None, mobile="", email="", district="",
             national_address="", notes="", consent_data=False, consent_contact=False, status="inactive",
             version=Beneficiary.version + 1, updated_at=now,
         ).where(Beneficiary.id == ben.id).execute()
+        name_index.store([(ben.id, "")])  # the erased name is no longer found
         summary.update({"documents_kept": len(kept_docs), "documents_deleted": len(dropped_docs),
                         "timeline_entries": entries})
         erasure = Erasure.create(beneficiary=ben, actor=actor, at=now, retain_until=keep_until if retaining else None,

@@ -65,6 +65,37 @@ def normalize_name(value: str | None) -> str:
     return text
 
 
+_NAME_WORD = re.compile(r"[^\W\d_]+")
+_KUNYA = ("ابو", "ابي", "ابا")
+
+
+def name_words(value: str | None) -> list[str]:
+    """The words a file is found by, from its name: each word of ``normalize_name`` (digits and punctuation
+    dropped), and the spellings people also type for it: "عبدالله" is found by "الله" too (it is written
+    "عبد الله" as often), "الحربي" by "حربي", "ابو بكر" by "ابوبكر" and "ابوبكر" by "بكر". A search word
+    matches a file when it begins one of these words (``portal.name_index``)."""
+    words = _NAME_WORD.findall(normalize_name(value))
+    found = []
+    for i, word in enumerate(words):
+        found.append(word)
+        if word.startswith("عبدال") and len(word) > 5:
+            found.append(word[3:])
+        if word.startswith("ال") and len(word) >= 5:
+            found.append(word[2:])
+        if word in _KUNYA and i + 1 < len(words):
+            found.append(word + words[i + 1])
+        elif word[:3] in _KUNYA and len(word) >= 6:
+            found.append(word[3:])
+    return list(dict.fromkeys(w[:60] for w in found))
+
+
+def search_key(value: str | None) -> str:
+    """The stored search key of a name: its ``name_words`` between spaces (" محمد عبدالله الله "), so that a
+    word's start is `` word`` and ``LIKE '% word%'`` finds it (PostgreSQL, with a trigram index)."""
+    words = name_words(value)
+    return f" {' '.join(words)} " if words else ""
+
+
 def strip_bidi_controls(value: str | None) -> str:
     """Remove Unicode direction overrides and zero-width characters from untrusted text."""
     if not value:

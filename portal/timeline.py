@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 # Changing one of these moves an entry between the per-day contact counts (portal.stats).
 COUNTED_FIELDS = {"occurred_at", "channel", "direction"}
+MARKED_FIELDS = {"channel", "direction", "data"}  # what the ``undelivered`` mark is computed from
 
 
 class UnknownChannel(ValueError):
@@ -50,7 +51,7 @@ def log_entry(*, channel: str, summary: str, beneficiary=None, case=None, direct
         entry = TimelineEntry.create(
             beneficiary=beneficiary, case=case, channel=channel, direction=direction,
             occurred_at=occurred_at or utcnow(), summary=summary[:300], body=body or "", actor=actor,
-            data=data, follow_up_due=follow_up_due,
+            data=data, follow_up_due=follow_up_due, undelivered=stats.is_undelivered(channel, direction, data),
         )
         stats.add_contacts(stats.tally([(entry.occurred_at, channel, direction)]))
         hook().timeline_entry_created(entry=entry)
@@ -98,6 +99,7 @@ def create_entries(rows: list[dict], *, actor=None) -> list[TimelineEntry]:
             _check_channel_and_direction(*pair)
             checked.add(pair)
         values["summary"] = (values["summary"] or "")[:300]
+        values["undelivered"] = stats.is_undelivered(values["channel"], values["direction"], values["data"])
         prepared.append({name: values[name] for name in names})
     with database.atomic():
         # The ids of one multi-row insert are handed out in the order of its rows (the write lock is held),
@@ -144,15 +146,19 @@ def update_entry(entry, *, by=None, **changes) -> TimelineEntry | None:
     if not changes:
         return entry
     changes = _changed_values(changes)
+    row = dict(changes)
+    if MARKED_FIELDS & set(changes):  # the dashboard's mark follows the data, in the same UPDATE
+        row["undelivered"] = stats.is_undelivered(*(changes.get(name, getattr(entry, name))
+                                                    for name in ("channel", "direction", "data")))
     with database.atomic():
-        TimelineEntry.update(changes).where(TimelineEntry.id == entry.id).execute()
+        TimelineEntry.update(row).where(TimelineEntry.id == entry.id).execute()
         counted = COUNTED_FIELDS & set(changes)
         if counted:
             old = (entry.occurred_at, entry.channel, entry.direction)  # the values before the change
             new = tuple(changes.get(name, value) for name, value in zip(("occurred_at", "channel", "direction"), old))
             stats.add_contacts(stats.tally([old]), sign=-1)
             stats.add_contacts(stats.tally([new]))
-        for name, value in changes.items():
+        for name, value in row.items():
             setattr(entry, name, value)
         entry._dirty.clear()
         audit("update", "timeline_entry", entry.id, {"fields": sorted(changes)}, actor=by)
@@ -174,6 +180,8 @@ def update_entries(condition, *, by=None, **changes) -> int:
         if not ids:
             return 0
         TimelineEntry.update(changes).where(TimelineEntry.id.in_(ids)).execute()
+        if MARKED_FIELDS & set(changes):
+            _mark_undelivered(ids)
         if COUNTED_FIELDS & set(changes):
             old = [row[1:] for row in rows]
             new = [tuple(changes.get(name, value) for name, value in zip(("occurred_at", "channel", "direction"),
@@ -187,6 +195,23 @@ def update_entries(condition, *, by=None, **changes) -> int:
             for entry in TimelineEntry.select().where(TimelineEntry.id.in_(ids[start:start + 500])):
                 updated(entry=entry, changes=changes)
     return len(ids)
+
+
+def _mark_undelivered(ids: list[int]) -> None:
+    """Set the ``undelivered`` mark of the entries ``ids`` from their (just changed) channel, direction, data."""
+    marked = {True: [], False: []}
+    for start in range(0, len(ids), 500):
+        for entry_id, channel, direction, data, was in (
+                TimelineEntry.select(TimelineEntry.id, TimelineEntry.channel, TimelineEntry.direction,
+                                     TimelineEntry.data, TimelineEntry.undelivered)
+                .where(TimelineEntry.id.in_(ids[start:start + 500])).tuples()):
+            now = stats.is_undelivered(channel, direction, data)
+            if now != bool(was):
+                marked[now].append(entry_id)
+    for flag, changed in marked.items():
+        for start in range(0, len(changed), 500):
+            (TimelineEntry.update(undelivered=flag).where(TimelineEntry.id.in_(changed[start:start + 500]))
+             .execute())
 
 
 def encode_cursor(entry: TimelineEntry) -> str:

@@ -21,6 +21,7 @@ from ..db import Prepared, database, utcnow
 from ..labels import DOCUMENT_KIND
 from ..models import Beneficiary, Case, Document, User
 from ..sequences import next_value
+from ..stats import add_cases, case_row, case_tally
 from ..text import clean_text, fold_digits
 from ..validators import clean_texts
 from . import machine
@@ -273,6 +274,7 @@ def open_request(beneficiary: Beneficiary, request_type, *, channel: str, actor:
             status="draft", summary=summary, answers=clean_answers, created_by=actor, created_at=now,
             updated_at=now, status_changed_at=now,
         )
+        add_cases(case_tally([case_row(case)]))  # the managers' counts per month
         with force_locale("ar"):
             text = _("Request %(ref)s opened: %(type)s", ref=case.reference, type=rtype.name_ar)
         log_entry(channel="system", summary=text, body=summary, beneficiary=beneficiary, case=case,

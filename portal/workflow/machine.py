@@ -25,6 +25,7 @@ from ..db import database, utcnow
 from ..labels import CASE_STATUS
 from ..models import Case
 from ..plugins import hook
+from ..stats import case_row, change_case
 from ..text import isolate
 from .errors import StaleCase, TransitionNotAllowed
 
@@ -145,7 +146,9 @@ def transition(case: Case, action: str, *, actor=None, expected_version: int | N
                 return Outcome(again, again.status, again.status, False)
             raise StaleCase(_l("Someone changed this request while you were looking at it. "
                                "Nothing was changed: review it and try again."))
+        before = case_row(fresh)
         fresh = Case.get_by_id(fresh.id)
+        change_case(before, case_row(fresh))  # the managers' counts per month, in this transaction
         with force_locale("ar"):
             summary = _("Request %(ref)s: %(old)s → %(new)s", ref=isolate(fresh.reference), old=_status_label(old),
                         new=_status_label(target))
