@@ -1,7 +1,8 @@
 """HTML to PDF bytes for letters, keeping between documents what WeasyPrint can reuse: one font configuration
 per thread (each ``@font-face`` file is copied into fontconfig once, and Pango's font map and shaping caches
 stay warm) and one URL fetcher per set of allowed URLs. It imports nothing of Flask or the database, so the
-child processes of a batch (``service.run_batch``) turn HTML into PDF bytes with it and nothing else."""
+child processes of a batch (``service.run_batch``) turn HTML (and its QR codes) into PDF bytes with it and
+nothing else."""
 from __future__ import annotations
 
 import logging
@@ -9,6 +10,15 @@ import threading
 
 _local = threading.local()
 _fetchers: dict = {}
+# Where ``render.document_html(doc, qr_codes)`` left a QR code for ``render_pdf`` to draw (an image source:
+# letters, digits and a colon, nothing the escaping changes).
+QR_PLACEHOLDER = "sila-qr:"
+
+
+def qr_data_uri(url: str) -> str:
+    import segno
+
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=1, dark="#000")
 
 
 def fetcher(allowed: frozenset):
@@ -39,9 +49,12 @@ def font_config():
     return config
 
 
-def render_pdf(html: str, allowed: frozenset) -> tuple[bytes, int]:
-    """PDF bytes and the page count of ``html``."""
+def render_pdf(html: str, allowed: frozenset, qr_codes: dict | None = None) -> tuple[bytes, int]:
+    """PDF bytes and the page count of ``html``, its QR code placeholders (placeholder -> URL) drawn first."""
     import weasyprint
+
+    for placeholder, url in (qr_codes or {}).items():
+        html = html.replace(f'"{placeholder}"', f'"{qr_data_uri(url)}"')
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)

@@ -310,9 +310,7 @@ def compose(version, context: dict, *, number: str, issued_on: dt.date, recipien
 
 
 def qr_data_uri(url: str) -> str:
-    import segno
-
-    return segno.make(url, error="m").svg_data_uri(scale=4, border=1, dark="#000")
+    return pdfwork.qr_data_uri(url)
 
 
 _logo_memo: dict = {}
@@ -420,18 +418,29 @@ def font_faces() -> Markup:
         for family, style, uri in font_files()))
 
 
-def document_html(doc: LetterDocument) -> str:
+def document_html(doc: LetterDocument, qr_codes: dict | None = None) -> str:
+    """The letter as one HTML document. With ``qr_codes`` (a dict), the QR codes are left as placeholders
+    recorded there (placeholder -> URL) for ``pdfwork.render_pdf`` to draw: a batch's pool draws them."""
     config = current_app.config
+
+    def qr(url: str, key: str) -> str:
+        if not url:
+            return ""
+        if qr_codes is None:
+            return qr_data_uri(url)
+        qr_codes[pdfwork.QR_PLACEHOLDER + key] = url
+        return pdfwork.QR_PLACEHOLDER + key
+
     with _arabic():
         # The Jinja environment directly, not render_template: the page context processors need a
         # signed-in request, and letters are also rendered by background jobs.
         return current_app.jinja_env.get_template("letters/document.html").render(
             doc=doc, fonts=font_faces(), date=date_numeric(doc.issued_on),
-            qr=qr_data_uri(doc.verify_url) if doc.verify_url else "", logo=logo_data_uri(),
+            qr=qr(doc.verify_url, "verify"), logo=logo_data_uri(),
             org_name=config["ORG_NAME_AR"], org_name_en=config["ORG_NAME_EN"],
             org_registration=config.get("ORG_REGISTRATION", ""), org_address=config["LETTERS_ADDRESS"],
             org_contact=config["LETTERS_CONTACT"],
-            survey_qr=qr_data_uri(doc.survey_url) if doc.survey_url else "",
+            survey_qr=qr(doc.survey_url, "survey"),
         )
 
 

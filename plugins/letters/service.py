@@ -429,13 +429,14 @@ def _reserve(plan: _Plan) -> tuple[Letter, bool]:
     return letter, True
 
 
-def _final_html(plan: _Plan, letter: Letter) -> str:
-    """The letter's HTML with its number and verification code (no database write)."""
+def _final_html(plan: _Plan, letter: Letter, qr_codes: dict | None = None) -> str:
+    """The letter's HTML with its number and verification code (no database write); ``qr_codes``: see
+    ``render.document_html``."""
     doc = _compose(plan.version, plan.context, number=letter.number, issued_on=plan.today, recipient=plan.recipient,
                    verify_url=verify_url(letter.number, letter.verify_code, plan.base_url))
     doc.survey_url = survey_url(plan.template, plan.beneficiary, plan.case)
     plan.subject = doc.subject
-    return render.document_html(doc)
+    return render.document_html(doc, qr_codes)
 
 
 def _complete(plan: _Plan, letter: Letter, pdf: bytes, pages: int) -> Letter:
@@ -890,11 +891,12 @@ def _run_batch(batch: LetterBatch, base_url: str | None) -> None:
                 plan = _plan(template=template, beneficiary=None, case=case, actor=actor, extra=None, recipient="",
                              replaces=None, batch=batch, base_url=base_url, token=None)
                 letter, _fresh = _reserve(plan)
+                qr_codes = {} if renderer.pool is not None else None  # the pool draws the QR codes too
                 try:
-                    html = _final_html(plan, letter)
+                    html = _final_html(plan, letter, qr_codes)
                 except Exception as exc:
                     raise _failed(plan, letter, exc) from None
-                pending.append((index, reference, plan, letter, renderer.submit(html)))
+                pending.append((index, reference, plan, letter, renderer.submit(html, qr_codes)))
             except IssueError as exc:
                 failure(reference, exc)
                 progress()
@@ -933,14 +935,14 @@ class BatchRenderer:
                                             initializer=pdfwork.warm)
         return self
 
-    def submit(self, html: str):
+    def submit(self, html: str, qr_codes: dict | None = None):
         if self.allowed is None:
             self.allowed = render._allowed_urls()
         if self.pool is not None:
-            return self.pool.submit(pdfwork.render_pdf, html, self.allowed)
+            return self.pool.submit(pdfwork.render_pdf, html, self.allowed, qr_codes)
         future = Future()
         try:
-            future.set_result(pdfwork.render_pdf(html, self.allowed))
+            future.set_result(pdfwork.render_pdf(html, self.allowed, qr_codes))
         except Exception as exc:  # handed to the caller through the future, as from a child process
             future.set_exception(exc)
         return future

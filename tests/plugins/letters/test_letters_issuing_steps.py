@@ -206,3 +206,25 @@ def test_a_batch_drawn_by_a_pool_gives_the_letters_one_process_gives(app, make_c
 
 def pdf_text_of(page) -> str:
     return strip_bidi_controls(page.extract_text())
+
+
+def test_the_qr_codes_drawn_by_the_pool_are_the_ones_drawn_in_the_worker(app):
+    """A batch's pool gets the HTML with QR placeholders and draws the codes itself: the same page."""
+    from pypdf import PdfReader
+
+    from plugins.letters import pdfwork, render, service
+
+    with app.app_context(), database.connection_context():
+        plan = service._plan(template=service.template_by_key("general"), beneficiary=None, case=None, actor=None,
+                             extra=dict(GENERAL), recipient="جهة", replaces=None, batch=None, base_url=None,
+                             token=None)
+        letter, _fresh = service._reserve(plan)
+        inline = service._final_html(plan, letter)
+        codes = {}
+        deferred = service._final_html(plan, letter, codes)
+        allowed = render._allowed_urls()
+        assert list(codes.values()) == [service.verify_url(letter.number, letter.verify_code, None)]
+    assert pdfwork.QR_PLACEHOLDER in deferred and pdfwork.QR_PLACEHOLDER not in inline
+    pages = [PdfReader(io.BytesIO(pdfwork.render_pdf(html, allowed, qr)[0])).pages[0].get_contents().get_data()
+             for html, qr in ((inline, None), (deferred, codes))]
+    assert pages[0] == pages[1] and len(pages[0]) > 5000  # the QR code's modules are drawn on the page
