@@ -664,7 +664,10 @@ def volunteer_certificate(volunteer: dict, hours: dict, *, actor=None, base_url:
     key = str(hours.get("key") or "")[:40]
     existing = letter_for_token(key) if key else None
     if existing is not None:
-        return existing
+        try:
+            return _settled(existing)  # being issued by another request: its letter once valid
+        except IssueError:
+            return None
     template = template_for_purpose("volunteer_certificate")
     if template is None:
         return None
