@@ -228,3 +228,30 @@ def test_the_qr_codes_drawn_by_the_pool_are_the_ones_drawn_in_the_worker(app):
     pages = [PdfReader(io.BytesIO(pdfwork.render_pdf(html, allowed, qr)[0])).pages[0].get_contents().get_data()
              for html, qr in ((inline, None), (deferred, codes))]
     assert pages[0] == pages[1] and len(pages[0]) > 5000  # the QR code's modules are drawn on the page
+
+
+def test_a_file_erased_while_its_letter_is_being_issued_keeps_no_pdf(app, make_beneficiary):
+    import hashlib
+
+    from plugins.letters import privacy, service
+    from plugins.letters.models import Letter
+    from portal.models import Beneficiary
+    from portal.uploads import path_for
+
+    ben_id = make_beneficiary()
+    with app.app_context(), database.connection_context():
+        ben = Beneficiary.get_by_id(ben_id)
+        plan = service._plan(template=service.template_by_key("general"), beneficiary=ben, case=None, actor=None,
+                             extra=dict(GENERAL), recipient="", replaces=None, batch=None, base_url=None, token=None)
+        letter, _fresh = service._reserve(plan)
+        pdf, pages = service.render.html_to_pdf(service._final_html(plan, letter))
+        with database.atomic():
+            answer = privacy.anonymise_beneficiary(ben, None)  # the erasure, between the PDF and its storing
+        assert answer["kept"] == [letter.number]
+        row = Letter.get_by_id(letter.id)
+        assert (row.status, row.revoked_reason, row.recipient) == ("spoiled", privacy.ERASED_WHILE_ISSUING, "")
+        with pytest.raises(service.IssueError):
+            service._complete(plan, letter, pdf, pages)
+        row = Letter.get_by_id(letter.id)
+        assert row.status == "spoiled" and row.pdf_sha256 == ""
+        assert not path_for(hashlib.sha256(pdf).hexdigest()).exists()  # stored unsigned as drawn, then deleted
