@@ -438,7 +438,7 @@ def webhook_processing(env: dict, url: str, first_id: int, timeout: float) -> di
 
 
 LETTER_SCRIPT = r"""
-import json, statistics, sys, time, weasyprint
+import json, sys, time, weasyprint
 from portal import create_app
 from portal.db import database
 app = create_app()
@@ -451,38 +451,106 @@ with app.app_context(), database.connection_context():
         return original(html)
     render.html_to_pdf = capture
     from portal.models import Case
-    case = Case.get(Case.reference == sys.argv[2])
+    case = Case.get(Case.reference == sys.argv[1])
     template = service.template_by_key("acknowledgement")
-    service.preview_letter(template=template, beneficiary=case.beneficiary, case=case)
+    service.issue_letter(template=template, case=case)  # an issued letter's HTML: its number and QR codes
     html = captured[-1]
-    times = []
-    for _ in range(int(sys.argv[1])):
-        t = time.perf_counter(); weasyprint.HTML(string=html, url_fetcher=render._fetcher_allowing(render._allowed_urls())).write_pdf(); times.append(time.perf_counter() - t)
-    print(json.dumps({"template": template.key, "bare_ms": round(statistics.median(times) * 1000, 1)}))
+    fetcher = render._fetcher_allowing(render._allowed_urls())
+    def bare():
+        t = time.perf_counter(); weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+        return (time.perf_counter() - t) * 1000
+    bare()  # the first one loads the fonts
+    print(json.dumps({"template": template.key}), flush=True)
+    for line in sys.stdin:  # one bare render for each line, between two letters through the API
+        print(json.dumps({"bare_ms": bare()}), flush=True)
 """
 
 
 def letter_row(port: int, env: dict, token: str, ids: dict, count: int) -> dict:
     """One letter through the API (POST, then the PDF), median of ``count``, against bare WeasyPrint on the
-    same letter's HTML in one process (its fonts and stylesheets already loaded after the first)."""
-    script = subprocess.run([PYTHON, "-c", LETTER_SCRIPT, str(count), ids["case"]], cwd=ROOT,  # nosec B603
-                            env=env, capture_output=True, text=True)
+    HTML of the same template issued for the same request (with its number and its two QR codes; a preview has
+    neither) in one warm process (its fonts and stylesheets already loaded after the first). The two
+    take turns, one bare render after each letter, so a load that changes during the row moves both."""
+    bare_proc = subprocess.Popen([PYTHON, "-c", LETTER_SCRIPT, ids["case"]], cwd=ROOT, env=env,  # nosec B603
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = bare_proc.stdout.readline()
+        if not first:
+            return {"note": "bare WeasyPrint run failed: " + bare_proc.stderr.read().strip().splitlines()[-1][:200]}
+        template = json.loads(first)["template"]
+        api = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        times, bare = [], []
+        for _ in range(count):
+            body = json.dumps({"template": template, "case": ids["case"]}).encode()
+            started = time.perf_counter()
+            status, _, data = request(port, "POST", "/api/v1/letters", api, body)
+            if status != 201:
+                return {"note": f"POST /api/v1/letters answered {status}: {data[:200]!r}", "template": template}
+            number = json.loads(data)["number"]
+            status, _, pdf = request(port, "GET", f"/api/v1/letters/{urllib.parse.quote(number)}.pdf", api)
+            times.append(time.perf_counter() - started)
+            bare_proc.stdin.write("go\n")
+            bare_proc.stdin.flush()
+            bare.append(json.loads(bare_proc.stdout.readline())["bare_ms"])
+    finally:
+        bare_proc.stdin.close()
+        bare_proc.wait(30)
+    median, bare_ms = statistics.median(times) * 1000, statistics.median(bare)
+    return {"median_ms": round(median, 1), "template": template, "bare_ms": round(bare_ms, 1),
+            "ratio": round(median / bare_ms, 2)}
+
+
+BATCH_SCRIPT = r"""
+import json, os, sys, time
+from pathlib import Path
+from portal import create_app
+from portal.db import database
+
+def tree_cpu():
+    # CPU seconds of this process, of its children waited for, and of its living children with theirs (the
+    # batch pool's processes are children of a fork server, which reaps them)
+    times = os.times()
+    total = times.user + times.system + times.children_user + times.children_system
+    tick, me = os.sysconf("SC_CLK_TCK"), str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me:
+            total += sum(int(x) for x in fields[11:15]) / tick
+    return total
+
+app = create_app()
+with app.app_context(), database.connection_context():
+    from plugins.letters import service
+    from plugins.letters.models import LetterBatch
+    from portal.models import Case
+    template = service.template_by_key("acknowledgement")
+    ids = [i for (i,) in Case.select(Case.id).order_by(Case.id).limit(int(sys.argv[1])).tuples()]
+    service.issue_letter(template=template, case=Case.get_by_id(ids[0]))  # a warm worker: fonts, templates
+    batch = LetterBatch.create(template=template, case_ids=ids, total=len(ids))
+    cpu, wall = tree_cpu(), time.perf_counter()
+    service.run_batch(batch.id)
+    wall = time.perf_counter() - wall
+    time.sleep(0.5)  # let the fork server reap the pool's processes
+    cpu = tree_cpu() - cpu
+    batch = LetterBatch.get_by_id(batch.id)
+    print(json.dumps({"letters": batch.done, "failed": batch.failed, "seconds": round(wall, 2),
+                      "per_letter_s": round(wall / max(1, batch.done), 3), "cpu_s": round(cpu, 2),
+                      "cores": round(cpu / wall, 2), "cpus": os.cpu_count()}))
+"""
+
+
+def batch_row(env: dict, count: int, cwd: Path = ROOT) -> dict:
+    """A batch of ``count`` letters (``service.run_batch``, as the worker runs it) in a warm process: seconds
+    per letter and the cores it used (CPU time of the process and its children over the wall time). ``cwd``
+    may be another checkout of Sila, to measure its code on the same database."""
+    script = subprocess.run([PYTHON, "-c", BATCH_SCRIPT, str(count)], cwd=cwd,  # nosec B603
+                            env=dict(env, PYTHONPATH=str(cwd)), capture_output=True, text=True)
     if script.returncode:
-        return {"note": "bare WeasyPrint run failed: " + script.stderr.strip().splitlines()[-1][:200]}
-    bare = json.loads(script.stdout.strip().splitlines()[-1])
-    api = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    times = []
-    for _ in range(count):
-        body = json.dumps({"template": bare["template"], "case": ids["case"]}).encode()
-        started = time.perf_counter()
-        status, _, data = request(port, "POST", "/api/v1/letters", api, body)
-        if status != 201:
-            return {"note": f"POST /api/v1/letters answered {status}: {data[:200]!r}", **bare}
-        number = json.loads(data)["number"]
-        status, _, pdf = request(port, "GET", f"/api/v1/letters/{urllib.parse.quote(number)}.pdf", api)
-        times.append(time.perf_counter() - started)
-    median = statistics.median(times) * 1000
-    return {"median_ms": round(median, 1), **bare, "ratio": round(median / bare["bare_ms"], 2)}
+        return {"note": "the batch run failed: " + script.stderr.strip().splitlines()[-1][:200]}
+    return json.loads(script.stdout.strip().splitlines()[-1])
 
 
 def export_row(server: "Server", cookie: str) -> dict:
@@ -539,6 +607,7 @@ def main(argv=None) -> int:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=None, help="per row (quick: 3, full: 10)")
     parser.add_argument("--letters", type=int, default=None, help="letters for the median (quick: 5, full: 20)")
+    parser.add_argument("--batch-letters", type=int, default=None, help="letters in the batch row (quick: 16, full: 40)")
     parser.add_argument("--cdr-rows", type=int, default=None, help="CDR rows to import (quick: 5,000, full: 100,000)")
     parser.add_argument("--import-rows", type=int, default=None,
                         help="beneficiaries to import (quick: 2,000, full: 20,000)")
@@ -575,6 +644,8 @@ def main(argv=None) -> int:
                      **webhook_processing(env, url, first_delivery, timeout=120 if quick else 600)})
         rows.append({"work": "one letter via the API (POST + PDF)",
                      **letter_row(sila.port, env, token, ids, args.letters or (5 if quick else 20))})
+        batch_size = args.batch_letters or (16 if quick else 40)
+        rows.append({"work": f"batch of {batch_size} letters", **batch_row(env, batch_size)})
         rows.append({"work": "XLSX export of the beneficiary list", **export_row(sila, cookie)})
         rss = sila.worker_rss_mb()
         rows.append({"work": "worker memory after the runs (MB)", "rss_mb": rss})
@@ -625,6 +696,9 @@ def print_table(report: dict) -> None:
             print(f"{row['work']:<40} {sila:>14} {floor:>10} {ratio:>8} {p50!s:>8} {p99!s:>8}{err}")
         elif "median_ms" in row:
             print(f"{row['work']:<40} {row['median_ms']:>11.1f} ms {row['bare_ms']:>7.1f} ms {row['ratio']:>7.2f}x")
+        elif "per_letter_s" in row:
+            print(f"{row['work']:<40} {row['per_letter_s']:>9.3f} s/letter on {row['cores']} of {row['cpus']} cores "
+                  f"({row['letters']} letters in {row['seconds']} s, {row['failed']} not issued)")
         elif "export_rows" in row:
             print(f"{row['work']:<40} {row['export_rows']:,} rows in {row['seconds']} s, {row['file_mb']} MB; "
                   f"worker {row['rss_before_mb']} MB before, {row['rss_after_mb']} MB after")

@@ -54,6 +54,11 @@ def plugin_settings():
         setting("LETTERS_OCR", True, _l("Read scanned letters with OCR."), type="bool"),
         setting("LETTERS_LOCK_WAIT", 60, _l("How long an issuing worker waits for the SQLite write lock."),
                 type="float", unit="seconds", minimum=0),
+        setting("LETTERS_ISSUING_TIMEOUT", 600, _l("A letter still being issued after this long (its process "
+                                                   "stopped) is recorded as spoiled."),
+                type="int", unit="seconds", minimum=60),
+        setting("LETTERS_BATCH_PROCESSES", 0, _l("Processes that draw a batch's PDFs (0: one per core; 1: in the "
+                                                 "worker itself)."), type="int", minimum=0),
         setting("LETTERS_SIGNING_P12", None, _l("Path of the PKCS#12 certificate that signs every outgoing letter "
                                                 "(relative to the instance folder unless absolute); unset: no "
                                                 "signing.")),

@@ -7,7 +7,8 @@ from peewee import BooleanField, CharField, DateField, DateTimeField, ForeignKey
 from portal.db import BaseModel, utcnow
 from portal.models import Beneficiary, Case, JSONField, TimelineEntry, User
 
-LETTER_STATUSES = ("valid", "revoked")
+# issuing: numbered, its PDF not stored yet; spoiled: numbered, never issued (the reason in revoked_reason).
+LETTER_STATUSES = ("issuing", "valid", "revoked", "spoiled")
 OCR_STATUSES = ("pending", "done", "unavailable", "failed", "none")
 BATCH_STATUSES = ("queued", "running", "done", "failed")
 
@@ -75,9 +76,9 @@ class Letter(BaseModel):
     pdf_size = IntegerField()
     page_count = IntegerField(default=1)
     verify_code = CharField(max_length=20)
-    status = CharField(max_length=10, default="valid")
-    revoked_at = DateTimeField(null=True)
-    revoked_reason = CharField(max_length=300, default="")
+    status = CharField(max_length=10, default="valid")  # LETTER_STATUSES
+    revoked_at = DateTimeField(null=True)  # when it was revoked, or spoiled
+    revoked_reason = CharField(max_length=300, default="")  # why it was revoked, or spoiled
     replaces = ForeignKeyField("self", null=True, backref="reissues", on_delete="SET NULL")
     batch = ForeignKeyField(LetterBatch, null=True, backref="letters", on_delete="SET NULL")
     entry = ForeignKeyField(TimelineEntry, null=True, backref="+", on_delete="SET NULL")

@@ -4,6 +4,8 @@ from __future__ import annotations
 from playhouse.shortcuts import model_to_dict
 
 from portal import hookimpl
+from portal.audit import audit
+from portal.db import utcnow
 from portal.uploads import read_stored as _read
 
 from .models import IncomingLetter, Letter
@@ -34,6 +36,9 @@ def beneficiary_data(beneficiary) -> dict | None:
     }
 
 
+ERASED_WHILE_ISSUING = "مُسح ملف المستفيد أثناء إصدار الخطاب"
+
+
 @hookimpl
 def anonymise_beneficiary(beneficiary, retain_until) -> dict | None:
     """Registry numbers, dates, subjects and statuses stay; recipients, merge fields, notes and OCR text go.
@@ -43,6 +48,10 @@ def anonymise_beneficiary(beneficiary, retain_until) -> dict | None:
     if not outgoing and not incoming:
         return None
     shas = set()
+    for row in (r for r in outgoing if r.status == "issuing"):  # its PDF must not be stored after the erasure
+        Letter.update(status="spoiled", revoked_at=utcnow(), revoked_reason=ERASED_WHILE_ISSUING, issue_token=None
+                      ).where((Letter.id == row.id) & (Letter.status == "issuing")).execute()
+        audit("update", "letter", row.id, {"status": "spoiled", "number": row.number, "reason": ERASED_WHILE_ISSUING})
     if outgoing:
         ids = [r.id for r in outgoing]
         updates = {"recipient": "", "recipient_initials": "", "fields": None}

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -23,6 +25,8 @@ from markupsafe import Markup, escape
 from portal import dates
 from portal.text import strip_bidi_controls
 from portal.workflow.research import expected_reply_date
+
+from . import pdfwork
 
 FONTS = {
     "Amiri": [("amiri", 400, "normal"), ("amiri", 700, "bold")],
@@ -306,85 +310,153 @@ def compose(version, context: dict, *, number: str, issued_on: dt.date, recipien
 
 
 def qr_data_uri(url: str) -> str:
-    import segno
+    return pdfwork.qr_data_uri(url)
 
-    return segno.make(url, error="m").svg_data_uri(scale=4, border=1, dark="#000")
+
+_logo_memo: dict = {}
 
 
 def logo_data_uri() -> str:
+    """The letterhead's logo as a data: URL, read once per process (again when the file changes)."""
     path = current_app.config.get("LETTERS_LOGO")
     if not path or not Path(path).is_file():
         return ""
-    data = Path(path).read_bytes()
-    kind = {b"\x89PNG": "image/png", b"<svg": "image/svg+xml", b"<?xm": "image/svg+xml"}.get(data[:4], "image/jpeg")
-    return f"data:{kind};base64,{base64.b64encode(data).decode()}"
+    stat = Path(path).stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _logo_memo:
+        data = Path(path).read_bytes()
+        kind = {b"\x89PNG": "image/png", b"<svg": "image/svg+xml", b"<?xm": "image/svg+xml"}.get(data[:4], "image/jpeg")
+        _logo_memo.clear()
+        _logo_memo[key] = f"data:{kind};base64,{base64.b64encode(data).decode()}"
+    return _logo_memo[key]
+
+
+# --- fonts ------------------------------------------------------------------------------------------
+# A variable font (Noto Sans ships as one, 2 MB with its width and weight axes) is instanced and subset again
+# by WeasyPrint for every PDF. Letters use one weight of it, so it is instanced once into a static font, kept
+# in a cache folder of the user (shared by every process, kept across restarts, named by the source's size and
+# time; the instance folder when that cannot be written) and by each process in memory.
+
+_variable: dict = {}
+_static_memo: dict = {}
+_faces_memo: dict = {}
+
+
+def font_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sila-letter-fonts"
+
+
+def _is_variable(source: Path) -> bool:
+    if source not in _variable:
+        from fontTools.ttLib import TTFont
+
+        font = TTFont(str(source), lazy=True)
+        _variable[source] = "fvar" in font
+        font.close()
+    return _variable[source]
+
+
+def static_font(source: Path, weight: int) -> Path:
+    """``source`` when it is a static font, else its instance at ``weight`` (default width) from the cache,
+    made there the first time (a few seconds, once)."""
+    if not _is_variable(source):
+        return source
+    stat = source.stat()
+    stem = re.sub(r"[^A-Za-z0-9-]", "", source.stem)
+    name = f"{stem}-{weight}-{stat.st_size}-{stat.st_mtime_ns}.ttf"
+    for folder in (font_cache_dir(), Path(current_app.instance_path) / "letter-fonts"):
+        target = folder / name
+        if target.is_file():
+            return target
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            data = _static_memo.get(name)
+            if data is None:
+                data = _static_memo[name] = _instance_bytes(source, weight)
+            tmp = target.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+            return target
+        except OSError:  # a folder that cannot be written: the next one, else the variable font itself
+            continue
+    return source
+
+
+def _instance_bytes(source: Path, weight: int) -> bytes:
+    from fontTools.ttLib import TTFont
+    from fontTools.varLib import instancer
+
+    font = TTFont(str(source))
+    limits = {axis.axisTag: (weight if axis.axisTag == "wght" else axis.defaultValue) for axis in font["fvar"].axes}
+    instancer.instantiateVariableFont(font, limits, inplace=True, optimize=False)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def font_files() -> list[tuple[str, str, str]]:
+    """(family, CSS weight, file URI) of each installed face of the letter stack, a variable font as its
+    static instance; worked out once per process (and instance folder)."""
+    key = current_app.instance_path
+    if key not in _faces_memo:
+        files = []
+        for family, faces in FONTS.items():
+            for package, weight, style in faces:
+                try:
+                    path = Path(fontpkg.path(package, weight))
+                except Exception:  # a missing font package: the family falls back to the next in the stack
+                    continue
+                files.append((family, style, static_font(path, weight).as_uri()))
+        _faces_memo[key] = files
+    return _faces_memo[key]
 
 
 def font_faces() -> Markup:
-    rules = []
-    for family, faces in FONTS.items():
-        for package, weight, style in faces:
-            try:
-                path = fontpkg.path(package, weight)
-            except Exception:  # a missing font package: the family falls back to the next in the stack
-                continue
-            rules.append(
-                f'@font-face {{ font-family: "{family}"; font-weight: {style}; '
-                f'src: url("{Path(path).as_uri()}"); }}'
-            )
-    return Markup("\n".join(rules))  # nosec B704 # font family names and file URIs from the font table, nothing typed
+    return Markup("\n".join(  # nosec B704 # font family names and file URIs from the font table, nothing typed
+        f'@font-face {{ font-family: "{family}"; font-weight: {style}; src: url("{uri}"); }}'
+        for family, style, uri in font_files()))
 
 
-def document_html(doc: LetterDocument) -> str:
+def document_html(doc: LetterDocument, qr_codes: dict | None = None) -> str:
+    """The letter as one HTML document. With ``qr_codes`` (a dict), the QR codes are left as placeholders
+    recorded there (placeholder -> URL) for ``pdfwork.render_pdf`` to draw: a batch's pool draws them."""
     config = current_app.config
+
+    def qr(url: str, key: str) -> str:
+        if not url:
+            return ""
+        if qr_codes is None:
+            return qr_data_uri(url)
+        qr_codes[pdfwork.QR_PLACEHOLDER + key] = url
+        return pdfwork.QR_PLACEHOLDER + key
+
     with _arabic():
         # The Jinja environment directly, not render_template: the page context processors need a
         # signed-in request, and letters are also rendered by background jobs.
         return current_app.jinja_env.get_template("letters/document.html").render(
             doc=doc, fonts=font_faces(), date=date_numeric(doc.issued_on),
-            qr=qr_data_uri(doc.verify_url) if doc.verify_url else "", logo=logo_data_uri(),
+            qr=qr(doc.verify_url, "verify"), logo=logo_data_uri(),
             org_name=config["ORG_NAME_AR"], org_name_en=config["ORG_NAME_EN"],
             org_registration=config.get("ORG_REGISTRATION", ""), org_address=config["LETTERS_ADDRESS"],
             org_contact=config["LETTERS_CONTACT"],
-            survey_qr=qr_data_uri(doc.survey_url) if doc.survey_url else "",
+            survey_qr=qr(doc.survey_url, "survey"),
         )
 
 
-def _fetcher_allowing(allowed: set[str]):
+def _fetcher_allowing(allowed: set[str] | frozenset[str]):
     """WeasyPrint URL fetcher limited to our font files and inline data: a template's CSS cannot read
-    other local files or reach the network."""
-    from weasyprint.urls import URLFetcher
-
-    class LetterFetcher(URLFetcher):
-        def fetch(self, url, headers=None):
-            if url.startswith("data:") or url in allowed:
-                return super().fetch(url, headers)
-            raise ValueError(f"letters may not load {url[:80]}")
-
-    return LetterFetcher(allowed_protocols=("data", "file"))
+    other local files or reach the network (one per process: ``pdfwork.fetcher``)."""
+    return pdfwork.fetcher(frozenset(allowed))
 
 
-def _allowed_urls() -> set[str]:
-    urls = set()
-    for faces in FONTS.values():
-        for package, weight, _style in faces:
-            try:
-                urls.add(Path(fontpkg.path(package, weight)).as_uri())
-            except Exception:
-                continue
-    return urls
+def _allowed_urls() -> frozenset[str]:
+    return frozenset(uri for _family, _style, uri in font_files())
 
 
 def html_to_pdf(html: str) -> tuple[bytes, int]:
-    """PDF bytes and the page count."""
-    import logging
-
-    import weasyprint
-
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    document = weasyprint.HTML(string=html, url_fetcher=_fetcher_allowing(_allowed_urls())).render()
-    return document.write_pdf(), len(document.pages)
+    """PDF bytes and the page count (fonts, fetcher and font configuration kept per process: ``pdfwork``)."""
+    return pdfwork.render_pdf(html, _allowed_urls())
 
 
 def pdf_page_png(pdf: bytes, page: int = 1, dpi: int = 60) -> bytes | None:

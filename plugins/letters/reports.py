@@ -18,7 +18,8 @@ def report_sections(start, end, branch):
     query = (Letter.select(LetterTemplate.name_ar, LetterTemplate.name_en, fn.COUNT(Letter.id),
                            _sum_if(Letter.status == "revoked"))
              .join(LetterTemplate, JOIN.LEFT_OUTER, on=(Letter.template == LetterTemplate.id))
-             .where((Letter.issued_at >= lo) & (Letter.issued_at < hi))
+             .where((Letter.issued_at >= lo) & (Letter.issued_at < hi)
+                    & Letter.status.in_(("valid", "revoked")))  # a number being issued or spoiled is no letter
              .group_by(LetterTemplate.id, LetterTemplate.name_ar, LetterTemplate.name_en))
     scope = beneficiary_in_branch(Letter.beneficiary, branch)
     if scope is not None:

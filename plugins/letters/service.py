@@ -10,6 +10,9 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+import time
+from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -22,12 +25,12 @@ from portal import dates
 from portal.audit import audit
 from portal.db import database, is_postgres, utcnow
 from portal.sequences import next_value
-from portal.text import clean_text, normalize_name
+from portal.text import clean_text, isolate, normalize_name
 from portal.timeline import log_entry
 from portal.uploads import path_for, read_stored, store_bytes
 from portal.validators import ValidationError
 
-from . import render, signing
+from . import pdfwork, render, signing
 from .builtin import BUILTIN
 from .models import IncomingLetter, Letter, LetterBatch, LetterTemplate, LetterTemplateVersion
 
@@ -250,9 +253,6 @@ def _compose(version, context, **kwargs):
                             msg=exc.message), line=exc.line) from None
 
 
-_warm = {"done": False}
-
-
 def _prepare_signing():
     """The signing certificate when signing is configured (None otherwise). A certificate that cannot be
     used stops the letter before a number is taken."""
@@ -326,7 +326,15 @@ def letter_for_token(token: str | None) -> Letter | None:
 def issue_letter(*, template: LetterTemplate, beneficiary=None, case=None, actor=None, extra: dict | None = None,
                  recipient: str = "", replaces: Letter | None = None, batch: LetterBatch | None = None,
                  base_url: str | None = None, token: str | None = None) -> Letter:
-    """Render, number and store one letter in one transaction; put it on the timeline.
+    """Number, render and store one letter; put it on the timeline.
+
+    Three steps, so the PDF is drawn while no lock is held: a short transaction takes the next number and
+    writes the registry row as "issuing"; the PDF is rendered (and signed) outside any transaction; a second
+    short transaction stores it and makes the letter "valid", with its timeline entry and audit. A render or
+    signing failure after the number was taken marks the row "spoiled" with the reason (audited, shown in the
+    registry): the number is never a silent gap. A process that dies between the two leaves the row "issuing",
+    shown as such, until ``settle_stalled`` marks it spoiled. Called inside a transaction (a reissue, a status
+    change), the three steps are savepoints of it: a failure there is rolled back with it, number included.
 
     ``extra``: already cleaned extra-field values (``clean_extras``). Raises IssueError with nothing
     written when a merge field has no data, the template is broken, or signing is configured and the
@@ -335,20 +343,47 @@ def issue_letter(*, template: LetterTemplate, beneficiary=None, case=None, actor
     ``token``: the issue form's one-time token. A form sent twice (a double click, a reload) gets the
     letter the first one issued, with no second number: the token is looked up once the numbering lock
     is held, and its unique index settles two PostgreSQL transactions racing past that look-up."""
+    plan = _plan(template=template, beneficiary=beneficiary, case=case, actor=actor, extra=extra,
+                 recipient=recipient, replaces=replaces, batch=batch, base_url=base_url, token=token)
+    if isinstance(plan, Letter):
+        return plan
+    letter, fresh = _reserve(plan)
+    if not fresh:
+        return _settled(letter)  # the same form's letter, numbered by another request
     try:
-        return _issue_letter(template=template, beneficiary=beneficiary, case=case, actor=actor, extra=extra,
-                             recipient=recipient, replaces=replaces, batch=batch, base_url=base_url, token=token)
-    except IntegrityError:
-        existing = letter_for_token(token)
-        if existing is None or database.obj.in_transaction():
-            raise
-        return existing
+        pdf, pages = render.html_to_pdf(_final_html(plan, letter))
+    except Exception as exc:
+        raise _failed(plan, letter, exc) from None
+    return _complete(plan, letter, pdf, pages)
 
 
-def _issue_letter(*, template, beneficiary, case, actor, extra, recipient, replaces, batch, base_url, token):
+@dataclass
+class _Plan:
+    """What issuing one letter needs once its data has passed the dry run; ``sequence`` is set by ``_reserve``."""
+    template: LetterTemplate
+    version: LetterTemplateVersion
+    beneficiary: object
+    case: object
+    actor: object
+    extra: dict
+    context: dict
+    recipient: str
+    today: dt.date
+    subject: str
+    prepared: object
+    replaces: Letter | None
+    batch: LetterBatch | None
+    base_url: str | None
+    token: str | None
+    sequence: int = 0
+
+
+def _plan(*, template, beneficiary, case, actor, extra, recipient, replaces, batch, base_url, token):
+    """The dry run, before any number is taken: the existing letter of ``token``, or a ``_Plan``. Raises
+    IssueError (a missing field, a broken template, an unusable certificate) with nothing written."""
     existing = letter_for_token(token)
     if existing is not None:
-        return existing
+        return _settled(existing)
     if case is not None and beneficiary is None:
         beneficiary = case.beneficiary
     version = current_version(template)
@@ -357,50 +392,166 @@ def _issue_letter(*, template, beneficiary, case, actor, extra, recipient, repla
                                   extra={k: v for k, v in extra.items() if not k.endswith("__raw")})
     recipient = clean_text(recipient)[:200]
     today = render.riyadh_today()
-    # A dry run first: a missing field must not cost a registry number or a write lock.
+    # A dry run first: a missing field must not cost a registry number.
     draft = _compose(version, context, number=PLACEHOLDER_NUMBER, issued_on=today, recipient=recipient,
                      verify_url=verify_url(PLACEHOLDER_NUMBER, "x", base_url))
     prepared = _prepare_signing()
-    if not _warm["done"]:  # the first render of a process loads the fonts: do it outside the lock
-        render.html_to_pdf(render.document_html(draft))
-        _warm["done"] = True
-    year = dates.hijri_year(today)
-    with _issuing_transaction():
-        existing = letter_for_token(token)
-        if existing is not None:
-            return existing
-        sequence = next_value(f"letters_out_{year}")
-        number = f"{OUT_PREFIX}-{year}-{sequence:06d}"
-        code = secrets.token_hex(5)
-        doc = _compose(version, context, number=number, issued_on=today, recipient=recipient,
-                       verify_url=verify_url(number, code, base_url))
-        doc.survey_url = survey_url(template, beneficiary, case)
-        pdf, pages = render.html_to_pdf(render.document_html(doc))
-        if prepared is not None:  # signed before it is stored: the stored PDF is the signed one
-            pdf = _sign(pdf, number, prepared)
+    return _Plan(template=template, version=version, beneficiary=beneficiary, case=case, actor=actor, extra=extra,
+                 context=context, recipient=recipient, today=today, subject=draft.subject, prepared=prepared,
+                 replaces=replaces, batch=batch, base_url=base_url, token=token)
+
+
+def _reserve(plan: _Plan) -> tuple[Letter, bool]:
+    """Step one, a short transaction: the next number and the registry row, "issuing". Returns the row and
+    True, or the letter the same token already has and False."""
+    year = dates.hijri_year(plan.today)
+    try:
+        with _issuing_transaction():
+            existing = letter_for_token(plan.token)
+            if existing is not None:
+                return existing, False
+            sequence = next_value(f"letters_out_{year}")
+            number = f"{OUT_PREFIX}-{year}-{sequence:06d}"
+            who = plan.recipient or (plan.beneficiary.full_name if plan.beneficiary else "")
+            letter = Letter.create(
+                number=number, hijri_year=year, sequence=sequence, template=plan.template,
+                template_version=plan.version, beneficiary=plan.beneficiary, case=plan.case, recipient=who,
+                recipient_initials=render.initials(*(who.split()[:1] + who.split()[-1:])) if who else "",
+                subject=plan.subject[:300], fields={k: str(v) for k, v in plan.extra.items()},
+                issued_by=plan.actor, pdf_sha256="", pdf_size=0, page_count=0, verify_code=secrets.token_hex(5),
+                status="issuing", replaces=plan.replaces, batch=plan.batch, issue_token=plan.token or None,
+            )
+    except IntegrityError:  # two PostgreSQL transactions raced past the token's look-up: the first one won
+        existing = letter_for_token(plan.token)
+        if existing is None or database.obj.in_transaction():
+            raise
+        return existing, False
+    return letter, True
+
+
+def _final_html(plan: _Plan, letter: Letter, qr_codes: dict | None = None) -> str:
+    """The letter's HTML with its number and verification code (no database write); ``qr_codes``: see
+    ``render.document_html``."""
+    doc = _compose(plan.version, plan.context, number=letter.number, issued_on=plan.today, recipient=plan.recipient,
+                   verify_url=verify_url(letter.number, letter.verify_code, plan.base_url))
+    doc.survey_url = survey_url(plan.template, plan.beneficiary, plan.case)
+    plan.subject = doc.subject
+    return render.document_html(doc, qr_codes)
+
+
+def _complete(plan: _Plan, letter: Letter, pdf: bytes, pages: int) -> Letter:
+    """Step three: sign, store the PDF, and in a short transaction make the letter valid with its timeline
+    entry and audit. A failure here marks the number spoiled (``_failed``)."""
+    number = letter.number
+    stored = None
+    try:
+        if plan.prepared is not None:  # signed before it is stored: the stored PDF is the signed one
+            pdf = _sign(pdf, number, plan.prepared)
         stored = store_bytes(pdf, f"{number}.pdf", "pdf", pages)
-        who = recipient or (beneficiary.full_name if beneficiary else "")
-        letter = Letter.create(
-            number=number, hijri_year=year, sequence=sequence, template=template, template_version=version,
-            beneficiary=beneficiary, case=case, recipient=who,
-            recipient_initials=render.initials(*(who.split()[:1] + who.split()[-1:])) if who else "",
-            subject=doc.subject[:300], fields={k: str(v) for k, v in extra.items()}, issued_by=actor,
-            pdf_sha256=stored.sha256, pdf_size=stored.size, page_count=pages, verify_code=code,
-            replaces=replaces, batch=batch, issue_token=token or None,
-        )
-        if replaces is not None:
-            _revoke(replaces, reason=f"أعيد إصداره برقم {number}", actor=actor)
-        entry = log_entry(
-            channel="letters", direction="out", beneficiary=beneficiary, case=case, actor=actor,
-            summary=f"خطاب صادر {number}: {doc.subject}"[:300],
-            data={"letter": "out", "id": letter.id, "number": number, "subject": doc.subject[:300],
-                  "template": template.key, "status": "valid",
-                  "replaces": replaces.number if replaces is not None else None},
-        )
-        Letter.update(entry=entry).where(Letter.id == letter.id).execute()
-        letter.entry = entry
-        audit("create", "letter", letter.id, {"number": number, "template": template.key,
-                                              "version": version.number}, actor=actor)
+        with database.atomic():
+            changed = Letter.update(subject=plan.subject[:300], pdf_sha256=stored.sha256, pdf_size=stored.size,
+                                    page_count=pages, status="valid").where(
+                (Letter.id == letter.id) & (Letter.status == "issuing")).execute()
+            if not changed:  # spoiled meanwhile: taken for a stopped process (``settle_stalled``), or erased
+                raise IssueError(_l("The letter %(n)s was not issued: its number was recorded as spoiled meanwhile "
+                                    "(%(reason)s).", n=isolate(number),
+                                    reason=Letter.get_by_id(letter.id).revoked_reason))
+            replaces = plan.replaces
+            if replaces is not None:
+                _revoke(replaces, reason=f"أعيد إصداره برقم {number}", actor=plan.actor)
+            entry = log_entry(
+                channel="letters", direction="out", beneficiary=plan.beneficiary, case=plan.case, actor=plan.actor,
+                summary=f"خطاب صادر {number}: {plan.subject}"[:300],
+                data={"letter": "out", "id": letter.id, "number": number, "subject": plan.subject[:300],
+                      "template": plan.template.key, "status": "valid",
+                      "replaces": replaces.number if replaces is not None else None},
+            )
+            Letter.update(entry=entry).where(Letter.id == letter.id).execute()
+            audit("create", "letter", letter.id, {"number": number, "template": plan.template.key,
+                                                  "version": plan.version.number}, actor=plan.actor)
+    except Exception as exc:
+        failure = _failed(plan, letter, exc)
+        if stored is not None:
+            _discard(stored.sha256)
+        raise failure from None
+    return Letter.get_by_id(letter.id)
+
+
+def _discard(sha256: str) -> None:
+    """The stored PDF of a letter that was not made valid (spoiled meanwhile, or its file erased while it
+    was being issued): deleted unless a row refers to it."""
+    from portal.privacy import delete_unreferenced
+
+    try:
+        if not Letter.select().where(Letter.pdf_sha256 == sha256).exists():
+            delete_unreferenced([sha256])
+    except Exception:  # the failure being reported matters more than a file left over
+        current_app.logger.exception("deleting the PDF %s of a spoiled letter failed", sha256)
+
+
+def _failed(plan: _Plan, letter: Letter, exc: Exception) -> IssueError:
+    """After a failure past the reservation: the number is recorded as spoiled with the reason, and the
+    error to raise says so. (A process stopped at this point leaves the row "issuing": ``settle_stalled``.)"""
+    if isinstance(exc, IssueError):
+        reason = str(exc.message)
+    else:
+        current_app.logger.exception("letter %s failed after its number was taken", letter.number)
+        reason = f"{type(exc).__name__}: {exc}"[:200]
+    try:
+        spoil(letter, reason=reason, actor=plan.actor)
+    except Exception:  # the database itself failed: the row stays "issuing", shown, and is settled later
+        current_app.logger.exception("marking letter %s spoiled failed", letter.number)
+    failure = exc if isinstance(exc, IssueError) else IssueError(
+        _l("The letter was not issued: producing its PDF failed (%(error)s).", error=str(exc)[:200]))
+    if letter.status != "spoiled" or database.obj.in_transaction():  # inside a caller's transaction: it decides
+        return failure
+    return IssueError(_l("%(reason)s Its number %(n)s is recorded as spoiled in the registry.",
+                         reason=failure.message, n=isolate(letter.number)))
+
+
+def spoil(letter: Letter, *, reason: str, actor=None) -> bool:
+    """An "issuing" letter becomes "spoiled": its number is used, no PDF exists, the reason is kept and
+    audited, and its issue token is freed (the same form sent again issues a new letter). False when the
+    letter was no longer issuing."""
+    with database.atomic():
+        changed = Letter.update(status="spoiled", revoked_at=utcnow(), revoked_reason=reason[:300],
+                                issue_token=None).where(
+            (Letter.id == letter.id) & (Letter.status == "issuing")).execute()
+        if changed:
+            audit("update", "letter", letter.id, {"status": "spoiled", "number": letter.number,
+                                                  "reason": reason[:300]}, actor=actor)
+    if changed:
+        letter.status, letter.revoked_reason, letter.issue_token = "spoiled", reason[:300], None
+    return bool(changed)
+
+
+STALLED_REASON = "توقفت عملية الإصدار قبل حفظ الخطاب (انتهت العملية أو تعطلت)"
+
+
+def settle_stalled(older_than: dt.timedelta | None = None) -> list[str]:
+    """Letters left "issuing" longer than ``older_than`` (default ``LETTERS_ISSUING_TIMEOUT`` seconds) by a
+    process that stopped: marked spoiled with the reason. Run by a periodic job and before each batch;
+    returns their numbers."""
+    if older_than is None:
+        older_than = dt.timedelta(seconds=int(current_app.config["LETTERS_ISSUING_TIMEOUT"]))
+    cutoff = utcnow() - older_than
+    settled = []
+    for letter in Letter.select().where((Letter.status == "issuing") & (Letter.issued_at < cutoff)):
+        if spoil(letter, reason=STALLED_REASON):
+            settled.append(letter.number)
+    return settled
+
+
+def _settled(letter: Letter) -> Letter:
+    """The letter of a form sent again: once another request finished issuing it (waits up to
+    ``LETTERS_LOCK_WAIT`` seconds while it is "issuing"). A spoiled one raises IssueError."""
+    deadline = time.monotonic() + float(current_app.config["LETTERS_LOCK_WAIT"])
+    while letter.status == "issuing" and time.monotonic() < deadline and not database.obj.in_transaction():
+        time.sleep(0.05)
+        letter = Letter.get_by_id(letter.id)
+    if letter.status == "spoiled":
+        raise IssueError(_l("The letter %(n)s was not issued: %(reason)s", n=isolate(letter.number),
+                            reason=letter.revoked_reason))
     return letter
 
 
@@ -425,6 +576,8 @@ def revoke_letter(letter: Letter, *, reason: str, actor=None) -> None:
         fresh = Letter.get_by_id(letter.id)
         if fresh.status == "revoked":
             raise IssueError(_l("This letter is already revoked."))
+        if fresh.status != "valid":
+            raise IssueError(_l("Only an issued letter can be revoked; this number has no valid letter."))
         _revoke(fresh, reason=reason, actor=actor)
     letter.status = "revoked"
 
@@ -455,6 +608,8 @@ def reissue_letter(letter: Letter, *, actor=None, base_url: str | None = None) -
     one is revoked and the new one points to it."""
     if letter.status == "revoked":
         raise IssueError(_l("A revoked letter cannot be reissued; issue a new letter instead."))
+    if letter.status != "valid":
+        raise IssueError(_l("Only an issued letter can be reissued; this number has no valid letter."))
     if letter.template_id is None:
         raise IssueError(_l("The template of this letter no longer exists."))
     extra = reissue_fields(letter)
@@ -462,7 +617,7 @@ def reissue_letter(letter: Letter, *, actor=None, base_url: str | None = None) -
         letter.beneficiary and letter.recipient != letter.beneficiary.full_name) else ""
     with database.atomic():
         fresh = Letter.get_by_id(letter.id)
-        if fresh.status == "revoked":
+        if fresh.status != "valid":
             raise IssueError(_l("This letter is already revoked."))
         return issue_letter(template=letter.template, beneficiary=letter.beneficiary, case=letter.case, actor=actor,
                             extra=extra, recipient=custom, replaces=fresh, base_url=base_url)
@@ -509,7 +664,10 @@ def volunteer_certificate(volunteer: dict, hours: dict, *, actor=None, base_url:
     key = str(hours.get("key") or "")[:40]
     existing = letter_for_token(key) if key else None
     if existing is not None:
-        return existing
+        try:
+            return _settled(existing)  # being issued by another request: its letter once valid
+        except IssueError:
+            return None
     template = template_for_purpose("volunteer_certificate")
     if template is None:
         return None
@@ -530,6 +688,8 @@ def volunteer_certificate(volunteer: dict, hours: dict, *, actor=None, base_url:
 
 
 def letter_pdf(letter: Letter) -> bytes:
+    if letter.status in ("issuing", "spoiled"):
+        raise IssueError(_l("This number has no PDF: the letter is being issued or was spoiled."))
     if not letter.pdf_sha256:  # deleted with the beneficiary's file (portal.privacy.erase); the registry row stays
         raise IssueError(_l("The copy of this letter was deleted when the beneficiary's file was erased."))
     return read_stored(letter.pdf_sha256)
@@ -539,7 +699,8 @@ def find_for_verification(number: str, code: str) -> Letter | None:
     number = (number or "").strip()
     if number[:1].isdigit():
         number = f"{OUT_PREFIX}-{number}"
-    letter = Letter.get_or_none(Letter.number == number)
+    # A number being issued or spoiled never verifies: only an issued letter (valid, or revoked since) is shown.
+    letter = Letter.get_or_none((Letter.number == number) & Letter.status.in_(("valid", "revoked")))
     typed = (code or "").strip().encode("utf-8", errors="replace")
     if letter is None or not hmac.compare_digest(letter.verify_code.encode("utf-8"), typed):
         return None
@@ -677,37 +838,122 @@ def run_batch(batch_id: int, base_url: str | None = None) -> None:
 
 
 def _run_batch(batch: LetterBatch, base_url: str | None) -> None:
+    """Numbers are taken in the batch's order, each in its own short transaction; the PDFs are drawn by a
+    pool of processes (``BatchRenderer``) while this process prepares the next letters and stores the
+    finished ones in order. Progress, errors and the merged PDF are as when letters were drawn one by one."""
     from portal.models import Case, User
 
+    settle_stalled()
     LetterBatch.update(status="running").where(LetterBatch.id == batch.id).execute()
     actor = User.get_or_none(User.id == batch.created_by_id) if batch.created_by_id else None
     errors = list(batch.errors or [])
-    done = failed = 0
-    parts = []
-    for case_id in batch.case_ids:
-        case = Case.get_or_none(Case.id == case_id)
+    counts = {"done": 0, "failed": 0}
+    parts: dict[int, bytes] = {}
+    pending: deque = deque()
+
+    def progress():
+        LetterBatch.update(done=counts["done"], failed=counts["failed"], errors=errors).where(
+            LetterBatch.id == batch.id).execute()
+
+    def failure(reference, exc: IssueError):
+        counts["failed"] += 1
+        errors.append({"case": reference, "message": str(exc.message)})
+
+    def finish_oldest():
+        index, reference, plan, letter, future = pending.popleft()
         try:
-            if case is None:
-                raise IssueError(_l("The request no longer exists."))
-            already = Letter.get_or_none((Letter.batch == batch) & (Letter.case == case))
-            template = batch.template
-            if batch.by_decision:
-                template = template_for_purpose(f"decision_{case.status}")
-                if template is None:
-                    raise IssueError(_l("The request has no committee decision."))
-            letter = already or issue_letter(template=template, case=case, actor=actor, batch=batch,
-                                             base_url=base_url)
-            parts.append(letter_pdf(letter))
-            done += 1
+            try:
+                pdf, pages = future.result()
+            except Exception as exc:
+                raise _failed(plan, letter, exc) from None
+            parts[index] = letter_pdf(_complete(plan, letter, pdf, pages))
+            counts["done"] += 1
         except IssueError as exc:
-            failed += 1
-            errors.append({"case": case.reference if case else str(case_id), "message": str(exc.message)})
-        LetterBatch.update(done=done, failed=failed, errors=errors).where(LetterBatch.id == batch.id).execute()
+            failure(reference, exc)
+        progress()
+
+    with BatchRenderer(len(batch.case_ids)) as renderer:
+        for index, case_id in enumerate(batch.case_ids):
+            case = Case.get_or_none(Case.id == case_id)
+            reference = case.reference if case else str(case_id)
+            try:
+                if case is None:
+                    raise IssueError(_l("The request no longer exists."))
+                already = Letter.get_or_none((Letter.batch == batch) & (Letter.case == case)
+                                             & Letter.status.in_(("valid", "revoked")))
+                if already is not None:  # a batch run again after a stop: the letters it issued stay
+                    parts[index] = letter_pdf(already)
+                    counts["done"] += 1
+                    progress()
+                    continue
+                template = batch.template
+                if batch.by_decision:
+                    template = template_for_purpose(f"decision_{case.status}")
+                    if template is None:
+                        raise IssueError(_l("The request has no committee decision."))
+                plan = _plan(template=template, beneficiary=None, case=case, actor=actor, extra=None, recipient="",
+                             replaces=None, batch=batch, base_url=base_url, token=None)
+                letter, _fresh = _reserve(plan)
+                qr_codes = {} if renderer.pool is not None else None  # the pool draws the QR codes too
+                try:
+                    html = _final_html(plan, letter, qr_codes)
+                except Exception as exc:
+                    raise _failed(plan, letter, exc) from None
+                pending.append((index, reference, plan, letter, renderer.submit(html, qr_codes)))
+            except IssueError as exc:
+                failure(reference, exc)
+                progress()
+            while len(pending) >= renderer.window:
+                finish_oldest()
+        while pending:
+            finish_oldest()
     sha = ""
     if parts:
-        merged = render.merge_pdfs(parts)
+        merged = render.merge_pdfs([parts[i] for i in sorted(parts)])
         sha = store_bytes(merged, f"batch-{batch.id}.pdf", "pdf").sha256
     LetterBatch.update(status="done", pdf_sha256=sha, finished_at=utcnow()).where(LetterBatch.id == batch.id).execute()
+
+
+class BatchRenderer:
+    """HTML -> PDF bytes for a batch: a pool of ``LETTERS_BATCH_PROCESSES`` processes (0: one per core),
+    started from a fork server that has loaded only ``pdfwork`` and WeasyPrint, so no child holds this
+    process's database connection or threads; the children never touch the database. With one process
+    (or one letter) the PDFs are drawn here. ``window``: letters in flight before the oldest is awaited."""
+
+    def __init__(self, letters: int):
+        wanted = int(current_app.config["LETTERS_BATCH_PROCESSES"]) or (os.cpu_count() or 1)
+        self.processes = max(1, min(wanted, letters))
+        self.window = 2 * self.processes if self.processes > 1 else 1
+        self.pool = None
+        self.allowed = None
+
+    def __enter__(self):
+        if self.processes > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["plugins.letters.pdfwork"])
+            self.pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context,
+                                            initializer=pdfwork.warm)
+        return self
+
+    def submit(self, html: str, qr_codes: dict | None = None):
+        if self.allowed is None:
+            self.allowed = render._allowed_urls()
+        if self.pool is not None:
+            return self.pool.submit(pdfwork.render_pdf, html, self.allowed, qr_codes)
+        future = Future()
+        try:
+            future.set_result(pdfwork.render_pdf(html, self.allowed, qr_codes))
+        except Exception as exc:  # handed to the caller through the future, as from a child process
+            future.set_exception(exc)
+        return future
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        return False
 
 
 # --- page images for the viewer -----------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Background jobs of the letters plugin (huey through ``portal.jobs``)."""
-from portal.jobs import task
+from huey import crontab
+
+from portal.jobs import periodic_task, task
 
 
 @task()
@@ -14,3 +16,11 @@ def issue_batch(batch_id: int, base_url: str | None = None) -> None:
     from .service import run_batch
 
     run_batch(batch_id, base_url)
+
+
+@periodic_task(crontab(minute="*/10"))
+def settle_stalled_letters() -> list[str]:
+    """Letters left "issuing" by a process that stopped (``LETTERS_ISSUING_TIMEOUT``) are recorded as spoiled."""
+    from .service import settle_stalled
+
+    return settle_stalled()

@@ -20,7 +20,7 @@ from portal.api import error as api_error
 from portal.audit import audit
 from portal.auth import roles_required
 from portal.dates import parse_date
-from portal.db import database
+from portal.db import database, utcnow
 from portal.exports import Column, export_response
 from portal.hygiene import get_or_404, parse_int
 from portal.limiter import limiter
@@ -56,6 +56,8 @@ BY_DECISION = "__decision__"  # the batch form's choice "each request's own deci
 OCR_LABELS = {"pending": _l("Waiting for text recognition"), "done": _l("Text recognised"),
               "unavailable": _l("Not available on this server"), "failed": _l("Text recognition failed"),
               "none": _l("Not requested")}
+LETTER_LABELS = {"issuing": _l("Being issued"), "valid": _l("Valid"), "revoked": _l("Revoked"),
+                 "spoiled": _l("Spoiled (not issued)")}
 BATCH_LABELS = {"queued": _l("Queued"), "running": _l("Running"), "done": _l("Finished"), "failed": _l("Failed")}
 PURPOSE_LABELS = {
     "acknowledgement": _l("Acknowledgement of receipt"), "missing_documents": _l("Missing documents"),
@@ -67,7 +69,7 @@ PURPOSE_LABELS = {
 
 @bp.context_processor
 def _labels():
-    return {"ocr_labels": OCR_LABELS, "batch_labels": BATCH_LABELS, "purpose_labels": PURPOSE_LABELS}
+    return {"ocr_labels": OCR_LABELS, "batch_labels": BATCH_LABELS, "letter_labels": LETTER_LABELS, "purpose_labels": PURPOSE_LABELS}
 
 
 # --- who sees which letter -----------------------------------------------------------------------------
@@ -130,7 +132,7 @@ def outgoing_query(errors: dict):
              .order_by(Letter.issued_at.desc(), Letter.id.desc()))
     query = _registry_filters(query, Letter, Letter.issued_at, errors)
     status = request.args.get("status")
-    if status in ("valid", "revoked"):
+    if status in LETTER_LABELS:
         query = query.where(Letter.status == status)
     return _scoped(query, Letter)
 
@@ -1060,8 +1062,14 @@ def status():
 
     counts = dict(IncomingLetter.select(IncomingLetter.ocr_status, fn.COUNT(IncomingLetter.id))
                   .group_by(IncomingLetter.ocr_status).tuples())
+    # numbers not (yet) issued: being issued now, or left by a stopped process until the job settles them
+    stalled_since = utcnow() - dt.timedelta(seconds=int(current_app.config["LETTERS_ISSUING_TIMEOUT"]))
+    issuing = list(Letter.select(Letter.id, Letter.number, Letter.issued_at).where(Letter.status == "issuing")
+                   .order_by(Letter.id).limit(50))
     return render("letters/status.html", tesseract=service.tesseract_status(), weasyprint=weasyprint.__version__,
-                  counts=counts, fonts=letter_render.font_status(), signing=signing.status())
+                  counts=counts, fonts=letter_render.font_status(), signing=signing.status(), issuing=issuing,
+                  stalled_since=stalled_since,
+                  spoiled=Letter.select(Letter.id).where(Letter.status == "spoiled").limit(1001).count())
 
 
 # --- API -----------------------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ def test_two_processes_never_share_a_number(app, app_config, tmp_path):
     with app.app_context(), database.connection_context():
         rows = list(Letter.select().order_by(Letter.sequence))
         assert [r.sequence for r in rows] == list(range(1, 2 * count + 1))  # gap-free
+        assert {r.status for r in rows} == {"valid"}  # numbered, drawn outside the lock, then made valid
         assert sorted(r.number for r in rows) == sorted(numbers)
         assert len({r.pdf_sha256 for r in rows}) == 2 * count  # each PDF carries its own number
 

@@ -363,7 +363,7 @@ def test_batch_with_unusable_certificate_reports_each_letter(app_config, app, cl
         assert nothing_issued()
 
 
-def test_signing_failure_rolls_the_number_back(signing_config, app, client, auth, make_case, monkeypatch):
+def test_signing_failure_records_the_number_as_spoiled(signing_config, app, client, auth, make_case, monkeypatch):
     from plugins.letters import signing
 
     make_case()
@@ -379,11 +379,15 @@ def test_signing_failure_rolls_the_number_back(signing_config, app, client, auth
         response = issue(client, template="decision_approved", ref="1448-000001")
     assert response.status_code == 422
     assert "تعذّر توقيع ملف PDF" in text_of(response) and "the token is not responding" in text_of(response)
+    assert "تالفًا في السجل" in text_of(response)
     assert stored_pdfs(app) == before
     assert issue(client, template="decision_approved", ref="1448-000001").status_code == 303
     with app.app_context(), database.connection_context():
-        # the failed attempt took the number 2 inside its transaction and gave it back
-        assert [row.sequence for row in _letters().select().order_by(_letters().id)] == [1, 2]
+        # the failed attempt took the number 2 (the PDF is signed outside the numbering transaction) and
+        # left it recorded as spoiled with the reason: no gap, no unsigned PDF
+        rows = list(_letters().select().order_by(_letters().id))
+        assert [(row.sequence, row.status) for row in rows] == [(1, "valid"), (2, "spoiled"), (3, "valid")]
+        assert "the token is not responding" in rows[1].revoked_reason and not rows[1].pdf_sha256
 
 
 # --- settings and the per-process cache ----------------------------------------------------------------
