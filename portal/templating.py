@@ -32,11 +32,11 @@ def render(template: str, block: str | None = None, **context):
 
 def render_fragment(template: str, **context) -> Markup:
     """``render_template`` for a piece drawn many times on one page (a timeline entry's body, by the core and by
-    each channel's ``render_timeline_entry``): the context processors run once per request and their values are
-    reused for every piece (``render_template`` runs them all for each one). Flask's template signals are not
+    each channel's ``render_timeline_entry``): the context processors run once per request and language and their
+    values are reused for every piece (``render_template`` runs them all for each one). Flask's template signals are not
     sent for the piece; the page around it sends them."""
     app = current_app._get_current_object()
-    values = dict(_request_cached(("template_context", id(app)), lambda: _processed_context(app), app))
+    values = dict(_request_cached(("template_context", id(app), request_lang()), lambda: _processed_context(app), app))
     values.update(context)
     return Markup(app.jinja_env.get_template(template).render(values))  # nosec B704 # an autoescaped template's output
 
