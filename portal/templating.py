@@ -4,12 +4,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections import ChainMap
 
 from flask import current_app, g, has_app_context, has_request_context, request, url_for
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2 import BytecodeCache
+from jinja2.utils import concat
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup, escape
 
@@ -36,9 +38,15 @@ def render_fragment(template: str, **context) -> Markup:
     values are reused for every piece (``render_template`` runs them all for each one). Flask's template signals are not
     sent for the piece; the page around it sends them."""
     app = current_app._get_current_object()
-    values = dict(_request_cached(("template_context", id(app), request_lang()), lambda: _processed_context(app), app))
-    values.update(context)
-    return Markup(app.jinja_env.get_template(template).render(values))  # nosec B704 # an autoescaped template's output
+    shared = _request_cached(("template_context", id(app), request_lang()), lambda: _processed_context(app), app)
+    compiled = app.jinja_env.get_template(template)
+    # What ``Template.render`` does, without copying the shared values (and the globals) into a new dict per piece.
+    values = ChainMap(context, shared, compiled.globals)
+    try:
+        return Markup(concat(compiled.root_render_func(compiled.new_context(values, shared=True))))  # nosec B704 # an autoescaped template's output
+    except Exception:  # noqa: BLE001 - re-raised by Jinja with the template's lines in the traceback
+        compiled.environment.handle_exception()
+        raise
 
 
 def _processed_context(app) -> dict:
