@@ -5,10 +5,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from flask import render_template
-from markupsafe import Markup
-
 from .hookspecs import hookimpl
+from .templating import render_fragment
 
 
 def declare_channel(key: str, label_ar: str, label_en: str, icon: str, order: int = 100, manual: bool = True,
@@ -37,7 +35,7 @@ def entry_template(channel: str, template: str, when=None):
     def render_timeline_entry(entry, request):
         if entry.channel != channel or (when is not None and not when(entry)):
             return None
-        return Markup(render_template(template, entry=entry, data=entry.data or {}))  # nosec B704 # render_template output: the template autoescapes the entry's data
+        return render_fragment(template, entry=entry, data=entry.data or {})
 
     return render_timeline_entry
 

@@ -6,11 +6,12 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from .hookspecs import hookimpl
+from .templating import render_fragment
 
 
 @hookimpl(trylast=True)
 def render_timeline_entry(entry, request):
-    return Markup(render_template("timeline/_entry_body.html", entry=entry))  # nosec B704 # render_template output, autoescaped
+    return render_fragment("timeline/_entry_body.html", entry=entry)
 
 
 @hookimpl(tryfirst=True)

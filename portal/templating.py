@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from collections import ChainMap
 
 from flask import current_app, g, has_app_context, has_request_context, request, url_for
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2 import BytecodeCache
+from jinja2.utils import concat
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup, escape
 
@@ -27,6 +30,29 @@ def render(template: str, block: str | None = None, **context):
     if block and request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         return render_block(template, block, **context)
     return render_template(template, **context)
+
+
+def render_fragment(template: str, **context) -> Markup:
+    """``render_template`` for a piece drawn many times on one page (a timeline entry's body, by the core and by
+    each channel's ``render_timeline_entry``): the context processors run once per request and language and their
+    values are reused for every piece (``render_template`` runs them all for each one). Flask's template signals are not
+    sent for the piece; the page around it sends them."""
+    app = current_app._get_current_object()
+    shared = _request_cached(("template_context", id(app), request_lang()), lambda: _processed_context(app), app)
+    compiled = app.jinja_env.get_template(template)
+    # What ``Template.render`` does, without copying the shared values (and the globals) into a new dict per piece.
+    values = ChainMap(context, shared, compiled.globals)
+    try:
+        return Markup(concat(compiled.root_render_func(compiled.new_context(values, shared=True))))  # nosec B704 # an autoescaped template's output
+    except Exception:  # noqa: BLE001 - re-raised by Jinja with the template's lines in the traceback
+        compiled.environment.handle_exception()
+        raise
+
+
+def _processed_context(app) -> dict:
+    values: dict = {}
+    app.update_template_context(values)
+    return values
 
 
 def date_filter(value, with_time: bool = False):
@@ -49,15 +75,34 @@ def date_filter(value, with_time: bool = False):
     else:
         day = value
         iso = value.isoformat()
-    greg = dates.format_gregorian(day)
+    return Markup(f'<time datetime="{escape(iso)}">{_day_html(day, request_lang())}{time_part}</time>')  # nosec B704 # _day_html escapes; iso is escaped, time_part is digits
+
+
+@functools.lru_cache(maxsize=8192)
+def _day_html(day: dt.date, lang: str) -> str:
+    """The inside of a date's ``<time>``: Hijri then Gregorian, each isolated; Gregorian alone outside the Umm
+    al-Qura table (1924-2077). A page shows the same few days many times and the conversion is a pure function
+    of the day and the language, so it is kept for the process."""
+    greg = escape(dates.format_gregorian(day, lang))
     try:
-        hijri = dates.format_hijri(day)
-    except (OverflowError, ValueError):  # outside the Umm al-Qura table (1924-2077): Gregorian only
-        return Markup(f'<time datetime="{escape(iso)}"><bdi class="greg">{escape(greg)}</bdi>{time_part}</time>')  # nosec B704 # every interpolated value is escaped (time_part is digits)
-    return Markup(  # nosec B704 # every interpolated value is escaped (time_part is digits)
-        f'<time datetime="{escape(iso)}"><bdi class="hijri">{escape(hijri)}</bdi>'
-        f' <span class="sep">·</span> <bdi class="greg">{escape(greg)}</bdi>{time_part}</time>'
-    )
+        hijri = dates.format_hijri(day, lang)
+    except (OverflowError, ValueError):
+        return f'<bdi class="greg">{greg}</bdi>'
+    return f'<bdi class="hijri">{escape(hijri)}</bdi> <span class="sep">·</span> <bdi class="greg">{greg}</bdi>'
+
+
+def request_lang() -> str:
+    """The language of the current request (``ar`` or ``en``), asked of flask-babel once per locale object: a
+    forced locale (``force_locale``) is a new object and is asked again."""
+    ctx = getattr(g, "_flask_babel", None) if has_app_context() else None
+    locale = getattr(ctx, "babel_locale", None)
+    cached = getattr(ctx, "_sila_lang", None) if ctx is not None else None
+    if locale is not None and cached is not None and cached[0] is locale:
+        return cached[1]
+    lang = dates._lang()
+    if ctx is not None:
+        ctx._sila_lang = (getattr(ctx, "babel_locale", None), lang)
+    return lang
 
 
 def cached_translations():
@@ -81,7 +126,13 @@ def phone_filter(value, link: bool = True):
     sit (inside a button) or the reader is not staff."""
     if not value:
         return ""
-    value = str(value)
+    return _phone_html(str(value), bool(link), request_lang())
+
+
+@functools.lru_cache(maxsize=4096)
+def _phone_html(value: str, link: bool, lang: str) -> Markup:
+    """The filter's markup for one number, kept for the process: it depends only on the number, the choice of
+    links and the language (whose catalogue is read once), so a changed number is a new key."""
     shown = value
     if value.startswith("+966") and len(value) == 13 and value[4:].isdigit() and value[4:].isascii():
         local = "0" + value[4:]
@@ -169,10 +220,57 @@ def safe_text(value):
 
 
 def channel_label(key: str) -> str:
-    info = channel_map().get(key)
-    if not info:
-        return _("System") if key == "system" else key
-    return info["label_ar"] if str(get_locale()) == "ar" else info["label_en"]
+    """A channel's name in the request's language. The channels (a hook over every plugin) are asked once per
+    request and language, not once per timeline entry."""
+    names = _request_cached(("channel_labels", request_lang()), _channel_labels)
+    if key in names:
+        return names[key]
+    return _("System") if key == "system" else key
+
+
+def _channel_labels() -> dict[str, str]:
+    lang = "label_ar" if request_lang() == "ar" else "label_en"
+    return {key: info[lang] for key, info in channel_map().items()}
+
+
+def label_names(table: dict) -> dict:
+    """``table`` (code -> lazy label, ``portal.labels``) with its labels translated once for this request and
+    language, for a template that shows a label per row: ``{% set category = label_names(labels.CATEGORY) %}``
+    then ``labels.label(category, b.category)``. The text is what the lazy label draws (its ``__html__``)."""
+    return _request_cached(("label_names", id(table), request_lang()), lambda: {
+        code: Markup(text.__html__()) if hasattr(text, "__html__") else text  # nosec B704 # the lazy label's own __html__
+        for code, text in table.items()}, table)
+
+
+def _request_cached(key, compute, owner=None):
+    """``compute()`` kept on ``g`` for the rest of the request under ``key``; ``owner`` (the object an id in the
+    key belongs to) is checked so that a reused id is never taken for the old object. Outside an application
+    context nothing is kept."""
+    if not has_app_context():
+        return compute()
+    cache = g.setdefault("_sila_render_cache", {})
+    found = cache.get(key)
+    if found is not None and found[0] is owner:
+        return found[1]
+    value = compute()
+    cache[key] = (owner, value)
+    return value
+
+
+def url_pattern(endpoint: str, name: str, **values):
+    """A function of one integer that gives ``url_for(endpoint, name=that, **values)``, the URL built once: a
+    list links each row to the same endpoint and werkzeug's URL building costs more than the row's text."""
+    marker = 987654321987654321
+    url = url_for(endpoint, **values, **{name: marker})
+    head, sep, tail = url.partition(str(marker))
+    if not sep or str(marker) in tail:
+        return lambda value: url_for(endpoint, **values, **{name: value})
+
+    def build(value):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"url_pattern: {name} must be an integer, not {type(value).__name__}")
+        return f"{head}{value}{tail}"
+    return build
 
 
 def page_notices() -> list[Markup]:
@@ -246,6 +344,8 @@ def init_app(app):
     app.jinja_env.filters["isolate"] = isolate
     app.jinja_env.filters["isolate_tokens"] = isolate_tokens_filter
     app.jinja_env.globals["channel_label"] = channel_label
+    app.jinja_env.globals["label_names"] = label_names
+    app.jinja_env.globals["url_pattern"] = url_pattern
     app.jinja_env.globals["page_notices"] = page_notices
     app.jinja_env.globals["plugin_actions"] = plugin_actions
     app.jinja_env.add_extension("jinja2.ext.do")

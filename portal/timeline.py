@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from peewee import JOIN, prefetch
+from peewee import JOIN
 from wtforms.fields.choices import SelectChoice
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError as WTFValidationError
@@ -240,8 +240,20 @@ def entries_query():
 
 
 def load_entry(entry_id: int) -> TimelineEntry | None:
-    rows = list(prefetch(entries_query().where(TimelineEntry.id == entry_id), Attachment.select()))
+    rows = with_attachments(list(entries_query().where(TimelineEntry.id == entry_id)))
     return rows[0] if rows else None
+
+
+def with_attachments(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """Each entry's ``attachments`` as a list, read in one query by the entries' ids (what peewee's ``prefetch``
+    does, without compiling the page's query a second time as its subquery)."""
+    by_entry: dict[int, list] = {entry.id: [] for entry in entries}
+    if by_entry:
+        for attachment in Attachment.select().where(Attachment.entry.in_(list(by_entry))).order_by(Attachment.id):
+            by_entry[attachment.entry_id].append(attachment)
+    for entry in entries:
+        entry.attachments = by_entry[entry.id]
+    return entries
 
 
 def entries_page(*, beneficiary=None, channel=None, direction=None, before=None, limit=20, user=None):
@@ -267,9 +279,9 @@ def entries_page(*, beneficiary=None, channel=None, direction=None, before=None,
             (TimelineEntry.occurred_at < stamp) | ((TimelineEntry.occurred_at == stamp) & (TimelineEntry.id < ident))
         )
     query = query.order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc()).limit(limit + 1)
-    rows = list(prefetch(query, Attachment.select()))
+    rows = list(query)
     more = len(rows) > limit
-    rows = rows[:limit]
+    rows = with_attachments(rows[:limit])
     return rows, (encode_cursor(rows[-1]) if more and rows else None)
 
 

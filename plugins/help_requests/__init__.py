@@ -7,12 +7,12 @@ writes every exchange on the timeline on the ``help_requests`` channel. Officers
 ``/help-requests/sessions``. Settings are ``PORTAL_HELP_REQUESTS_*`` (see ``docs/help_requests.md``)."""
 from pathlib import Path
 
-from flask import render_template, url_for
+from flask import url_for
 from flask_babel import gettext as _
-from markupsafe import Markup
 
 from portal import hookimpl
 from portal.channels import declare_channel
+from portal.templating import render_fragment
 
 # Entries come from the menu itself, never from the generic contact form.
 channel_info = declare_channel("help_requests", "خدمات طلب المساعدة", "Help requests", "🤝", order=50, manual=False)
@@ -80,7 +80,7 @@ def render_timeline_entry(entry, request):
     if data.get("kind") != "self_service":
         return None  # an entry logged through the API: the core's renderer draws it
     via = channel_map().get(data.get("via") or "")
-    return Markup(render_template("help_requests/_entry.html", entry=entry, data=data, via=via))  # nosec B704 # render_template output, autoescaped
+    return render_fragment("help_requests/_entry.html", entry=entry, data=data, via=via)
 
 
 @hookimpl

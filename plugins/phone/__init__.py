@@ -50,13 +50,11 @@ def register_migrations():
 def render_timeline_entry(entry, request):
     if entry.channel != "phone" or not (entry.data or {}).get("source"):
         return None
-    from flask import render_template
-    from markupsafe import Markup
+    from portal.templating import render_fragment
 
     from .calls import CAUSE_LABELS, OUTCOMES
 
-    return Markup(render_template("phone/_entry.html", entry=entry, data=entry.data,  # nosec B704 # render_template output: the template autoescapes the call's data
-                                  outcomes=OUTCOMES, causes=CAUSE_LABELS))
+    return render_fragment("phone/_entry.html", entry=entry, data=entry.data, outcomes=OUTCOMES, causes=CAUSE_LABELS)
 
 
 @hookimpl

@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from portal import hookimpl
 from portal.channels import declare_channel
+from portal.templating import render_fragment
 
 from .privacy import anonymise_beneficiary, beneficiary_data  # noqa: F401  (hookimpls: the data protection export and erasure)
 
@@ -88,7 +89,7 @@ def register_migrations():
 def render_timeline_entry(entry, request):
     if entry.channel != "social":
         return None
-    return Markup(render_template("social/_entry.html", entry=entry, data=entry.data or {}))  # nosec B704 # render_template output: the template autoescapes the message data
+    return render_fragment("social/_entry.html", entry=entry, data=entry.data or {})
 
 
 @hookimpl

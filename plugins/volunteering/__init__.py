@@ -50,10 +50,9 @@ def render_timeline_entry(entry, request):
     if entry.channel != "volunteering" or not isinstance(entry.data, dict) \
             or entry.data.get("kind") != "volunteer_service":
         return None
-    from flask import render_template
-    from markupsafe import Markup
+    from portal.templating import render_fragment
 
-    return Markup(render_template("volunteering/_entry.html", entry=entry, data=entry.data))  # nosec B704 # autoescaped template
+    return render_fragment("volunteering/_entry.html", entry=entry, data=entry.data)
 
 
 @hookimpl

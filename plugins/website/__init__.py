@@ -138,14 +138,12 @@ def render_timeline_entry(entry, request):
     kind = entry.data.get("kind")
     if kind not in ("website_application", "website_application_pending", "inquiry", "volunteer"):
         return None
-    from flask import render_template
-
     from portal import labels
+    from portal.templating import render_fragment
 
     from .apply import HOUSING
 
-    return Markup(render_template("website/staff/_entry.html", entry=entry, data=entry.data, labels=labels,  # nosec B704 # render_template output: the template autoescapes the application
-                                  housing=HOUSING))
+    return render_fragment("website/staff/_entry.html", entry=entry, data=entry.data, labels=labels, housing=HOUSING)
 
 
 @hookimpl
