@@ -226,11 +226,17 @@ OUTGOING_COLUMNS = [
 @roles_required(*READ)
 def outgoing_xlsx():
     """The outgoing registry as filtered on screen, as an Excel workbook (the core's export service)."""
+    return _registry_xlsx(outgoing_query, "outgoing-letters", OUTGOING_COLUMNS)
+
+
+def _registry_xlsx(registry_query, name: str, columns):
+    """A registry (``registry_query``: outgoing or incoming) as filtered on screen, as an Excel workbook; bad
+    filters are a 400."""
     errors = {}
-    query = outgoing_query(errors)
+    query = registry_query(errors)
     if errors:
         abort(400)
-    return export_response("xlsx", "outgoing-letters", OUTGOING_COLUMNS, query, object_type="letter_registry",
+    return export_response("xlsx", name, columns, query, object_type="letter_registry",
                            filters={k: v for k, v in _filters().items() if v})
 
 
@@ -562,12 +568,7 @@ INCOMING_COLUMNS = [
 @roles_required(*READ)
 def incoming_xlsx():
     """The incoming registry as filtered on screen, as an Excel workbook (the core's export service)."""
-    errors = {}
-    query = incoming_query(errors)
-    if errors:
-        abort(400)
-    return export_response("xlsx", "incoming-letters", INCOMING_COLUMNS, query, object_type="letter_registry",
-                           filters={k: v for k, v in _filters().items() if v})
+    return _registry_xlsx(incoming_query, "incoming-letters", INCOMING_COLUMNS)
 
 
 def _scan_limit() -> int:
@@ -1026,9 +1027,7 @@ def batch(batch_id):
 @bp.get("/letters/batches/<int:batch_id>/pdf")
 @roles_required(*ISSUE)
 def batch_pdf(batch_id):
-    row = LetterBatch.get_or_none(LetterBatch.id == batch_id)
-    if row is None or not row.pdf_sha256:
-        abort(404)
+    row = get_or_404(LetterBatch, LetterBatch.id == batch_id, LetterBatch.pdf_sha256 != "")
     audit("read", "letter_batch", row.id)
     return Response(read_stored(row.pdf_sha256), mimetype="application/pdf",
                     headers={"Content-Disposition": f"attachment; filename=letters-batch-{row.id}.pdf"})
