@@ -130,9 +130,7 @@ def keyset_page(query, sorts: dict[str, Sort], args, *, id_field, default: str, 
         else:
             query = query.where((chosen.field > value) | ((chosen.field == value) & (id_field > row_id)))
     order = (chosen.field.desc(), id_field.desc()) if descending else (chosen.field.asc(), id_field.asc())
-    rows = list(query.order_by(*order).limit(size + 1))
-    more = len(rows) > size
-    rows = rows[:size]
+    rows, more = _at_most(query.order_by(*order), size)
     next_cursor = None
     if more and rows:
         last = rows[-1]
@@ -145,6 +143,21 @@ def keyset_page(query, sorts: dict[str, Sort], args, *, id_field, default: str, 
         kept["dir"] = direction
     return Page(rows=rows, sort=key, descending=descending, next_cursor=next_cursor, count=count, capped=capped,
                 first=cursor is None, args=kept)
+
+
+def _at_most(query, size: int) -> tuple[list, bool]:
+    """The first ``size`` rows of ``query`` and whether there are more (one more row is read to know)."""
+    rows = list(query.limit(size + 1))
+    return rows[:size], len(rows) > size
+
+
+def older_page(query, id_field, before: int | None, size: int) -> tuple[list, int | None]:
+    """A simple newest-first list paged by id: the rows of ``query`` (ordered by ``id_field`` descending) below
+    ``before`` (all when None), at most ``size``, and the ``before`` of the next page (None on the last)."""
+    if before:
+        query = query.where(id_field < before)
+    rows, more = _at_most(query, size)
+    return rows, (rows[-1].id if more and rows else None)
 
 
 def _value_of(row, field_):
