@@ -29,7 +29,7 @@ from portal.models import Beneficiary, Case, User
 from portal.scope import can_see_case, sees_everything, visible_case_ids
 from portal.templating import render
 from portal.text import clean_text, fold_digits, isolate_tokens, normalize_name, normalize_reference
-from portal.uploads import UploadError, path_for, read_stored, store_upload
+from portal.uploads import path_for, read_stored, store_form_file
 from portal.validators import ValidationError
 from portal.workflow.machine import SUBMITTED_STATUSES
 
@@ -610,16 +610,8 @@ def create_incoming():
     ben, case = find_subject(form.get("ref", ""))
     if form.get("ref", "").strip() and ben is None:
         errors["ref"] = _("No beneficiary or request has this number.")
-    upload = request.files.get("file")
-    if not upload or not upload.filename:
-        errors["file"] = _("Attach the scanned letter.")
-    stored = None
-    if not errors:
-        try:
-            stored = store_upload(upload, allowed=("pdf", "jpeg", "png", "tiff"), max_bytes=_scan_limit(),
-                                  max_pages=int(current_app.config["LETTERS_MAX_SCAN_PAGES"]))
-        except UploadError as exc:
-            errors["file"] = str(exc.message)
+    stored = store_form_file("file", errors, _("Attach the scanned letter."), allowed=("pdf", "jpeg", "png", "tiff"),
+                             max_bytes=_scan_limit(), max_pages=int(current_app.config["LETTERS_MAX_SCAN_PAGES"]))
     if errors:
         return render("letters/incoming_form.html", form=form, errors=errors), 422
     row = service.register_incoming(stored=stored, sender=sender, subject=subject, letter_date=letter_date,
