@@ -194,21 +194,12 @@ def test_hours_once_per_assignment_approved_then_certificate(app, client, auth, 
     assert public_pdf.status_code == 200 and public_pdf.data.startswith(b"%PDF")
 
 
-def test_fallback_certificate_is_numbered_and_printable(app, client, auth, make_volunteer, make_opportunity,
-                                                        make_assignment):
+def test_fallback_certificate_is_numbered_and_printable(app, client, approved_hours):
     from plugins.volunteering.models import Certificate
 
     if app.extensions["portal_pm"].has_plugin("letters"):
         pytest.skip("the letters plugin numbers the certificate (test_certificate_is_a_numbered_letter)")
-    opp = make_opportunity(days=-2)
-    vol = make_volunteer()
-    assign_id, token = make_assignment(opp, vol, "attended")
-    auth.login("officer")
-    client.post(f"/volunteering/assignments/{assign_id}/hours", data={"hours": "2"})
-    from plugins.volunteering.models import HoursLog
-
-    [hours] = rows(app, HoursLog)
-    client.post(f"/volunteering/hours/{hours.id}/decide", data={"decision": "approve"})
+    vol, _token = approved_hours("2")
     client.post(f"/volunteering/volunteers/{vol}/certificate")
     [cert] = rows(app, Certificate)
     assert cert.number.startswith("ت-") and not cert.by_letters
