@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -343,6 +344,18 @@ def beneficiary_data():
         "national_id": "1000000008", "gender": "m", "mobile": "0501234567", "birth_date": "1985-03-14",
         "city": "مكة المكرمة", "district": "العزيزية", "category": "low_income",
     }
+
+
+@contextmanager
+def registered(app, plugin, name: str):
+    """``plugin`` (an object with hook implementations) registered with the app's plugin manager as ``name``
+    for the ``with`` block, and unregistered after it whatever happens."""
+    pm = app.extensions["portal_pm"]
+    pm.register(plugin, name=name)
+    try:
+        yield plugin
+    finally:
+        pm.unregister(plugin)
 
 
 def db_context(app, request_context: bool = True):

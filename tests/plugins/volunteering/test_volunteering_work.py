@@ -8,6 +8,7 @@ import pytest
 from playhouse.test_utils import count_queries
 
 from portal import hookimpl
+from conftest import registered
 from volunteering_helpers import rows, text_of
 
 
@@ -24,13 +25,8 @@ def outbox(app):
             sent.append({"to": context.get("to"), "text": text, "purpose": purpose})
             return {"channel": "sms", "id": f"t-{len(sent)}"}
 
-    pm = app.extensions["portal_pm"]
-    plugin = Gateway()
-    pm.register(plugin, name="test-gateway")
-    try:
+    with registered(app, Gateway(), "test-gateway"):
         yield sent
-    finally:
-        pm.unregister(plugin)
 
 
 def test_opportunity_form_and_bad_input(app, client, auth):
