@@ -204,6 +204,20 @@ def period_filter(query, field, args, errors: dict, kept: dict):
     return in_saudi_days(query, field, low, high)
 
 
+def work_list_query(model):
+    """The rows of a work list (``model`` has ``beneficiary`` and ``assigned_to``: complaints, outreach tasks) with
+    the beneficiary and the assignee read in the same query (either may be missing)."""
+    from peewee import JOIN
+
+    from .models import Beneficiary, User
+
+    assignee = User.alias()
+    return (model.select(model, Beneficiary, assignee)
+            .join(Beneficiary, JOIN.LEFT_OUTER, on=(model.beneficiary == Beneficiary.id), attr="beneficiary")
+            .switch(model)
+            .join(assignee, JOIN.LEFT_OUTER, on=(model.assigned_to == assignee.id), attr="assigned_to"))
+
+
 def assignee_filter(query, field, args, user, kept: dict):
     """The "taken by" filter of a work list: ``assignee=me`` (the user's own) or ``assignee=none`` (not taken
     yet); kept in ``kept`` for the list's links."""

@@ -11,8 +11,8 @@ from peewee import JOIN
 from ..auth import roles_required
 from ..dates import saudi_today
 from ..hygiene import get_or_404
-from ..listing import Sort, assignee_filter, keyset_page
-from ..models import Beneficiary, Case, User
+from ..listing import Sort, assignee_filter, keyset_page, work_list_query
+from ..models import Case, User
 from ..plugins import channel_map
 from ..templating import render
 from ..timeline import visible_beneficiary
@@ -35,11 +35,7 @@ SORTS = {
 
 def register_filters(args, user):
     """``(query, kept)``: the entries the filters in ``args`` select, and the cleaned filters for links."""
-    assignee = User.alias()
-    query = (Complaint.select(Complaint, Beneficiary, assignee)
-             .join(Beneficiary, JOIN.LEFT_OUTER, on=(Complaint.beneficiary == Beneficiary.id), attr="beneficiary")
-             .switch(Complaint)
-             .join(assignee, JOIN.LEFT_OUTER, on=(Complaint.assigned_to == assignee.id), attr="assigned_to"))
+    query = work_list_query(Complaint)
     kept = {}
     state = args.get("state", "open")
     if state in STATES:
