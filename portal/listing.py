@@ -204,6 +204,16 @@ def period_filter(query, field, args, errors: dict, kept: dict):
     return in_saudi_days(query, field, low, high)
 
 
+def choice_filter(query, field, args, key: str, allowed, kept: dict):
+    """The filter of a list on ``field`` equal to ``args[key]`` when that is one of ``allowed`` (anything else
+    filters nothing); the value is kept in ``kept`` for the list's links."""
+    value = args.get(key) or ""
+    if value in allowed:
+        query = query.where(field == value)
+        kept[key] = value
+    return query
+
+
 def work_list_query(model):
     """The rows of a work list (``model`` has ``beneficiary`` and ``assigned_to``: complaints, outreach tasks) with
     the beneficiary and the assignee read in the same query (either may be missing)."""

@@ -11,7 +11,7 @@ from peewee import JOIN
 from ..auth import roles_required
 from ..dates import saudi_today
 from ..hygiene import get_or_404
-from ..listing import Sort, assignee_filter, keyset_page, work_list_query
+from ..listing import Sort, assignee_filter, choice_filter, keyset_page, work_list_query
 from ..models import Case, User
 from ..plugins import channel_map
 from ..templating import render
@@ -43,14 +43,8 @@ def register_filters(args, user):
         kept["state"] = state
     else:
         kept["state"] = "all"
-    kind = args.get("kind") or ""
-    if kind in KINDS:
-        query = query.where(Complaint.kind == kind)
-        kept["kind"] = kind
-    channel = args.get("channel") or ""
-    if channel in channel_map():
-        query = query.where(Complaint.channel == channel)
-        kept["channel"] = channel
+    query = choice_filter(query, Complaint.kind, args, "kind", KINDS, kept)
+    query = choice_filter(query, Complaint.channel, args, "channel", channel_map(), kept)
     if args.get("overdue") in ("1", "true", "yes"):
         query = query.where(service.overdue_condition())
         kept["overdue"] = "1"

@@ -11,7 +11,7 @@ from .. import labels
 from ..auth import roles_required
 from ..exports import Column, export_list
 from ..hygiene import get_or_404
-from ..listing import Sort, assignee_filter, date_range, keyset_page, work_list_query
+from ..listing import Sort, assignee_filter, choice_filter, date_range, keyset_page, work_list_query
 from ..models import Beneficiary
 from ..templating import render
 from ..timeline import visible_beneficiary
@@ -41,10 +41,7 @@ def task_filters(args, user, errors: dict):
     query = query.where(OutreachTask.status == state)
     if state != "open":
         kept["state"] = state
-    kind = args.get("kind") or ""
-    if kind in service.KINDS:
-        query = query.where(OutreachTask.kind == kind)
-        kept["kind"] = kind
+    query = choice_filter(query, OutreachTask.kind, args, "kind", service.KINDS, kept)
     query = assignee_filter(query, OutreachTask.assigned_to, args, user, kept)
     low, high = date_range(args, errors)
     if low:
