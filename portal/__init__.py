@@ -171,22 +171,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     templating.init_app(app)
     auth.init_app(app)
-    app.register_blueprint(dashboard.bp)
-    app.register_blueprint(assets.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(beneficiaries.bp)
-    app.register_blueprint(timeline.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(audit_views.bp)
-    app.register_blueprint(privacy_views.bp)
-    app.register_blueprint(outbox.bp)
-    app.register_blueprint(api.bp)
-    from . import imports_views
+    from . import imports_views, reports_views  # reports_views also declares the monthly report's task
 
-    app.register_blueprint(imports_views.bp)
-    from . import reports_views  # noqa: F401  (also declares the monthly report's task)
-
-    app.register_blueprint(reports_views.bp)
+    for module in (dashboard, assets, auth, beneficiaries, timeline, admin, audit_views, privacy_views, outbox, api,
+                   imports_views, reports_views):
+        app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
 
     from . import cli

@@ -14,7 +14,7 @@ from .dates import parse_date
 from .exports import Column, check_format, export_response, ordered
 from .db import database
 from .hygiene import parse_int
-from .listing import Sort, keyset_page
+from .listing import Sort, choice_filter, keyset_page
 from .models import CATEGORIES, Beneficiary, Branch, Case, Document, HouseholdMember
 from .scope import scope_cases
 from .templating import render
@@ -53,10 +53,7 @@ def list_filters(args, user):
     q = args.get("q", "")
     query = service.search_query(q, user)
     kept = {"q": q.strip()[:100]} if q.strip() else {}
-    category = args.get("category") or ""
-    if category in CATEGORIES:
-        query = query.where(Beneficiary.category == category)
-        kept["category"] = category
+    query = choice_filter(query, Beneficiary.category, args, "category", CATEGORIES, kept)
     branch = parse_int(args.get("branch"))
     if branch:
         query = query.where(Beneficiary.branch == branch)

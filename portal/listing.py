@@ -130,9 +130,7 @@ def keyset_page(query, sorts: dict[str, Sort], args, *, id_field, default: str, 
         else:
             query = query.where((chosen.field > value) | ((chosen.field == value) & (id_field > row_id)))
     order = (chosen.field.desc(), id_field.desc()) if descending else (chosen.field.asc(), id_field.asc())
-    rows = list(query.order_by(*order).limit(size + 1))
-    more = len(rows) > size
-    rows = rows[:size]
+    rows, more = _at_most(query.order_by(*order), size)
     next_cursor = None
     if more and rows:
         last = rows[-1]
@@ -145,6 +143,21 @@ def keyset_page(query, sorts: dict[str, Sort], args, *, id_field, default: str, 
         kept["dir"] = direction
     return Page(rows=rows, sort=key, descending=descending, next_cursor=next_cursor, count=count, capped=capped,
                 first=cursor is None, args=kept)
+
+
+def _at_most(query, size: int) -> tuple[list, bool]:
+    """The first ``size`` rows of ``query`` and whether there are more (one more row is read to know)."""
+    rows = list(query.limit(size + 1))
+    return rows[:size], len(rows) > size
+
+
+def older_page(query, id_field, before: int | None, size: int) -> tuple[list, int | None]:
+    """A simple newest-first list paged by id: the rows of ``query`` (ordered by ``id_field`` descending) below
+    ``before`` (all when None), at most ``size``, and the ``before`` of the next page (None on the last)."""
+    if before:
+        query = query.where(id_field < before)
+    rows, more = _at_most(query, size)
+    return rows, (rows[-1].id if more and rows else None)
 
 
 def _value_of(row, field_):
@@ -189,6 +202,30 @@ def period_filter(query, field, args, errors: dict, kept: dict):
         if day:
             kept[key] = args.get(key)
     return in_saudi_days(query, field, low, high)
+
+
+def choice_filter(query, field, args, key: str, allowed, kept: dict):
+    """The filter of a list on ``field`` equal to ``args[key]`` when that is one of ``allowed`` (anything else
+    filters nothing); the value is kept in ``kept`` for the list's links."""
+    value = args.get(key) or ""
+    if value in allowed:
+        query = query.where(field == value)
+        kept[key] = value
+    return query
+
+
+def work_list_query(model):
+    """The rows of a work list (``model`` has ``beneficiary`` and ``assigned_to``: complaints, outreach tasks) with
+    the beneficiary and the assignee read in the same query (either may be missing)."""
+    from peewee import JOIN
+
+    from .models import Beneficiary, User
+
+    assignee = User.alias()
+    return (model.select(model, Beneficiary, assignee)
+            .join(Beneficiary, JOIN.LEFT_OUTER, on=(model.beneficiary == Beneficiary.id), attr="beneficiary")
+            .switch(model)
+            .join(assignee, JOIN.LEFT_OUTER, on=(model.assigned_to == assignee.id), attr="assigned_to"))
 
 
 def assignee_filter(query, field, args, user, kept: dict):

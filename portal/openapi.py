@@ -30,6 +30,19 @@ def json_content(schema) -> dict:
     return {"application/json": {"schema": schema}}
 
 
+# The error body every ``/api/v1`` answer of 4xx has (``api.error``), inline for the plugins' ``openapi_paths``.
+ERROR_BODY = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"},
+                                                                     "fields": {"type": "object"}}}
+
+
+def responses(successes: dict, errors: dict) -> dict:
+    """An operation's ``responses`` (for the plugins' ``openapi_paths``): each success status with its
+    ``(description, schema)`` of a JSON body, and each error status with its description and the error body."""
+    out = {code: {"description": text, "content": json_content(schema)} for code, (text, schema) in successes.items()}
+    out.update({code: {"description": text, "content": json_content(ERROR_BODY)} for code, text in errors.items()})
+    return out
+
+
 def _json(schema, description="OK"):
     return {"description": description, "content": json_content(schema)}
 

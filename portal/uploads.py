@@ -525,6 +525,24 @@ def store_upload(storage, allowed=("pdf", "jpeg", "png", "tiff", "webp"), max_by
             tmp.unlink()
 
 
+def store_form_file(field: str, errors: dict, missing_message, **options) -> StoredFile | None:
+    """The file a form sent as ``field``, stored by ``store_upload`` (with ``options``) when the form has no
+    error so far. No file is ``errors[field] = missing_message``; a file ``store_upload`` refuses puts its
+    message there. None when nothing was stored."""
+    from flask import request
+
+    upload = request.files.get(field)
+    if not upload or not upload.filename:
+        errors[field] = missing_message
+    if errors:
+        return None
+    try:
+        return store_upload(upload, **options)
+    except UploadError as exc:
+        errors[field] = str(exc.message)
+        return None
+
+
 def store_bytes(data: bytes, file_name: str, kind: str, pages: int = 1) -> StoredFile:
     """Store content the portal produced itself (a generated PDF, a merged batch) in the same
     content-addressed place as uploads. Writes through a temporary file, so readers never see half a file."""

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -345,19 +346,34 @@ def beneficiary_data():
     }
 
 
+@contextmanager
+def registered(app, plugin, name: str):
+    """``plugin`` (an object with hook implementations) registered with the app's plugin manager as ``name``
+    for the ``with`` block, and unregistered after it whatever happens."""
+    pm = app.extensions["portal_pm"]
+    pm.register(plugin, name=name)
+    try:
+        yield plugin
+    finally:
+        pm.unregister(plugin)
+
+
+def db_context(app, request_context: bool = True):
+    """A context for model code with a connection, inside a test request context (or, when
+    ``request_context`` is false, only an app context)."""
+    from contextlib import ExitStack
+
+    stack = ExitStack()
+    stack.enter_context(app.test_request_context() if request_context else app.app_context())
+    stack.enter_context(database.connection_context())
+    return stack
+
+
 @pytest.fixture
 def in_db(app):
     """Model code inside a request context with a connection: ``with in_db(): ...`` (a plugin folder's
     conftest may define its own)."""
-    def context():
-        from contextlib import ExitStack
-
-        stack = ExitStack()
-        stack.enter_context(app.test_request_context())
-        stack.enter_context(database.connection_context())
-        return stack
-
-    return context
+    return lambda: db_context(app)
 
 
 @pytest.fixture

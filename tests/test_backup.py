@@ -193,6 +193,14 @@ def backup(app, runner, path: Path):
     return result
 
 
+def filled_archive(app, runner, users, tmp_path) -> Path:
+    """The portal filled with ``fill`` and backed up to ``sila.tar.gz`` in ``tmp_path``."""
+    fill(app, users)
+    archive = tmp_path / "sila.tar.gz"
+    backup(app, runner, archive)
+    return archive
+
+
 def round_trip(app, runner, make_target, tmp_path, users=None):
     facts = fill(app, users, letter=True)
     archive = tmp_path / "sila.tar.gz"
@@ -286,9 +294,7 @@ def _no_leftovers(t: Target):
 
 
 def test_a_non_empty_instance_needs_force(app, runner, users, target, tmp_path):
-    fill(app, users)
-    archive = tmp_path / "sila.tar.gz"
-    backup(app, runner, archive)
+    archive = filled_archive(app, runner, users, tmp_path)
     source_rows, source_uploads = table_rows(app.config["DATABASE_URL"]), upload_tree(app.config["UPLOAD_DIR"])
 
     t = _non_empty_target(target)
@@ -306,9 +312,7 @@ def test_a_non_empty_instance_needs_force(app, runner, users, target, tmp_path):
 
 @pytest.mark.parametrize("damage", ["flipped", "truncated", "tampered_upload", "extra_member", "missing_member"])
 def test_a_damaged_archive_is_refused_before_anything_changes(app, runner, users, target, tmp_path, damage):
-    fill(app, users)
-    archive = tmp_path / "sila.tar.gz"
-    backup(app, runner, archive)
+    archive = filled_archive(app, runner, users, tmp_path)
     bad = tmp_path / "bad.tar.gz"
     data = archive.read_bytes()
     if damage == "flipped":
@@ -351,9 +355,7 @@ def test_a_failure_while_restoring_leaves_the_instance_as_it_was(app, runner, us
     one transaction that rolls back) and a database step that breaks halfway: old rows, old uploads."""
     import portal.backup
 
-    fill(app, users)
-    archive = tmp_path / "sila.tar.gz"
-    backup(app, runner, archive)
+    archive = filled_archive(app, runner, users, tmp_path)
     bad = rewrite(archive, tmp_path / "counts.tar.gz",
                   manifest=lambda m: m["counts"].update(beneficiary=m["counts"]["beneficiary"] + 1))
     t = _non_empty_target(target)
@@ -393,9 +395,7 @@ def test_a_failure_while_restoring_leaves_the_instance_as_it_was(app, runner, us
 
 
 def test_wrong_and_missing_files_are_refused(app, runner, users, target, tmp_path):
-    fill(app, users)
-    archive = tmp_path / "sila.tar.gz"
-    backup(app, runner, archive)
+    archive = filled_archive(app, runner, users, tmp_path)
     t = target()
     t.make_app()
     assert t.invoke("migrate").exit_code == 0
@@ -424,9 +424,7 @@ def test_wrong_and_missing_files_are_refused(app, runner, users, target, tmp_pat
 
 
 def test_an_archive_of_another_kind_or_a_newer_portal_is_refused(app, runner, users, target, tmp_path):
-    fill(app, users)
-    archive = tmp_path / "sila.tar.gz"
-    backup(app, runner, archive)
+    archive = filled_archive(app, runner, users, tmp_path)
     t = target()
     t.make_app()
     other = "sqlite" if PG_URL else "postgresql"

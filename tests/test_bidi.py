@@ -7,7 +7,7 @@ import re
 
 import pytest
 from bidi_check import bare_tokens
-from conftest import PASSWORD, luhn_id, text_of
+from conftest import PASSWORD, luhn_id, registered, text_of
 
 from portal.db import database
 from portal.text import FSI, PDI, isolate, isolate_tokens, normalize_reference
@@ -166,18 +166,13 @@ def test_messages_to_beneficiaries_isolate_references(app, users, make_beneficia
             sent.append(text)
             return {"channel": "phone", "id": "1"}
 
-    pm = app.extensions["portal_pm"]
-    plugin = Outbox()
-    pm.register(plugin, name="bidi-outbox")
-    try:
+    with registered(app, Outbox(), "bidi-outbox"):
         ben_id = make_beneficiary(consent_contact=True)  # a notice goes only with contact consent
         with app.test_request_context(), database.connection_context():
             ben = Beneficiary.get_by_id(ben_id)
             case = Case.create(reference=REF, beneficiary=ben, request_type="food_basket", status="submitted")
             notify(ben, f"وصل طلبك رقم {REF} ونرد قبل 1448-09-01.", "test", case=case)
             body = TimelineEntry.select().order_by(TimelineEntry.id.desc()).first().body
-    finally:
-        pm.unregister(plugin)
     assert sent == [f"وصل طلبك رقم {FSI}{REF}{PDI} ونرد قبل {FSI}1448-09-01{PDI}."]
     assert body == sent[0]
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from portal import csrf
 from portal.api import _json_body, _visible, error, token_required
 from portal.dates import parse_date, to_saudi
-from portal.openapi import json_content as _json
+from portal.openapi import json_content as _json, responses
 from portal.scope import beneficiary_condition
 from portal.validators import ValidationError
 
@@ -96,8 +96,6 @@ def api_visit_create():
 
 csrf.exempt(api_visit_create)
 
-_ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"},
-                                                                  "fields": {"type": "object"}}}
 _VISIT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "client_id": {"type": "string"}, "beneficiary": {"type": "integer"},
     "delegate": {"type": "integer"}, "day": {"type": "string", "format": "date"},
@@ -119,13 +117,9 @@ OPENAPI = {
                 {"name": "limit", "in": "query", "required": False,
                  "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
             ],
-            "responses": {
-                "200": {"description": "The newest visits first", "content": _json({"type": "object", "properties": {
-                    "visits": {"type": "array", "items": _VISIT}}})},
-                "401": {"description": "No or bad token", "content": _json(_ERROR)},
-                "403": {"description": "The token's user may not read visits", "content": _json(_ERROR)},
-                "422": {"description": "Bad day or limit", "content": _json(_ERROR)},
-            },
+            "responses": responses({"200": ("The newest visits first", {"type": "object", "properties": {
+                "visits": {"type": "array", "items": _VISIT}}})}, {
+                "401": "No or bad token", "403": "The token's user may not read visits", "422": "Bad day or limit"}),
         },
         "post": {
             "summary": "Record a field visit once: a resend with the same client_id answers the stored visit (200)",
@@ -137,16 +131,11 @@ OPENAPI = {
                     "location_consent": {"type": "boolean",
                                          "description": "The place is stored only when this is true"},
                     "latitude": {"type": "number"}, "longitude": {"type": "number"}, "plan": {"type": "integer"}}})},
-            "responses": {
-                "201": {"description": "Recorded", "content": _json(_VISIT)},
-                "200": {"description": "Already recorded with this client_id", "content": _json(_VISIT)},
-                "400": {"description": "Not a JSON object", "content": _json(_ERROR)},
-                "401": {"description": "No or bad token", "content": _json(_ERROR)},
-                "403": {"description": "The token's user is not a delegate", "content": _json(_ERROR)},
-                "409": {"description": "The client_id was used for another record", "content": _json(_ERROR)},
-                "422": {"description": "Unknown beneficiary (or one of another branch), bad fields",
-                        "content": _json(_ERROR)},
-            },
+            "responses": responses(
+                {"201": ("Recorded", _VISIT), "200": ("Already recorded with this client_id", _VISIT)},
+                {"400": "Not a JSON object", "401": "No or bad token", "403": "The token's user is not a delegate",
+                 "409": "The client_id was used for another record",
+                 "422": "Unknown beneficiary (or one of another branch), bad fields"}),
         },
     },
 }

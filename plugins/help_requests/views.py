@@ -6,6 +6,7 @@ from peewee import JOIN
 
 from portal.auth import roles_required
 from portal.hygiene import get_or_404, parse_int
+from portal.listing import older_page
 from portal.models import Beneficiary
 from portal.plugins import channel_map
 from portal.templating import render
@@ -31,13 +32,9 @@ def sessions():
              .order_by(SelfServiceSession.id.desc()))
     if state:
         query = query.where(SelfServiceSession.state == state)
-    if before:
-        query = query.where(SelfServiceSession.id < before)
-    rows = list(query.limit(PAGE + 1))
-    more = len(rows) > PAGE
-    rows = rows[:PAGE]
-    return render("help_requests/sessions.html", "results", rows=rows, state=state, states=STATES, more=more,
-                  next_before=rows[-1].id if more and rows else None, channels=channel_map())
+    rows, next_before = older_page(query, SelfServiceSession.id, before, PAGE)
+    return render("help_requests/sessions.html", "results", rows=rows, state=state, states=STATES,
+                  more=next_before is not None, next_before=next_before, channels=channel_map())
 
 
 @bp.get("/help-requests/sessions/<int:session_id>")

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from portal import csrf
 from portal.api import _json_body, _visible, error, token_required
 from portal.dates import parse_date, saudi_today, to_saudi
-from portal.openapi import json_content as _json
+from portal.openapi import json_content as _json, responses
 from portal.validators import ValidationError
 
 from . import DESK_ROLES, SLOT_ROLES
@@ -82,8 +82,6 @@ def api_cancel(appt_id):
 for _view in (api_book, api_cancel):
     csrf.exempt(_view)
 
-_ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"},
-                                                                  "fields": {"type": "object"}}}
 _APPOINTMENT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "status": {"type": "string", "enum": ["booked", "attended", "cancelled", "no_show"]},
     "slot": {"type": "integer"}, "starts_at": {"type": "string", "format": "date-time",
@@ -102,28 +100,20 @@ OPENAPI = {
             "summary": "Appointments of one Saudi day (interview channel)",
             "parameters": [{"name": "day", "in": "query", "required": False, "schema": {"type": "string"},
                             "description": "Gregorian (2026-12-01) or Hijri (1448-06-10); today by default"}],
-            "responses": {
-                "200": {"description": "The day's appointments", "content": _json({"type": "object", "properties": {
-                    "day": {"type": "string", "format": "date"},
-                    "appointments": {"type": "array", "items": _APPOINTMENT}}})},
-                "401": {"description": "No or bad token", "content": _json(_ERROR)},
-                "403": {"description": "The token's user may not read appointments", "content": _json(_ERROR)},
-                "422": {"description": "Bad day", "content": _json(_ERROR)},
-            },
+            "responses": responses({"200": ("The day's appointments", {"type": "object", "properties": {
+                "day": {"type": "string", "format": "date"},
+                "appointments": {"type": "array", "items": _APPOINTMENT}}})}, {
+                "401": "No or bad token", "403": "The token's user may not read appointments", "422": "Bad day"}),
         },
         "post": {
             "summary": "Book a free slot for a beneficiary or a new visitor (name and mobile)",
             "requestBody": {"required": True, "content": _json({"type": "object", "required": ["slot"], "properties": {
                 "slot": {"type": "integer"}, "beneficiary": {"type": "integer"}, "name": {"type": "string"},
                 "mobile": {"type": "string"}, "reason": {"type": "string", "maxLength": 300}}})},
-            "responses": {
-                "201": {"description": "Booked", "content": _json(_APPOINTMENT)},
-                "401": {"description": "No or bad token", "content": _json(_ERROR)},
-                "403": {"description": "The token's user may not book", "content": _json(_ERROR)},
-                "409": {"description": "The slot was booked by someone else a moment before", "content": _json(_ERROR)},
-                "422": {"description": "Unknown slot, a time in the past or on a closed day, bad name or mobile",
-                        "content": _json(_ERROR)},
-            },
+            "responses": responses({"201": ("Booked", _APPOINTMENT)}, {
+                "401": "No or bad token", "403": "The token's user may not book",
+                "409": "The slot was booked by someone else a moment before",
+                "422": "Unknown slot, a time in the past or on a closed day, bad name or mobile"}),
         },
     },
     "/appointments/{appt_id}/cancel": {
@@ -132,14 +122,9 @@ OPENAPI = {
             "parameters": [{"name": "appt_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
             "requestBody": {"required": False, "content": _json({"type": "object", "properties": {
                 "reason": {"type": "string", "maxLength": 300}}})},
-            "responses": {
-                "200": {"description": "Cancelled", "content": _json(_APPOINTMENT)},
-                "401": {"description": "No or bad token", "content": _json(_ERROR)},
-                "403": {"description": "The token's user may not cancel", "content": _json(_ERROR)},
-                "404": {"description": "Unknown appointment", "content": _json(_ERROR)},
-                "409": {"description": "Not booked any more (cancelled, attended or not attended)",
-                        "content": _json(_ERROR)},
-            },
+            "responses": responses({"200": ("Cancelled", _APPOINTMENT)}, {
+                "401": "No or bad token", "403": "The token's user may not cancel", "404": "Unknown appointment",
+                "409": "Not booked any more (cancelled, attended or not attended)"}),
         }
     },
 }

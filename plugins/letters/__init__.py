@@ -203,11 +203,7 @@ def case_document(case, kind, actor):
     """The request's letter of this purpose as a PDF (an acknowledgement is issued on first demand)."""
     from . import service
 
-    letter = service.case_document(case, kind, actor=actor)
-    if letter is None or not letter.pdf_sha256:
-        return None
-    return {"filename": f"letter-{letter.hijri_year}-{letter.sequence:06d}.pdf", "pdf": service.letter_pdf(letter),
-            "number": letter.number}
+    return _letter_document(service.case_document(case, kind, actor=actor))
 
 
 @hookimpl
@@ -222,7 +218,13 @@ def volunteer_document(volunteer, hours, actor):
     """A volunteering certificate as a numbered letter (issued once per certificate key)."""
     from . import service
 
-    letter = service.volunteer_certificate(volunteer, hours, actor=actor)
+    return _letter_document(service.volunteer_certificate(volunteer, hours, actor=actor))
+
+
+def _letter_document(letter):
+    """A document hook's answer for an issued letter: its file name, PDF and number (None without a PDF)."""
+    from . import service
+
     if letter is None or not letter.pdf_sha256:
         return None
     return {"filename": f"letter-{letter.hijri_year}-{letter.sequence:06d}.pdf", "pdf": service.letter_pdf(letter),

@@ -29,7 +29,7 @@ from portal.models import Beneficiary, Case, User
 from portal.scope import can_see_case, sees_everything, visible_case_ids
 from portal.templating import render
 from portal.text import clean_text, fold_digits, isolate_tokens, normalize_name, normalize_reference
-from portal.uploads import UploadError, path_for, read_stored, store_upload
+from portal.uploads import path_for, read_stored, store_form_file
 from portal.validators import ValidationError
 from portal.workflow.machine import SUBMITTED_STATUSES
 
@@ -228,11 +228,17 @@ OUTGOING_COLUMNS = [
 @roles_required(*READ)
 def outgoing_xlsx():
     """The outgoing registry as filtered on screen, as an Excel workbook (the core's export service)."""
+    return _registry_xlsx(outgoing_query, "outgoing-letters", OUTGOING_COLUMNS)
+
+
+def _registry_xlsx(registry_query, name: str, columns):
+    """A registry (``registry_query``: outgoing or incoming) as filtered on screen, as an Excel workbook; bad
+    filters are a 400."""
     errors = {}
-    query = outgoing_query(errors)
+    query = registry_query(errors)
     if errors:
         abort(400)
-    return export_response("xlsx", "outgoing-letters", OUTGOING_COLUMNS, query, object_type="letter_registry",
+    return export_response("xlsx", name, columns, query, object_type="letter_registry",
                            filters={k: v for k, v in _filters().items() if v})
 
 
@@ -564,12 +570,7 @@ INCOMING_COLUMNS = [
 @roles_required(*READ)
 def incoming_xlsx():
     """The incoming registry as filtered on screen, as an Excel workbook (the core's export service)."""
-    errors = {}
-    query = incoming_query(errors)
-    if errors:
-        abort(400)
-    return export_response("xlsx", "incoming-letters", INCOMING_COLUMNS, query, object_type="letter_registry",
-                           filters={k: v for k, v in _filters().items() if v})
+    return _registry_xlsx(incoming_query, "incoming-letters", INCOMING_COLUMNS)
 
 
 def _scan_limit() -> int:
@@ -611,16 +612,8 @@ def create_incoming():
     ben, case = find_subject(form.get("ref", ""))
     if form.get("ref", "").strip() and ben is None:
         errors["ref"] = _("No beneficiary or request has this number.")
-    upload = request.files.get("file")
-    if not upload or not upload.filename:
-        errors["file"] = _("Attach the scanned letter.")
-    stored = None
-    if not errors:
-        try:
-            stored = store_upload(upload, allowed=("pdf", "jpeg", "png", "tiff"), max_bytes=_scan_limit(),
-                                  max_pages=int(current_app.config["LETTERS_MAX_SCAN_PAGES"]))
-        except UploadError as exc:
-            errors["file"] = str(exc.message)
+    stored = store_form_file("file", errors, _("Attach the scanned letter."), allowed=("pdf", "jpeg", "png", "tiff"),
+                             max_bytes=_scan_limit(), max_pages=int(current_app.config["LETTERS_MAX_SCAN_PAGES"]))
     if errors:
         return render("letters/incoming_form.html", form=form, errors=errors), 422
     row = service.register_incoming(stored=stored, sender=sender, subject=subject, letter_date=letter_date,
@@ -1028,9 +1021,7 @@ def batch(batch_id):
 @bp.get("/letters/batches/<int:batch_id>/pdf")
 @roles_required(*ISSUE)
 def batch_pdf(batch_id):
-    row = LetterBatch.get_or_none(LetterBatch.id == batch_id)
-    if row is None or not row.pdf_sha256:
-        abort(404)
+    row = get_or_404(LetterBatch, LetterBatch.id == batch_id, LetterBatch.pdf_sha256 != "")
     audit("read", "letter_batch", row.id)
     return Response(read_stored(row.pdf_sha256), mimetype="application/pdf",
                     headers={"Content-Disposition": f"attachment; filename=letters-batch-{row.id}.pdf"})

@@ -13,6 +13,7 @@ from portal import csrf
 from portal.auth import roles_required
 from portal.db import database
 from portal.hygiene import parse_int
+from portal.listing import older_page
 from portal.templating import render
 from portal.text import clean_text, strip_bidi_controls
 from portal.timeline import log_entry, visible_beneficiary
@@ -96,15 +97,11 @@ def messages():
     query = SmsMessage.select().order_by(SmsMessage.id.desc())
     if state:
         query = query.where(SmsMessage.state == state)
-    if before:
-        query = query.where(SmsMessage.id < before)
-    rows = list(query.limit(PAGE + 1))
-    more = len(rows) > PAGE
-    rows = rows[:PAGE]
+    rows, next_before = older_page(query, SmsMessage.id, before, PAGE)
     unmatched = list(SmsInbound.select().where(SmsInbound.beneficiary.is_null())
                      .order_by(SmsInbound.id.desc()).limit(20))
-    return render("sms/messages.html", "results", rows=rows, state=state, states=STATES, more=more,
-                  next_before=rows[-1].id if more and rows else None, unmatched=unmatched,
+    return render("sms/messages.html", "results", rows=rows, state=state, states=STATES,
+                  more=next_before is not None, next_before=next_before, unmatched=unmatched,
                   configured=service.configured(), provider=current_app.config["SMS_PROVIDER"])
 
 

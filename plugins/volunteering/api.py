@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from portal import csrf
 from portal.api import DB_INT_MAX, _json_body, error, token_required
 from portal.dates import to_saudi
-from portal.openapi import json_content as _json
+from portal.openapi import json_content as _json, responses
 
 from . import MANAGE_ROLES, READ_ROLES
 from . import service as svc
@@ -175,8 +175,6 @@ def api_hours_decide(hours_id):
 for _view in (api_volunteer_create, api_opportunity_create, api_hours_log, api_hours_decide):
     csrf.exempt(_view)
 
-_ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"},
-                                                                  "fields": {"type": "object"}}}
 _VOLUNTEER = {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"}, "mobile": {"type": "string"},
     "email": {"type": ["string", "null"]}, "city": {"type": ["string", "null"]}, "branch": {"type": ["integer", "null"]},
@@ -200,10 +198,7 @@ _HOURS = {"type": "object", "properties": {
 def _answers(ok_status: str, ok_text: str, ok_schema, *others) -> dict:
     texts = {"401": "No or bad token", "403": "The token's user may not do this", "404": "Not found",
              "409": "Conflict", "422": "Bad input", "400": "The body is not a JSON object"}
-    out = {ok_status: {"description": ok_text, "content": _json(ok_schema)}}
-    for code in ("401", "403") + others:
-        out[code] = {"description": texts[code], "content": _json(_ERROR)}
-    return out
+    return responses({ok_status: (ok_text, ok_schema)}, {code: texts[code] for code in ("401", "403") + others})
 
 
 _SKILLS = {"type": "array", "items": {"type": "string", "enum": list(svc.SKILLS)}}

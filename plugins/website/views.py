@@ -19,7 +19,7 @@ from portal.plugins import channels, hook
 from portal.templating import render
 from portal.text import clean_text, only_digits
 from portal.timeline import log_entry
-from portal.uploads import UploadError, store_upload
+from portal.uploads import store_form_file
 from portal.validators import ValidationError, clean_mobile, clean_texts
 from portal.workflow.machine import UNDECIDED_STATUSES
 
@@ -410,15 +410,7 @@ def track_upload():
     valid_kinds = {k for k, _label in ctx["document_kinds"]}
     if kind not in valid_kinds:
         errors["kind"] = _("Choose the document.")
-    upload = request.files.get("file")
-    if not upload or not upload.filename:
-        errors["file"] = _("Choose a file to upload.")
-    stored = None
-    if not errors:
-        try:
-            stored = store_upload(upload)
-        except UploadError as exc:
-            errors["file"] = str(exc.message)
+    stored = store_form_file("file", errors, _("Choose a file to upload."))
     if errors:
         return render("website/track_status.html", **ctx, upload_errors=errors,
                       upload_form=request.form.to_dict()), 422

@@ -11,8 +11,8 @@ from peewee import JOIN
 from ..auth import roles_required
 from ..dates import saudi_today
 from ..hygiene import get_or_404
-from ..listing import Sort, assignee_filter, keyset_page
-from ..models import Beneficiary, Case, User
+from ..listing import Sort, assignee_filter, choice_filter, keyset_page, work_list_query
+from ..models import Case, User
 from ..plugins import channel_map
 from ..templating import render
 from ..timeline import visible_beneficiary
@@ -35,11 +35,7 @@ SORTS = {
 
 def register_filters(args, user):
     """``(query, kept)``: the entries the filters in ``args`` select, and the cleaned filters for links."""
-    assignee = User.alias()
-    query = (Complaint.select(Complaint, Beneficiary, assignee)
-             .join(Beneficiary, JOIN.LEFT_OUTER, on=(Complaint.beneficiary == Beneficiary.id), attr="beneficiary")
-             .switch(Complaint)
-             .join(assignee, JOIN.LEFT_OUTER, on=(Complaint.assigned_to == assignee.id), attr="assigned_to"))
+    query = work_list_query(Complaint)
     kept = {}
     state = args.get("state", "open")
     if state in STATES:
@@ -47,14 +43,8 @@ def register_filters(args, user):
         kept["state"] = state
     else:
         kept["state"] = "all"
-    kind = args.get("kind") or ""
-    if kind in KINDS:
-        query = query.where(Complaint.kind == kind)
-        kept["kind"] = kind
-    channel = args.get("channel") or ""
-    if channel in channel_map():
-        query = query.where(Complaint.channel == channel)
-        kept["channel"] = channel
+    query = choice_filter(query, Complaint.kind, args, "kind", KINDS, kept)
+    query = choice_filter(query, Complaint.channel, args, "channel", channel_map(), kept)
     if args.get("overdue") in ("1", "true", "yes"):
         query = query.where(service.overdue_condition())
         kept["overdue"] = "1"

@@ -18,7 +18,7 @@ from ..exports import Column, export_list
 from .. import labels
 from ..hygiene import parse_int
 from ..labels import DOCUMENT_KIND
-from ..listing import Sort, keyset_page, period_filter
+from ..listing import Sort, choice_filter, keyset_page, period_filter
 from ..models import Beneficiary, Branch, Case, Document, TimelineEntry, User
 from .. import scope as _scope
 from ..plugins import channels
@@ -97,18 +97,12 @@ def case_filters(args, user, errors: dict):
     """The requests list's filters, cleaned: ``(query, kept)`` where ``kept`` goes into every link."""
     kept = {}
     query = Case.select(Case, Beneficiary).join(Beneficiary, attr="beneficiary")
-    status = args.get("status") or ""
-    if status in machine.STATUSES:
-        query = query.where(Case.status == status)
-        kept["status"] = status
+    query = choice_filter(query, Case.status, args, "status", machine.STATUSES, kept)
     rtype = (args.get("type") or "")[:60]
     if rtype:
         query = query.where(Case.request_type == rtype)
         kept["type"] = rtype
-    channel = args.get("channel") or ""
-    if channel in {c["key"] for c in channels()}:
-        query = query.where(Case.channel == channel)
-        kept["channel"] = channel
+    query = choice_filter(query, Case.channel, args, "channel", {c["key"] for c in channels()}, kept)
     branch = parse_int(args.get("branch"))
     if branch:
         query = query.where(Beneficiary.branch == branch)

@@ -1,7 +1,7 @@
 """The officer's library: search, a document's versions, downloads; admins add documents and versions."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask import Blueprint, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -74,8 +74,6 @@ def add_version(doc_id):
 def file(version_id):
     from ..uploads import path_for
 
-    version = LibraryVersion.get_or_none(LibraryVersion.id == version_id)
-    if version is None or not version.sha256:
-        abort(404)
+    version = get_or_404(LibraryVersion, LibraryVersion.id == version_id, LibraryVersion.sha256 != "")
     return send_file(path_for(version.sha256), mimetype=version.content_type, download_name=version.file_name,
                      as_attachment=False)

@@ -6,14 +6,13 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from peewee import JOIN
 
 from .. import labels
 from ..auth import roles_required
 from ..exports import Column, export_list
 from ..hygiene import get_or_404
-from ..listing import Sort, assignee_filter, date_range, keyset_page
-from ..models import Beneficiary, User
+from ..listing import Sort, assignee_filter, choice_filter, date_range, keyset_page, work_list_query
+from ..models import Beneficiary
 from ..templating import render
 from ..timeline import visible_beneficiary
 from . import outreach as service
@@ -34,11 +33,7 @@ SORTS = {
 
 def task_filters(args, user, errors: dict):
     """``(query, kept)``: the tasks the filters in ``args`` select, and the cleaned filters for links."""
-    assignee = User.alias()
-    query = (OutreachTask.select(OutreachTask, Beneficiary, assignee)
-             .join(Beneficiary, JOIN.LEFT_OUTER, on=(OutreachTask.beneficiary == Beneficiary.id), attr="beneficiary")
-             .switch(OutreachTask)
-             .join(assignee, JOIN.LEFT_OUTER, on=(OutreachTask.assigned_to == assignee.id), attr="assigned_to"))
+    query = work_list_query(OutreachTask)
     kept = {}
     state = args.get("state") or "open"
     if state not in STATES:
@@ -46,10 +41,7 @@ def task_filters(args, user, errors: dict):
     query = query.where(OutreachTask.status == state)
     if state != "open":
         kept["state"] = state
-    kind = args.get("kind") or ""
-    if kind in service.KINDS:
-        query = query.where(OutreachTask.kind == kind)
-        kept["kind"] = kind
+    query = choice_filter(query, OutreachTask.kind, args, "kind", service.KINDS, kept)
     query = assignee_filter(query, OutreachTask.assigned_to, args, user, kept)
     low, high = date_range(args, errors)
     if low:

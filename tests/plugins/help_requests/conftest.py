@@ -16,19 +16,17 @@ for folder in (HERE, HERE.parent / "social", HERE.parent / "sms"):
 from social_helpers import ACCESS_TOKEN, PHONE_NUMBER_ID, SECRET, VERIFY_TOKEN, FakeGraph  # noqa: E402
 from sms_helpers import TOKEN, FakeGateway  # noqa: E402
 
+from fake_http import running  # noqa: E402
+
 
 @pytest.fixture
 def graph():
-    fake = FakeGraph()
-    yield fake
-    fake.close()
+    yield from running(FakeGraph())
 
 
 @pytest.fixture
 def gateway():
-    fake = FakeGateway()
-    yield fake
-    fake.close()
+    yield from running(FakeGateway())
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import datetime as dt
 import threading
 
 import pytest
-from conftest import text_of
+from conftest import registered, text_of
 
 from interview_helpers import rows
 
@@ -177,14 +177,9 @@ def test_reminders_the_day_before_are_sent_once(app, users, make_slot, make_bene
     with in_db():
         svc.book(slot_id=str(slot), beneficiary=Beneficiary.get_by_id(ben), reason="r",
                  now=from_saudi(dt.datetime.combine(saudi_today(), dt.time(8))))
-        pm = app.extensions["portal_pm"]
-        plugin = Transport()
-        pm.register(plugin, name="test-transport")
-        try:
+        with registered(app, Transport(), "test-transport"):
             first = svc.send_reminders()
             again = svc.send_reminders()
-        finally:
-            pm.unregister(plugin)
     assert first["sent"] == 1 and again == {"sent": 0, "queued": 0, "not_sent": 0}
     assert sent[0][0] == ben and sent[0][1] == "appointment_reminder"
     assert "غدًا" in sent[0][2] and "\u2068" in sent[0][2]  # the date and time are isolated

@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import db_context
 
 from portal.db import database
 
@@ -50,16 +51,8 @@ def app_config(app_config):
 
 @pytest.fixture
 def in_db(app):
-    """Run model code inside an app context with a connection: ``with in_db(): ...``."""
-    def context():
-        from contextlib import ExitStack
-
-        stack = ExitStack()
-        stack.enter_context(app.app_context())
-        stack.enter_context(database.connection_context())
-        return stack
-
-    return context
+    """Run model code inside an app context (no request) with a connection: ``with in_db(): ...``."""
+    return lambda: db_context(app, request_context=False)
 
 
 @pytest.fixture

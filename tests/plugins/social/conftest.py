@@ -29,9 +29,7 @@ def graph():
 
 @pytest.fixture
 def smtp():
-    sink = SmtpSink()
-    yield sink
-    sink.close()
+    yield from running(SmtpSink())
 
 
 @pytest.fixture

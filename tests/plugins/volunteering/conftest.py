@@ -65,3 +65,24 @@ def make_assignment(in_db, users):
             return row.id, row.token
 
     return make
+
+
+@pytest.fixture
+def approved_hours(app, client, auth, make_volunteer, make_opportunity, make_assignment):
+    """``make(hours)``: a volunteer who attended an opportunity two days ago, with ``hours`` logged and approved
+    by an officer (who stays logged in); answers ``(volunteer id, the assignment's token)``."""
+    def make(hours: str):
+        from conftest import rows
+
+        from plugins.volunteering.models import HoursLog
+
+        opp = make_opportunity(days=-2)
+        vol = make_volunteer()
+        assign_id, token = make_assignment(opp, vol, "attended")
+        auth.login("officer")
+        client.post(f"/volunteering/assignments/{assign_id}/hours", data={"hours": hours})
+        [logged] = rows(app, HoursLog)
+        client.post(f"/volunteering/hours/{logged.id}/decide", data={"decision": "approve"})
+        return vol, token
+
+    return make

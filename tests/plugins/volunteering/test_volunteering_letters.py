@@ -23,17 +23,11 @@ def test_hook_volunteer_document(app, client, users):
 
 
 @pytest.mark.needs_plugins("letters")
-def test_certificate_is_a_numbered_letter(app, client, auth, make_volunteer, make_opportunity, make_assignment):
+def test_certificate_is_a_numbered_letter(app, client, approved_hours):
     from plugins.letters.models import Letter
-    from plugins.volunteering.models import Certificate, HoursLog
+    from plugins.volunteering.models import Certificate
 
-    opp = make_opportunity(days=-2)
-    vol = make_volunteer()
-    assign_id, token = make_assignment(opp, vol, "attended")
-    auth.login("officer")
-    client.post(f"/volunteering/assignments/{assign_id}/hours", data={"hours": "3"})
-    [hours] = rows(app, HoursLog)
-    client.post(f"/volunteering/hours/{hours.id}/decide", data={"decision": "approve"})
+    vol, token = approved_hours("3")
     r = client.post(f"/volunteering/volunteers/{vol}/certificate", follow_redirects=True)
     [cert] = rows(app, Certificate)
     [letter] = rows(app, Letter)

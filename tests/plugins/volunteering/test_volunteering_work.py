@@ -8,6 +8,7 @@ import pytest
 from playhouse.test_utils import count_queries
 
 from portal import hookimpl
+from conftest import registered
 from volunteering_helpers import rows, text_of
 
 
@@ -24,13 +25,8 @@ def outbox(app):
             sent.append({"to": context.get("to"), "text": text, "purpose": purpose})
             return {"channel": "sms", "id": f"t-{len(sent)}"}
 
-    pm = app.extensions["portal_pm"]
-    plugin = Gateway()
-    pm.register(plugin, name="test-gateway")
-    try:
+    with registered(app, Gateway(), "test-gateway"):
         yield sent
-    finally:
-        pm.unregister(plugin)
 
 
 def test_opportunity_form_and_bad_input(app, client, auth):
@@ -194,21 +190,12 @@ def test_hours_once_per_assignment_approved_then_certificate(app, client, auth, 
     assert public_pdf.status_code == 200 and public_pdf.data.startswith(b"%PDF")
 
 
-def test_fallback_certificate_is_numbered_and_printable(app, client, auth, make_volunteer, make_opportunity,
-                                                        make_assignment):
+def test_fallback_certificate_is_numbered_and_printable(app, client, approved_hours):
     from plugins.volunteering.models import Certificate
 
     if app.extensions["portal_pm"].has_plugin("letters"):
         pytest.skip("the letters plugin numbers the certificate (test_certificate_is_a_numbered_letter)")
-    opp = make_opportunity(days=-2)
-    vol = make_volunteer()
-    assign_id, token = make_assignment(opp, vol, "attended")
-    auth.login("officer")
-    client.post(f"/volunteering/assignments/{assign_id}/hours", data={"hours": "2"})
-    from plugins.volunteering.models import HoursLog
-
-    [hours] = rows(app, HoursLog)
-    client.post(f"/volunteering/hours/{hours.id}/decide", data={"decision": "approve"})
+    vol, _token = approved_hours("2")
     client.post(f"/volunteering/volunteers/{vol}/certificate")
     [cert] = rows(app, Certificate)
     assert cert.number.startswith("ت-") and not cert.by_letters

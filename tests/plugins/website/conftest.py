@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import registered
 
 from portal.db import database
 
@@ -57,10 +58,5 @@ def outbox(app):
         def send_message(self, beneficiary, text, purpose, channel, context):
             return box.send_message(beneficiary, text, purpose, channel, context)
 
-    pm = app.extensions["portal_pm"]
-    plugin = Plugin()
-    pm.register(plugin, name="test-outbox")
-    try:
+    with registered(app, Plugin(), "test-outbox"):
         yield box
-    finally:
-        pm.unregister(plugin)

@@ -1,5 +1,6 @@
 """The done page says the reference went to the applicant's mobile only when a transport took it."""
 import pytest
+from conftest import registered
 
 from website_helpers import app_config, apply_fully, outbox, types  # noqa: F401  (fixtures)
 from portal import hookimpl
@@ -34,11 +35,8 @@ def slow_channel(app):
         def send_message(self, beneficiary, text, purpose):
             return {"channel": "phone", "id": "q-1", "state": "queued"}
 
-    pm = app.extensions["portal_pm"]
-    plugin = Queued()
-    pm.register(plugin, name="test-queued")
-    yield
-    pm.unregister(plugin)
+    with registered(app, Queued(), "test-queued"):
+        yield
 
 
 def test_on_its_way_when_a_channel_queued_it(app, client, types, slow_channel):
