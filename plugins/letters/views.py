@@ -667,9 +667,9 @@ def incoming_page(letter_id, page):
         abort(404)
     if size == "full":  # thumbnails are drawn on the letter's page, which is audited itself
         audit("read", "incoming_letter", row.id, {"page": page})
-    response = send_file(io.BytesIO(png), mimetype="image/png", max_age=3600)
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    # Not kept by the browser (the app's no-store for every non-asset response): a scanned letter is personal
+    # data, and each full-size view is audited.
+    return send_file(io.BytesIO(png), mimetype="image/png")
 
 
 @bp.post("/letters/incoming/<int:letter_id>/ocr")

@@ -132,6 +132,7 @@ def test_register_multipage_tiff_numbered_with_pages(app, client, auth, make_ben
     thumb = client.get(f"/letters/incoming/{first.id}/pages/1.png?size=thumb")
     assert thumb.status_code == 200 and thumb.mimetype == "image/png"
     assert Image.open(io.BytesIO(thumb.data)).width == 240
+    assert thumb.headers["Cache-Control"] == "no-store"  # a scan is personal data: the browser keeps no copy
     assert client.get(f"/letters/incoming/{first.id}/pages/4.png").status_code == 404
     profile = client.get(f"/beneficiaries/{ben_id}").get_data(as_text=True)
     assert f"/letters/incoming/{first.id}/pages/1.png" in profile  # the thumbnail on the timeline
