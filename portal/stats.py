@@ -16,7 +16,7 @@ from collections import Counter
 from huey import crontab
 from peewee import EXCLUDED, fn
 
-from .dates import SAUDI_OFFSET, from_saudi, saudi_date, saudi_today
+from .dates import SAUDI_OFFSET, from_saudi, saudi_date, saudi_day_bounds, saudi_today
 from .db import database, is_postgres
 from .jobs import periodic_task
 from .models import CaseMonth, ContactDay
@@ -24,6 +24,7 @@ from .models import CaseMonth, ContactDay
 RECOUNT_DAYS = 35  # the nightly recount covers the dashboards' 30 days and a little more
 RECOUNT_MONTHS = 7  # and the managers' six months of requests, and one more
 NOT_PEOPLE = "system"  # the workflow's own events: not contacts
+_SAUDI_HOURS = int(SAUDI_OFFSET / dt.timedelta(hours=1))  # the offset of portal.dates, in the SQL below
 
 
 def is_contact(channel: str, direction: str) -> bool:
@@ -129,9 +130,10 @@ def case_months(first: str) -> dict[tuple[str, str], dict[str, int]]:
 
 
 def _month_sql(column: str) -> str:
+    """SQL for the Saudi month (YYYY-MM) of a UTC timestamp column."""
     if is_postgres():
-        return f"to_char({column} + INTERVAL '3 hours', 'YYYY-MM')"
-    return f"strftime('%Y-%m', {column}, '+3 hours')"
+        return f"to_char({column} + INTERVAL '{_SAUDI_HOURS} hours', 'YYYY-MM')"
+    return f"strftime('%Y-%m', {column}, '+{_SAUDI_HOURS} hours')"
 
 
 def recount_cases(months: int = RECOUNT_MONTHS, today: dt.date | None = None) -> None:
@@ -168,15 +170,15 @@ def contacts_by_channel(first: dt.date, last: dt.date) -> dict[str, int]:
 def saudi_day_sql(column: str) -> str:
     """SQL for the Saudi day of a UTC timestamp column."""
     if is_postgres():
-        return f"CAST({column} + INTERVAL '3 hours' AS date)"
-    return f"date({column}, '+3 hours')"
+        return f"CAST({column} + INTERVAL '{_SAUDI_HOURS} hours' AS date)"
+    return f"date({column}, '+{_SAUDI_HOURS} hours')"
 
 
 def recount(days: int = RECOUNT_DAYS, today: dt.date | None = None) -> None:
     """Count the last ``days`` Saudi days again from the entries, in one aggregate statement."""
     today = today or saudi_today()
     first = today - dt.timedelta(days=days - 1)
-    since = dt.datetime.combine(first, dt.time()) - SAUDI_OFFSET
+    since = saudi_day_bounds(first)[0]
     day = saudi_day_sql("occurred_at")
     with database.atomic():
         ContactDay.delete().where(ContactDay.day >= first).execute()
@@ -195,7 +197,7 @@ def recount_all(today: dt.date | None = None) -> None:
     recount(today=today)
     recount_cases(today=today)
     with database.atomic():
-        remark_undelivered(dt.datetime.combine(today - dt.timedelta(days=RECOUNT_DAYS - 1), dt.time()) - SAUDI_OFFSET)
+        remark_undelivered(saudi_day_bounds(today - dt.timedelta(days=RECOUNT_DAYS - 1))[0])
 
 
 @periodic_task(crontab(minute="40", hour="3"))
