@@ -18,7 +18,7 @@ from .hygiene import parse_int
 from .models import BENEFICIARY_STATUSES, CATEGORIES, GENDERS, Beneficiary, Branch, Case
 from .scope import can_see_beneficiary, registers_in_branch, scope_beneficiaries, scope_cases
 from .sequences import next_value
-from .text import clean_text, fold_digits, normalize_name, normalize_reference, only_digits, search_key
+from .text import clean_text, fold_digits, name_parts, normalize_name, normalize_reference, only_digits, search_key
 from .uploads import UploadError, store_upload
 from .validators import ValidationError, clean_mobile, clean_national_id, id_kind
 
@@ -187,9 +187,7 @@ def _warnings(res: Result, existing: Beneficiary | None, actor=None) -> None:
         same = list(others.where(Beneficiary.mobile == mobile).limit(5))
         if same:
             res.warnings.append((_l("Another file has the same mobile number."), same))
-    name_parts = [res.values.get(k, getattr(existing, k, "") if existing else "") for k in
-                  ("first_name", "father_name", "grandfather_name", "family_name")]
-    search = normalize_name(" ".join(p for p in name_parts if p))
+    search = _search_name(res.values, existing)
     if search and (existing is None or search != existing.name_search):
         same = list(others.where(Beneficiary.name_search == search).limit(5))
         if same:
@@ -266,7 +264,7 @@ def search_query(q: str, user=None):
     # Names are letters only: punctuation and LIKE wildcards in the query are dropped, not matched.
     # Each word typed begins one of the file's name words (``portal.name_index``: an index range per word on
     # SQLite, the trigram index on PostgreSQL); "عبد الله" and "عبدالله" are one word after normalize_name.
-    words = _WORD.findall(normalize_name(q))
+    words = name_parts(q)
     if words:
         conditions.append(name_index.words_condition(list(dict.fromkeys(words[:6]))))
     compact = re.sub(r"[\s\-+()]", "", folded)
@@ -295,7 +293,6 @@ def search_query(q: str, user=None):
     return query.where(cond).order_by(Beneficiary.family_name, Beneficiary.first_name, Beneficiary.id)
 
 
-_WORD = re.compile(r"[^\W\d_]+")  # a name's words: letters only, as ``portal.text.name_words``
 DOCUMENT_KINDS = ("national_id", "iqama", "family_card", "income_proof", "lease", "medical_report",
                   "death_certificate", "bank_letter", "other")
 

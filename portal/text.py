@@ -69,12 +69,17 @@ _NAME_WORD = re.compile(r"[^\W\d_]+")
 _KUNYA = ("ابو", "ابي", "ابا")
 
 
+def name_parts(value: str | None) -> list[str]:
+    """The words of ``normalize_name``: letters only (digits, punctuation and LIKE wildcards dropped)."""
+    return _NAME_WORD.findall(normalize_name(value))
+
+
 def name_words(value: str | None) -> list[str]:
     """The words a file is found by, from its name: each word of ``normalize_name`` (digits and punctuation
     dropped), and the spellings people also type for it: "عبدالله" is found by "الله" too (it is written
     "عبد الله" as often), "الحربي" by "حربي", "ابو بكر" by "ابوبكر" and "ابوبكر" by "بكر". A search word
     matches a file when it begins one of these words (``portal.name_index``)."""
-    words = _NAME_WORD.findall(normalize_name(value))
+    words = name_parts(value)
     found = []
     for i, word in enumerate(words):
         found.append(word)
