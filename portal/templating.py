@@ -91,33 +91,30 @@ def _day_html(day: dt.date, lang: str) -> str:
     return f'<bdi class="hijri">{escape(hijri)}</bdi> <span class="sep">·</span> <bdi class="greg">{greg}</bdi>'
 
 
-def request_lang() -> str:
-    """The language of the current request (``ar`` or ``en``), asked of flask-babel once per locale object: a
-    forced locale (``force_locale``) is a new object and is asked again."""
+def _per_locale(name: str, compute):
+    """``compute()`` kept on flask-babel's context of this application context, per locale object: flask-babel
+    looks the locale up on every call (hundreds per page), and a forced locale (``force_locale``) is a new
+    object, so it gets its own value. Outside an application context nothing is kept."""
     ctx = getattr(g, "_flask_babel", None) if has_app_context() else None
     locale = getattr(ctx, "babel_locale", None)
-    cached = getattr(ctx, "_sila_lang", None) if ctx is not None else None
+    cached = getattr(ctx, name, None) if ctx is not None else None
     if locale is not None and cached is not None and cached[0] is locale:
         return cached[1]
-    lang = dates._lang()
+    value = compute()
     if ctx is not None:
-        ctx._sila_lang = (getattr(ctx, "babel_locale", None), lang)
-    return lang
+        setattr(ctx, name, (getattr(ctx, "babel_locale", None), value))
+    return value
+
+
+def request_lang() -> str:
+    """The language of the current request (``ar`` or ``en``), asked of flask-babel once per locale object."""
+    return _per_locale("_sila_lang", dates._lang)
 
 
 def cached_translations():
-    """The current translations, kept per request and locale object. flask-babel looks up the domain, the
-    locale and the translations in the application context on every call (hundreds per page); a forced
-    locale (``force_locale``) is a new locale object, so it gets its own translations."""
-    ctx = getattr(g, "_flask_babel", None) if has_app_context() else None
-    locale = getattr(ctx, "babel_locale", None)
-    cached = g.get("_sila_translations") if ctx is not None else None
-    if locale is not None and cached is not None and cached[0] is locale:
-        return cached[1]
-    found = get_translations()
-    if ctx is not None:
-        g._sila_translations = (getattr(ctx, "babel_locale", None), found)
-    return found
+    """The current translations, kept per request and locale object (flask-babel looks up the domain, the
+    locale and the translations on every call)."""
+    return _per_locale("_sila_translations", get_translations)
 
 
 def phone_filter(value, link: bool = True):
